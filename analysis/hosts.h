@@ -1,0 +1,30 @@
+/* hosts.h - IP -> host names learned from the traffic, with where each came
+ * from (netbios, ntlm, tls_cert, ptr, dns) and the frame it was seen in. */
+#ifndef PW_HOSTS_H
+#define PW_HOSTS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "../dissectors/events.h"
+#include "sources.h"
+
+typedef struct pw_hosts pw_hosts;
+
+typedef enum pw_name_source {
+    PW_NAME_NETBIOS = 0, PW_NAME_NTLM, PW_NAME_TLS_CERT, PW_NAME_PTR, PW_NAME_DNS, PW_NAME_SOURCE_COUNT
+} pw_name_source;
+const char *pw_name_source_str(pw_name_source s); /* "netbios", "ntlm", ... */
+
+pw_hosts *pw_hosts_new(void);
+void pw_hosts_event(pw_hosts *h, const pw_event *ev);
+/* Adds a name directly (used by tests and by modules that learn names). */
+void pw_hosts_add(pw_hosts *h, const pw_addr *ip, const char *name, pw_name_source src,
+                  uint32_t source, uint64_t frame);
+/* The best name for ip (NetBIOS/NTLM computer name preferred, then cert, PTR, DNS), or NULL. */
+const char *pw_hosts_best_name(const pw_hosts *h, const pw_addr *ip);
+/* "hosts": [{"ip":..., "names":[{"name","source","frame","file"}], "conflict":bool}] sorted by IP. */
+json_t *pw_hosts_json(const pw_hosts *h, const pw_sources *srcs);
+void pw_hosts_free(pw_hosts *h);
+
+#endif

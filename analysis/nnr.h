@@ -1,0 +1,25 @@
+/* nnr.h - Network Name Resolution as a Defender for Identity sensor does it:
+ * per sensor, per target, per method (ntlm_rpc, netbios, rdp, reverse_dns),
+ * the transport outcome, the application result and the name learned;
+ * success rates and health alerts per sensor and method. */
+#ifndef PW_NNR_H
+#define PW_NNR_H
+
+#include <jansson.h>
+
+#include "../dissectors/events.h"
+#include "attempt.h"
+#include "config.h"
+#include "hosts.h"
+#include "sources.h"
+
+typedef struct pw_nnr pw_nnr;
+
+pw_nnr *pw_nnr_new(const pw_config *cfg);
+void pw_nnr_event(pw_nnr *n, const pw_event *ev);
+void pw_nnr_attempt(pw_nnr *n, const pw_attempt *a);
+/* The "nnr" object of the report schema (sensors, targets). */
+json_t *pw_nnr_json(pw_nnr *n, const pw_hosts *hosts, const pw_sources *srcs);
+void pw_nnr_free(pw_nnr *n);
+
+#endif

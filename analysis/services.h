@@ -1,0 +1,26 @@
+/* services.h - attempts summarised per server, protocol and port. */
+#ifndef PW_SERVICES_H
+#define PW_SERVICES_H
+
+#include <jansson.h>
+
+#include "attempt.h"
+#include "sources.h"
+
+typedef struct pw_services pw_services;
+
+pw_services *pw_services_new(void);
+void pw_services_attempt(pw_services *s, const pw_attempt *a);
+/* Outcome counts for one server/proto/port (counts[PW_OUT_*]); false if never seen. */
+bool pw_services_lookup(const pw_services *s, const pw_addr *server, uint8_t proto, uint16_t port,
+                        uint64_t counts[PW_OUT_COUNT]);
+/* Iterates every service: cb(arg, server, proto, port, counts). */
+void pw_services_each(const pw_services *s,
+                      void (*cb)(void *arg, const pw_addr *server, uint8_t proto, uint16_t port,
+                                 const uint64_t counts[PW_OUT_COUNT]),
+                      void *arg);
+/* "services": [...] as in the report schema, sorted by server, proto, port. */
+json_t *pw_services_json(const pw_services *s);
+void pw_services_free(pw_services *s);
+
+#endif

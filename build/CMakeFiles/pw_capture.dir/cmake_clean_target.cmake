@@ -1,0 +1,3 @@
+file(REMOVE_RECURSE
+  "libpw_capture.a"
+)

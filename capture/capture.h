@@ -1,0 +1,94 @@
+/* capture.h - reading captures and handing decoded packets and TCP stream
+ * bytes onwards.
+ *
+ * capture/ knows libpcap, link layers, IPv4/IPv6, transport headers and
+ * libnids.  It interprets no application byte and knows nothing of
+ * dissectors or analysis: it calls the callbacks in pw_capture_cb, which
+ * cli/pipeline.c wires to dissectors/ and analysis/.
+ *
+ * Order guarantee per frame: packet() is called first, then (for TCP) any
+ * stream_open/stream_data/stream_close the frame causes. */
+#ifndef PW_CAPTURE_H
+#define PW_CAPTURE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "packet.h"
+
+/* A TCP connection whose handshake was seen (libnids for IPv4, the small
+ * in-order shim for IPv6).  dir 0 = client->server, 1 = server->client. */
+typedef struct pw_stream_info {
+    uint32_t source;
+    pw_addr client, server;
+    uint16_t client_port, server_port;
+} pw_stream_info;
+
+enum { PW_DIR_TO_SERVER = 0, PW_DIR_TO_CLIENT = 1 };
+enum { PW_STREAM_CLOSED = 1, PW_STREAM_RESET = 2, PW_STREAM_TIMED_OUT = 3, PW_STREAM_EXITING = 4 };
+
+typedef struct pw_capture_cb {
+    void *arg;
+    /* Every decoded IP packet (also fragments' reassembled datagram). */
+    void (*packet)(void *arg, const pw_pkt *pkt);
+    /* A new TCP stream; return a per-stream pointer to receive its bytes,
+     * or NULL to ignore it (capture then stops collecting it). */
+    void *(*stream_open)(void *arg, const pw_stream_info *si, const pw_pkt *pkt);
+    /* In-order bytes of one direction.  Return how many were consumed; the
+     * rest are offered again, with more, on the next call (like
+     * nids_discard).  Set *stop to stop collecting this stream entirely.
+     * pkt is the frame that delivered the bytes (frame number, time). */
+    size_t (*stream_data)(void *arg, void *user, int dir, const uint8_t *data, size_t len,
+                          const pw_pkt *pkt, bool *stop);
+    /* The stream ended (how = PW_STREAM_*); free user. */
+    void (*stream_close)(void *arg, void *user, int how);
+} pw_capture_cb;
+
+typedef struct pw_capture_opts {
+    const char *bpf;        /* trailing BPF expression, or NULL */
+    int tcp_streams;        /* libnids stream table size; 0 = default */
+    bool progress;          /* progress line on stderr (only used when it is a TTY) */
+    int snaplen;            /* live capture snaplen; 0 = 262144 */
+} pw_capture_opts;
+
+/* Decode error classes, counted per input and reported under "errors". */
+enum pw_decode_err {
+    PW_DERR_TRUNCATED = 0,  /* snaplen cut a header */
+    PW_DERR_ZERO_LENGTH,    /* empty record */
+    PW_DERR_BAD_LENGTH,     /* impossible IP/transport lengths */
+    PW_DERR_BAD_HEADER,     /* bad version / header length */
+    PW_DERR_UNSUPPORTED,    /* not IP, or an ethertype/link we do not decode */
+    PW_DERR_FRAGMENT,       /* fragment dropped (overlap, overflow, timeout) */
+    PW_DERR_COUNT
+};
+extern const char *const pw_decode_err_names[PW_DERR_COUNT];
+
+typedef struct pw_input_info {
+    char path[1024];        /* as given ("-" for stdin) or the interface name */
+    char linktype[32];      /* libpcap DLT name, e.g. "EN10MB" */
+    bool live;
+    uint64_t packets;       /* records read (frames) */
+    uint64_t bytes;         /* captured bytes */
+    uint64_t decoded;       /* frames that yielded an IP packet */
+    uint64_t errors[PW_DERR_COUNT];
+    pw_usec first_ts, last_ts;
+    char error[512];        /* fatal read error ("truncated at byte 1234"), "" if none */
+    uint64_t tcp_streams;   /* streams reassembled */
+} pw_input_info;
+
+/* Reads one capture file (or "-" for stdin) to the end.  source is the id
+ * stamped on every packet.  Returns 0 when the whole file was read, 1 when
+ * it could not be opened or stopped early (info->error says why; packets
+ * read before the error have been delivered). */
+int pw_capture_file(const char *path, uint32_t source, const pw_capture_opts *opts,
+                    const pw_capture_cb *cb, pw_input_info *info);
+
+/* Captures live from an interface until pw_capture_stop() (e.g. on SIGINT). */
+int pw_capture_live(const char *iface, uint32_t source, const pw_capture_opts *opts,
+                    const pw_capture_cb *cb, pw_input_info *info);
+
+/* Async-signal-safe request to stop the current loop. */
+void pw_capture_stop(void);
+
+#endif

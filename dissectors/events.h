@@ -1,0 +1,206 @@
+/* events.h - the typed events dissectors emit: the seam between dissectors/
+ * and analysis/.
+ *
+ * A dissector turns bytes into these facts about one protocol; it knows
+ * nothing of NNR, policy or output.  analysis/ consumes them and never sees
+ * packet bytes.  An event lives on the emitting dissector's stack for the
+ * duration of the emit call: copy what you keep.  Strings are NUL-terminated
+ * UTF-8 (UTF-16 names are converted), truncated to their field size. */
+#ifndef PW_EVENTS_H
+#define PW_EVENTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../common/addr.h"
+#include "../common/pwtime.h"
+
+/* The flow a dissector works on.  client is the side that opened the TCP
+ * connection, or for UDP the side that is not on the dissector's port. */
+typedef struct pw_flow {
+    uint32_t source;  /* input index */
+    uint8_t proto;    /* 6 = TCP, 17 = UDP */
+    pw_addr client, server;
+    uint16_t client_port, server_port;
+} pw_flow;
+
+typedef enum pw_event_type {
+    PW_EV_APP = 1,   /* the flow carries this application protocol (sets attempt "app") */
+    PW_EV_MALFORMED, /* a message was truncated or malformed (counted, reported) */
+    PW_EV_NBNS,      /* one NBNS message */
+    PW_EV_DNS,       /* one DNS message */
+    PW_EV_DCERPC,    /* one DCE/RPC connection-oriented PDU */
+    PW_EV_EPM_PORT,  /* the endpoint mapper handed out an endpoint (one per tower) */
+    PW_EV_NTLMSSP,   /* one NTLMSSP message */
+    PW_EV_RDP,       /* X.224 connection request / confirm */
+    PW_EV_TLS,       /* a TLS handshake fact */
+    PW_EV_HTTP,      /* HTTP CONNECT request or the proxy's status line */
+    PW_EV_COUNT
+} pw_event_type;
+
+#define PW_NAME_MAX 256
+
+/* ---- NBNS (RFC 1002) ---- */
+enum { PW_NBNS_QTYPE_NB = 0x20, PW_NBNS_QTYPE_NBSTAT = 0x21 };
+#define PW_NBNS_MAX_NAMES 32
+#define PW_NBNS_MAX_ADDRS 8
+typedef struct pw_ev_nbns {
+    uint16_t txid;
+    bool response;
+    uint8_t opcode;     /* 0 query, 5 registration, 6 release, 7 WACK, 8 refresh */
+    uint8_t rcode;      /* 0 ok; 3 = name error (negative response) ... */
+    uint16_t qtype;     /* PW_NBNS_QTYPE_* of the question (or of the answer in a response) */
+    char qname[17];     /* first-level decoded name, trailing spaces trimmed; "*" for wildcard */
+    uint8_t qsuffix;    /* 16th byte of the name (0x00 workstation, 0x20 server, ...) */
+    uint8_t n_addrs;    /* positive name query response: NB addresses */
+    pw_addr addrs[PW_NBNS_MAX_ADDRS];
+    uint8_t n_names;    /* node status response: the name table */
+    struct {
+        char name[16];  /* trailing spaces trimmed */
+        uint8_t suffix;
+        bool group;
+        uint16_t flags; /* raw NAME_FLAGS */
+    } names[PW_NBNS_MAX_NAMES];
+    bool has_mac;
+    uint8_t mac[6];     /* node status "unit id" */
+} pw_ev_nbns;
+
+/* ---- DNS (RFC 1035), UDP or TCP ---- */
+#define PW_DNS_MAX_ANSWERS 8
+typedef struct pw_ev_dns {
+    uint16_t txid;
+    bool response;
+    uint8_t opcode;
+    uint8_t rcode;      /* 0 NOERROR, 2 SERVFAIL, 3 NXDOMAIN, 5 REFUSED */
+    uint16_t qdcount, ancount;
+    char qname[PW_NAME_MAX]; /* first question, dotted, no trailing dot */
+    uint16_t qtype, qclass;
+    bool reverse;            /* qname is under in-addr.arpa or ip6.arpa and well-formed */
+    pw_addr reverse_addr;    /* the address being resolved */
+    uint8_t n_answers;       /* A, AAAA, PTR and CNAME answers, in order */
+    struct {
+        uint16_t type;            /* 1 A, 28 AAAA, 12 PTR, 5 CNAME */
+        uint32_t ttl;
+        pw_addr addr;             /* A / AAAA */
+        char target[PW_NAME_MAX]; /* PTR / CNAME target */
+    } answers[PW_DNS_MAX_ANSWERS];
+} pw_ev_dns;
+
+/* ---- DCE/RPC connection-oriented (C706 ch. 12, MS-RPCE) ---- */
+enum {
+    PW_DCERPC_REQUEST = 0, PW_DCERPC_RESPONSE = 2, PW_DCERPC_FAULT = 3, PW_DCERPC_BIND = 11,
+    PW_DCERPC_BIND_ACK = 12, PW_DCERPC_BIND_NAK = 13, PW_DCERPC_ALTER_CONTEXT = 14,
+    PW_DCERPC_ALTER_CONTEXT_RESP = 15, PW_DCERPC_AUTH3 = 16
+};
+enum { PW_AUTHN_NONE = 0, PW_AUTHN_SPNEGO = 9, PW_AUTHN_WINNT = 10 /* NTLMSSP */, PW_AUTHN_KERBEROS = 16 };
+typedef struct pw_ev_dcerpc {
+    uint8_t ptype;          /* PW_DCERPC_* */
+    uint32_t call_id;
+    uint16_t frag_len;
+    char iface[37];         /* bind/alter_context: first context's abstract syntax UUID, lower case; "" otherwise */
+    uint16_t iface_ver;
+    bool iface_is_epm;      /* e1af8308-5d1f-11c9-91a4-08002b14a0fa */
+    uint16_t opnum;         /* request */
+    uint16_t ack_result;    /* bind_ack/alter_context_resp: first result (0 acceptance, 2 provider rejection) */
+    uint16_t reject_reason; /* bind_nak provider_reject_reason */
+    uint32_t status;        /* fault status */
+    char sec_addr[64];      /* bind_ack secondary address (port string), "" if none */
+    uint8_t auth_type;      /* PW_AUTHN_*, 0 if no auth verifier */
+    uint8_t auth_level;
+} pw_ev_dcerpc;
+
+typedef struct pw_ev_epm_port {
+    uint8_t proto;          /* 6 TCP, 17 UDP */
+    bool has_addr;
+    pw_addr addr;           /* IP floor of the tower (0.0.0.0 means "the server itself") */
+    uint16_t port;
+    char iface[37];         /* interface UUID of the tower, lower case */
+    uint16_t opnum;         /* 3 ept_map, 2 ept_lookup */
+} pw_ev_epm_port;
+
+/* ---- NTLMSSP (MS-NLMP) ---- */
+enum { PW_NTLM_NEGOTIATE = 1, PW_NTLM_CHALLENGE = 2, PW_NTLM_AUTHENTICATE = 3 };
+typedef struct pw_ev_ntlmssp {
+    uint32_t msg_type;
+    uint32_t flags;
+    /* CHALLENGE */
+    char target_name[PW_NAME_MAX];
+    char nb_computer[PW_NAME_MAX], nb_domain[PW_NAME_MAX];
+    char dns_computer[PW_NAME_MAX], dns_domain[PW_NAME_MAX], dns_tree[PW_NAME_MAX];
+    bool has_timestamp;
+    uint64_t timestamp;     /* FILETIME */
+    /* AUTHENTICATE */
+    char user[PW_NAME_MAX], domain[PW_NAME_MAX], workstation[PW_NAME_MAX];
+} pw_ev_ntlmssp;
+
+/* ---- RDP X.224 (MS-RDPBCGR 2.2.1.1 / 2.2.1.2) ---- */
+enum { PW_RDP_CONNECTION_REQUEST = 1, PW_RDP_CONNECTION_CONFIRM = 2 };
+typedef struct pw_ev_rdp {
+    uint8_t kind;
+    char cookie[128];          /* value of "Cookie: mstshash=" */
+    bool has_neg;              /* RDP_NEG_REQ / RDP_NEG_RSP / RDP_NEG_FAILURE present */
+    uint32_t requested_protocols;
+    uint32_t selected_protocol;
+    bool failure;              /* RDP_NEG_FAILURE */
+    uint32_t failure_code;
+} pw_ev_rdp;
+
+/* ---- TLS (first flights) ---- */
+enum {
+    PW_TLS_CLIENT_HELLO = 1, PW_TLS_SERVER_HELLO, PW_TLS_CERTIFICATE,
+    PW_TLS_CERT_HIDDEN,        /* TLS 1.3: the certificate is encrypted */
+    PW_TLS_ALERT
+};
+#define PW_TLS_MAX_SAN 8
+typedef struct pw_ev_tls {
+    uint8_t kind;
+    uint16_t version;          /* ClientHello: highest offered; ServerHello: negotiated (supported_versions aware) */
+    char sni[PW_NAME_MAX];
+    char alpn[64];             /* first ALPN protocol offered / selected */
+    uint16_t cipher;           /* ServerHello */
+    /* CERTIFICATE: the server's (first) certificate */
+    char subject_cn[PW_NAME_MAX];
+    char subject[PW_NAME_MAX]; /* one-line DN */
+    char issuer[PW_NAME_MAX];  /* one-line DN */
+    char issuer_cn[PW_NAME_MAX];
+    bool self_signed;
+    uint8_t n_san;
+    char san[PW_TLS_MAX_SAN][PW_NAME_MAX]; /* subjectAltName dNSName entries */
+    uint8_t chain_len;         /* certificates in the message */
+    /* ALERT */
+    uint8_t alert_level, alert_desc;
+} pw_ev_tls;
+
+/* ---- HTTP proxy CONNECT ---- */
+enum { PW_HTTP_REQUEST = 1, PW_HTTP_RESPONSE = 2 };
+typedef struct pw_ev_http {
+    uint8_t kind;
+    char method[16];           /* REQUEST: "CONNECT", "GET", ... */
+    char host[PW_NAME_MAX];    /* CONNECT authority host, or Host header */
+    uint16_t port;             /* CONNECT authority port */
+    uint16_t status;           /* RESPONSE: 200, 403, 407, ... */
+    char reason[64];
+} pw_ev_http;
+
+typedef struct pw_event {
+    pw_event_type type;
+    uint32_t source;  /* input index */
+    uint64_t frame;   /* frame that completed the message */
+    pw_usec ts;
+    pw_flow flow;
+    int dir;          /* 0 client->server, 1 server->client */
+    union {
+        char app[16];         /* PW_EV_APP: "netbios", "dns", "dcerpc", "rdp", "tls", "http" */
+        char malformed[64];   /* PW_EV_MALFORMED: "dns: truncated answer", ... */
+        pw_ev_nbns nbns;
+        pw_ev_dns dns;
+        pw_ev_dcerpc dcerpc;
+        pw_ev_epm_port epm;
+        pw_ev_ntlmssp ntlmssp;
+        pw_ev_rdp rdp;
+        pw_ev_tls tls;
+        pw_ev_http http;
+    } u;
+} pw_event;
+
+#endif
