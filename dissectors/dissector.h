@@ -79,5 +79,6 @@ extern const pw_dissector pw_dissector_dcerpc;
 extern const pw_dissector pw_dissector_rdp;
 extern const pw_dissector pw_dissector_tls;
 extern const pw_dissector pw_dissector_http;
+extern const pw_dissector pw_dissector_smb;
 
 #endif

@@ -52,6 +52,7 @@ set(OLD_GLOB
   "/work/main/dissectors/nbns.c"
   "/work/main/dissectors/rdp.c"
   "/work/main/dissectors/registry.c"
+  "/work/main/dissectors/smb.c"
   "/work/main/dissectors/tls.c"
   )
 if(NOT "${NEW_GLOB}" STREQUAL "${OLD_GLOB}")

@@ -14,6 +14,7 @@ set(CMAKE_DEPENDS_DEPENDENCY_FILES
   "/work/main/dissectors/nbns.c" "CMakeFiles/pw_dissectors.dir/dissectors/nbns.c.o" "gcc" "CMakeFiles/pw_dissectors.dir/dissectors/nbns.c.o.d"
   "/work/main/dissectors/rdp.c" "CMakeFiles/pw_dissectors.dir/dissectors/rdp.c.o" "gcc" "CMakeFiles/pw_dissectors.dir/dissectors/rdp.c.o.d"
   "/work/main/dissectors/registry.c" "CMakeFiles/pw_dissectors.dir/dissectors/registry.c.o" "gcc" "CMakeFiles/pw_dissectors.dir/dissectors/registry.c.o.d"
+  "/work/main/dissectors/smb.c" "CMakeFiles/pw_dissectors.dir/dissectors/smb.c.o" "gcc" "CMakeFiles/pw_dissectors.dir/dissectors/smb.c.o.d"
   "/work/main/dissectors/tls.c" "CMakeFiles/pw_dissectors.dir/dissectors/tls.c.o" "gcc" "CMakeFiles/pw_dissectors.dir/dissectors/tls.c.o.d"
   )
 

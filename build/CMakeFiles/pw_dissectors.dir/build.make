@@ -153,10 +153,24 @@ CMakeFiles/pw_dissectors.dir/dissectors/registry.c.s: cmake_force
 	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/pw_dissectors.dir/dissectors/registry.c.s"
 	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/dissectors/registry.c -o CMakeFiles/pw_dissectors.dir/dissectors/registry.c.s
 
+CMakeFiles/pw_dissectors.dir/dissectors/smb.c.o: CMakeFiles/pw_dissectors.dir/flags.make
+CMakeFiles/pw_dissectors.dir/dissectors/smb.c.o: /work/main/dissectors/smb.c
+CMakeFiles/pw_dissectors.dir/dissectors/smb.c.o: CMakeFiles/pw_dissectors.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_7) "Building C object CMakeFiles/pw_dissectors.dir/dissectors/smb.c.o"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/pw_dissectors.dir/dissectors/smb.c.o -MF CMakeFiles/pw_dissectors.dir/dissectors/smb.c.o.d -o CMakeFiles/pw_dissectors.dir/dissectors/smb.c.o -c /work/main/dissectors/smb.c
+
+CMakeFiles/pw_dissectors.dir/dissectors/smb.c.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing C source to CMakeFiles/pw_dissectors.dir/dissectors/smb.c.i"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -E /work/main/dissectors/smb.c > CMakeFiles/pw_dissectors.dir/dissectors/smb.c.i
+
+CMakeFiles/pw_dissectors.dir/dissectors/smb.c.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling C source to assembly CMakeFiles/pw_dissectors.dir/dissectors/smb.c.s"
+	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -S /work/main/dissectors/smb.c -o CMakeFiles/pw_dissectors.dir/dissectors/smb.c.s
+
 CMakeFiles/pw_dissectors.dir/dissectors/tls.c.o: CMakeFiles/pw_dissectors.dir/flags.make
 CMakeFiles/pw_dissectors.dir/dissectors/tls.c.o: /work/main/dissectors/tls.c
 CMakeFiles/pw_dissectors.dir/dissectors/tls.c.o: CMakeFiles/pw_dissectors.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_7) "Building C object CMakeFiles/pw_dissectors.dir/dissectors/tls.c.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_8) "Building C object CMakeFiles/pw_dissectors.dir/dissectors/tls.c.o"
 	/usr/bin/cc $(C_DEFINES) $(C_INCLUDES) $(C_FLAGS) -MD -MT CMakeFiles/pw_dissectors.dir/dissectors/tls.c.o -MF CMakeFiles/pw_dissectors.dir/dissectors/tls.c.o.d -o CMakeFiles/pw_dissectors.dir/dissectors/tls.c.o -c /work/main/dissectors/tls.c
 
 CMakeFiles/pw_dissectors.dir/dissectors/tls.c.i: cmake_force
@@ -175,6 +189,7 @@ pw_dissectors_OBJECTS = \
 "CMakeFiles/pw_dissectors.dir/dissectors/nbns.c.o" \
 "CMakeFiles/pw_dissectors.dir/dissectors/rdp.c.o" \
 "CMakeFiles/pw_dissectors.dir/dissectors/registry.c.o" \
+"CMakeFiles/pw_dissectors.dir/dissectors/smb.c.o" \
 "CMakeFiles/pw_dissectors.dir/dissectors/tls.c.o"
 
 # External object files for target pw_dissectors
@@ -186,10 +201,11 @@ libpw_dissectors.a: CMakeFiles/pw_dissectors.dir/dissectors/http.c.o
 libpw_dissectors.a: CMakeFiles/pw_dissectors.dir/dissectors/nbns.c.o
 libpw_dissectors.a: CMakeFiles/pw_dissectors.dir/dissectors/rdp.c.o
 libpw_dissectors.a: CMakeFiles/pw_dissectors.dir/dissectors/registry.c.o
+libpw_dissectors.a: CMakeFiles/pw_dissectors.dir/dissectors/smb.c.o
 libpw_dissectors.a: CMakeFiles/pw_dissectors.dir/dissectors/tls.c.o
 libpw_dissectors.a: CMakeFiles/pw_dissectors.dir/build.make
 libpw_dissectors.a: CMakeFiles/pw_dissectors.dir/link.txt
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --bold --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_8) "Linking C static library libpw_dissectors.a"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --bold --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_9) "Linking C static library libpw_dissectors.a"
 	$(CMAKE_COMMAND) -P CMakeFiles/pw_dissectors.dir/cmake_clean_target.cmake
 	$(CMAKE_COMMAND) -E cmake_link_script CMakeFiles/pw_dissectors.dir/link.txt --verbose=$(VERBOSE)
 

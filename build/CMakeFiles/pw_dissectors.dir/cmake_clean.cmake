@@ -11,6 +11,8 @@ file(REMOVE_RECURSE
   "CMakeFiles/pw_dissectors.dir/dissectors/rdp.c.o.d"
   "CMakeFiles/pw_dissectors.dir/dissectors/registry.c.o"
   "CMakeFiles/pw_dissectors.dir/dissectors/registry.c.o.d"
+  "CMakeFiles/pw_dissectors.dir/dissectors/smb.c.o"
+  "CMakeFiles/pw_dissectors.dir/dissectors/smb.c.o.d"
   "CMakeFiles/pw_dissectors.dir/dissectors/tls.c.o"
   "CMakeFiles/pw_dissectors.dir/dissectors/tls.c.o.d"
   "libpw_dissectors.a"
