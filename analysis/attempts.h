@@ -32,6 +32,11 @@ typedef struct pw_attempts_stats {
     uint64_t icmp_errors;       /* ICMP/ICMPv6 errors seen */
     uint64_t icmp_unmatched;    /* ... that matched no attempt */
     uint64_t midstream;         /* TCP flows first seen mid-stream (not attempts) */
+    /* appended: memory accounting */
+    uint64_t flows;             /* tracked flow entries now (open attempts + retired flows still active) */
+    uint64_t peak_flows;
+    uint64_t hosts;             /* destination addresses remembered for the one-sided check */
+    uint64_t peak_hosts;
 } pw_attempts_stats;
 
 pw_attempts *pw_attempts_new(const pw_attempts_opts *opts, pw_attempt_retire_fn retire, void *arg);

@@ -23,6 +23,8 @@ void pw_hosts_add(pw_hosts *h, const pw_addr *ip, const char *name, pw_name_sour
                   uint32_t source, uint64_t frame);
 /* The best name for ip (NetBIOS/NTLM computer name preferred, then cert, PTR, DNS), or NULL. */
 const char *pw_hosts_best_name(const pw_hosts *h, const pw_addr *ip);
+/* True when ip carries more than one computer name (the "conflict" flag). */
+bool pw_hosts_conflict(const pw_hosts *h, const pw_addr *ip);
 /* "hosts": [{"ip":..., "names":[{"name","source","frame","file"}], "conflict":bool}] sorted by IP. */
 json_t *pw_hosts_json(const pw_hosts *h, const pw_sources *srcs);
 void pw_hosts_free(pw_hosts *h);

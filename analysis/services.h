@@ -20,7 +20,7 @@ void pw_services_each(const pw_services *s,
                                  const uint64_t counts[PW_OUT_COUNT]),
                       void *arg);
 /* "services": [...] as in the report schema, sorted by server, proto, port. */
-json_t *pw_services_json(const pw_services *s);
+json_t *pw_services_json(const pw_services *s, const pw_sources *srcs);
 void pw_services_free(pw_services *s);
 
 #endif

@@ -75,6 +75,7 @@ typedef struct pw_input_info {
     pw_usec first_ts, last_ts;
     char error[512];        /* fatal read error ("truncated at byte 1234"), "" if none */
     uint64_t tcp_streams;   /* streams reassembled */
+    uint64_t non_ip;        /* frames that are not IP (ARP, LLDP, STP...): normal, not errors */
 } pw_input_info;
 
 /* Reads one capture file (or "-" for stdin) to the end.  source is the id

@@ -1,4 +1,407 @@
-/* PLACEHOLDER: replaced by the real http dissector. */
-#include "dissector.h"
+/* http.c - HTTP/1.x request and response heads (RFC 9112), for proxy
+ * CONNECT above all: the request line and Host header, the proxy's status
+ * line (200, 403, 407 ...), and after a CONNECT answered 2xx the TLS
+ * handshake inside the tunnel, parsed by an embedded pw_tls_state so the SNI
+ * the client asked the proxy for is seen.
+ *
+ * Heads are framed by the stream contract: an incomplete head is left
+ * unconsumed until its CRLFCRLF arrives (given up after 8 KiB).  Response
+ * bodies with a Content-Length are skipped so a CONNECT retried with
+ * credentials on the same connection (407, then 200) is followed. */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 
-const pw_dissector pw_dissector_http = {.name = "http"};
+#include "dissector.h"
+#include "tls.h"
+
+#define HTTP_HEAD_MAX 8192u
+#define HTTP_MAX_EXCHANGES 8
+#define HTTP_LINE_MAX 1024
+
+typedef struct http_state {
+    pw_tls_state tls;
+    uint64_t body_left[2]; /* body bytes still to skip per direction */
+    uint8_t requests;      /* requests seen */
+    uint8_t responses;     /* final responses seen */
+    bool connect_pending;  /* the last request was a CONNECT not yet answered */
+    bool plain_seen;       /* a non-CONNECT request was seen */
+    bool tunnel;           /* CONNECT answered 2xx: the rest is the tunnel */
+    bool in_tls[2];
+    bool app;
+    bool dead;
+} http_state;
+
+static const char *const methods[] = {
+    "CONNECT", "GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH", "TRACE", NULL,
+};
+
+/* True when the cursor starts with the literal s. */
+static bool cur_starts(const pw_cursor *c, const char *s)
+{
+    size_t n = strlen(s);
+    if (!pw_cur_has(c, n))
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (pw_peek_u8(c, i) != (uint8_t)s[i])
+            return false;
+    return true;
+}
+
+static bool starts_with_method(const pw_cursor *c)
+{
+    char buf[20];
+    for (size_t i = 0; methods[i]; i++) {
+        size_t n = strlen(methods[i]);
+        memcpy(buf, methods[i], n);
+        buf[n] = ' ';
+        buf[n + 1] = '\0';
+        if (cur_starts(c, buf))
+            return true;
+    }
+    return false;
+}
+
+static bool http_probe(const uint8_t *data, size_t len)
+{
+    pw_cursor c = pw_cur(data, len);
+    return starts_with_method(&c);
+}
+
+/* Length of the head including the final CRLFCRLF, or 0 when absent in the
+ * first `limit` bytes. */
+static size_t head_len(const pw_cursor *c, size_t limit)
+{
+    size_t left = pw_cur_left(c);
+    if (left > limit)
+        left = limit;
+    for (size_t i = 0; i + 3 < left; i++)
+        if (pw_peek_u8(c, i) == '\r' && pw_peek_u8(c, i + 1) == '\n' &&
+            pw_peek_u8(c, i + 2) == '\r' && pw_peek_u8(c, i + 3) == '\n')
+            return i + 4;
+    return 0;
+}
+
+/* Reads one CRLF-terminated line of the head into buf (truncated, printable
+ * ASCII, '?' for anything else); returns false at the end of the head. */
+static bool read_line(pw_cursor *h, char *buf, size_t cap)
+{
+    size_t o = 0;
+    if (!pw_cur_has(h, 1))
+        return false;
+    while (pw_cur_has(h, 1)) {
+        uint8_t b = pw_u8(h);
+        if (b == '\r' && pw_peek_u8(h, 0) == '\n') {
+            pw_skip(h, 1);
+            break;
+        }
+        if (o + 1 < cap)
+            buf[o++] = (b >= 0x20 && b < 0x7f) || b == '\t' ? (char)b : '?';
+    }
+    buf[o] = '\0';
+    return true;
+}
+
+static void copy_str(char *dst, size_t cap, const char *s, size_t n)
+{
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(dst, s, n);
+    dst[n] = '\0';
+}
+
+/* Splits "host", "host:port" or "[v6]:port" into host and port. */
+static void parse_authority(const char *a, size_t n, char *host, size_t cap, uint16_t *port)
+{
+    const char *colon = NULL;
+    size_t hs = 0, he = n;
+    if (n && a[0] == '[') {
+        const char *rb = memchr(a, ']', n);
+        if (rb) {
+            hs = 1;
+            he = (size_t)(rb - a);
+            if (he + 1 < n && a[he + 1] == ':')
+                colon = a + he + 1;
+        }
+    } else {
+        colon = memchr(a, ':', n);
+        if (colon)
+            he = (size_t)(colon - a);
+    }
+    copy_str(host, cap, a + hs, he > hs ? he - hs : 0);
+    if (colon) {
+        unsigned long v = 0;
+        size_t i = (size_t)(colon - a) + 1, digits = 0;
+        for (; i < n && isdigit((unsigned char)a[i]) && v <= 65535; i++, digits++)
+            v = v * 10 + (unsigned long)(a[i] - '0');
+        if (digits && v <= 65535)
+            *port = (uint16_t)v;
+    }
+}
+
+static const char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+        s[--n] = '\0';
+    return s;
+}
+
+typedef struct head_fields {
+    char host[PW_NAME_MAX];
+    bool has_host;
+    bool has_length;
+    uint64_t length;
+    bool chunked;
+    bool close;
+} head_fields;
+
+static void read_headers(pw_cursor *h, head_fields *f)
+{
+    char line[HTTP_LINE_MAX];
+    while (read_line(h, line, sizeof line)) {
+        char *colon = strchr(line, ':');
+        if (!colon)
+            continue;
+        *colon = '\0';
+        const char *name = line, *val = trim(colon + 1);
+        if (strcasecmp(name, "Host") == 0 && !f->has_host) {
+            copy_str(f->host, sizeof f->host, val, strlen(val));
+            f->has_host = true;
+        } else if (strcasecmp(name, "Content-Length") == 0) {
+            char *end = NULL;
+            unsigned long long v = strtoull(val, &end, 10);
+            if (end && end != val && *end == '\0') {
+                f->has_length = true;
+                f->length = v;
+            }
+        } else if (strcasecmp(name, "Transfer-Encoding") == 0) {
+            if (strcasestr(val, "chunked"))
+                f->chunked = true;
+        } else if (strcasecmp(name, "Connection") == 0 ||
+                   strcasecmp(name, "Proxy-Connection") == 0) {
+            if (strcasestr(val, "close"))
+                f->close = true;
+        }
+    }
+}
+
+static void emit_app(const pw_dctx *ctx, http_state *st)
+{
+    if (!st->app)
+        pw_emit_app(ctx, "http");
+    st->app = true;
+}
+
+/* Parses one request head; returns false when it is not HTTP. */
+static bool request(const pw_dctx *ctx, http_state *st, pw_cursor *h)
+{
+    char line[HTTP_LINE_MAX];
+    if (!read_line(h, line, sizeof line))
+        return false;
+    char *sp1 = strchr(line, ' ');
+    if (!sp1 || sp1 == line || (size_t)(sp1 - line) >= sizeof ((pw_ev_http *)0)->method)
+        return false;
+    for (char *p = line; p < sp1; p++)
+        if (!isupper((unsigned char)*p))
+            return false;
+    char *target = sp1 + 1;
+    char *sp2 = strchr(target, ' ');
+    if (!sp2 || strncmp(sp2 + 1, "HTTP/", 5) != 0)
+        return false;
+    head_fields f;
+    memset(&f, 0, sizeof f);
+    read_headers(h, &f);
+
+    pw_event ev;
+    pw_event_init(&ev, ctx, PW_EV_HTTP);
+    pw_ev_http *r = &ev.u.http;
+    r->kind = PW_HTTP_REQUEST;
+    copy_str(r->method, sizeof r->method, line, (size_t)(sp1 - line));
+    size_t tlen = (size_t)(sp2 - target);
+    bool is_connect = strcmp(r->method, "CONNECT") == 0;
+    if (is_connect) {
+        parse_authority(target, tlen, r->host, sizeof r->host, &r->port);
+    } else {
+        r->port = 80;
+        const char *auth = NULL;
+        size_t alen = 0;
+        if (tlen > 7 && strncasecmp(target, "http://", 7) == 0)
+            auth = target + 7;
+        else if (tlen > 8 && strncasecmp(target, "https://", 8) == 0) {
+            auth = target + 8;
+            r->port = 443;
+        }
+        if (auth) {
+            const char *end = target + tlen;
+            const char *slash = memchr(auth, '/', (size_t)(end - auth));
+            alen = (size_t)((slash ? slash : end) - auth);
+            parse_authority(auth, alen, r->host, sizeof r->host, &r->port);
+        } else if (f.has_host) {
+            parse_authority(f.host, strlen(f.host), r->host, sizeof r->host, &r->port);
+        }
+    }
+    emit_app(ctx, st);
+    pw_emit(ctx, &ev);
+    st->requests++;
+    st->connect_pending = is_connect;
+    if (!is_connect)
+        st->plain_seen = true;
+    if (f.has_length)
+        st->body_left[0] = f.length;
+    return true;
+}
+
+/* Parses one response head; returns false when it is not HTTP. */
+static bool response(const pw_dctx *ctx, http_state *st, pw_cursor *h, bool *stop)
+{
+    char line[HTTP_LINE_MAX];
+    if (!read_line(h, line, sizeof line))
+        return false;
+    if (strncmp(line, "HTTP/", 5) != 0)
+        return false;
+    char *sp = strchr(line, ' ');
+    if (!sp || !isdigit((unsigned char)sp[1]) || !isdigit((unsigned char)sp[2]) ||
+        !isdigit((unsigned char)sp[3]) || (sp[4] != ' ' && sp[4] != '\0'))
+        return false;
+    head_fields f;
+    memset(&f, 0, sizeof f);
+    read_headers(h, &f);
+
+    pw_event ev;
+    pw_event_init(&ev, ctx, PW_EV_HTTP);
+    pw_ev_http *r = &ev.u.http;
+    r->kind = PW_HTTP_RESPONSE;
+    r->status = (uint16_t)((sp[1] - '0') * 100 + (sp[2] - '0') * 10 + (sp[3] - '0'));
+    if (sp[4] == ' ')
+        copy_str(r->reason, sizeof r->reason, sp + 5, strlen(sp + 5));
+    emit_app(ctx, st);
+    pw_emit(ctx, &ev);
+    if (r->status < 200)
+        return true; /* informational: the final answer follows */
+    st->responses++;
+    if (st->connect_pending) {
+        st->connect_pending = false;
+        if (r->status < 300) {
+            st->tunnel = true;
+            return true;
+        }
+    } else if (st->plain_seen || st->requests == 0) {
+        *stop = true; /* plain HTTP: the first response head is all we want */
+        return true;
+    }
+    /* A refused CONNECT: follow a retry on the same connection if framed. */
+    if (f.close || f.chunked || st->responses >= HTTP_MAX_EXCHANGES)
+        *stop = true;
+    else if (f.has_length)
+        st->body_left[1] = f.length;
+    return true;
+}
+
+static size_t to_tls(const pw_dctx *ctx, http_state *st, int dir, pw_cursor *c, bool *done)
+{
+    size_t left = pw_cur_left(c);
+    const uint8_t *rest = pw_cur_view(c, left);
+    st->in_tls[dir] = true;
+    st->tls.no_app = true;
+    size_t n = pw_tls_stream(ctx, &st->tls, rest, left, done);
+    if (*done)
+        st->dead = true;
+    return n;
+}
+
+static size_t http_stream(const pw_dctx *ctx, void *state, const uint8_t *data, size_t len,
+                          bool *done)
+{
+    http_state *st = state;
+    int dir = ctx->dir ? 1 : 0;
+    pw_cursor c = pw_cur(data, len);
+    while (!st->dead) {
+        if (st->in_tls[dir]) {
+            size_t used = pw_cur_pos(&c);
+            return used + to_tls(ctx, st, dir, &c, done);
+        }
+        if (st->body_left[dir]) {
+            size_t n = pw_cur_left(&c);
+            if (n > st->body_left[dir])
+                n = (size_t)st->body_left[dir];
+            pw_skip(&c, n);
+            st->body_left[dir] -= n;
+            if (st->body_left[dir])
+                return len;
+            continue;
+        }
+        if (!pw_cur_has(&c, 1))
+            return pw_cur_pos(&c);
+        if (st->tunnel || (dir == 0 && st->connect_pending)) {
+            /* In (or about to enter) the tunnel: a TLS record? */
+            pw_cursor peek = c;
+            size_t left = pw_cur_left(&peek);
+            const uint8_t *p = pw_cur_view(&peek, left);
+            if (pw_tls_looks_like(p, left, dir == 0)) {
+                size_t used = pw_cur_pos(&c);
+                return used + to_tls(ctx, st, dir, &c, done);
+            }
+            if (st->tunnel) {
+                if (left < 3)
+                    return pw_cur_pos(&c);
+                st->dead = true; /* not TLS inside the tunnel: nothing we can read */
+                break;
+            }
+            /* A client with a CONNECT pending: another request may follow. */
+        }
+        size_t hl = head_len(&c, HTTP_HEAD_MAX);
+        if (!hl) {
+            if (pw_cur_left(&c) >= HTTP_HEAD_MAX) {
+                pw_emit_malformed(ctx, "http: head too long");
+                st->dead = true;
+                break;
+            }
+            /* Not HTTP at all?  Decide early rather than wait for 8 KiB. */
+            if (dir == 0 && pw_cur_has(&c, 8) && !starts_with_method(&c)) {
+                pw_emit_malformed(ctx, "http: not an HTTP request");
+                st->dead = true;
+                break;
+            }
+            if (dir == 1 && pw_cur_has(&c, 5) && !cur_starts(&c, "HTTP/")) {
+                pw_emit_malformed(ctx, "http: not an HTTP response");
+                st->dead = true;
+                break;
+            }
+            return pw_cur_pos(&c);
+        }
+        pw_cursor h = pw_sub(&c, hl);
+        bool stop = false;
+        bool ok = dir == 0 ? request(ctx, st, &h) : response(ctx, st, &h, &stop);
+        if (!ok) {
+            pw_emit_malformed(ctx, dir == 0 ? "http: bad request line" : "http: bad status line");
+            st->dead = true;
+            break;
+        }
+        if (stop) {
+            st->dead = true;
+            break;
+        }
+    }
+    *done = true;
+    return len;
+}
+
+static void http_free(void *state)
+{
+    http_state *st = state;
+    pw_tls_free(&st->tls);
+}
+
+const pw_dissector pw_dissector_http = {
+    .name = "http",
+    .transports = PW_DT_TCP,
+    .ports = {3128, 8080, 8000, 8888, 80},
+    .probe = http_probe,
+    .state_size = sizeof(http_state),
+    .stream = http_stream,
+    .stream_free = http_free,
+};

@@ -236,3 +236,72 @@ class Conversation:
 
     def udp_reply(self, t, payload):
         return self.cap.add(t, self.link(ip(self.s, self.c, udp(self.sp, self.cp, payload))))
+
+
+# ---- additional helpers (added for the core scenarios; existing API unchanged) ----
+
+# Typical SYN options: MSS 1460, SACK permitted, timestamps, NOP, window scale 7 (20 bytes).
+SYN_OPTIONS = (b"\x02\x04\x05\xb4" + b"\x04\x02" + b"\x08\x0a\x00\x01\x02\x03\x00\x00\x00\x00"
+               + b"\x01" + b"\x03\x03\x07")
+
+
+def ipv6_insert_ext(packet, exts):
+    """Insert IPv6 extension headers into an IPv6 packet from ip().
+
+    exts = [(header_type, body_bytes), ...] in wire order; header_type is the IPv6
+    next-header value of that extension (0 hop-by-hop, 60 destination options, ...).
+    body_bytes excludes the two leading next-header/length bytes and is padded to a
+    multiple of 8 bytes overall (PadN-free zero padding).  The upper-layer checksum is
+    unchanged (no routing header is supported here)."""
+    fixed, payload = packet[:40], packet[40:]
+    upper = fixed[6]
+    chain = [t for t, _ in exts] + [upper]
+    blob = b""
+    for i, (_t, body) in enumerate(exts):
+        total = 2 + len(body)
+        if total % 8:
+            body += b"\0" * (8 - total % 8)
+            total = 2 + len(body)
+        blob += bytes([chain[i + 1], total // 8 - 1]) + body
+    out = bytearray(fixed)
+    out[4:6] = struct.pack("!H", len(blob) + len(payload))
+    out[6] = chain[0]
+    return bytes(out) + blob + payload
+
+
+def ipv4_zero_header_checksum(packet):
+    """IPv4 packet with its header checksum set to 0 (transmit offload as captured)."""
+    return packet[:10] + b"\0\0" + packet[12:]
+
+
+def icmp_quote(packet, transport_bytes=8):
+    """What a router quotes in an ICMPv4 error (RFC 792): IP header + first N transport bytes."""
+    ihl = (packet[0] & 0x0F) * 4
+    return packet[:ihl + transport_bytes]
+
+
+def null_family(packet, family):
+    """BSD loopback (DLT_NULL) header with an explicit address family, host order LE
+    (AF_INET6 is 24 on NetBSD/OpenBSD, 28 on FreeBSD, 30 on macOS)."""
+    return struct.pack("<I", family) + packet
+
+
+def pcap_bytes_variant(cap, nsec=False, big_endian=False):
+    """Classic pcap bytes of a Capture in nanosecond resolution and/or big-endian order."""
+    e = ">" if big_endian else "<"
+    magic = 0xA1B23C4D if nsec else 0xA1B2C3D4
+    out = [struct.pack(e + "IHHiIII", magic, 2, 4, 0, 0, cap.snaplen, cap.linktype)]
+    for usec, data, orig in cap.frames:
+        frac = (usec % 1_000_000) * (1000 if nsec else 1)
+        out.append(struct.pack(e + "IIII", usec // 1_000_000, frac, len(data), orig))
+        out.append(data)
+    return b"".join(out)
+
+
+def record_offsets(cap):
+    """Byte offset of each record header in cap.pcap_bytes() (index 0 = frame 1)."""
+    offs, pos = [], 24
+    for _usec, data, _orig in cap.frames:
+        offs.append(pos)
+        pos += 16 + len(data)
+    return offs

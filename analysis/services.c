@@ -1,0 +1,178 @@
+/* services.c - attempts summarised per (server, proto, port).
+ *
+ * Counts are additive (so reports over disjoint captures could be merged);
+ * distinct clients are counted exactly up to a small cap per service and
+ * then estimated as "at least" the cap, to keep memory bounded. */
+#include "services.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <uthash.h>
+
+#define CLIENTS_EXACT 64
+
+typedef struct svc_key {
+    pw_addr server;
+    uint8_t proto;
+    uint16_t port;
+} svc_key;
+
+typedef struct svc {
+    svc_key key;
+    uint64_t counts[PW_OUT_COUNT];
+    uint64_t first_frame;
+    uint32_t first_source;
+    pw_usec first_ts;
+    pw_addr clients[CLIENTS_EXACT];
+    uint32_t n_clients;
+    bool clients_capped;
+    UT_hash_handle hh;
+} svc;
+
+struct pw_services {
+    svc *table;
+};
+
+pw_services *pw_services_new(void)
+{
+    return calloc(1, sizeof(pw_services));
+}
+
+static svc *find(const pw_services *s, const pw_addr *server, uint8_t proto, uint16_t port)
+{
+    svc_key k;
+    memset(&k, 0, sizeof k);
+    k.server = *server;
+    k.proto = proto;
+    k.port = port;
+    svc *e = NULL;
+    HASH_FIND(hh, s->table, &k, sizeof k, e);
+    return e;
+}
+
+void pw_services_attempt(pw_services *s, const pw_attempt *a)
+{
+    svc *e = find(s, &a->server, a->proto, a->port);
+    if (!e) {
+        e = calloc(1, sizeof *e);
+        if (!e)
+            return;
+        e->key.server = a->server;
+        e->key.proto = a->proto;
+        e->key.port = a->port;
+        e->first_frame = a->frame_request;
+        e->first_source = a->source;
+        e->first_ts = a->ts;
+        HASH_ADD(hh, s->table, key, sizeof e->key, e);
+    }
+    if ((unsigned)a->outcome < PW_OUT_COUNT)
+        e->counts[a->outcome]++;
+    if (a->ts < e->first_ts) {
+        e->first_ts = a->ts;
+        e->first_frame = a->frame_request;
+        e->first_source = a->source;
+    }
+    for (uint32_t i = 0; i < e->n_clients; i++)
+        if (pw_addr_eq(&e->clients[i], &a->client))
+            return;
+    if (e->n_clients < CLIENTS_EXACT)
+        e->clients[e->n_clients++] = a->client;
+    else
+        e->clients_capped = true;
+}
+
+bool pw_services_lookup(const pw_services *s, const pw_addr *server, uint8_t proto, uint16_t port,
+                        uint64_t counts[PW_OUT_COUNT])
+{
+    svc *e = find(s, server, proto, port);
+    if (!e)
+        return false;
+    memcpy(counts, e->counts, sizeof e->counts);
+    return true;
+}
+
+static int cmp_svc(const void *x, const void *y)
+{
+    const svc *a = *(const svc *const *)x, *b = *(const svc *const *)y;
+    int c = pw_addr_cmp(&a->key.server, &b->key.server);
+    if (c)
+        return c;
+    if (a->key.proto != b->key.proto)
+        return a->key.proto < b->key.proto ? -1 : 1;
+    return a->key.port < b->key.port ? -1 : a->key.port > b->key.port;
+}
+
+/* Sorted snapshot of the table; caller frees. */
+static svc **sorted(const pw_services *s, size_t *n)
+{
+    *n = HASH_COUNT(s->table);
+    svc **v = malloc((*n ? *n : 1) * sizeof *v);
+    size_t i = 0;
+    for (svc *e = s->table; e; e = e->hh.next)
+        v[i++] = e;
+    qsort(v, *n, sizeof *v, cmp_svc);
+    return v;
+}
+
+void pw_services_each(const pw_services *s,
+                      void (*cb)(void *arg, const pw_addr *server, uint8_t proto, uint16_t port,
+                                 const uint64_t counts[PW_OUT_COUNT]),
+                      void *arg)
+{
+    size_t n;
+    svc **v = sorted(s, &n);
+    for (size_t i = 0; i < n; i++)
+        cb(arg, &v[i]->key.server, v[i]->key.proto, v[i]->key.port, v[i]->counts);
+    free(v);
+}
+
+/* The most informative outcome among the counts: answered if any answer. */
+static pw_outcome summary(const uint64_t counts[PW_OUT_COUNT])
+{
+    pw_outcome best = PW_OUT_INDETERMINATE;
+    for (int o = 1; o < PW_OUT_COUNT; o++)
+        if (counts[o] && pw_outcome_rank((pw_outcome)o) > pw_outcome_rank(best))
+            best = (pw_outcome)o;
+    return best;
+}
+
+json_t *pw_services_json(const pw_services *s, const pw_sources *srcs)
+{
+    json_t *arr = json_array();
+    size_t n;
+    svc **v = sorted(s, &n);
+    for (size_t i = 0; i < n; i++) {
+        const svc *e = v[i];
+        char ip[PW_ADDR_STRLEN];
+        json_t *counts = json_object();
+        for (int o = PW_OUT_ANSWERED; o < PW_OUT_COUNT; o++)
+            json_object_set_new(counts, pw_outcome_name((pw_outcome)o), json_integer((json_int_t)e->counts[o]));
+        json_t *o = json_object();
+        json_object_set_new(o, "server", json_string(pw_addr_str(&e->key.server, ip, sizeof ip)));
+        json_object_set_new(o, "proto", json_string(e->key.proto == 6 ? "tcp" : "udp"));
+        json_object_set_new(o, "port", json_integer(e->key.port));
+        json_object_set_new(o, "outcome", json_string(pw_outcome_name(summary(e->counts))));
+        json_object_set_new(o, "counts", counts);
+        json_object_set_new(o, "clients", json_integer(e->n_clients));
+        if (e->clients_capped)
+            json_object_set_new(o, "clients_at_least", json_true());
+        json_object_set_new(o, "first_frame", json_integer((json_int_t)e->first_frame));
+        json_object_set_new(o, "file", json_string(pw_source_name(srcs, e->first_source)));
+        json_array_append_new(arr, o);
+    }
+    free(v);
+    return arr;
+}
+
+void pw_services_free(pw_services *s)
+{
+    if (!s)
+        return;
+    svc *e, *tmp;
+    HASH_ITER(hh, s->table, e, tmp)
+    {
+        HASH_DEL(s->table, e);
+        free(e);
+    }
+    free(s);
+}

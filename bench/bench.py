@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+"""Throughput and peak memory: portwitness vs a bare libpcap loop vs tshark.
+
+Builds a large "real mixed" capture by concatenating the Ethernet captures in
+../shared/pcaps (each shifted in time so the result is monotonic, addresses
+kept), repeated until it holds --packets packets; or, with --synthetic, a
+generated capture with many short flows (to show memory follows live flows,
+not file length).  Then runs each tool on it and prints packets/s and peak
+RSS side by side.  Not a test: numbers go to the README.
+
+usage: bench/bench.py --binary build/portwitness --loop build/pcap_loop [--packets N]
+"""
+import argparse
+import glob
+import os
+import resource
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(REPO, "tools", "pcapgen"))
+
+
+def read_pcap_records(path):
+    """Yields (ts_usec, caplen, origlen, data) of a classic pcap (after editcap)."""
+    with open(path, "rb") as f:
+        hdr = f.read(24)
+        if len(hdr) < 24:
+            return
+        magic = struct.unpack("<I", hdr[:4])[0]
+        if magic in (0xA1B2C3D4, 0xA1B23C4D):
+            e = "<"
+        else:
+            e = ">"
+            magic = struct.unpack(">I", hdr[:4])[0]
+        nano = magic == 0xA1B23C4D
+        link = struct.unpack(e + "I", hdr[20:24])[0]
+        if link != 1:
+            return
+        while True:
+            rh = f.read(16)
+            if len(rh) < 16:
+                return
+            s, frac, cl, ol = struct.unpack(e + "IIII", rh)
+            data = f.read(cl)
+            if len(data) < cl:
+                return
+            yield s * 1000000 + (frac // 1000 if nano else frac), data, ol
+
+
+def build_real_mix(shared, out_path, want):
+    tmp = tempfile.mkdtemp()
+    sources = []
+    for p in sorted(glob.glob(os.path.join(shared, "**", "*.pcap*"), recursive=True)):
+        if os.path.getsize(p) > 20_000_000:
+            continue
+        conv = os.path.join(tmp, "%d.pcap" % len(sources))
+        r = subprocess.run(["editcap", "-F", "pcap", p, conv], capture_output=True)
+        if r.returncode == 0:
+            recs = list(read_pcap_records(conv))
+            if recs:
+                sources.append(recs)
+    shutil.rmtree(tmp)
+    if not sources:
+        return 0
+    n, t = 0, 1_600_000_000 * 1_000_000
+    with open(out_path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 1))
+        while n < want:
+            for recs in sources:
+                base = recs[0][0]
+                for ts, data, ol in recs:
+                    tt = t + max(0, ts - base)
+                    f.write(struct.pack("<IIII", tt // 1000000, tt % 1000000, len(data), ol))
+                    f.write(data)
+                    n += 1
+                t = tt + 1_000_000
+                if n >= want:
+                    break
+    return n
+
+
+def build_synthetic(out_path, want):
+    """Many short TCP handshakes and UDP exchanges across a long time span."""
+    import pcapgen as g
+    n = 0
+    t = 1_700_000_000.0
+    with open(out_path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 1))
+        i = 0
+        while n < want:
+            c = "10.%d.%d.%d" % ((i >> 16) & 255, (i >> 8) & 255, i & 255 or 1)
+            s = "10.200.%d.%d" % ((i >> 8) & 255, i & 255 or 1)
+            frames = [
+                g.ether(g.ip(c, s, g.tcp(40000 + i % 20000, 445, g.TH_SYN, 1000))),
+                g.ether(g.ip(s, c, g.tcp(445, 40000 + i % 20000, g.TH_SYN | g.TH_ACK, 5000, 1001))),
+                g.ether(g.ip(c, s, g.tcp(40000 + i % 20000, 445, g.TH_ACK, 1001, 5001))),
+                g.ether(g.ip(c, s, g.udp(50000 + i % 10000, 53, b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x01a\x00\x00\x01\x00\x01"))),
+            ]
+            for k, fr in enumerate(frames):
+                tt = int((t + k * 0.0001) * 1e6)
+                f.write(struct.pack("<IIII", tt // 1000000, tt % 1000000, len(fr), len(fr)))
+                f.write(fr)
+            n += len(frames)
+            i += 1
+            t += 0.001
+    return n
+
+
+def run(cmd):
+    """Runs cmd, returns (seconds, peak RSS in MiB of that child)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    t0 = time.perf_counter()
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, err = p.communicate()
+    dt = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    if p.returncode not in (0, 3):
+        sys.stderr.write("%s failed (%d): %s\n" % (cmd[0], p.returncode, err.decode()[-500:]))
+    # ru_maxrss of children is the max over all children so far: run the
+    # smallest first (loop), then portwitness, then tshark.
+    return dt, max(peak, before) / 1024.0
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--binary", default=os.path.join(REPO, "build", "portwitness"))
+    ap.add_argument("--loop", default=os.path.join(REPO, "build", "pcap_loop"))
+    ap.add_argument("--packets", type=int, default=5_000_000)
+    ap.add_argument("--tshark-packets", type=int, default=500_000,
+                    help="tshark is ~100x slower: time it on a prefix of this many packets")
+    ap.add_argument("--synthetic", action="store_true")
+    ap.add_argument("--keep", help="write the capture here and keep it")
+    args = ap.parse_args()
+
+    shared = os.path.join(REPO, "..", "shared", "pcaps")
+    work = tempfile.mkdtemp()
+    big = args.keep or os.path.join(work, "big.pcap")
+    if args.synthetic or not os.path.isdir(shared):
+        n = build_synthetic(big, args.packets)
+        kind = "synthetic short flows"
+    else:
+        n = build_real_mix(shared, big, args.packets)
+        kind = "real mixed (../shared/pcaps concatenated)"
+    size = os.path.getsize(big) / 1e6
+    print("capture: %s, %d packets, %.0f MB" % (kind, n, size))
+    rows = []
+    if os.path.exists(args.loop):
+        dt, mem = run([args.loop, big])
+        rows.append(("bare libpcap loop", n, dt, mem))
+    dt, mem = run([args.binary, "--no-progress", "-q", "-r", big, "--format", "json", "-o", os.devnull])
+    rows.append(("portwitness", n, dt, mem))
+    if shutil.which("tshark") and args.tshark_packets:
+        dt, mem = run(["tshark", "-r", big, "-c", str(args.tshark_packets), "-q"])
+        rows.append(("tshark (first %d)" % args.tshark_packets, min(n, args.tshark_packets), dt, mem))
+    print("%-28s %12s %10s %14s %12s" % ("tool", "packets", "seconds", "packets/s", "peak RSS MiB"))
+    for name, cnt, dt, mem in rows:
+        print("%-28s %12d %10.2f %14.0f %12.1f" % (name, cnt, dt, cnt / dt if dt else 0, mem))
+    if not args.keep:
+        shutil.rmtree(work)
+
+
+if __name__ == "__main__":
+    main()

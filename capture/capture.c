@@ -1,0 +1,514 @@
+/* capture.c - reading captures (files, stdin, live) and feeding libnids and
+ * the IPv6 shim (see capture.h).
+ *
+ * Per record: count it (frame numbers count every record, as Wireshark
+ * does), apply the BPF with pcap_offline_filter, decode (decode.c), call
+ * cb->packet, then feed IPv4 TCP to libnids / IPv6 TCP to the shim so that
+ * the stream callbacks a frame causes come after its packet callback. */
+#include "capture.h"
+#include "capture_int.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <nids.h>
+#include <pcap/pcap.h>
+
+#include "../common/log.h"
+
+#define WARN_PER_CLASS 3
+#define NIDS_LOG_MAX 20
+#define MAX_UNCONSUMED (256 * 1024)
+
+static volatile sig_atomic_t g_stop;
+static pcap_t *volatile g_live;
+
+void pw_capture_stop(void)
+{
+    g_stop = 1;
+    pcap_t *p = g_live;
+    if (p)
+        pcap_breakloop(p);
+}
+
+/* ---- libnids glue (libnids is one global instance) ---- */
+
+static struct {
+    pw_cap *cap;        /* the capture being fed */
+    const pw_pkt *cur;  /* the packet being fed */
+    unsigned logged;
+} g_nids;
+
+static void nids_log(int type, int err, struct ip *iph, void *data)
+{
+    (void)iph;
+    (void)data;
+    if (!g_nids.cap || g_nids.logged >= NIDS_LOG_MAX)
+        return;
+    g_nids.logged++;
+    const char *what = (err >= 0 && err <= NIDS_WARN_TCP_BADFLAGS && nids_warnings[err])
+                           ? nids_warnings[err]
+                           : "warning";
+    pw_debug("%s: frame %llu: libnids (%d): %s%s", g_nids.cap->path,
+             (unsigned long long)g_nids.cap->frame, type, what,
+             g_nids.logged == NIDS_LOG_MAX ? " (further libnids messages suppressed)" : "");
+}
+
+static void nids_nomem(char *where)
+{
+    pw_error("libnids: out of memory (%s)", where ? where : "?");
+    exit(1);
+}
+
+static void close_user(void **param, int how)
+{
+    void *u = *param;
+    *param = NULL;
+    if (u && g_nids.cap && g_nids.cap->cb->stream_close)
+        g_nids.cap->cb->stream_close(g_nids.cap->cb->arg, u, how);
+}
+
+static void nids_tcp(struct tcp_stream *a, void **param)
+{
+    pw_cap *cap = g_nids.cap;
+    if (!cap)
+        return;
+    const pw_capture_cb *cb = cap->cb;
+    switch (a->nids_state) {
+    case NIDS_JUST_EST: {
+        pw_stream_info si;
+        memset(&si, 0, sizeof si);
+        uint8_t b[4];
+        si.source = cap->source;
+        memcpy(b, &a->addr.saddr, 4);
+        pw_addr_v4(&si.client, b);
+        memcpy(b, &a->addr.daddr, 4);
+        pw_addr_v4(&si.server, b);
+        si.client_port = a->addr.source;
+        si.server_port = a->addr.dest;
+        void *u = cb->stream_open ? cb->stream_open(cb->arg, &si, g_nids.cur) : NULL;
+        if (u) {
+            a->client.collect++;
+            a->server.collect++;
+            *param = u;
+            cap->info->tcp_streams++;
+        }
+        return;
+    }
+    case NIDS_DATA: {
+        void *u = *param;
+        if (!u)
+            return;
+        struct half_stream *h;
+        int dir;
+        if (a->server.count_new) {
+            h = &a->server; /* the server receives client->server bytes */
+            dir = PW_DIR_TO_SERVER;
+        } else if (a->client.count_new) {
+            h = &a->client;
+            dir = PW_DIR_TO_CLIENT;
+        } else {
+            return;
+        }
+        size_t n = (size_t)(h->count - h->offset);
+        bool stop = false;
+        size_t used = n;
+        if (cb->stream_data) {
+            pw_cursor hc = pw_cur((const uint8_t *)h->data, n);
+            const uint8_t *p = pw_cur_view(&hc, n);
+            used = cb->stream_data(cb->arg, u, dir, p, n, g_nids.cur, &stop);
+        }
+        if (used > n)
+            used = n;
+        nids_discard(a, (int)used);
+        if (n - used > MAX_UNCONSUMED)
+            stop = true;
+        if (stop) {
+            a->client.collect = 0;
+            a->server.collect = 0;
+            close_user(param, PW_STREAM_CLOSED);
+        }
+        return;
+    }
+    case NIDS_CLOSE:
+        close_user(param, PW_STREAM_CLOSED);
+        return;
+    case NIDS_RESET:
+        close_user(param, PW_STREAM_RESET);
+        return;
+    case NIDS_TIMED_OUT:
+        close_user(param, PW_STREAM_TIMED_OUT);
+        return;
+    case NIDS_EXITING:
+    default:
+        close_user(param, PW_STREAM_EXITING);
+        return;
+    }
+}
+
+static bool nids_start(pw_cap *cap)
+{
+    cap->dead = pcap_open_dead(DLT_RAW, 65535);
+    if (!cap->dead)
+        return false;
+    nids_params.pcap_desc = cap->dead;
+    nids_params.filename = NULL;
+    nids_params.device = NULL;
+    nids_params.pcap_filter = NULL;
+    nids_params.n_tcp_streams = cap->opts && cap->opts->tcp_streams > 0
+                                    ? cap->opts->tcp_streams
+                                    : PW_DEFAULT_TCP_STREAMS;
+    nids_params.scan_num_hosts = 0;
+    nids_params.syslog = nids_log;
+    nids_params.syslog_level = 0;
+    nids_params.no_mem = nids_nomem;
+    nids_params.tcp_workarounds = 1;
+    nids_params.multiproc = 0;
+    nids_params.one_loop_less = 0;
+    g_nids.cap = cap;
+    g_nids.cur = NULL;
+    g_nids.logged = 0;
+    if (!nids_init()) {
+        snprintf(cap->info->error, sizeof cap->info->error, "%s: libnids: %s", cap->path,
+                 nids_errbuf);
+        g_nids.cap = NULL;
+        pcap_close(cap->dead);
+        cap->dead = NULL;
+        return false;
+    }
+    static struct nids_chksum_ctl nocheck = {0, 0, NIDS_DONT_CHKSUM, 0};
+    nids_register_chksum_ctl(&nocheck, 1);
+    nids_register_tcp(nids_tcp);
+    cap->nids_on = true;
+    return true;
+}
+
+static void nids_stop(pw_cap *cap)
+{
+    if (cap->nids_on) {
+        g_nids.cur = NULL;
+        nids_exit(); /* NIDS_EXITING for every open stream */
+        /* the next nids_init() forgets registered callbacks without freeing them */
+        nids_unregister_tcp(nids_tcp);
+        cap->nids_on = false;
+    }
+    if (cap->dead) {
+        pcap_close(cap->dead);
+        cap->dead = NULL;
+    }
+    nids_params.pcap_desc = NULL;
+    if (g_nids.cap == cap)
+        g_nids.cap = NULL;
+}
+
+/* ---- the per-record path, shared by files, live capture and the fuzzer ---- */
+
+bool pw_cap_begin(pw_cap *cap, const char *path, uint32_t source, int dlt,
+                  const pw_capture_opts *opts, const pw_capture_cb *cb, pw_input_info *info)
+{
+    memset(cap, 0, sizeof *cap);
+    cap->path = path;
+    cap->source = source;
+    cap->dlt = dlt;
+    cap->opts = opts;
+    cap->cb = cb;
+    cap->info = info;
+    pw_decoder_init(&cap->dec);
+    pw_tcp6_init(&cap->tcp6, cb, source);
+    return nids_start(cap);
+}
+
+void pw_cap_end(pw_cap *cap)
+{
+    pw_decoder_free(&cap->dec);
+    cap->info->errors[PW_DERR_FRAGMENT] += pw_decoder_take_frag_errors(&cap->dec);
+    nids_stop(cap);
+    pw_tcp6_exit(&cap->tcp6);
+    cap->info->tcp_streams += cap->tcp6.opened;
+    cap->tcp6.opened = 0;
+}
+
+void pw_cap_record(pw_cap *cap, pw_usec ts, uint32_t caplen, uint32_t wirelen,
+                   const uint8_t *data, bool matched)
+{
+    pw_input_info *info = cap->info;
+    cap->frame++;
+    info->packets++;
+    info->bytes += caplen;
+    if (info->packets == 1)
+        info->first_ts = ts;
+    info->last_ts = ts;
+    if (!matched)
+        return;
+    if (wirelen < caplen)
+        wirelen = caplen;
+    pw_pkt pkt;
+    int r = pw_decode(&cap->dec, cap->dlt, data, caplen, wirelen, ts, &pkt);
+    if (cap->dec.frag_errors)
+        info->errors[PW_DERR_FRAGMENT] += pw_decoder_take_frag_errors(&cap->dec);
+    switch (r) {
+    case PW_DEC_PKT:
+        break;
+    case PW_DEC_HELD:
+        info->decoded++;
+        return;
+    case PW_DEC_NONIP:
+        info->non_ip++;
+        return;
+    default: {
+        int e = cap->dec.err;
+        if (e < 0 || e >= PW_DERR_COUNT)
+            e = PW_DERR_BAD_HEADER;
+        info->errors[e]++;
+        if (cap->warned[e] < WARN_PER_CLASS) {
+            cap->warned[e]++;
+            pw_warn("%s: frame %llu: %s%s", cap->path, (unsigned long long)cap->frame,
+                    cap->dec.why ? cap->dec.why : pw_decode_err_names[e],
+                    cap->warned[e] == WARN_PER_CLASS ? " (further such errors only counted)" : "");
+        }
+        return;
+    }
+    }
+    pkt.source = cap->source;
+    pkt.frame = cap->frame;
+    info->decoded++;
+    if (cap->cb->packet)
+        cap->cb->packet(cap->cb->arg, &pkt);
+    if (pkt.proto != PW_IPPROTO_TCP)
+        return;
+    if (pkt.src.family == 4) {
+        if (cap->nids_on && cap->dec.ip4) {
+            struct pcap_pkthdr h;
+            h.ts.tv_sec = (time_t)(ts / PW_USEC_PER_SEC);
+            h.ts.tv_usec = (suseconds_t)(ts % PW_USEC_PER_SEC);
+            if (h.ts.tv_usec < 0) {
+                h.ts.tv_sec--;
+                h.ts.tv_usec += PW_USEC_PER_SEC;
+            }
+            h.caplen = h.len = cap->dec.ip4_len;
+            g_nids.cur = &pkt;
+            g_nids.cap = cap;
+            nids_pcap_handler(NULL, &h, (u_char *)(uintptr_t)cap->dec.ip4);
+            g_nids.cur = NULL;
+        }
+    } else {
+        pw_tcp6_packet(&cap->tcp6, &pkt);
+    }
+}
+
+/* ---- files ---- */
+
+static void progress(pw_cap *cap, pcap_t *p, off_t size, bool final)
+{
+    if (final) {
+        fputs("\r\033[K", stderr);
+        return;
+    }
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (now.tv_sec == cap->progress_sec)
+        return;
+    cap->progress_sec = now.tv_sec;
+    cap->progress_shown = true;
+    long pos = size > 0 ? ftell(pcap_file(p)) : -1;
+    if (pos >= 0)
+        fprintf(stderr, "\r%s: %llu packets (%d%%)", cap->path,
+                (unsigned long long)cap->info->packets, (int)(100.0 * (double)pos / (double)size));
+    else
+        fprintf(stderr, "\r%s: %llu packets", cap->path, (unsigned long long)cap->info->packets);
+}
+
+static void info_reset(pw_input_info *info, const char *path)
+{
+    memset(info, 0, sizeof *info);
+    snprintf(info->path, sizeof info->path, "%s", path);
+}
+
+static void set_linktype(pw_input_info *info, int dlt)
+{
+    const char *name = pcap_datalink_val_to_name(dlt);
+    if (name)
+        snprintf(info->linktype, sizeof info->linktype, "%s", name);
+    else
+        snprintf(info->linktype, sizeof info->linktype, "DLT_%d", dlt);
+}
+
+static pw_usec ts_of(const struct pcap_pkthdr *h)
+{
+    return (pw_usec)h->ts.tv_sec * PW_USEC_PER_SEC + (pw_usec)h->ts.tv_usec;
+}
+
+int pw_capture_file(const char *path, uint32_t source, const pw_capture_opts *opts,
+                    const pw_capture_cb *cb, pw_input_info *info)
+{
+    info_reset(info, path);
+    g_stop = 0;
+    char errbuf[PCAP_ERRBUF_SIZE] = "";
+    bool is_stdin = strcmp(path, "-") == 0;
+    FILE *fp = is_stdin ? stdin : fopen(path, "rb");
+    if (!fp) {
+        snprintf(info->error, sizeof info->error, "%s: cannot open: %s", path, strerror(errno));
+        return 1;
+    }
+    off_t size = -1;
+    struct stat st;
+    if (!is_stdin && fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode))
+        size = st.st_size;
+    pcap_t *p = pcap_fopen_offline(fp, errbuf);
+    if (!p) {
+        if (!is_stdin)
+            fclose(fp);
+        snprintf(info->error, sizeof info->error, "%s: not a capture file (%s)", path, errbuf);
+        return 1;
+    }
+    int dlt = pcap_datalink(p);
+    set_linktype(info, dlt);
+    if (!pw_decode_dlt_supported(dlt)) {
+        snprintf(info->error, sizeof info->error, "%s: unsupported link type %s (DLT %d)", path,
+                 info->linktype, dlt);
+        pcap_close(p);
+        return 1;
+    }
+    struct bpf_program prog;
+    bool have_prog = false;
+    if (opts && opts->bpf && *opts->bpf) {
+        if (pcap_compile(p, &prog, opts->bpf, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+            snprintf(info->error, sizeof info->error, "%s: bad filter \"%s\": %s", path, opts->bpf,
+                     pcap_geterr(p));
+            pcap_close(p);
+            return 1;
+        }
+        have_prog = true;
+    }
+    pw_cap *cap = malloc(sizeof *cap);
+    if (!cap || !pw_cap_begin(cap, path, source, dlt, opts, cb, info)) {
+        if (cap && !info->error[0])
+            snprintf(info->error, sizeof info->error, "%s: cannot start TCP reassembly", path);
+        free(cap);
+        if (have_prog)
+            pcap_freecode(&prog);
+        pcap_close(p);
+        return 1;
+    }
+    bool show = opts && opts->progress && isatty(2);
+    uint64_t counted = 24; /* classic pcap: file header, then 16 + caplen per record */
+    int rc = 0;
+    for (;;) {
+        struct pcap_pkthdr *h;
+        const u_char *data;
+        int r = pcap_next_ex(p, &h, &data);
+        if (r == 1) {
+            counted += 16 + (uint64_t)h->caplen;
+            bool matched = !have_prog || pcap_offline_filter(&prog, h, data) != 0;
+            pw_cap_record(cap, ts_of(h), h->caplen, h->len, data, matched);
+            if (show && (cap->frame & 0xffff) == 0)
+                progress(cap, p, size, false);
+            if (g_stop)
+                break;
+            continue;
+        }
+        if (r == PCAP_ERROR_BREAK)
+            break; /* end of file */
+        /* PCAP_ERROR: truncated or corrupt record */
+        long pos = ftell(pcap_file(p));
+        unsigned long long off = pos >= 0 ? (unsigned long long)pos : (unsigned long long)counted;
+        snprintf(info->error, sizeof info->error,
+                 "%s: truncated or corrupt after frame %llu, at byte %llu (%s)", path,
+                 (unsigned long long)cap->frame, off, pcap_geterr(p));
+        rc = 1;
+        break;
+    }
+    if (cap->progress_shown)
+        progress(cap, p, size, true);
+    pw_cap_end(cap);
+    free(cap);
+    if (have_prog)
+        pcap_freecode(&prog);
+    pcap_close(p); /* closes fp (also stdin) */
+    return rc;
+}
+
+/* ---- live ---- */
+
+static void live_handler(u_char *user, const struct pcap_pkthdr *h, const u_char *data)
+{
+    pw_cap *cap = (pw_cap *)(void *)user;
+    pw_cap_record(cap, ts_of(h), h->caplen, h->len, data, true);
+}
+
+int pw_capture_live(const char *iface, uint32_t source, const pw_capture_opts *opts,
+                    const pw_capture_cb *cb, pw_input_info *info)
+{
+    info_reset(info, iface);
+    info->live = true;
+    g_stop = 0;
+    char errbuf[PCAP_ERRBUF_SIZE] = "";
+    pcap_t *p = pcap_create(iface, errbuf);
+    if (!p) {
+        snprintf(info->error, sizeof info->error, "%s: %s", iface, errbuf);
+        return 1;
+    }
+    int snap = opts && opts->snaplen > 0 ? opts->snaplen : 262144;
+    pcap_set_snaplen(p, snap);
+    pcap_set_promisc(p, 1);
+    pcap_set_immediate_mode(p, 1);
+    pcap_set_timeout(p, 250);
+    pcap_set_buffer_size(p, 64 * 1024 * 1024);
+    int ar = pcap_activate(p);
+    if (ar < 0) {
+        snprintf(info->error, sizeof info->error, "%s: cannot capture: %s (%s)", iface,
+                 pcap_statustostr(ar), pcap_geterr(p));
+        pcap_close(p);
+        return 1;
+    }
+    if (ar > 0)
+        pw_warn("%s: %s", iface, pcap_statustostr(ar));
+    int dlt = pcap_datalink(p);
+    set_linktype(info, dlt);
+    if (!pw_decode_dlt_supported(dlt)) {
+        snprintf(info->error, sizeof info->error, "%s: unsupported link type %s (DLT %d)", iface,
+                 info->linktype, dlt);
+        pcap_close(p);
+        return 1;
+    }
+    if (opts && opts->bpf && *opts->bpf) {
+        struct bpf_program prog;
+        if (pcap_compile(p, &prog, opts->bpf, 1, PCAP_NETMASK_UNKNOWN) != 0 ||
+            pcap_setfilter(p, &prog) != 0) {
+            snprintf(info->error, sizeof info->error, "%s: bad filter \"%s\": %s", iface,
+                     opts->bpf, pcap_geterr(p));
+            pcap_close(p);
+            return 1;
+        }
+        pcap_freecode(&prog);
+    }
+    pw_cap *cap = malloc(sizeof *cap);
+    if (!cap || !pw_cap_begin(cap, iface, source, dlt, opts, cb, info)) {
+        free(cap);
+        pcap_close(p);
+        return 1;
+    }
+    g_live = p;
+    int rc = 0;
+    while (!g_stop) {
+        int r = pcap_dispatch(p, -1, live_handler, (u_char *)(void *)cap);
+        if (r == PCAP_ERROR_BREAK)
+            break;
+        if (r == PCAP_ERROR) {
+            snprintf(info->error, sizeof info->error, "%s: %s", iface, pcap_geterr(p));
+            rc = 1;
+            break;
+        }
+    }
+    g_live = NULL;
+    pw_cap_end(cap);
+    free(cap);
+    pcap_close(p);
+    return rc;
+}

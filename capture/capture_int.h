@@ -1,0 +1,45 @@
+/* capture_int.h - private: the per-record path shared by file and live
+ * capture, exposed for the fuzz harness (fuzz/fuzz_decode.c). */
+#ifndef PW_CAPTURE_INT_H
+#define PW_CAPTURE_INT_H
+
+#include <pcap/pcap.h>
+#include <time.h>
+
+#include "capture.h"
+#include "decode.h"
+#include "tcp6.h"
+
+/* libnids stream table size (nids_params.n_tcp_streams) when opts->tcp_streams
+ * is 0.  libnids preallocates 8 bytes of hash table per slot plus a pool of
+ * 3/4 as many struct tcp_stream (288 bytes each on x86-64): about 29 MB,
+ * i.e. 98304 concurrent TCP connections before the oldest is evicted. */
+#define PW_DEFAULT_TCP_STREAMS 131072
+
+typedef struct pw_cap {
+    const char *path;
+    uint32_t source;
+    int dlt;
+    const pw_capture_opts *opts;
+    const pw_capture_cb *cb;
+    pw_input_info *info;
+    uint64_t frame;
+    pw_decoder dec;
+    pw_tcp6_table tcp6;
+    pcap_t *dead;
+    bool nids_on;
+    unsigned warned[PW_DERR_COUNT];
+    time_t progress_sec;
+    bool progress_shown;
+} pw_cap;
+
+/* Starts libnids (nids_init) and the IPv6 shim; false on failure. */
+bool pw_cap_begin(pw_cap *cap, const char *path, uint32_t source, int dlt,
+                  const pw_capture_opts *opts, const pw_capture_cb *cb, pw_input_info *info);
+/* One record; matched = false when the BPF rejected it (counted, not decoded). */
+void pw_cap_record(pw_cap *cap, pw_usec ts, uint32_t caplen, uint32_t wirelen,
+                   const uint8_t *data, bool matched);
+/* Flushes and closes every stream (nids_exit), frees fragments. */
+void pw_cap_end(pw_cap *cap);
+
+#endif

@@ -1,0 +1,562 @@
+/* test_capture.c - pw_capture_file end to end: pcap/pcapng files written
+ * here from byte arrays, frame numbering with BPF, bad files, libnids
+ * stream delivery (bad checksums), the IPv6 shim, stdin, several files. */
+#include <pcap/dlt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "../../capture/capture.h"
+#include "../../common/log.h"
+#include "check.h"
+
+/* ---- frame builder ---- */
+typedef struct {
+    uint8_t b[4096];
+    size_t n;
+} buf;
+static void u8(buf *f, unsigned v) { f->b[f->n++] = (uint8_t)v; }
+static void be16(buf *f, unsigned v) { u8(f, v >> 8); u8(f, v & 0xff); }
+static void be32(buf *f, uint32_t v) { be16(f, v >> 16); be16(f, v & 0xffff); }
+static void bytes(buf *f, const void *p, size_t n) { memcpy(f->b + f->n, p, n); f->n += n; }
+static void zeros(buf *f, size_t n) { memset(f->b + f->n, 0, n); f->n += n; }
+static void put16at(buf *f, size_t at, unsigned v) { f->b[at] = (uint8_t)(v >> 8); f->b[at + 1] = (uint8_t)v; }
+
+/* Ethernet + IPv4 (bad IP checksum) + TCP (bad checksum) */
+static buf tcp4(unsigned src, unsigned dst, unsigned sp, unsigned dp, uint32_t seq, uint32_t ack,
+                unsigned flags, const char *data)
+{
+    buf f = {.n = 0};
+    zeros(&f, 12);
+    be16(&f, 0x0800);
+    size_t at = f.n;
+    u8(&f, 0x45); u8(&f, 0); be16(&f, 0); be16(&f, 1); be16(&f, 0x4000); u8(&f, 64); u8(&f, 6);
+    be16(&f, 0x1234);
+    u8(&f, 10); u8(&f, 0); u8(&f, 0); u8(&f, src);
+    u8(&f, 10); u8(&f, 0); u8(&f, 0); u8(&f, dst);
+    be16(&f, sp); be16(&f, dp); be32(&f, seq); be32(&f, ack); u8(&f, 0x50); u8(&f, flags);
+    be16(&f, 65535); be16(&f, 0x5555); be16(&f, 0);
+    if (data)
+        bytes(&f, data, strlen(data));
+    put16at(&f, at + 2, (unsigned)(f.n - at));
+    return f;
+}
+
+static buf udp4(unsigned src, unsigned dst, unsigned sp, unsigned dp)
+{
+    buf f = {.n = 0};
+    zeros(&f, 12);
+    be16(&f, 0x0800);
+    u8(&f, 0x45); u8(&f, 0); be16(&f, 28); be16(&f, 1); be16(&f, 0); u8(&f, 64); u8(&f, 17);
+    be16(&f, 0);
+    u8(&f, 10); u8(&f, 0); u8(&f, 0); u8(&f, src);
+    u8(&f, 10); u8(&f, 0); u8(&f, 0); u8(&f, dst);
+    be16(&f, sp); be16(&f, dp); be16(&f, 8); be16(&f, 0);
+    return f;
+}
+
+static buf arp(void)
+{
+    buf f = {.n = 0};
+    zeros(&f, 12);
+    be16(&f, 0x0806);
+    zeros(&f, 28);
+    return f;
+}
+
+static buf tcp6(unsigned src, unsigned dst, unsigned sp, unsigned dp, uint32_t seq, uint32_t ack,
+                unsigned flags, const char *data)
+{
+    buf f = {.n = 0};
+    zeros(&f, 12);
+    be16(&f, 0x86DD);
+    size_t at = f.n;
+    be32(&f, 0x60000000); be16(&f, 0); u8(&f, 6); u8(&f, 64);
+    be32(&f, 0x20010db8); zeros(&f, 11); u8(&f, src);
+    be32(&f, 0x20010db8); zeros(&f, 11); u8(&f, dst);
+    be16(&f, sp); be16(&f, dp); be32(&f, seq); be32(&f, ack); u8(&f, 0x50); u8(&f, flags);
+    be16(&f, 65535); be16(&f, 0x5555); be16(&f, 0);
+    if (data)
+        bytes(&f, data, strlen(data));
+    put16at(&f, at + 4, (unsigned)(f.n - at - 40));
+    return f;
+}
+
+/* ---- pcap / pcapng writers ---- */
+static char DIR_[256];
+static char *tmp(const char *name)
+{
+    static char p[8][512];
+    static int i;
+    char *s = p[i++ & 7];
+    snprintf(s, 512, "%s/%s", DIR_, name);
+    return s;
+}
+
+static FILE *pcap_begin(const char *path, uint32_t dlt)
+{
+    FILE *f = fopen(path, "wb");
+    uint32_t h[6] = {0xa1b2c3d4, 0x00040002, 0, 0, 65535, dlt};
+    fwrite(h, sizeof h, 1, f);
+    return f;
+}
+static void pcap_rec(FILE *f, uint32_t sec, uint32_t usec, const buf *b, uint32_t caplen)
+{
+    uint32_t h[4] = {sec, usec, caplen, (uint32_t)b->n};
+    fwrite(h, sizeof h, 1, f);
+    fwrite(b->b, 1, caplen, f);
+}
+static void pcap_add(FILE *f, uint32_t sec, const buf *b) { pcap_rec(f, sec, 0, b, (uint32_t)b->n); }
+
+static void ng_block(FILE *f, uint32_t type, const void *body, uint32_t len)
+{
+    uint32_t tot = 12 + ((len + 3) & ~3u);
+    fwrite(&type, 4, 1, f);
+    fwrite(&tot, 4, 1, f);
+    fwrite(body, 1, len, f);
+    static const uint8_t pad[4];
+    fwrite(pad, 1, ((len + 3) & ~3u) - len, f);
+    fwrite(&tot, 4, 1, f);
+}
+static FILE *ng_begin(const char *path, uint16_t dlt)
+{
+    FILE *f = fopen(path, "wb");
+    uint8_t shb[16];
+    uint32_t bom = 0x1a2b3c4d;
+    uint16_t maj = 1, min = 0;
+    int64_t seclen = -1;
+    memcpy(shb, &bom, 4);
+    memcpy(shb + 4, &maj, 2);
+    memcpy(shb + 6, &min, 2);
+    memcpy(shb + 8, &seclen, 8);
+    ng_block(f, 0x0A0D0D0A, shb, 16);
+    uint8_t idb[8] = {0};
+    uint32_t snap = 65535;
+    memcpy(idb, &dlt, 2);
+    memcpy(idb + 4, &snap, 4);
+    ng_block(f, 1, idb, 8);
+    return f;
+}
+static void ng_add(FILE *f, uint64_t usec, const buf *b)
+{
+    uint8_t body[4096 + 20];
+    uint32_t v[5] = {0, (uint32_t)(usec >> 32), (uint32_t)usec, (uint32_t)b->n, (uint32_t)b->n};
+    memcpy(body, v, 20);
+    memcpy(body + 20, b->b, b->n);
+    ng_block(f, 6, body, (uint32_t)(20 + b->n));
+}
+
+/* ---- recording callbacks ---- */
+typedef struct {
+    int id;
+    int closes;
+    char data[2][512];
+    size_t dlen[2];
+    bool stop_at_first;
+    unsigned need_newline; /* consume only complete lines */
+} strm;
+
+static struct {
+    uint64_t frames[64];
+    int nframes;
+    uint8_t protos[64];
+    char log[4096];
+    strm s[8];
+    int ns;
+    bool refuse;
+    bool stop_next;
+    int lines_mode;
+    uint64_t last_pkt_frame;
+} R;
+
+static void logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void logf_(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    size_t n = strlen(R.log);
+    vsnprintf(R.log + n, sizeof R.log - n, fmt, ap);
+    va_end(ap);
+}
+
+static void on_packet(void *arg, const pw_pkt *p)
+{
+    (void)arg;
+    if (R.nframes < 64) {
+        R.protos[R.nframes] = p->proto;
+        R.frames[R.nframes++] = p->frame;
+    }
+    R.last_pkt_frame = p->frame;
+}
+
+static void *on_open(void *arg, const pw_stream_info *si, const pw_pkt *p)
+{
+    (void)arg;
+    char c[64], s[64];
+    logf_("open %s:%u>%s:%u f%llu|", pw_addr_str(&si->client, c, sizeof c), si->client_port,
+          pw_addr_str(&si->server, s, sizeof s), si->server_port, (unsigned long long)p->frame);
+    if (R.last_pkt_frame != p->frame)
+        logf_("ORDER|");
+    if (R.refuse || R.ns >= 8)
+        return NULL;
+    strm *m = &R.s[R.ns];
+    memset(m, 0, sizeof *m);
+    m->id = ++R.ns;
+    m->stop_at_first = R.stop_next;
+    m->need_newline = (unsigned)R.lines_mode;
+    return m;
+}
+
+static size_t on_data(void *arg, void *user, int dir, const uint8_t *d, size_t n, const pw_pkt *p,
+                      bool *stop)
+{
+    (void)arg;
+    strm *m = user;
+    logf_("data%d d%d f%llu %.*s|", m->id, dir, (unsigned long long)p->frame, (int)n,
+          (const char *)d);
+    if (R.last_pkt_frame != p->frame)
+        logf_("ORDER|");
+    if (m->stop_at_first) {
+        *stop = true;
+        return 0;
+    }
+    size_t used = n;
+    if (m->need_newline) {
+        used = 0;
+        for (size_t i = 0; i < n; i++)
+            if (d[i] == '\n')
+                used = i + 1;
+    }
+    if (m->dlen[dir] + used < sizeof m->data[dir]) {
+        memcpy(m->data[dir] + m->dlen[dir], d, used);
+        m->dlen[dir] += used;
+    }
+    return used;
+}
+
+static void on_close(void *arg, void *user, int how)
+{
+    (void)arg;
+    strm *m = user;
+    m->closes++;
+    logf_("close%d %d|", m->id, how);
+}
+
+static const pw_capture_cb CB = {NULL, on_packet, on_open, on_data, on_close};
+
+static void reset(void) { memset(&R, 0, sizeof R); }
+
+static int run(const char *path, const char *bpf, pw_input_info *info)
+{
+    pw_capture_opts o = {bpf, 1024, false, 0};
+    return pw_capture_file(path, 3, &o, &CB, info);
+}
+
+/* ---- tests ---- */
+
+static void test_bpf_numbering(void)
+{
+    const char *p = tmp("bpf.pcap");
+    FILE *f = pcap_begin(p, DLT_EN10MB);
+    buf a = udp4(1, 2, 1000, 53), b = tcp4(1, 2, 1000, 80, 1, 0, PW_TH_SYN, NULL), c = arp();
+    pcap_add(f, 100, &a); /* 1 udp */
+    pcap_add(f, 101, &b); /* 2 tcp */
+    pcap_add(f, 102, &c); /* 3 arp */
+    pcap_add(f, 103, &a); /* 4 udp */
+    pcap_add(f, 104, &b); /* 5 tcp */
+    fclose(f);
+    pw_input_info info;
+    reset();
+    CHECK_INT(run(p, "tcp", &info), 0);
+    CHECK_INT(R.nframes, 2);
+    CHECK_INT(R.frames[0], 2);
+    CHECK_INT(R.frames[1], 5);
+    CHECK_INT(info.packets, 5);
+    CHECK_INT(info.decoded, 2);
+    CHECK_INT(info.first_ts, 100 * PW_USEC_PER_SEC);
+    CHECK_INT(info.last_ts, 104 * PW_USEC_PER_SEC);
+    CHECK_STR(info.linktype, "EN10MB");
+    CHECK_STR(info.error, "");
+    reset();
+    CHECK_INT(run(p, NULL, &info), 0);
+    CHECK_INT(R.nframes, 4);
+    CHECK_INT(R.frames[2], 4);
+    CHECK_INT(info.non_ip, 1);
+    CHECK_INT(info.decoded, 4);
+    CHECK_INT(info.errors[PW_DERR_UNSUPPORTED], 0);
+    reset();
+    CHECK_INT(run(p, "port 53", &info), 0);
+    CHECK_INT(R.nframes, 2);
+    CHECK_INT(R.frames[0], 1);
+    CHECK_INT(R.frames[1], 4);
+    reset();
+    CHECK_INT(run(p, "this is not bpf", &info), 1);
+    CHECK(strstr(info.error, "bpf.pcap") != NULL);
+}
+
+static void test_bad_files(void)
+{
+    pw_input_info info;
+    /* truncated in the middle of the third record */
+    const char *p = tmp("trunc.pcap");
+    FILE *f = pcap_begin(p, DLT_EN10MB);
+    buf a = udp4(1, 2, 1000, 53);
+    pcap_add(f, 1, &a);
+    pcap_add(f, 2, &a);
+    uint32_t h[4] = {3, 0, (uint32_t)a.n, (uint32_t)a.n};
+    fwrite(h, sizeof h, 1, f);
+    fwrite(a.b, 1, 10, f);
+    fclose(f);
+    reset();
+    CHECK_INT(run(p, NULL, &info), 1);
+    CHECK_INT(R.nframes, 2);
+    CHECK_INT(info.packets, 2);
+    CHECK(strstr(info.error, p) != NULL);
+    CHECK(strstr(info.error, "after frame 2") != NULL);
+    char want[64];
+    snprintf(want, sizeof want, "at byte %zu", 24 + 2 * (16 + a.n) + 16 + 10);
+    CHECK(strstr(info.error, want) != NULL);
+    if (!strstr(info.error, want))
+        fprintf(stderr, "  error was: %s\n", info.error);
+
+    /* not a capture */
+    p = tmp("text.pcap");
+    f = fopen(p, "w");
+    fputs("this is not a capture file at all, just some text\n", f);
+    fclose(f);
+    reset();
+    CHECK_INT(run(p, NULL, &info), 1);
+    CHECK(strstr(info.error, p) == info.error);
+    CHECK(strstr(info.error, "not a capture file (") != NULL);
+    CHECK_INT(R.nframes, 0);
+
+    /* missing file */
+    CHECK_INT(run(tmp("missing.pcap"), NULL, &info), 1);
+    CHECK(strstr(info.error, "missing.pcap") != NULL);
+
+    /* unsupported link type: 802.11 */
+    p = tmp("wifi.pcap");
+    f = pcap_begin(p, DLT_IEEE802_11);
+    pcap_add(f, 1, &a);
+    fclose(f);
+    CHECK_INT(run(p, NULL, &info), 1);
+    CHECK(strstr(info.error, "wifi.pcap") != NULL);
+    CHECK(strstr(info.error, "IEEE802_11") != NULL);
+
+    /* zero-length, snaplen-cut and impossible records are counted, not fatal */
+    p = tmp("odd.pcap");
+    f = pcap_begin(p, DLT_EN10MB);
+    buf z = {.n = 0};
+    pcap_add(f, 1, &z);                       /* 1 zero length */
+    buf t = tcp4(1, 2, 5, 6, 1, 0, PW_TH_ACK, "payload");
+    pcap_rec(f, 2, 0, &t, 20);                /* 2 IP header cut */
+    pcap_rec(f, 3, 0, &t, (uint32_t)t.n - 3); /* 3 payload cut: decoded, truncated */
+    buf bad = tcp4(1, 2, 5, 6, 1, 0, PW_TH_ACK, NULL);
+    put16at(&bad, 16, 1500);
+    pcap_add(f, 4, &bad);                     /* 4 IP length beyond frame */
+    pcap_add(f, 5, &a);                       /* 5 fine */
+    fclose(f);
+    reset();
+    CHECK_INT(run(p, NULL, &info), 0);
+    CHECK_INT(info.packets, 5);
+    CHECK_INT(info.errors[PW_DERR_ZERO_LENGTH], 1);
+    CHECK_INT(info.errors[PW_DERR_TRUNCATED], 1);
+    CHECK_INT(info.errors[PW_DERR_BAD_LENGTH], 1);
+    CHECK_INT(R.nframes, 2);
+    CHECK_INT(R.frames[0], 3);
+    CHECK_INT(R.frames[1], 5);
+}
+
+static void write_session(FILE *f, bool ng, unsigned cport, uint32_t *t)
+{
+    /* client 10.0.0.1:cport -> server 10.0.0.2:80, bad checksums everywhere */
+    buf p[9];
+    p[0] = tcp4(1, 2, cport, 80, 1000, 0, PW_TH_SYN, NULL);
+    p[1] = tcp4(2, 1, 80, cport, 5000, 1001, PW_TH_SYN | PW_TH_ACK, NULL);
+    p[2] = tcp4(1, 2, cport, 80, 1001, 5001, PW_TH_ACK, NULL);
+    p[3] = tcp4(1, 2, cport, 80, 1001, 5001, PW_TH_ACK | PW_TH_PSH, "HEL");
+    p[4] = tcp4(1, 2, cport, 80, 1004, 5001, PW_TH_ACK | PW_TH_PSH, "LO\nab");
+    p[5] = tcp4(2, 1, 80, cport, 5001, 1009, PW_TH_ACK | PW_TH_PSH, "OK\n");
+    p[6] = tcp4(1, 2, cport, 80, 1009, 5004, PW_TH_ACK | PW_TH_FIN, NULL);
+    p[7] = tcp4(2, 1, 80, cport, 5004, 1010, PW_TH_ACK | PW_TH_FIN, NULL);
+    p[8] = tcp4(1, 2, cport, 80, 1010, 5005, PW_TH_ACK, NULL);
+    for (int i = 0; i < 9; i++) {
+        if (ng)
+            ng_add(f, (uint64_t)(*t)++ * 1000000, &p[i]);
+        else
+            pcap_add(f, (*t)++, &p[i]);
+    }
+}
+
+static void test_nids_streams(void)
+{
+    pw_input_info info;
+    const char *p = tmp("tcp.pcap");
+    FILE *f = pcap_begin(p, DLT_EN10MB);
+    uint32_t t = 1000;
+    write_session(f, false, 40000, &t);
+    fclose(f);
+    reset();
+    R.lines_mode = 1;
+    CHECK_INT(run(p, NULL, &info), 0);
+    CHECK_INT(R.nframes, 9);
+    CHECK_INT(info.tcp_streams, 1);
+    CHECK_INT(R.ns, 1);
+    CHECK_STR(R.s[0].data[0], "HELLO\n");
+    CHECK_STR(R.s[0].data[1], "OK\n");
+    CHECK_INT(R.s[0].closes, 1);
+    CHECK(strstr(R.log, "ORDER") == NULL);
+    /* open on the third handshake packet, HEL offered, then HELLO\nab again */
+    CHECK(strstr(R.log, "open 10.0.0.1:40000>10.0.0.2:80 f3|") != NULL);
+    CHECK(strstr(R.log, "data1 d0 f4 HEL|data1 d0 f5 HELLO\nab|data1 d1 f6 OK\n|") != NULL);
+    CHECK(strstr(R.log, "close1 1|") != NULL);
+    if (!strstr(R.log, "data1 d0 f4 HEL|"))
+        fprintf(stderr, "  log: %s\n", R.log);
+
+    /* stop: the first data callback stops the stream; close comes once, no more data */
+    reset();
+    R.stop_next = true;
+    CHECK_INT(run(p, NULL, &info), 0);
+    CHECK_STR(R.log, "open 10.0.0.1:40000>10.0.0.2:80 f3|data1 d0 f4 HEL|close1 1|");
+    CHECK_INT(R.s[0].closes, 1);
+
+    /* refused by stream_open: no data, no close */
+    reset();
+    R.refuse = true;
+    CHECK_INT(run(p, NULL, &info), 0);
+    CHECK_STR(R.log, "open 10.0.0.1:40000>10.0.0.2:80 f3|");
+
+    /* a stream left open at the end of the file is closed with EXITING; RST closes with RESET */
+    p = tmp("open.pcapng");
+    f = ng_begin(p, DLT_EN10MB);
+    buf s1 = tcp4(1, 2, 40001, 443, 1, 0, PW_TH_SYN, NULL);
+    buf s2 = tcp4(2, 1, 443, 40001, 9, 2, PW_TH_SYN | PW_TH_ACK, NULL);
+    buf s3 = tcp4(1, 2, 40001, 443, 2, 10, PW_TH_ACK, "x");
+    buf r1 = tcp4(1, 3, 40002, 22, 1, 0, PW_TH_SYN, NULL);
+    buf r2 = tcp4(3, 1, 22, 40002, 7, 2, PW_TH_SYN | PW_TH_ACK, NULL);
+    buf r3 = tcp4(1, 3, 40002, 22, 2, 8, PW_TH_ACK, NULL);
+    buf r4 = tcp4(3, 1, 22, 40002, 8, 2, PW_TH_RST | PW_TH_ACK, NULL);
+    ng_add(f, 1000000, &s1);
+    ng_add(f, 1000100, &s2);
+    ng_add(f, 1000200, &s3);
+    ng_add(f, 1000300, &r1);
+    ng_add(f, 1000400, &r2);
+    ng_add(f, 1000500, &r3);
+    ng_add(f, 1000600, &r4);
+    fclose(f);
+    reset();
+    CHECK_INT(run(p, NULL, &info), 0);
+    CHECK_INT(info.packets, 7);
+    CHECK_INT(info.tcp_streams, 2);
+    CHECK_INT(info.first_ts, 1000000);
+    CHECK(strstr(R.log, "data1 d0 f3 x|") != NULL);
+    CHECK(strstr(R.log, "close2 2|") != NULL);
+    CHECK(strstr(R.log, "close1 4|") != NULL);
+    CHECK_INT(R.s[0].closes, 1);
+    CHECK_INT(R.s[1].closes, 1);
+}
+
+static void test_ipv6_shim(void)
+{
+    pw_input_info info;
+    const char *p = tmp("v6.pcap");
+    FILE *f = pcap_begin(p, DLT_EN10MB);
+    buf s[9];
+    s[0] = tcp6(1, 2, 50000, 445, 100, 0, PW_TH_SYN, NULL);
+    s[1] = tcp6(2, 1, 445, 50000, 900, 101, PW_TH_SYN | PW_TH_ACK, NULL);
+    s[2] = tcp6(1, 2, 50000, 445, 101, 901, PW_TH_ACK | PW_TH_PSH, "NEG");
+    s[3] = tcp6(1, 2, 50000, 445, 101, 901, PW_TH_ACK | PW_TH_PSH, "NEGO\n"); /* overlapping retransmit */
+    s[4] = tcp6(2, 1, 445, 50000, 901, 106, PW_TH_ACK | PW_TH_PSH, "RESP\n");
+    s[5] = tcp6(1, 2, 50000, 445, 200, 906, PW_TH_ACK, "GAP\n");       /* beyond a gap: dropped */
+    s[6] = tcp6(1, 2, 50000, 445, 106, 906, PW_TH_ACK | PW_TH_FIN, NULL);
+    s[7] = tcp6(2, 1, 445, 50000, 906, 107, PW_TH_ACK | PW_TH_FIN, NULL);
+    s[8] = tcp6(1, 2, 50001, 445, 1, 0, PW_TH_SYN, NULL); /* never answered: no stream */
+    for (int i = 0; i < 9; i++)
+        pcap_add(f, 10 + (uint32_t)i, &s[i]);
+    fclose(f);
+    reset();
+    R.lines_mode = 1;
+    CHECK_INT(run(p, NULL, &info), 0);
+    CHECK_INT(R.nframes, 9);
+    CHECK_INT(info.tcp_streams, 1);
+    CHECK_STR(R.log, "open 2001:db8::1:50000>2001:db8::2:445 f2|data1 d0 f3 NEG|data1 d0 f4 NEGO\n|"
+                     "data1 d1 f5 RESP\n|close1 1|");
+    CHECK_STR(R.s[0].data[0], "NEGO\n");
+    CHECK_STR(R.s[0].data[1], "RESP\n");
+    CHECK_INT(R.s[0].closes, 1);
+
+    /* stop, and EXITING at the end */
+    reset();
+    R.stop_next = true;
+    CHECK_INT(run(p, NULL, &info), 0);
+    CHECK_STR(R.log, "open 2001:db8::1:50000>2001:db8::2:445 f2|data1 d0 f3 NEG|close1 1|");
+    p = tmp("v6open.pcap");
+    f = pcap_begin(p, DLT_EN10MB);
+    for (int i = 0; i < 3; i++)
+        pcap_add(f, 10 + (uint32_t)i, &s[i]);
+    fclose(f);
+    reset();
+    CHECK_INT(run(p, NULL, &info), 0);
+    CHECK_STR(R.log, "open 2001:db8::1:50000>2001:db8::2:445 f2|data1 d0 f3 NEG|close1 4|");
+}
+
+static void test_two_files_and_stdin(void)
+{
+    /* the same session in two files: libnids state must be reset between them */
+    const char *p1 = tmp("s1.pcap"), *p2 = tmp("s2.pcapng");
+    FILE *f = pcap_begin(p1, DLT_EN10MB);
+    uint32_t t = 50;
+    write_session(f, false, 41000, &t);
+    buf half = tcp4(1, 2, 41001, 80, 1, 0, PW_TH_SYN, NULL);
+    pcap_add(f, t++, &half);
+    fclose(f);
+    f = ng_begin(p2, DLT_EN10MB);
+    t = 50;
+    write_session(f, true, 41000, &t);
+    fclose(f);
+    pw_input_info i1, i2;
+    reset();
+    R.lines_mode = 1;
+    CHECK_INT(run(p1, NULL, &i1), 0);
+    CHECK_INT(run(p2, NULL, &i2), 0);
+    CHECK_INT(i1.tcp_streams, 1);
+    CHECK_INT(i2.tcp_streams, 1);
+    CHECK_INT(i1.packets, 10);
+    CHECK_INT(i2.packets, 9);
+    CHECK_INT(R.ns, 2);
+    CHECK_STR(R.s[1].data[0], "HELLO\n");
+    CHECK_STR(R.s[1].data[1], "OK\n");
+    CHECK_INT(R.s[0].closes, 1);
+    CHECK_INT(R.s[1].closes, 1);
+
+    /* stdin */
+    if (freopen(p1, "rb", stdin)) {
+        pw_input_info is;
+        reset();
+        CHECK_INT(run("-", NULL, &is), 0);
+        CHECK_STR(is.path, "-");
+        CHECK_INT(is.packets, 10);
+        CHECK_INT(is.tcp_streams, 1);
+        CHECK_INT(R.nframes, 10);
+    }
+}
+
+int main(void)
+{
+    pw_log_level = PW_LOG_ERROR;
+    snprintf(DIR_, sizeof DIR_, "/tmp/pw_test_capture.XXXXXX");
+    if (!mkdtemp(DIR_)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    test_bpf_numbering();
+    test_bad_files();
+    test_nids_streams();
+    test_ipv6_shim();
+    test_two_files_and_stdin();
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", DIR_);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", DIR_);
+    CHECK_DONE();
+}

@@ -1,0 +1,826 @@
+/* test_dcerpc.c - DCE/RPC connection-oriented PDUs, the endpoint mapper's
+ * towers and NTLMSSP in auth verifiers, on hand-built byte arrays. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../dissectors/dissector.h"
+#include "../../dissectors/ntlmssp.h"
+#include "check.h"
+
+/* ---- byte builder ---- */
+typedef struct buf {
+    uint8_t b[8192];
+    size_t n;
+} buf;
+
+static void put8(buf *b, uint8_t v) { b->b[b->n++] = v; }
+static void put16(buf *b, uint16_t v) { put8(b, (uint8_t)v), put8(b, (uint8_t)(v >> 8)); }
+static void put16be(buf *b, uint16_t v) { put8(b, (uint8_t)(v >> 8)), put8(b, (uint8_t)v); }
+static void put32(buf *b, uint32_t v) { put16(b, (uint16_t)v), put16(b, (uint16_t)(v >> 16)); }
+static void put32be(buf *b, uint32_t v) { put16be(b, (uint16_t)(v >> 16)), put16be(b, (uint16_t)v); }
+static void put64(buf *b, uint64_t v) { put32(b, (uint32_t)v), put32(b, (uint32_t)(v >> 32)); }
+static void putn(buf *b, const void *p, size_t n) { memcpy(b->b + b->n, p, n), b->n += n; }
+static void zeros(buf *b, size_t n) { memset(b->b + b->n, 0, n), b->n += n; }
+static void set16(buf *b, size_t at, uint16_t v) { b->b[at] = (uint8_t)v, b->b[at + 1] = (uint8_t)(v >> 8); }
+static void set32(buf *b, size_t at, uint32_t v) { set16(b, at, (uint16_t)v), set16(b, at + 2, (uint16_t)(v >> 16)); }
+static void align(buf *b, size_t base, size_t a)
+{
+    while ((b->n - base) % a)
+        put8(b, 0);
+}
+
+static unsigned hexv(char c) { return c <= '9' ? (unsigned)(c - '0') : (unsigned)(c - 'a' + 10); }
+/* A UUID in NDR form: first three fields little-endian (or big-endian). */
+static void put_uuid_e(buf *b, const char *s, bool be)
+{
+    uint8_t raw[16];
+    for (int i = 0, j = 0; i < 16; j++) {
+        if (s[j] == '-')
+            continue;
+        raw[i++] = (uint8_t)(hexv(s[j]) << 4 | hexv(s[j + 1]));
+        j++;
+    }
+    if (be) {
+        putn(b, raw, 16);
+        return;
+    }
+    put8(b, raw[3]), put8(b, raw[2]), put8(b, raw[1]), put8(b, raw[0]);
+    put8(b, raw[5]), put8(b, raw[4]), put8(b, raw[7]), put8(b, raw[6]);
+    putn(b, raw + 8, 8);
+}
+static void put_uuid(buf *b, const char *s) { put_uuid_e(b, s, false); }
+
+static size_t put_utf16(buf *b, const char *s)
+{
+    size_t start = b->n;
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        uint32_t cp;
+        if (*p < 0x80) cp = *p++;
+        else if ((*p & 0xe0) == 0xc0) cp = (uint32_t)(p[0] & 0x1f) << 6 | (p[1] & 0x3f), p += 2;
+        else cp = (uint32_t)(p[0] & 0x0f) << 12 | (uint32_t)(p[1] & 0x3f) << 6 | (p[2] & 0x3f), p += 3;
+        put16(b, (uint16_t)cp);
+    }
+    return b->n - start;
+}
+
+#define EPM "e1af8308-5d1f-11c9-91a4-08002b14a0fa"
+#define NDR "8a885d04-1ceb-11c9-9fe8-08002b104860"
+#define NDR64 "71710533-beba-4937-8319-b5dbef9ccc36"
+#define BTFN "6cb71c2c-9812-4540-0300-000000000000"
+#define LSARPC "12345778-1234-abcd-ef00-0123456789ab"
+#define NETLOGON "12345678-1234-abcd-ef00-01234567cffb"
+
+/* ---- NTLMSSP builders ---- */
+static void secbuf(buf *b, size_t at, size_t len, size_t off)
+{
+    set16(b, at, (uint16_t)len), set16(b, at + 2, (uint16_t)len), set32(b, at + 4, (uint32_t)off);
+}
+
+static void ntlm_negotiate(buf *b)
+{
+    b->n = 0;
+    putn(b, "NTLMSSP\0", 8), put32(b, 1);
+    put32(b, 0xe2088297);
+    put64(b, 0), put64(b, 0);
+    put64(b, 0x0f00000004612800ull);
+}
+
+#define TS_VALUE 0x01da0b0c0d0e0f10ull
+static void ntlm_challenge(buf *b, const char *nb, const char *dns)
+{
+    b->n = 0;
+    putn(b, "NTLMSSP\0", 8), put32(b, 2);
+    put64(b, 0);
+    put32(b, 0xe28a8215);
+    put64(b, 0x8877665544332211ull), put64(b, 0);
+    put64(b, 0);
+    put64(b, 0x0f0000000a003fabull);
+    size_t o = b->n;
+    secbuf(b, 12, put_utf16(b, "CORP"), o);
+    size_t tio = b->n;
+    struct { uint16_t id; const char *v; } av[] = {
+        {2, "CORP"}, {1, nb}, {4, "corp.example.com"}, {3, dns}, {5, "example.com"},
+    };
+    for (size_t i = 0; i < 5; i++) {
+        put16(b, av[i].id);
+        size_t at = b->n;
+        put16(b, 0);
+        set16(b, at, (uint16_t)put_utf16(b, av[i].v));
+    }
+    put16(b, 7), put16(b, 8), put64(b, TS_VALUE);
+    put32(b, 0);
+    secbuf(b, 40, b->n - tio, tio);
+}
+
+/* SPNEGO negTokenResp { responseToken OCTET STRING } around a token. */
+static void spnego_wrap(buf *out, const buf *tok)
+{
+    out->n = 0;
+    size_t L = tok->n;
+    put8(out, 0xa1), put8(out, 0x82), put16be(out, (uint16_t)(L + 12));
+    put8(out, 0x30), put8(out, 0x82), put16be(out, (uint16_t)(L + 8));
+    put8(out, 0xa2), put8(out, 0x82), put16be(out, (uint16_t)(L + 4));
+    put8(out, 0x04), put8(out, 0x82), put16be(out, (uint16_t)L);
+    putn(out, tok->b, tok->n);
+}
+
+/* ---- PDU builders ---- */
+static size_t pdu_start(buf *b, uint8_t ptype, uint8_t flags, uint32_t call_id)
+{
+    size_t s = b->n;
+    put8(b, 5), put8(b, 0), put8(b, ptype), put8(b, flags);
+    put32(b, 0x00000010); /* drep: little-endian, ASCII, IEEE */
+    put16(b, 0), put16(b, 0), put32(b, call_id);
+    return s;
+}
+
+static void pdu_end(buf *b, size_t s, const buf *auth, uint8_t auth_type, uint8_t level)
+{
+    if (auth) {
+        size_t body = b->n - s;
+        uint8_t pad = (uint8_t)((4 - body % 4) % 4);
+        zeros(b, pad);
+        put8(b, auth_type), put8(b, level), put8(b, pad), put8(b, 0), put32(b, 0x79231);
+        putn(b, auth->b, auth->n);
+        set16(b, s + 10, (uint16_t)auth->n);
+    }
+    set16(b, s + 8, (uint16_t)(b->n - s));
+}
+
+typedef struct ctxdef {
+    uint16_t id;
+    const char *iface;
+    uint16_t ver;
+    const char *ts;
+} ctxdef;
+
+static void bind_pdu(buf *b, uint8_t ptype, uint32_t call, const ctxdef *c, int n, const buf *auth, uint8_t at)
+{
+    size_t s = pdu_start(b, ptype, 3, call);
+    put16(b, 5840), put16(b, 5840), put32(b, 0);
+    put8(b, (uint8_t)n), put8(b, 0), put16(b, 0);
+    for (int i = 0; i < n; i++) {
+        put16(b, c[i].id), put8(b, 1), put8(b, 0);
+        put_uuid(b, c[i].iface), put16(b, c[i].ver), put16(b, 0);
+        put_uuid(b, c[i].ts), put32(b, strcmp(c[i].ts, NDR) == 0 ? 2 : 1);
+    }
+    pdu_end(b, s, auth, at, 2);
+}
+
+typedef struct resdef {
+    uint16_t result, reason;
+    const char *ts;
+} resdef;
+
+static void ack_pdu(buf *b, uint8_t ptype, uint32_t call, const char *secaddr, const resdef *r, int n, const buf *auth,
+                    uint8_t at)
+{
+    size_t s = pdu_start(b, ptype, 3, call);
+    put16(b, 5840), put16(b, 5840), put32(b, 0x1234);
+    size_t sl = strlen(secaddr);
+    put16(b, (uint16_t)(sl ? sl + 1 : 0));
+    if (sl)
+        putn(b, secaddr, sl + 1);
+    align(b, s, 4);
+    put8(b, (uint8_t)n), put8(b, 0), put16(b, 0);
+    for (int i = 0; i < n; i++) {
+        put16(b, r[i].result), put16(b, r[i].reason);
+        if (r[i].ts)
+            put_uuid(b, r[i].ts), put32(b, 1);
+        else
+            zeros(b, 20);
+    }
+    pdu_end(b, s, auth, at, 2);
+}
+
+static void request_pdu(buf *b, uint32_t call, uint16_t ctx, uint16_t opnum, const buf *stub)
+{
+    size_t s = pdu_start(b, 0, 3, call);
+    put32(b, stub ? (uint32_t)stub->n : 0), put16(b, ctx), put16(b, opnum);
+    if (stub)
+        putn(b, stub->b, stub->n);
+    pdu_end(b, s, NULL, 0, 0);
+}
+
+static void response_pdu(buf *b, uint32_t call, uint16_t ctx, const buf *stub)
+{
+    size_t s = pdu_start(b, 2, 3, call);
+    put32(b, (uint32_t)stub->n), put16(b, ctx), put8(b, 0), put8(b, 0);
+    putn(b, stub->b, stub->n);
+    pdu_end(b, s, NULL, 0, 0);
+}
+
+/* A 5-floor tower: interface, NDR, RPC CO, TCP/UDP port, IPv4. */
+static void tower(buf *t, const char *iface, uint8_t proto, uint16_t port, const uint8_t ip[4])
+{
+    t->n = 0;
+    put16(t, 5);
+    put16(t, 19), put8(t, 0x0d), put_uuid(t, iface), put16(t, 1), put16(t, 2), put16(t, 0);
+    put16(t, 19), put8(t, 0x0d), put_uuid(t, NDR), put16(t, 2), put16(t, 2), put16(t, 0);
+    put16(t, 1), put8(t, 0x0b), put16(t, 2), put16(t, 0);
+    put16(t, 1), put8(t, proto), put16(t, 2), put16be(t, port);
+    put16(t, 1), put8(t, 0x09), put16(t, 4), putn(t, ip, 4);
+}
+
+static void put_size(buf *b, bool n64, uint64_t v)
+{
+    if (n64) {
+        align(b, 0, 8);
+        put64(b, v);
+    } else {
+        align(b, 0, 4);
+        put32(b, (uint32_t)v);
+    }
+}
+
+static void put_twr(buf *b, bool n64, const buf *t)
+{
+    put_size(b, n64, t->n);
+    align(b, 0, 4);
+    put32(b, (uint32_t)t->n);
+    putn(b, t->b, t->n);
+}
+
+static void ept_map_response(buf *stub, bool n64, const buf *t1, const buf *t2)
+{
+    stub->n = 0;
+    zeros(stub, 20); /* handle */
+    put32(stub, 2);  /* num_towers */
+    put_size(stub, n64, 4), put_size(stub, n64, 0), put_size(stub, n64, 2);
+    put_size(stub, n64, 3), put_size(stub, n64, 4);
+    put_twr(stub, n64, t1);
+    put_twr(stub, n64, t2);
+    align(stub, 0, 4);
+    put32(stub, 0); /* status */
+}
+
+static void ept_map_request(buf *stub, const buf *t)
+{
+    stub->n = 0;
+    put32(stub, 1), zeros(stub, 16);   /* object */
+    put32(stub, 2), put_twr(stub, false, t);
+    align(stub, 0, 4);
+    zeros(stub, 20);
+    put32(stub, 4);
+}
+
+/* ---- harness: a pipeline-like feeder ---- */
+#define MAXEV 64
+static pw_event evs[MAXEV];
+static int nev;
+static void sink(void *arg, const pw_event *ev)
+{
+    (void)arg;
+    if (nev < MAXEV)
+        evs[nev] = *ev;
+    nev++;
+}
+static pw_flow flow;
+
+typedef struct feeder {
+    void *st;
+    uint8_t pend[2][70000];
+    size_t plen[2];
+    bool done;
+    size_t calls;
+} feeder;
+
+static feeder *feeder_new(void)
+{
+    feeder *f = calloc(1, sizeof *f);
+    f->st = calloc(1, pw_dissector_dcerpc.state_size);
+    nev = 0;
+    return f;
+}
+static void feeder_free(feeder *f)
+{
+    free(f->st);
+    free(f);
+}
+/* Appends bytes to the direction's unconsumed data and runs stream(). */
+static void feed(feeder *f, int dir, const uint8_t *p, size_t n)
+{
+    memcpy(f->pend[dir] + f->plen[dir], p, n);
+    f->plen[dir] += n;
+    pw_dctx ctx = {&flow, dir, 100 + f->calls++, 0, sink, NULL};
+    bool done = false;
+    size_t used = pw_dissector_dcerpc.stream(&ctx, f->st, f->pend[dir], f->plen[dir], &done);
+    CHECK(used <= f->plen[dir]);
+    if (used > f->plen[dir])
+        used = f->plen[dir];
+    memmove(f->pend[dir], f->pend[dir] + used, f->plen[dir] - used);
+    f->plen[dir] -= used;
+    if (done)
+        f->done = true;
+}
+
+static int count(pw_event_type t)
+{
+    int n = 0;
+    for (int i = 0; i < nev && i < MAXEV; i++)
+        n += evs[i].type == t;
+    return n;
+}
+static const pw_event *nth(pw_event_type t, int k)
+{
+    for (int i = 0; i < nev && i < MAXEV; i++)
+        if (evs[i].type == t && k-- == 0)
+            return &evs[i];
+    return NULL;
+}
+static const pw_event none_ev;
+#define NTH(t, k) (nth(t, k) ? nth(t, k) : &none_ev)
+
+/* ---- tests ---- */
+
+static void test_bind_ntlm_to_epm(void)
+{
+    buf tok, b = {.n = 0};
+    ntlm_negotiate(&tok);
+    ctxdef c[] = {{0, EPM, 3, NDR}};
+    bind_pdu(&b, 11, 2, c, 1, &tok, 10);
+    feeder *f = feeder_new();
+    feed(f, 0, b.b, b.n);
+    CHECK_INT(f->plen[0], 0);
+    CHECK_INT(count(PW_EV_APP), 1);
+    CHECK_STR(NTH(PW_EV_APP, 0)->u.app, "dcerpc");
+    CHECK_INT(count(PW_EV_DCERPC), 1);
+    const pw_ev_dcerpc *d = &NTH(PW_EV_DCERPC, 0)->u.dcerpc;
+    CHECK_INT(d->ptype, PW_DCERPC_BIND);
+    CHECK_INT(d->call_id, 2);
+    CHECK_INT(d->frag_len, b.n);
+    CHECK_STR(d->iface, EPM);
+    CHECK_INT(d->iface_ver, 3);
+    CHECK(d->iface_is_epm);
+    CHECK_INT(d->auth_type, PW_AUTHN_WINNT);
+    CHECK_INT(d->auth_level, 2);
+    CHECK_INT(count(PW_EV_NTLMSSP), 1);
+    CHECK_INT(NTH(PW_EV_NTLMSSP, 0)->u.ntlmssp.msg_type, PW_NTLM_NEGOTIATE);
+    CHECK_INT(NTH(PW_EV_NTLMSSP, 0)->u.ntlmssp.flags, 0xe2088297u);
+    CHECK_INT(NTH(PW_EV_NTLMSSP, 0)->dir, 0);
+    CHECK_INT(count(PW_EV_MALFORMED), 0);
+    CHECK(!f->done);
+
+    /* The bind_ack with the CHALLENGE: every AV pair, a non-ASCII name. */
+    buf ack = {.n = 0};
+    ntlm_challenge(&tok, "SRV\xc3\x84\xe2\x82\xac", "srv\xc3\xa4.corp.example.com");
+    resdef r[] = {{0, 0, NDR}};
+    ack_pdu(&ack, 12, 2, "135", r, 1, &tok, 10);
+    nev = 0;
+    feed(f, 1, ack.b, ack.n);
+    CHECK_INT(count(PW_EV_APP), 0);
+    d = &NTH(PW_EV_DCERPC, 0)->u.dcerpc;
+    CHECK_INT(d->ptype, PW_DCERPC_BIND_ACK);
+    CHECK_INT(d->call_id, 2);
+    CHECK_INT(d->ack_result, 0);
+    CHECK_STR(d->sec_addr, "135");
+    CHECK_STR(d->iface, "");
+    CHECK_INT(d->auth_type, 10);
+    const pw_ev_ntlmssp *n = &NTH(PW_EV_NTLMSSP, 0)->u.ntlmssp;
+    CHECK_INT(NTH(PW_EV_NTLMSSP, 0)->dir, 1);
+    CHECK_INT(n->msg_type, PW_NTLM_CHALLENGE);
+    CHECK_INT(n->flags, 0xe28a8215u);
+    CHECK_STR(n->target_name, "CORP");
+    CHECK_STR(n->nb_computer, "SRV\xc3\x84\xe2\x82\xac");
+    CHECK_STR(n->nb_domain, "CORP");
+    CHECK_STR(n->dns_computer, "srv\xc3\xa4.corp.example.com");
+    CHECK_STR(n->dns_domain, "corp.example.com");
+    CHECK_STR(n->dns_tree, "example.com");
+    CHECK(n->has_timestamp);
+    CHECK(n->timestamp == TS_VALUE);
+    CHECK_INT(count(PW_EV_MALFORMED), 0);
+    feeder_free(f);
+}
+
+static void test_spnego_alter_context(void)
+{
+    buf tok, sp, b = {.n = 0};
+    ntlm_challenge(&tok, "DC01", "dc01.corp.example.com");
+    spnego_wrap(&sp, &tok);
+    resdef r[] = {{0, 0, NDR}};
+    ack_pdu(&b, 15, 7, "", r, 1, &sp, 9);
+    feeder *f = feeder_new();
+    feed(f, 1, b.b, b.n);
+    const pw_ev_dcerpc *d = &NTH(PW_EV_DCERPC, 0)->u.dcerpc;
+    CHECK_INT(d->ptype, PW_DCERPC_ALTER_CONTEXT_RESP);
+    CHECK_STR(d->sec_addr, "");
+    CHECK_INT(d->auth_type, PW_AUTHN_SPNEGO);
+    CHECK_INT(count(PW_EV_NTLMSSP), 1);
+    CHECK_STR(NTH(PW_EV_NTLMSSP, 0)->u.ntlmssp.nb_computer, "DC01");
+    CHECK_STR(NTH(PW_EV_NTLMSSP, 0)->u.ntlmssp.dns_computer, "dc01.corp.example.com");
+
+    /* alter_context (14) with an interface. */
+    buf a = {.n = 0};
+    ctxdef c[] = {{1, LSARPC, 0, NDR}};
+    bind_pdu(&a, 14, 8, c, 1, NULL, 0);
+    nev = 0;
+    feed(f, 0, a.b, a.n);
+    d = &NTH(PW_EV_DCERPC, 0)->u.dcerpc;
+    CHECK_INT(d->ptype, PW_DCERPC_ALTER_CONTEXT);
+    CHECK_STR(d->iface, LSARPC);
+    CHECK(!d->iface_is_epm);
+    CHECK_INT(d->auth_type, 0);
+
+    /* auth3 (16) carrying the AUTHENTICATE-less token: event, no NTLMSSP. */
+    buf a3 = {.n = 0}, junk = {.n = 0};
+    putn(&junk, "\x01\x02\x03\x04\x05\x06\x07\x08", 8);
+    size_t s = pdu_start(&a3, 16, 3, 9);
+    put32(&a3, 0);
+    pdu_end(&a3, s, &junk, 10, 2);
+    nev = 0;
+    feed(f, 0, a3.b, a3.n);
+    CHECK_INT(NTH(PW_EV_DCERPC, 0)->u.dcerpc.ptype, PW_DCERPC_AUTH3);
+    CHECK_INT(NTH(PW_EV_DCERPC, 0)->u.dcerpc.auth_type, 10);
+    CHECK_INT(count(PW_EV_NTLMSSP), 0);
+    CHECK_INT(count(PW_EV_MALFORMED), 0);
+    feeder_free(f);
+}
+
+static void test_nak_and_fault(void)
+{
+    buf b = {.n = 0};
+    size_t s = pdu_start(&b, 13, 3, 4);
+    put16(&b, 4); /* proposed transfer syntaxes not supported */
+    put8(&b, 1), put8(&b, 5), put8(&b, 0);
+    pdu_end(&b, s, NULL, 0, 0);
+    feeder *f = feeder_new();
+    feed(f, 1, b.b, b.n);
+    CHECK_INT(NTH(PW_EV_DCERPC, 0)->u.dcerpc.ptype, PW_DCERPC_BIND_NAK);
+    CHECK_INT(NTH(PW_EV_DCERPC, 0)->u.dcerpc.reject_reason, 4);
+    CHECK_INT(NTH(PW_EV_DCERPC, 0)->u.dcerpc.call_id, 4);
+
+    b.n = 0;
+    s = pdu_start(&b, 3, 3, 5);
+    put32(&b, 0), put16(&b, 0), put8(&b, 0), put8(&b, 0);
+    put32(&b, 0x1c010003); /* nca_s_unk_if */
+    put32(&b, 0);
+    pdu_end(&b, s, NULL, 0, 0);
+    nev = 0;
+    feed(f, 1, b.b, b.n);
+    CHECK_INT(NTH(PW_EV_DCERPC, 0)->u.dcerpc.ptype, PW_DCERPC_FAULT);
+    CHECK_INT(NTH(PW_EV_DCERPC, 0)->u.dcerpc.status, 0x1c010003);
+    CHECK_INT(NTH(PW_EV_DCERPC, 0)->u.dcerpc.call_id, 5);
+    CHECK_INT(count(PW_EV_MALFORMED), 0);
+    feeder_free(f);
+}
+
+static const uint8_t ip5[4] = {10, 0, 0, 5};
+
+static void epm_session(bool n64)
+{
+    feeder *f = feeder_new();
+    buf b = {.n = 0}, t1, t2, stub;
+    if (n64) {
+        /* Windows style: NDR rejected, NDR64 accepted, bind time features. */
+        ctxdef c[] = {{0, EPM, 3, NDR}, {1, EPM, 3, NDR64}, {2, EPM, 3, BTFN}};
+        bind_pdu(&b, 11, 2, c, 3, NULL, 0);
+        feed(f, 0, b.b, b.n);
+        resdef r[] = {{2, 2, NULL}, {0, 0, NDR64}, {3, 3, NULL}};
+        b.n = 0;
+        ack_pdu(&b, 12, 2, "135", r, 3, NULL, 0);
+    } else {
+        ctxdef c[] = {{0, EPM, 3, NDR}};
+        bind_pdu(&b, 11, 2, c, 1, NULL, 0);
+        feed(f, 0, b.b, b.n);
+        resdef r[] = {{0, 0, NDR}};
+        b.n = 0;
+        ack_pdu(&b, 12, 2, "135", r, 1, NULL, 0);
+    }
+    feed(f, 1, b.b, b.n);
+    CHECK_INT(NTH(PW_EV_DCERPC, 1)->u.dcerpc.ack_result, 0);
+    uint16_t cid = n64 ? 1 : 0;
+
+    tower(&t1, NETLOGON, 0x07, 0, (const uint8_t[]){0, 0, 0, 0});
+    b.n = 0;
+    if (n64) {
+        request_pdu(&b, 3, cid, 3, NULL); /* stub omitted: fine */
+    } else {
+        ept_map_request(&stub, &t1);
+        request_pdu(&b, 3, cid, 3, &stub);
+    }
+    nev = 0;
+    feed(f, 0, b.b, b.n);
+    CHECK_INT(NTH(PW_EV_DCERPC, 0)->u.dcerpc.ptype, PW_DCERPC_REQUEST);
+    CHECK_INT(NTH(PW_EV_DCERPC, 0)->u.dcerpc.opnum, 3);
+
+    tower(&t1, NETLOGON, 0x07, 49667, ip5);
+    tower(&t2, "00000000-0000-0000-0000-000000000000", 0x08, 49668, ip5);
+    ept_map_response(&stub, n64, &t1, &t2);
+    b.n = 0;
+    response_pdu(&b, 3, cid, &stub);
+    nev = 0;
+    feed(f, 1, b.b, b.n);
+    CHECK_INT(count(PW_EV_MALFORMED), 0);
+    CHECK_INT(NTH(PW_EV_DCERPC, 0)->u.dcerpc.ptype, PW_DCERPC_RESPONSE);
+    CHECK_INT(count(PW_EV_EPM_PORT), 2);
+    const pw_ev_epm_port *e = &NTH(PW_EV_EPM_PORT, 0)->u.epm;
+    char a[PW_ADDR_STRLEN];
+    CHECK_INT(e->proto, 6);
+    CHECK_INT(e->port, 49667);
+    CHECK(e->has_addr);
+    CHECK_STR(pw_addr_str(&e->addr, a, sizeof a), "10.0.0.5");
+    CHECK_STR(e->iface, NETLOGON);
+    CHECK_INT(e->opnum, 3);
+    e = &NTH(PW_EV_EPM_PORT, 1)->u.epm;
+    CHECK_INT(e->proto, 17);
+    CHECK_INT(e->port, 49668);
+    CHECK(e->has_addr);
+    CHECK_STR(pw_addr_str(&e->addr, a, sizeof a), "10.0.0.5");
+    CHECK_STR(e->iface, "00000000-0000-0000-0000-000000000000");
+
+    /* The call is answered: a second response with that call id is not EPM. */
+    nev = 0;
+    feed(f, 1, b.b, b.n);
+    CHECK_INT(count(PW_EV_EPM_PORT), 0);
+    CHECK_INT(count(PW_EV_DCERPC), 1);
+    feeder_free(f);
+}
+
+static void test_epm(void)
+{
+    epm_session(false);
+    epm_session(true);
+}
+
+static void test_ept_lookup(void)
+{
+    feeder *f = feeder_new();
+    buf b = {.n = 0}, t, stub = {.n = 0};
+    ctxdef c[] = {{0, EPM, 3, NDR}};
+    bind_pdu(&b, 11, 1, c, 1, NULL, 0);
+    feed(f, 0, b.b, b.n);
+    resdef r[] = {{0, 0, NDR}};
+    b.n = 0;
+    ack_pdu(&b, 12, 1, "135", r, 1, NULL, 0);
+    feed(f, 1, b.b, b.n);
+    b.n = 0;
+    buf q = {.n = 0};
+    put32(&q, 0), put32(&q, 0), put32(&q, 0), put32(&q, 1), zeros(&q, 20), put32(&q, 500);
+    request_pdu(&b, 2, 0, 2, &q);
+    feed(f, 0, b.b, b.n);
+
+    tower(&t, LSARPC, 0x07, 49670, ip5);
+    zeros(&stub, 20);
+    put32(&stub, 2);                       /* num_ents */
+    put32(&stub, 2), put32(&stub, 0), put32(&stub, 2); /* max, offset, actual */
+    zeros(&stub, 16), put32(&stub, 1), put32(&stub, 0), put32(&stub, 6), putn(&stub, "LSA  \0", 6);
+    align(&stub, 0, 4);
+    zeros(&stub, 16), put32(&stub, 0), put32(&stub, 0), put32(&stub, 1), put8(&stub, 0); /* null tower */
+    align(&stub, 0, 4);
+    put_twr(&stub, false, &t);
+    align(&stub, 0, 4);
+    put32(&stub, 0);
+    b.n = 0;
+    response_pdu(&b, 2, 0, &stub);
+    nev = 0;
+    feed(f, 1, b.b, b.n);
+    CHECK_INT(count(PW_EV_MALFORMED), 0);
+    CHECK_INT(count(PW_EV_EPM_PORT), 1);
+    CHECK_INT(NTH(PW_EV_EPM_PORT, 0)->u.epm.port, 49670);
+    CHECK_INT(NTH(PW_EV_EPM_PORT, 0)->u.epm.opnum, 2);
+    CHECK_STR(NTH(PW_EV_EPM_PORT, 0)->u.epm.iface, LSARPC);
+    feeder_free(f);
+}
+
+/* A bind_ack + CHALLENGE split across three stream() calls, then two PDUs
+ * in one call. */
+static void test_framing(void)
+{
+    buf tok, ack = {.n = 0}, two = {.n = 0};
+    ntlm_challenge(&tok, "SRV01", "srv01.corp.example.com");
+    resdef r[] = {{0, 0, NDR}};
+    ack_pdu(&ack, 12, 1, "49667", r, 1, &tok, 10);
+    feeder *f = feeder_new();
+    size_t c1 = 10, c2 = ack.n / 2;
+    feed(f, 1, ack.b, c1);
+    CHECK_INT(nev, 0);
+    feed(f, 1, ack.b + c1, c2 - c1);
+    CHECK_INT(count(PW_EV_DCERPC), 0);
+    CHECK_INT(count(PW_EV_NTLMSSP), 0);
+    feed(f, 1, ack.b + c2, ack.n - c2);
+    CHECK_INT(count(PW_EV_DCERPC), 1);
+    CHECK_INT(count(PW_EV_NTLMSSP), 1);
+    CHECK_STR(NTH(PW_EV_DCERPC, 0)->u.dcerpc.sec_addr, "49667");
+    CHECK_INT(NTH(PW_EV_DCERPC, 0)->frame, 102); /* the call that completed it */
+    CHECK_STR(NTH(PW_EV_NTLMSSP, 0)->u.ntlmssp.nb_computer, "SRV01");
+    CHECK_INT(f->plen[1], 0);
+
+    /* Two PDUs (bind_ack again + fault) and half of a third in one call. */
+    putn(&two, ack.b, ack.n);
+    size_t s = pdu_start(&two, 3, 3, 5);
+    put32(&two, 0), put32(&two, 0), put32(&two, 5), put32(&two, 0);
+    pdu_end(&two, s, NULL, 0, 0);
+    putn(&two, ack.b, 20);
+    nev = 0;
+    feed(f, 1, two.b, two.n);
+    CHECK_INT(count(PW_EV_DCERPC), 2);
+    CHECK_INT(NTH(PW_EV_DCERPC, 1)->u.dcerpc.status, 5);
+    CHECK_INT(count(PW_EV_NTLMSSP), 1);
+    CHECK_INT(f->plen[1], 20);
+    feed(f, 1, ack.b + 20, ack.n - 20);
+    CHECK_INT(count(PW_EV_DCERPC), 3);
+    CHECK_INT(f->plen[1], 0);
+    feeder_free(f);
+}
+
+/* A big request on a non-EPM context is skipped as it streams past: the
+ * dissector never waits for all of it. */
+static void test_skip_large(void)
+{
+    feeder *f = feeder_new();
+    static buf big;
+    big.n = 0;
+    buf stub = {.n = 0};
+    zeros(&stub, 6000);
+    request_pdu(&big, 9, 0, 7, &stub);
+    feed(f, 0, big.b, 1000);
+    CHECK_INT(f->plen[0], 0); /* consumed */
+    CHECK_INT(count(PW_EV_DCERPC), 1);
+    CHECK_INT(NTH(PW_EV_DCERPC, 0)->u.dcerpc.opnum, 7);
+    feed(f, 0, big.b + 1000, big.n - 1000);
+    CHECK_INT(f->plen[0], 0);
+    /* then a bind follows and is seen. */
+    buf b = {.n = 0};
+    ctxdef c[] = {{0, EPM, 3, NDR}};
+    bind_pdu(&b, 11, 10, c, 1, NULL, 0);
+    feed(f, 0, b.b, b.n);
+    CHECK_INT(count(PW_EV_DCERPC), 2);
+    CHECK_INT(NTH(PW_EV_DCERPC, 1)->u.dcerpc.ptype, PW_DCERPC_BIND);
+    CHECK_INT(count(PW_EV_MALFORMED), 0);
+    feeder_free(f);
+}
+
+static void test_big_endian(void)
+{
+    buf b = {.n = 0};
+    put8(&b, 5), put8(&b, 0), put8(&b, 11), put8(&b, 3);
+    put32(&b, 0x00000000); /* drep: big-endian */
+    put16be(&b, 0), put16be(&b, 0), put32be(&b, 77);
+    put16be(&b, 4280), put16be(&b, 4280), put32be(&b, 0);
+    put8(&b, 1), put8(&b, 0), put16(&b, 0);
+    put16be(&b, 0), put8(&b, 1), put8(&b, 0);
+    put_uuid_e(&b, EPM, true), put16be(&b, 3), put16be(&b, 0);
+    put_uuid_e(&b, NDR, true), put32be(&b, 2);
+    b.b[8] = (uint8_t)(b.n >> 8), b.b[9] = (uint8_t)b.n;
+    CHECK(pw_dissector_dcerpc.probe(b.b, b.n));
+    feeder *f = feeder_new();
+    feed(f, 0, b.b, b.n);
+    CHECK_INT(f->plen[0], 0);
+    CHECK_INT(NTH(PW_EV_DCERPC, 0)->u.dcerpc.call_id, 77);
+    CHECK_INT(NTH(PW_EV_DCERPC, 0)->u.dcerpc.frag_len, b.n);
+    CHECK_STR(NTH(PW_EV_DCERPC, 0)->u.dcerpc.iface, EPM);
+    CHECK(NTH(PW_EV_DCERPC, 0)->u.dcerpc.iface_is_epm);
+    feeder_free(f);
+}
+
+static void test_malformed(void)
+{
+    /* Not DCE/RPC at all: malformed once, then done. */
+    feeder *f = feeder_new();
+    const char *http = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+    feed(f, 0, (const uint8_t *)http, strlen(http));
+    CHECK(f->done);
+    CHECK_INT(count(PW_EV_MALFORMED), 1);
+    CHECK_INT(count(PW_EV_APP), 0);
+    CHECK_INT(f->plen[0], 0);
+    feeder_free(f);
+
+    /* auth_length larger than the PDU. */
+    buf tok, b = {.n = 0};
+    ntlm_negotiate(&tok);
+    ctxdef c[] = {{0, EPM, 3, NDR}};
+    bind_pdu(&b, 11, 2, c, 1, &tok, 10);
+    set16(&b, 10, 4000);
+    f = feeder_new();
+    feed(f, 0, b.b, b.n);
+    CHECK_INT(count(PW_EV_MALFORMED), 1);
+    CHECK_INT(count(PW_EV_NTLMSSP), 0);
+    CHECK_INT(count(PW_EV_DCERPC), 1);
+    feeder_free(f);
+
+    /* frag_length shorter than the bind's contents. */
+    b.n = 0;
+    bind_pdu(&b, 11, 2, c, 1, NULL, 0);
+    set16(&b, 8, 40);
+    f = feeder_new();
+    feed(f, 0, b.b, 40);
+    CHECK_INT(count(PW_EV_MALFORMED), 1);
+    CHECK_INT(count(PW_EV_DCERPC), 0);
+    feeder_free(f);
+
+    /* A tower floor overrunning the tower. */
+    f = feeder_new();
+    b.n = 0;
+    bind_pdu(&b, 11, 1, c, 1, NULL, 0);
+    feed(f, 0, b.b, b.n);
+    resdef r[] = {{0, 0, NDR}};
+    b.n = 0;
+    ack_pdu(&b, 12, 1, "135", r, 1, NULL, 0);
+    feed(f, 1, b.b, b.n);
+    b.n = 0;
+    request_pdu(&b, 3, 0, 3, NULL);
+    feed(f, 0, b.b, b.n);
+    buf t1, t2, stub;
+    tower(&t1, NETLOGON, 0x07, 49667, ip5);
+    tower(&t2, NETLOGON, 0x07, 49668, ip5);
+    set16(&t2, 2, 200); /* first floor's lhs_len */
+    ept_map_response(&stub, false, &t1, &t2);
+    b.n = 0;
+    response_pdu(&b, 3, 0, &stub);
+    nev = 0;
+    feed(f, 1, b.b, b.n);
+    CHECK_INT(count(PW_EV_EPM_PORT), 1);
+    CHECK_INT(count(PW_EV_MALFORMED), 1);
+    feeder_free(f);
+}
+
+/* Every prefix of a valid exchange, fed on fresh state, and every 1-byte
+ * split: no crash, consumed never exceeds what was given. */
+static void test_truncation(void)
+{
+    buf tok, ack = {.n = 0};
+    ntlm_challenge(&tok, "SRV01", "srv01.corp.example.com");
+    resdef r[] = {{0, 0, NDR}};
+    ack_pdu(&ack, 12, 1, "135", r, 1, &tok, 10);
+    int events_before_full = 0;
+    for (size_t len = 0; len < ack.n; len++) {
+        feeder *f = feeder_new();
+        feed(f, 1, ack.b, len);
+        events_before_full += count(PW_EV_DCERPC) + count(PW_EV_NTLMSSP);
+        feeder_free(f);
+    }
+    CHECK_INT(events_before_full, 0);
+
+    /* A truncated PDU declared complete (frag_length cut): parsed as much as is there. */
+    int crashes = 0;
+    for (size_t len = 16; len < ack.n; len++) {
+        buf cut = ack;
+        cut.n = len;
+        set16(&cut, 8, (uint16_t)len);
+        feeder *f = feeder_new();
+        feed(f, 1, cut.b, cut.n);
+        crashes += f->plen[1] != 0;
+        feeder_free(f);
+    }
+    CHECK_INT(crashes, 0);
+
+    /* Byte at a time. */
+    feeder *f = feeder_new();
+    for (size_t i = 0; i < ack.n; i++)
+        feed(f, 1, ack.b + i, 1);
+    CHECK_INT(count(PW_EV_NTLMSSP), 1);
+    CHECK_STR(NTH(PW_EV_NTLMSSP, 0)->u.ntlmssp.dns_computer, "srv01.corp.example.com");
+    feeder_free(f);
+}
+
+static void test_limits_and_probe(void)
+{
+    feeder *f = feeder_new();
+    buf b = {.n = 0};
+    size_t s = pdu_start(&b, 3, 3, 1);
+    put32(&b, 0), put32(&b, 0), put32(&b, 0), put32(&b, 0);
+    pdu_end(&b, s, NULL, 0, 0);
+    for (int i = 0; i < 63; i++)
+        feed(f, 1, b.b, b.n);
+    CHECK(!f->done);
+    feed(f, 1, b.b, b.n);
+    CHECK(f->done);
+    feeder_free(f);
+
+    buf tok, bind = {.n = 0};
+    ntlm_negotiate(&tok);
+    ctxdef c[] = {{0, EPM, 3, NDR}};
+    bind_pdu(&bind, 11, 2, c, 1, &tok, 10);
+    CHECK(pw_dissector_dcerpc.probe(bind.b, bind.n));
+    CHECK(pw_dissector_dcerpc.probe(bind.b, 12));
+    CHECK(!pw_dissector_dcerpc.probe(bind.b, 9));
+    CHECK(!pw_dissector_dcerpc.probe((const uint8_t *)"GET / HTTP/1.1\r\n", 16));
+    CHECK(!pw_dissector_dcerpc.probe(b.b, b.n)); /* a fault is not how a client starts */
+    bind.b[0] = 4;
+    CHECK(!pw_dissector_dcerpc.probe(bind.b, bind.n));
+    CHECK_INT(pw_dissector_dcerpc.ports[0], 135);
+    CHECK(pw_dissector_dcerpc.transports == PW_DT_TCP);
+    CHECK_STR(pw_dissector_dcerpc.name, "dcerpc");
+}
+
+int main(void)
+{
+    flow.proto = 6;
+    flow.server_port = 135;
+    flow.client_port = 50000;
+    test_bind_ntlm_to_epm();
+    test_spnego_alter_context();
+    test_nak_and_fault();
+    test_epm();
+    test_ept_lookup();
+    test_framing();
+    test_skip_large();
+    test_big_endian();
+    test_malformed();
+    test_truncation();
+    test_limits_and_probe();
+    CHECK_DONE();
+}
