@@ -27,6 +27,7 @@
  *   header is the client's packet of a pending attempt decide it:
  *   port-unreachable from the server itself -> refused, anything else ->
  *   blocked (reason by code); icmp_from/type/code/frame_reply recorded.
+ *   Echo, redirect, source quench and packet-too-big are not verdicts.
  * Deadline = last_request_ts + timeout (so SYN retries with growing gaps stay
  *   one attempt).  At the deadline: unanswered/timeout if the capture shows any
  *   packet toward the client's address in [first request - timeout, deadline],
@@ -39,7 +40,8 @@
  * timeout) so that later packets of the same connection / UDP flow neither
  * start new attempts nor count as mid-stream.  Unanswered TCP attempts keep a
  * TRACK entry for one more timeout so a late same-ISN retransmission is not a
- * new attempt.  Mid-stream TCP flows get a TRACK entry too.
+ * new attempt (an unanswered UDP attempt is freed at once).  Mid-stream TCP
+ * flows get a TRACK entry too.
  *
  * Memory: flow entries and destination-address ("host") entries come from
  * chunked pools with freelists (no malloc per packet; chunks are allocated
@@ -47,9 +49,14 @@
  * key may be stale-early (activity only pushes deadlines later): when it
  * reaches the top the entry is re-keyed in place instead of expired.  The
  * host table keeps "last time seen as destination" for addresses seen in the
- * last max(timeout) of packet time (FIFO with second chance); hosts that are
- * the client of a pending attempt are pinned.  max_open caps flow entries;
- * when full the entry with the earliest deadline is retired early. */
+ * last max(timeout) of packet time (FIFO with second chance) and for both
+ * ends of every tracked flow (referenced by the flow, so a packet of a
+ * tracked flow updates its destination without a second lookup).  max_open
+ * caps flow entries (when full the entry with the earliest deadline is
+ * retired early: pending ones as indeterminate/capture-ended, counted in
+ * stats.evicted); the host table is capped at 2 * max_open + 1024 (oldest
+ * unreferenced address dropped first).  Pools keep their high-water mark
+ * until pw_attempts_free. */
 #include "attempts.h"
 
 #include <limits.h>

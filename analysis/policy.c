@@ -140,6 +140,35 @@ typedef struct assign {
     char why[320];
 } assign;
 
+typedef struct as_key {
+    char role[64];
+    pw_addr ip;
+    int prefix;
+} as_key;
+
+typedef struct as_idx {
+    as_key k;
+    int i;              /* index into pw_policy.as */
+    UT_hash_handle hh;
+} as_idx;
+
+typedef struct role_cnt {
+    char role[64];
+    int holders;        /* bound + inferred (not by-rule) */
+    int bound;
+} role_cnt;
+
+typedef struct svc_key {
+    pw_addr server;
+    uint16_t port;
+    uint8_t proto;
+} svc_key;
+
+typedef struct svc_ent {
+    svc_key k;
+    UT_hash_handle hh;
+} svc_ent;
+
 typedef struct loaded {
     pw_profile_def *def;
     bool explicit_;  /* named with --profile */
@@ -170,6 +199,12 @@ struct pw_policy {
     proxy_ent *proxies;
     assign *as;
     int n_as, cap_as;
+    as_idx *as_hash;                 /* (role, ip, prefix) -> as[] */
+    int *cidr_idx;                   /* as[] entries that are real CIDRs (bound) */
+    int n_cidr, cap_cidr;
+    role_cnt rc[256];
+    int n_rc;
+    svc_ent *answered;               /* (server, proto, port) that answered, for inference */
     uint64_t ntlm_rpc;               /* DCE/RPC binds to tcp/135 carrying NTLMSSP */
     uint32_t ntlm_rpc_source;
     uint64_t ntlm_rpc_frame;
@@ -631,14 +666,47 @@ void pw_policy_attempt(pw_policy *p, const pw_attempt *a)
 
 /* ---- roles ------------------------------------------------------------------ */
 
+static int full_prefix(const pw_addr *a) { return a->family == 6 ? 128 : 32; }
+
+static as_key mk_as_key(const char *role, const pw_addr *ip, int prefix)
+{
+    as_key k;
+    memset(&k, 0, sizeof k);
+    snprintf(k.role, sizeof k.role, "%s", role);
+    k.ip = *ip;
+    k.prefix = prefix;
+    return k;
+}
+
+static role_cnt *role_counter(pw_policy *p, const char *role, bool create)
+{
+    for (int i = 0; i < p->n_rc; i++)
+        if (!strcmp(p->rc[i].role, role))
+            return &p->rc[i];
+    if (!create || p->n_rc >= (int)(sizeof p->rc / sizeof p->rc[0]))
+        return NULL;
+    role_cnt *r = &p->rc[p->n_rc++];
+    memset(r, 0, sizeof *r);
+    snprintf(r->role, sizeof r->role, "%s", role);
+    return r;
+}
+
+static const role_cnt *role_counter_c(const pw_policy *p, const char *role)
+{
+    for (int i = 0; i < p->n_rc; i++)
+        if (!strcmp(p->rc[i].role, role))
+            return &p->rc[i];
+    return NULL;
+}
+
 static void add_assign(pw_policy *p, const char *role, const pw_addr *ip, int prefix, as_kind kind,
                        const char *why)
 {
-    for (int i = 0; i < p->n_as; i++) {
-        assign *x = &p->as[i];
-        if (!strcmp(x->role, role) && x->cidr.prefix == prefix && pw_addr_eq(&x->cidr.net, ip))
-            return;
-    }
+    as_key k = mk_as_key(role, ip, prefix);
+    as_idx *x;
+    HASH_FIND(hh, p->as_hash, &k, sizeof k, x);
+    if (x)
+        return;
     if (p->n_as == p->cap_as) {
         int cap = p->cap_as ? p->cap_as * 2 : 32;
         assign *n = realloc(p->as, (size_t)cap * sizeof *n);
@@ -647,33 +715,103 @@ static void add_assign(pw_policy *p, const char *role, const pw_addr *ip, int pr
         p->as = n;
         p->cap_as = cap;
     }
-    assign *x = &p->as[p->n_as++];
-    memset(x, 0, sizeof *x);
-    snprintf(x->role, sizeof x->role, "%s", role);
-    x->cidr.net = *ip;
-    x->cidr.prefix = prefix;
-    x->kind = kind;
-    snprintf(x->why, sizeof x->why, "%s", why);
+    if (prefix != full_prefix(ip)) {
+        if (p->n_cidr == p->cap_cidr) {
+            int cap = p->cap_cidr ? p->cap_cidr * 2 : 16;
+            int *n = realloc(p->cidr_idx, (size_t)cap * sizeof *n);
+            if (!n)
+                return;
+            p->cidr_idx = n;
+            p->cap_cidr = cap;
+        }
+        p->cidr_idx[p->n_cidr++] = p->n_as;
+    }
+    if ((x = calloc(1, sizeof *x)) == NULL)
+        return;
+    x->k = k;
+    x->i = p->n_as;
+    HASH_ADD(hh, p->as_hash, k, sizeof x->k, x);
+    assign *a = &p->as[p->n_as++];
+    memset(a, 0, sizeof *a);
+    snprintf(a->role, sizeof a->role, "%s", role);
+    a->cidr.net = *ip;
+    a->cidr.prefix = prefix;
+    a->kind = kind;
+    snprintf(a->why, sizeof a->why, "%s", why);
+    role_cnt *rc = role_counter(p, role, true);
+    if (rc && kind != AS_BY_RULE) {
+        rc->holders++;
+        rc->bound += kind == AS_BOUND;
+    }
 }
 
-static int full_prefix(const pw_addr *a) { return a->family == 6 ? 128 : 32; }
+static void clear_assigns(pw_policy *p)
+{
+    as_idx *x, *t;
+    HASH_ITER(hh, p->as_hash, x, t) {
+        HASH_DEL(p->as_hash, x);
+        free(x);
+    }
+    p->n_as = 0;
+    p->n_cidr = 0;
+    p->n_rc = 0;
+    svc_ent *e, *te;
+    HASH_ITER(hh, p->answered, e, te) {
+        HASH_DEL(p->answered, e);
+        free(e);
+    }
+}
 
 /* 1: ip holds role (inferred set if not bound); 0: role has holders but not ip;
  * -1: role has no holders at all. */
 static int role_has(const pw_policy *p, const char *role, const pw_addr *ip, bool *inferred)
 {
-    bool any = false;
-    for (int i = 0; i < p->n_as; i++) {
-        const assign *x = &p->as[i];
-        if (x->kind == AS_BY_RULE || strcmp(x->role, role))
-            continue;
-        any = true;
-        if (pw_addr_in_cidr(ip, &x->cidr.net, x->cidr.prefix)) {
-            *inferred = x->kind != AS_BOUND;
+    const role_cnt *rc = role_counter_c(p, role);
+    if (!rc || !rc->holders)
+        return -1;
+    as_key k = mk_as_key(role, ip, full_prefix(ip));
+    as_idx *x;
+    HASH_FIND(hh, p->as_hash, &k, sizeof k, x);
+    if (x && p->as[x->i].kind != AS_BY_RULE) {
+        *inferred = p->as[x->i].kind != AS_BOUND;
+        return 1;
+    }
+    for (int i = 0; i < p->n_cidr; i++) {
+        const assign *a = &p->as[p->cidr_idx[i]];
+        if (a->kind != AS_BY_RULE && !strcmp(a->role, role) && pw_addr_in_cidr(ip, &a->cidr.net, a->cidr.prefix)) {
+            *inferred = a->kind != AS_BOUND;
             return 1;
         }
     }
-    return any ? 0 : -1;
+    return 0;
+}
+
+static bool answered_has(const pw_policy *p, const pw_addr *server, uint8_t proto, uint16_t port)
+{
+    svc_key k;
+    memset(&k, 0, sizeof k);
+    k.server = *server;
+    k.proto = proto;
+    k.port = port;
+    svc_ent *e;
+    HASH_FIND(hh, p->answered, &k, sizeof k, e);
+    return e != NULL;
+}
+
+static void build_answered(pw_policy *p)
+{
+    agg *g, *t;
+    HASH_ITER(hh, p->aggs, g, t) {
+        if (g->k.dyn || !g->counts[PW_OUT_ANSWERED] || answered_has(p, &g->k.server, g->k.proto, g->k.port))
+            continue;
+        svc_ent *e = calloc(1, sizeof *e);
+        if (!e)
+            continue;
+        e->k.server = g->k.server;
+        e->k.proto = g->k.proto;
+        e->k.port = g->k.port;
+        HASH_ADD(hh, p->answered, k, sizeof e->k, e);
+    }
 }
 
 static const char *src_name(const pw_sources *srcs, uint32_t i)
@@ -699,18 +837,8 @@ static void infer_cond(pw_policy *p, const char *role, const pw_cond *c, const p
                 continue;
             /* every other listed port answered by the same server */
             bool all = true;
-            for (int j = 1; j < c->n_ports && all; j++) {
-                bool found = false;
-                agg *h, *t2;
-                HASH_ITER(hh, p->aggs, h, t2) {
-                    if (!h->k.dyn && h->k.proto == c->ports[j].proto && h->k.port == c->ports[j].port &&
-                        h->counts[PW_OUT_ANSWERED] && pw_addr_eq(&h->k.server, &g->k.server)) {
-                        found = true;
-                        break;
-                    }
-                }
-                all = found;
-            }
+            for (int j = 1; j < c->n_ports && all; j++)
+                all = answered_has(p, &g->k.server, c->ports[j].proto, c->ports[j].port);
             if (!all)
                 continue;
             int off = snprintf(why, sizeof why, "answers");
@@ -795,11 +923,8 @@ static void decide_roles(pw_policy *p, const pw_sources *srcs)
             continue;
         const pw_profile_def *d = p->prof[i].def;
         for (int r = 0; r < d->n_roles; r++) {
-            bool bound = false;
-            for (int a = 0; a < p->n_as; a++)
-                if (p->as[a].kind == AS_BOUND && !strcmp(p->as[a].role, d->roles[r].name))
-                    bound = true;
-            if (bound)
+            const role_cnt *rc = role_counter_c(p, d->roles[r].name);
+            if (rc && rc->bound)
                 continue;
             for (int c = 0; c < d->roles[r].n_infer; c++)
                 infer_cond(p, d->roles[r].name, &d->roles[r].infer[c], srcs);
@@ -1137,14 +1262,6 @@ static bool fallback_ok(const pw_policy *p, const char *role, const pw_rule_def 
 
 /* Role check for one side; by_rule gets true when the role had no holders
  * and the rule's traffic stands in for it. */
-static bool profile_defines(const pw_profile_def *d, const char *role)
-{
-    for (int i = 0; i < d->n_roles; i++)
-        if (!strcmp(d->roles[i].name, role))
-            return true;
-    return false;
-}
-
 static bool side_ok(const pw_policy *p, const pw_profile_def *d, const char *role, const pw_addr *ip,
                     const pw_rule_def *r, bool server, bool *inferred, bool *by_rule)
 {
@@ -1160,11 +1277,11 @@ static bool side_ok(const pw_policy *p, const pw_profile_def *d, const char *rol
          * this unidentified one (the enterprise manager's SQL traffic is not
          * the Threat Manager's) */
         if (r && !server && d)
-            for (int i = 0; i < p->n_as; i++)
-                if (p->as[i].kind != AS_BY_RULE && strcmp(p->as[i].role, role) &&
-                    profile_defines(d, p->as[i].role) &&
-                    pw_addr_in_cidr(ip, &p->as[i].cidr.net, p->as[i].cidr.prefix))
+            for (int i = 0; i < d->n_roles; i++) {
+                bool inf2;
+                if (strcmp(d->roles[i].name, role) && role_has(p, d->roles[i].name, ip, &inf2) == 1)
                     return false;
+            }
         *inferred = true;
         *by_rule = true;
         return true;
@@ -1550,8 +1667,9 @@ json_t *pw_policy_json(pw_policy *p, const pw_services *svc, const pw_sources *s
         json_object_set_new(out, "sensor_cloud", json_array());
         return out;
     }
-    p->n_as = 0;
+    clear_assigns(p);
     choose_profiles(p, srcs);
+    build_answered(p);
     decide_roles(p, srcs);
 
     json_t *profiles = json_array();
@@ -1600,7 +1718,10 @@ json_t *pw_policy_json(pw_policy *p, const pw_services *svc, const pw_sources *s
         json_decref(rr[i].obj);
     free(rr);
 
-    qsort(p->as, (size_t)p->n_as, sizeof *p->as, cmp_assign);
+    json_t *cloud = sensor_cloud(p, srcs);
+    /* sorting breaks the (role, ip) index: nothing may look roles up after this */
+    if (p->n_as)
+        qsort(p->as, (size_t)p->n_as, sizeof *p->as, cmp_assign);
     json_t *roles = json_array();
     for (int i = 0; i < p->n_as; i++) {
         const assign *x = &p->as[i];
@@ -1618,7 +1739,7 @@ json_t *pw_policy_json(pw_policy *p, const pw_services *svc, const pw_sources *s
     json_object_set_new(out, "profiles", profiles);
     json_object_set_new(out, "roles", roles);
     json_object_set_new(out, "rules", rules);
-    json_object_set_new(out, "sensor_cloud", sensor_cloud(p, srcs));
+    json_object_set_new(out, "sensor_cloud", cloud);
     p->decided = true;
     return out;
 }
@@ -1689,6 +1810,8 @@ void pw_policy_free(pw_policy *p)
         HASH_DEL(p->proxies, x);
         free(x);
     }
+    clear_assigns(p);
     free(p->as);
+    free(p->cidr_idx);
     free(p);
 }

@@ -17,6 +17,18 @@
 
 #define MAX_DEPTH 6
 
+/* Inline address setters (pkt was zeroed, so only the used bytes are written). */
+static inline void set_v4(pw_addr *a, const uint8_t b[4])
+{
+    a->family = 4;
+    memcpy(a->b, b, 4);
+}
+static inline void set_v6(pw_addr *a, const uint8_t b[16])
+{
+    a->family = 6;
+    memcpy(a->b, b, 16);
+}
+
 static int fail(pw_decoder *d, int err, const char *why)
 {
     d->err = err;
@@ -243,6 +255,30 @@ static int dec_ethertype(pw_decoder *d, uint16_t type, pw_cursor *c, pw_pkt *pkt
                 return dec_ip6(d, c, pkt);
             return PW_DEC_NONIP;
         }
+        case 0x8909: { /* Cisco metadata (SGT): version, length, option, value, ethertype */
+            pw_skip(c, 6);
+            type = pw_be16(c);
+            if (!pw_cur_ok(c))
+                return short_hdr(d, "short Cisco metadata header");
+            continue;
+        }
+        case 0x894F: { /* NSH: base + service path header, options; next protocol */
+            pw_skip(c, 2);
+            uint8_t len = pw_u8(c) & 0x3f;
+            uint8_t next = pw_u8(c);
+            if (!pw_cur_ok(c) || len < 2)
+                return short_hdr(d, "short NSH header");
+            pw_skip(c, (size_t)len * 4 - 4);
+            if (!pw_cur_ok(c))
+                return short_hdr(d, "short NSH header");
+            if (next == 1)
+                return dec_ip4(d, c, pkt);
+            if (next == 2)
+                return dec_ip6(d, c, pkt);
+            if (next == 3)
+                return dec_ether(d, c, pkt);
+            return PW_DEC_NONIP;
+        }
         case 0x6558: /* transparent Ethernet bridging (inside GRE) */
             if (++d->depth > MAX_DEPTH)
                 return fail(d, PW_DERR_UNSUPPORTED, "tunnels nested too deep");
@@ -299,8 +335,12 @@ static int dec_ip4(pw_decoder *d, pw_cursor *c, pw_pkt *pkt)
         trunc = true;
     }
     uint32_t iplen = trunc ? (uint32_t)avail : tot;
-    pw_addr_v4(&pkt->src, src);
-    pw_addr_v4(&pkt->dst, dst);
+    if (d->depth) { /* an outer (tunnel) address may be there */
+        memset(&pkt->src, 0, sizeof pkt->src);
+        memset(&pkt->dst, 0, sizeof pkt->dst);
+    }
+    set_v4(&pkt->src, src);
+    set_v4(&pkt->dst, dst);
     pkt->ttl = ttl;
     pkt->proto = proto;
     pw_cursor pl = pw_sub(c, iplen - hl);
@@ -388,8 +428,8 @@ static int dec_ip6(pw_decoder *d, pw_cursor *c, pw_pkt *pkt)
             return fail(d, PW_DERR_BAD_LENGTH, "IPv6 payload length beyond the frame");
         trunc = true;
     }
-    pw_addr_v6(&pkt->src, src);
-    pw_addr_v6(&pkt->dst, dst);
+    set_v6(&pkt->src, src);
+    set_v6(&pkt->dst, dst);
     pkt->ttl = hlim;
     pw_cursor pl = pw_sub(c, trunc ? avail : plen);
     for (int i = 0; ip6_ext(nh); i++) {
@@ -632,8 +672,8 @@ static int dec_udp_tunnel(pw_decoder *d, uint16_t dport, pw_cursor pl, pw_pkt *p
         pw_skip(&pl, 4);
         if (!pw_cur_ok(&pl) || !(flags & 0x08) || !pw_cur_has(&pl, 20))
             return -1;
-        if (!(flags & 0x04))
-            next = 3; /* no next-protocol bit: Ethernet as in plain VXLAN */
+        if (!(flags & 0x04) && next == 0)
+            next = 3; /* no next protocol: Ethernet as in plain VXLAN */
         if (next != 1 && next != 2 && next != 3)
             return -1;
         if (tunnel_depth(d))
@@ -759,6 +799,19 @@ static int dec_l4(pw_decoder *d, uint8_t proto, pw_cursor *c, pw_pkt *pkt, bool 
         if (err)
             parse_quote(*c, &pkt->quote, proto == PW_IPPROTO_ICMP ? 4 : 6);
         return set_payload(d, c, pkt, trunc);
+    }
+    case 51: { /* IPv4 AH (IPv6 AH is walked with the extension headers) */
+        pw_cursor save = *c;
+        uint8_t next = pw_u8(c);
+        uint8_t len = pw_u8(c);
+        pw_skip(c, ((size_t)len + 2) * 4 - 2);
+        if (!pw_cur_ok(c) || next == 51 || d->depth >= MAX_DEPTH) {
+            *c = save;
+            return set_payload(d, c, pkt, trunc);
+        }
+        d->depth++;
+        pkt->proto = next;
+        return dec_l4(d, next, c, pkt, trunc);
     }
     case 47: /* GRE */
     case 4:  /* IP in IP */

@@ -587,20 +587,23 @@ static size_t dcerpc_stream(const pw_dctx *ctx, void *state, const uint8_t *data
     return pw_cur_pos(&c);
 }
 
-/* A bind or alter_context from the client, on any port. */
+/* A bind or alter_context from the client, on any port; or a request (a
+ * connection whose bind was before the capture started). */
 static bool dcerpc_probe(const uint8_t *data, size_t len)
 {
     pw_cursor c = pw_cur(data, len);
     uint8_t vers = pw_u8(&c), minor = pw_u8(&c), ptype = pw_u8(&c), flags = pw_u8(&c);
-    uint8_t drep0 = pw_u8(&c);
-    pw_skip(&c, 3);
+    uint8_t drep0 = pw_u8(&c), drep1 = pw_u8(&c);
+    pw_skip(&c, 2);
     bool le = (drep0 & 0xf0) == 0x10;
     uint16_t frag = rd16(&c, le), auth = rd16(&c, le);
-    if (!pw_cur_ok(&c))
+    if (!pw_cur_ok(&c) || vers != 5 || minor > 1 || !(flags & PFC_FIRST_FRAG) || (drep0 & 0xe0) || drep1 > 3)
         return false;
-    return vers == 5 && minor <= 1 && (ptype == PW_DCERPC_BIND || ptype == PW_DCERPC_ALTER_CONTEXT) &&
-           (flags & PFC_FIRST_FRAG) && (drep0 & 0xe0) == 0 && frag >= 28 && frag <= 8192 &&
-           (size_t)auth + 28 <= frag;
+    if (ptype == PW_DCERPC_BIND || ptype == PW_DCERPC_ALTER_CONTEXT)
+        return frag >= 28 && frag <= 8192 && (size_t)auth + 28 <= frag;
+    if (ptype == PW_DCERPC_REQUEST)
+        return frag >= RPC_REQ_HDR_LEN && (size_t)auth + RPC_REQ_HDR_LEN <= frag;
+    return false;
 }
 
 const pw_dissector pw_dissector_dcerpc = {

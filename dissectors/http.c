@@ -28,6 +28,7 @@ typedef struct http_state {
     bool connect_pending;  /* the last request was a CONNECT not yet answered */
     bool plain_seen;       /* a non-CONNECT request was seen */
     bool tunnel;           /* CONNECT answered 2xx: the rest is the tunnel */
+    bool bare_tls;         /* TLS on an HTTP port (no HTTP at all) */
     bool in_tls[2];
     bool app;
     bool dead;
@@ -66,7 +67,23 @@ static bool starts_with_method(const pw_cursor *c)
 static bool http_probe(const uint8_t *data, size_t len)
 {
     pw_cursor c = pw_cur(data, len);
-    return starts_with_method(&c);
+    if (!starts_with_method(&c))
+        return false;
+    /* When the whole request line is there it must end in an HTTP version
+     * (SIP, RTSP and friends share the method names). */
+    size_t left = pw_cur_left(&c);
+    for (size_t i = 0; i + 1 < left; i++) {
+        if (pw_peek_u8(&c, i) == '\r' && pw_peek_u8(&c, i + 1) == '\n') {
+            static const char v[] = " HTTP/";
+            if (i < sizeof v - 1 + 3)
+                return false;
+            for (size_t k = 0; k < sizeof v - 1; k++)
+                if (pw_peek_u8(&c, i - 3 - (sizeof v - 1) + k) != (uint8_t)v[k])
+                    return false;
+            return true;
+        }
+    }
+    return true;
 }
 
 /* Length of the head including the final CRLFCRLF, or 0 when absent in the
@@ -205,8 +222,8 @@ static bool request(const pw_dctx *ctx, http_state *st, pw_cursor *h)
     char *sp1 = strchr(line, ' ');
     if (!sp1 || sp1 == line || (size_t)(sp1 - line) >= sizeof ((pw_ev_http *)0)->method)
         return false;
-    for (char *p = line; p < sp1; p++)
-        if (!isupper((unsigned char)*p))
+    for (char *p = line; p < sp1; p++) /* a method token: GET, RPC_IN_DATA, ... */
+        if (!isupper((unsigned char)*p) && !isdigit((unsigned char)*p) && *p != '_' && *p != '-')
             return false;
     char *target = sp1 + 1;
     char *sp2 = strchr(target, ' ');
@@ -306,7 +323,7 @@ static size_t to_tls(const pw_dctx *ctx, http_state *st, int dir, pw_cursor *c, 
     size_t left = pw_cur_left(c);
     const uint8_t *rest = pw_cur_view(c, left);
     st->in_tls[dir] = true;
-    st->tls.no_app = true;
+    st->tls.no_app = !st->bare_tls; /* the tunnel's flow stays "http" */
     size_t n = pw_tls_stream(ctx, &st->tls, rest, left, done);
     if (*done)
         st->dead = true;
@@ -336,6 +353,23 @@ static size_t http_stream(const pw_dctx *ctx, void *state, const uint8_t *data, 
         }
         if (!pw_cur_has(&c, 1))
             return pw_cur_pos(&c);
+        if (dir == 0 && !st->app && !st->bare_tls) {
+            /* TLS spoken directly on an HTTP port: hand the flow to TLS. */
+            pw_cursor peek = c;
+            size_t left = pw_cur_left(&peek);
+            const uint8_t *p = pw_cur_view(&peek, left);
+            if (left < 6 && pw_tls_looks_like(p, left, false))
+                return pw_cur_pos(&c);
+            if (pw_tls_looks_like(p, left, true)) {
+                st->bare_tls = true;
+                size_t used = pw_cur_pos(&c);
+                return used + to_tls(ctx, st, dir, &c, done);
+            }
+        }
+        if (st->bare_tls) {
+            size_t used = pw_cur_pos(&c);
+            return used + to_tls(ctx, st, dir, &c, done);
+        }
         if (st->tunnel || (dir == 0 && st->connect_pending)) {
             /* In (or about to enter) the tunnel: a TLS record? */
             pw_cursor peek = c;

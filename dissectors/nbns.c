@@ -143,7 +143,9 @@ static void nbns_datagram(const pw_dctx *ctx, const uint8_t *data, size_t len)
 
     const char *bad = rr_bad ? "nbns: bad record" : NULL;
     if (have_rr) {
-        bool answer = !qd; /* a response's answer RR */
+        /* The record is a response's answer unless it came from the
+         * additional section of a request-shaped packet. */
+        bool answer = an > 0 || !ar;
         if (rr.short_rd)
             bad = "nbns: truncated rdata";
         if (answer && n->response && n->rcode == 0 && rr.type == PW_NBNS_QTYPE_NB &&

@@ -216,9 +216,13 @@ static void server_hello(const pw_dctx *ctx, pw_tls_state *st, pw_cursor *m)
     uint16_t legacy = pw_be16(m);
     uint8_t random[32];
     pw_copy(m, random, sizeof random);
-    pw_skip(m, pw_u8(m)); /* session id (absent in TLS 1.3 drafts < 22, see below) */
+    /* TLS 1.3 drafts before 22 put the draft in the version field and have
+     * neither a session id nor a compression method. */
+    bool draft = (legacy >> 8) == 0x7f;
+    if (!draft)
+        pw_skip(m, pw_u8(m)); /* session id */
     t->cipher = pw_be16(m);
-    if ((legacy >> 8) != 0x7f)
+    if (!draft)
         pw_skip(m, 1); /* compression method */
     if (!pw_cur_ok(m)) {
         pw_emit_malformed(ctx, "tls: truncated ServerHello");

@@ -934,6 +934,44 @@ static void test_bounded_memory(void)
     pw_attempts_free(t);
 }
 
+/* A small cap under a long stream: every attempt still retired exactly
+ * once, nothing above the caps. */
+static void test_cap_stress(void)
+{
+    memset(big_count, 0, sizeof big_count);
+    memset(big_reason, 0, sizeof big_reason);
+    big_total = big_retries = 0;
+    pw_attempts_opts o = {0, 0, 1000};
+    pw_attempts *t = pw_attempts_new(&o, count_cb, NULL);
+    const int N = 200000;
+    pw_addr srv = v4(10, 200, 0, 1);
+    for (int i = 0; i < N; i++) {
+        pw_addr cl = v4(10, 2, (i >> 8) & 255, i & 255);
+        uint16_t cp = (uint16_t)(1024 + i % 50000);
+        pw_usec ts = T0 + (pw_usec)i * 100; /* 10,000 attempts per second */
+        pw_pkt p = tcp(ts, cl, cp, srv, 443, SYN, (uint32_t)i, 0);
+        pw_attempts_packet(t, &p);
+        if (i % 3 == 0) {
+            p = tcp(ts + 50, srv, 443, cl, cp, RST | ACK, 0, (uint32_t)i + 1);
+            pw_attempts_packet(t, &p);
+        }
+    }
+    pw_attempts_stats st;
+    pw_attempts_get_stats(t, &st);
+    CHECK_INT(st.peak_flows, 1000);
+    CHECK(st.peak_hosts <= 2 * 1000 + 1024);
+    CHECK(st.evicted > 190000);
+    pw_attempts_flush(t, T0 + (pw_usec)N * 100 + 60 * SEC);
+    pw_attempts_get_stats(t, &st);
+    CHECK_INT(big_total, N);
+    CHECK_INT(st.attempts, N);
+    CHECK_INT(st.open, 0);
+    CHECK_INT(st.flows, 0);
+    CHECK_INT(big_count[PW_OUT_REFUSED], (N + 2) / 3);
+    CHECK_INT(big_count[PW_OUT_INDETERMINATE], N - (N + 2) / 3);
+    pw_attempts_free(t);
+}
+
 /* ---- benchmark (opt-in) ---- */
 
 static uint64_t bench_sink;
@@ -1057,6 +1095,7 @@ int main(void)
     test_udp_skipped();
     test_eviction();
     test_bounded_memory();
+    test_cap_stress();
     const char *b = getenv("PW_ATTEMPTS_BENCH");
     const char *conc = getenv("PW_ATTEMPTS_BENCH_CONC");
     if (conc && atoll(conc) > 0)

@@ -799,6 +799,13 @@ static void test_limits_and_probe(void)
     CHECK(!pw_dissector_dcerpc.probe(bind.b, 9));
     CHECK(!pw_dissector_dcerpc.probe((const uint8_t *)"GET / HTTP/1.1\r\n", 16));
     CHECK(!pw_dissector_dcerpc.probe(b.b, b.n)); /* a fault is not how a client starts */
+    /* A request: the connection's bind happened before the capture. */
+    buf rq = {.n = 0}, stub = {.n = 0};
+    zeros(&stub, 40);
+    request_pdu(&rq, 17, 1, 39, &stub);
+    CHECK(pw_dissector_dcerpc.probe(rq.b, rq.n));
+    rq.b[3] = 0x02; /* a middle fragment is not a start */
+    CHECK(!pw_dissector_dcerpc.probe(rq.b, rq.n));
     bind.b[0] = 4;
     CHECK(!pw_dissector_dcerpc.probe(bind.b, bind.n));
     CHECK_INT(pw_dissector_dcerpc.ports[0], 135);

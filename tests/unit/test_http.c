@@ -508,9 +508,9 @@ static void test_get(void)
 static void test_http_malformed(void)
 {
     /* not HTTP */
-    static const uint8_t junk[] = {0x16, 3, 1, 0, 5, 1, 0, 0, 1, 0};
+    static const uint8_t junk[] = "SSH-2.0-OpenSSH_9.6\r\n";
     feeder *f = feeder_new(&pw_dissector_http, 8080);
-    feed(f, 0, junk, sizeof junk);
+    feed(f, 0, junk, sizeof junk - 1);
     CHECK_INT(f->sink.malformed, 1);
     CHECK(f->done);
     feeder_free(f);
@@ -576,8 +576,63 @@ static void test_http_malformed(void)
     CHECK(1);
 }
 
+static void test_bare_tls_and_probe(void)
+{
+    /* TLS spoken directly on an HTTP port */
+    static buf ch, srv, hs;
+    ch.n = srv.n = hs.n = 0;
+    client_hello(&hs, "portal.contoso.com", NULL, false);
+    records(&ch, 22, hs.b, hs.n, 16384);
+    hs.n = 0;
+    server_hello(&hs, 0xc02f, NULL, false);
+    certificate_msg(&hs, ss_der, sizeof ss_der, NULL, 0);
+    server_hello_done(&hs);
+    records(&srv, 22, hs.b, hs.n, 16384);
+    feeder *f = feeder_new(&pw_dissector_http, 8080);
+    feed(f, 0, ch.b, 4); /* too short to tell: waits */
+    CHECK_INT(f->sink.n, 0);
+    feed(f, 0, ch.b + 4, ch.n - 4);
+    const pw_event *e = find(&f->sink, PW_EV_TLS, PW_TLS_CLIENT_HELLO, 0);
+    CHECK(e != NULL);
+    if (e)
+        CHECK_STR(e->u.tls.sni, "portal.contoso.com");
+    const pw_event *app = find(&f->sink, PW_EV_APP, 0, 0);
+    CHECK(app != NULL);
+    if (app)
+        CHECK_STR(app->u.app, "tls");
+    feed(f, 1, srv.b, srv.n);
+    e = find(&f->sink, PW_EV_TLS, PW_TLS_CERTIFICATE, 0);
+    CHECK(e != NULL);
+    if (e)
+        CHECK_STR(e->u.tls.subject_cn, "WS042.contoso.local");
+    CHECK(f->done);
+    CHECK_INT(f->sink.malformed, 0);
+    feeder_free(f);
+
+    /* SIP shares method names: the probe wants an HTTP version */
+    static const char sip[] = "OPTIONS sip:probe@edge.test SIP/2.0\r\nVia: x\r\n";
+    CHECK(!pw_dissector_http.probe((const uint8_t *)sip, sizeof sip - 1));
+    static const char opt[] = "OPTIONS * HTTP/1.1\r\n";
+    CHECK(pw_dissector_http.probe((const uint8_t *)opt, sizeof opt - 1));
+
+    /* RPC over HTTP methods carry an underscore */
+    static const char rpc[] = "RPC_IN_DATA /rpc/rpcproxy.dll?mail.contoso.com:6001 HTTP/1.1\r\n"
+                              "Host: mail.contoso.com\r\n\r\n";
+    f = feeder_new(&pw_dissector_http, 80);
+    feed(f, 0, (const uint8_t *)rpc, sizeof rpc - 1);
+    e = find(&f->sink, PW_EV_HTTP, PW_HTTP_REQUEST, 0);
+    CHECK(e != NULL);
+    if (e) {
+        CHECK_STR(e->u.http.method, "RPC_IN_DATA");
+        CHECK_STR(e->u.http.host, "mail.contoso.com");
+    }
+    CHECK_INT(f->sink.malformed, 0);
+    feeder_free(f);
+}
+
 int main(void)
 {
+    test_bare_tls_and_probe();
     test_connect_tunnel();
     test_connect_denied();
     test_get();

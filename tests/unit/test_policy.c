@@ -274,6 +274,8 @@ static void test_netwrix(void)
     CHECK_STR(verdict(res, "remote-console-em"), "fail");
     CHECK_STR(verdict(res, "em-sql-tcp"), "pass");
     CHECK_STR(verdict(res, "em-sql-udp"), "unobserved");
+    /* the EM's SQL traffic is not the Threat Manager's (the EM is identified as another role) */
+    CHECK_STR(verdict(res, "tm-sql-tcp"), "unobserved");
     CHECK_STR(verdict(res, "tm-dc-kerberos"), "pass");
     CHECK_STR(verdict(res, "tm-dc-ldaps"), "indeterminate");
     CHECK_STR(verdict(res, "tm-dc-epm"), "pass");
@@ -528,6 +530,96 @@ static void test_sensor_cloud(void)
     pw_policy_free(p);
 }
 
+static void dns_answer(pw_policy *p, const char *client, const char *qname, const char *addr, double t)
+{
+    pw_event e;
+    ev_init(&e, PW_EV_DNS, client, 53001, "10.2.0.53", 53, 1, t);
+    e.flow.proto = 17;
+    e.u.dns.response = true;
+    snprintf(e.u.dns.qname, sizeof e.u.dns.qname, "%s", qname);
+    e.u.dns.qtype = 1;
+    e.u.dns.n_answers = 1;
+    e.u.dns.answers[0].type = 1;
+    e.u.dns.answers[0].addr = A(addr);
+    pw_policy_event(p, &e);
+}
+
+/* 407 then 200 on one connection, a tunnel whose TLS never completes, a DNS-named
+ * cloud address that never answers, and a sensor bound with --sensor. */
+static void test_sensor_cloud_more(void)
+{
+    pw_config cfg;
+    pw_config_defaults(&cfg);
+    cfg.profile_dir = PW_PROFILE_DIR;
+    cfg.profiles[0] = "mdi-sensor";
+    cfg.n_profiles = 1;
+    CHECK(pw_addr_parse_cidr("10.3.0.0/24", &cfg.sensors[0].net, &cfg.sensors[0].prefix));
+    cfg.n_sensors = 1;
+    char err[512];
+    pw_policy *p = pw_policy_new(&cfg, err, sizeof err);
+    CHECK(p != NULL);
+    if (!p)
+        return;
+    const char *PX = "10.3.9.9";
+    http(p, "10.3.0.1", 40001, PX, 3128, "contoso-corpsensorapi.atp.azure.com", 407, 1);
+    http(p, "10.3.0.1", 40001, PX, 3128, "contoso-corpsensorapi.atp.azure.com", 200, 1.5);
+    http(p, "10.3.0.2", 40002, PX, 3128, "contoso-corpsensorapi.atp.azure.com", 200, 2);
+    tls(p, "10.3.0.2", 40002, PX, 3128, PW_TLS_CLIENT_HELLO, "contoso-corpsensorapi.atp.azure.com", 2.1);
+    att(p, 6, "10.3.0.2", 40002, PX, 3128, PW_OUT_ANSWERED, PW_R_SYN_ACK, 1.9);
+    dns_answer(p, "10.3.0.3", "triprd1wcuse1sensorapi.atp.azure.com", "20.50.0.1", 3);
+    att(p, 6, "10.3.0.3", 40003, "20.50.0.1", 443, PW_OUT_UNANSWERED, PW_R_TIMEOUT, 3.1);
+    att(p, 6, "10.3.0.3", 40004, "20.50.0.2", 443, PW_OUT_UNANSWERED, PW_R_TIMEOUT, 3.2); /* not named */
+    /* a client outside the bound sensors is not a sensor */
+    tls(p, "10.4.0.1", 40005, "20.50.0.1", 443, PW_TLS_CLIENT_HELLO, "contoso-corpsensorapi.atp.azure.com", 4);
+    json_t *res = pw_policy_json(p, NULL, &srcs);
+    json_t *sc = json_object_get(res, "sensor_cloud");
+    CHECK_INT(json_array_size(sc), 3);
+    json_t *s1 = json_array_get(sc, 0), *s2 = json_array_get(sc, 1), *s3 = json_array_get(sc, 2);
+    CHECK(json_is_true(json_object_get(s1, "reached")));
+    CHECK_STR(json_string_value(json_object_get(s1, "proxy")), "10.3.9.9:3128");
+    CHECK(!json_is_true(json_object_get(s1, "role_inferred")));
+    CHECK(!json_is_true(json_object_get(s2, "reached")));
+    CHECK_STR(json_string_value(json_object_get(s2, "failure")), "tls-handshake-incomplete");
+    CHECK(!json_is_true(json_object_get(s3, "reached")));
+    CHECK_STR(json_string_value(json_object_get(s3, "failure")), "unanswered");
+    json_t *c3 = json_array_get(json_object_get(s3, "connections"), 0);
+    CHECK_STR(json_string_value(json_object_get(c3, "host")), "triprd1wcuse1sensorapi.atp.azure.com");
+    CHECK_STR(verdict(res, "sensor-cloud-443"), "partial");
+    int inf = 1;
+    const char *why = role_why(res, "sensor", "10.3.0.0/24", &inf);
+    CHECK(why && !strcmp(why, "--sensor") && !inf);
+    json_decref(res);
+    pw_policy_free(p);
+}
+
+/* NTLM over RPC chooses mdi-nnr without --profile; 135 alone does not. */
+static void test_auto_ntlm_rpc(void)
+{
+    pw_config cfg;
+    pw_policy *p = mk(NULL, &cfg);
+    if (!p) {
+        CHECK(0);
+        return;
+    }
+    att(p, 6, "10.1.0.5", 40001, "10.1.0.10", 135, PW_OUT_ANSWERED, PW_R_SYN_ACK, 1);
+    json_t *res = pw_policy_json(p, NULL, &srcs);
+    CHECK_INT(json_array_size(json_object_get(res, "profiles")), 0);
+    json_decref(res);
+    pw_event e;
+    ev_init(&e, PW_EV_DCERPC, "10.1.0.5", 40001, "10.1.0.10", 135, 0, 1.01);
+    e.u.dcerpc.ptype = PW_DCERPC_BIND;
+    e.u.dcerpc.auth_type = PW_AUTHN_WINNT;
+    pw_policy_event(p, &e);
+    res = pw_policy_json(p, NULL, &srcs); /* deciding twice is allowed */
+    json_t *profs = json_object_get(res, "profiles");
+    CHECK_INT(json_array_size(profs), 1);
+    CHECK_STR(json_string_value(json_object_get(json_array_get(profs, 0), "name")), "mdi-nnr");
+    CHECK(strstr(json_string_value(json_object_get(json_array_get(profs, 0), "why")), "NTLMSSP") != NULL);
+    CHECK_STR(verdict(res, "nnr-ntlm-rpc"), "pass");
+    json_decref(res);
+    pw_policy_free(p);
+}
+
 static void test_auto_choice(void)
 {
     pw_config cfg;
@@ -645,6 +737,8 @@ int main(void)
     test_fail_on_and_roles();
     test_nnr();
     test_sensor_cloud();
+    test_sensor_cloud_more();
+    test_auto_ntlm_rpc();
     test_auto_choice();
     test_yaml_errors();
     CHECK_DONE();
