@@ -523,6 +523,13 @@ static void on_nbns(pw_nnr *n, const pw_event *ev)
     const pw_addr *resp = m->response ? pw_nu_sender(ev) : pw_nu_receiver(ev);
     uint16_t rqp = m->response ? pw_nu_receiver_port(ev) : pw_nu_sender_port(ev);
     uint16_t rsp = m->response ? pw_nu_sender_port(ev) : pw_nu_receiver_port(ev);
+    if (m->response && rqp == 137) {
+        /* A response to port 137 whose query is not in the capture looks to
+         * the core like a request from the responder: not an NNR try. */
+        nnr_flow *r = event_flow(n, ev, M_NETBIOS, resp, rsp, req, rqp);
+        if (r && !r->shaped)
+            r->unshaped = true;
+    }
     if (rsp != 137)
         return;
     nnr_flow *f = event_flow(n, ev, M_NETBIOS, req, rqp, resp, rsp);
@@ -1124,7 +1131,9 @@ static json_t *sensor_json(const pw_nnr *n, const pw_addr *sensor, bool option, 
                   "resolved (%.0f%% failed)",
                   method_title[m], sip, s->resolved, s->attempted, fail_share * 100.0);
         remediation(&rem, n, m, sip, pv, first, last, s, hosts);
-        json_t *examples = json_array();
+        /* "examples": the frame numbers (as the issue's schema has them);
+         * "evidence": the same frames with their file, target and result. */
+        json_t *examples = json_array(), *evidence = json_array();
         int max = n->cfg.max_evidence > 0 ? n->cfg.max_evidence : 10;
         int shown = 0;
         for (size_t i = first; i < last && shown < max; i++) {
@@ -1133,20 +1142,22 @@ static json_t *sensor_json(const pw_nnr *n, const pw_addr *sensor, bool option, 
                 continue;
             const nnr_try *t = &p->m[m].best;
             char tip[PW_ADDR_STRLEN];
-            for (int k = 0; k < t->nframes; k++)
+            for (int k = 0; k < t->nframes; k++) {
+                json_array_append_new(examples, json_integer((json_int_t)t->frames[k]));
                 json_array_append_new(
-                    examples,
+                    evidence,
                     json_pack("{s:s, s:I, s:s, s:s}", "file", pw_source_name(srcs, t->source),
                               "frame", (json_int_t)t->frames[k], "target",
                               pw_addr_str(&p->k.target, tip, sizeof tip), "result",
                               result_name[t->result]));
+            }
             shown++;
         }
         json_array_append_new(alerts,
-                              json_pack("{s:s, s:o, s:s, s:s, s:o}", "method", method_key[m],
+                              json_pack("{s:s, s:o, s:s, s:s, s:o, s:o}", "method", method_key[m],
                                         "rate", rate_json(s->resolved, s->attempted), "message",
                                         sb_str(&msg), "remediation", sb_str(&rem), "examples",
-                                        examples));
+                                        examples, "evidence", evidence));
         free(msg.s);
         free(rem.s);
     }

@@ -64,7 +64,7 @@ typedef struct agg {
     uint64_t total;
     sample first;
     sample *ok, *bad;   /* up to max_evidence answered / not answered samples */
-    int n_ok, n_bad;
+    int n_ok, n_bad, cap_ok, cap_bad; /* arrays grow on demand: most pairs see one attempt */
     UT_hash_handle hh;
 } agg;
 
@@ -570,15 +570,20 @@ void pw_policy_event(pw_policy *p, const pw_event *ev)
 
 /* ---- attempts --------------------------------------------------------------- */
 
-static void keep_sample(const pw_policy *p, sample **arr, int *n, const sample *s)
+static void keep_sample(const pw_policy *p, sample **arr, int *n, int *cap, const sample *s)
 {
     int max = p->cfg.max_evidence;
     if (*n >= max)
         return;
-    if (!*arr) {
-        *arr = calloc((size_t)max, sizeof **arr);
-        if (!*arr)
+    if (*n == *cap) {
+        int c = *cap ? *cap * 2 : 1;
+        if (c > max)
+            c = max;
+        sample *x = realloc(*arr, (size_t)c * sizeof *x);
+        if (!x)
             return;
+        *arr = x;
+        *cap = c;
     }
     (*arr)[(*n)++] = *s;
 }
@@ -627,9 +632,9 @@ void pw_policy_attempt(pw_policy *p, const pw_attempt *a)
             if (s.ts < g->first.ts)
                 g->first = s;
             if (a->outcome == PW_OUT_ANSWERED)
-                keep_sample(p, &g->ok, &g->n_ok, &s);
+                keep_sample(p, &g->ok, &g->n_ok, &g->cap_ok, &s);
             else
-                keep_sample(p, &g->bad, &g->n_bad, &s);
+                keep_sample(p, &g->bad, &g->n_bad, &g->cap_bad, &s);
         }
     }
     if (a->proto == 6) {

@@ -26,6 +26,8 @@
 #define NIDS_LOG_MAX 20
 #define MAX_UNCONSUMED (256 * 1024)
 
+/* Set by pw_capture_stop() (e.g. from a SIGINT handler) and never cleared:
+ * once the user asked to stop, every later read stops too. */
 static volatile sig_atomic_t g_stop;
 static pcap_t *volatile g_live;
 
@@ -348,7 +350,6 @@ int pw_capture_file(const char *path, uint32_t source, const pw_capture_opts *op
                     const pw_capture_cb *cb, pw_input_info *info)
 {
     info_reset(info, path);
-    g_stop = 0;
     char errbuf[PCAP_ERRBUF_SIZE] = "";
     bool is_stdin = strcmp(path, "-") == 0;
     FILE *fp = is_stdin ? stdin : fopen(path, "rb");
@@ -409,18 +410,24 @@ int pw_capture_file(const char *path, uint32_t source, const pw_capture_opts *op
             pw_cap_record(cap, ts_of(h), h->caplen, h->len, data, matched);
             if (show && (cap->frame & 0xffff) == 0)
                 progress(cap, p, size, false);
-            if (g_stop)
+            if (g_stop) { /* interrupted: report what was read */
+                snprintf(info->error, sizeof info->error, "%s: interrupted after frame %llu", path,
+                         (unsigned long long)cap->frame);
+                rc = 1;
                 break;
+            }
             continue;
         }
         if (r == PCAP_ERROR_BREAK)
             break; /* end of file */
         /* PCAP_ERROR: truncated or corrupt record */
-        long pos = ftell(pcap_file(p));
+        /* classic pcap: where the broken record starts (counted exactly);
+         * pcapng (block sizes vary): where libpcap stopped reading */
+        long pos = pcap_major_version(p) == 2 ? -1 : ftell(pcap_file(p));
         unsigned long long off = pos >= 0 ? (unsigned long long)pos : (unsigned long long)counted;
         snprintf(info->error, sizeof info->error,
-                 "%s: truncated or corrupt after frame %llu, at byte %llu (%s)", path,
-                 (unsigned long long)cap->frame, off, pcap_geterr(p));
+                 "%s: truncated or corrupt record at byte %llu, after frame %llu (%s)", path, off,
+                 (unsigned long long)cap->frame, pcap_geterr(p));
         rc = 1;
         break;
     }
@@ -447,7 +454,6 @@ int pw_capture_live(const char *iface, uint32_t source, const pw_capture_opts *o
 {
     info_reset(info, iface);
     info->live = true;
-    g_stop = 0;
     char errbuf[PCAP_ERRBUF_SIZE] = "";
     pcap_t *p = pcap_create(iface, errbuf);
     if (!p) {

@@ -5,11 +5,12 @@
  * null/loopback.  Tunnels peeled (the innermost packet is reported): GRE
  * (incl. ERSPAN I/II/III, transparent Ethernet bridging, PPTP's enhanced
  * GRE with PPP, Aruba GRE with 802.11 data frames), VXLAN (UDP 4789),
- * VXLAN-GPE (4790), Geneve (UDP 6081), GTP-U (UDP 2152),
+ * VXLAN-GPE (4790), Geneve (UDP 6081), GTP-U (UDP 2152), Teredo (UDP 3544),
  * IP-in-IP, IPv6-in-IPv4 (and the IPv6 equivalents), MPLS label stacks and
  * PPPoE sessions.  Every byte is read through common/cursor.h. */
 #include "decode.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -164,13 +165,40 @@ static int dec_link(pw_decoder *d, int dlt, pw_cursor *c, pw_pkt *pkt)
     }
 }
 
+/* Zeroes every field (compiles to a few vector stores; a memset of the
+ * whole struct becomes a slow `rep stos`).  Keep in step with packet.h:
+ * the assertion fires when a field is appended after payload_truncated. */
+_Static_assert(sizeof(pw_pkt) <= offsetof(pw_pkt, payload_truncated) + sizeof(void *),
+               "pw_pkt grew: reset the new fields in pkt_reset()");
+static inline void pkt_reset(pw_pkt *p, pw_usec ts)
+{
+    p->source = 0;
+    p->frame = 0;
+    p->ts = ts;
+    p->wire_len = 0;
+    p->vlan = 0;
+    memset(&p->src, 0, sizeof p->src);
+    memset(&p->dst, 0, sizeof p->dst);
+    p->ttl = 0;
+    p->proto = 0;
+    p->reassembled = false;
+    p->sport = p->dport = 0;
+    p->tcp_flags = 0;
+    p->seq = p->ack = 0;
+    p->win = 0;
+    p->icmp_type = p->icmp_code = 0;
+    memset(&p->quote, 0, sizeof p->quote);
+    p->payload = NULL;
+    p->payload_len = 0;
+    p->payload_truncated = false;
+}
+
 int pw_decode(pw_decoder *d, int dlt, const uint8_t *data, uint32_t caplen, uint32_t wirelen,
               pw_usec ts, pw_pkt *pkt)
 {
     if (d->ndone)
         release_done(d);
-    memset(pkt, 0, sizeof *pkt);
-    pkt->ts = ts;
+    pkt_reset(pkt, ts);
     pkt->wire_len = wirelen;
     d->err = 0;
     d->why = NULL;
@@ -433,7 +461,7 @@ static int dec_ip6(pw_decoder *d, pw_cursor *c, pw_pkt *pkt)
     pkt->ttl = hlim;
     pw_cursor pl = pw_sub(c, trunc ? avail : plen);
     for (int i = 0; ip6_ext(nh); i++) {
-        if (i > 16)
+        if (i > 64)
             return fail(d, PW_DERR_BAD_HEADER, "too many IPv6 extension headers");
         if (nh != 44) {
             nh = skip_ext(&pl, nh);
@@ -591,6 +619,27 @@ static int dec_wlan(pw_decoder *d, pw_cursor *c, pw_pkt *pkt)
     return dec_ethertype(d, type, c, pkt);
 }
 
+/* PPP inside GRE: optional address/control, 1- or 2-byte protocol. */
+static int dec_ppp(pw_decoder *d, pw_cursor *c, pw_pkt *pkt)
+{
+    if (!pw_cur_has(c, 1))
+        return -1;
+    if (pw_peek_u8(c, 0) == 0xff && pw_peek_u8(c, 1) == 0x03)
+        pw_skip(c, 2);
+    uint16_t ppp = pw_peek_u8(c, 0);
+    if (ppp & 1)
+        pw_skip(c, 1);
+    else
+        ppp = pw_be16(c);
+    if (!pw_cur_ok(c))
+        return -1;
+    if (ppp == 0x21)
+        return dec_ip4(d, c, pkt);
+    if (ppp == 0x57)
+        return dec_ip6(d, c, pkt);
+    return PW_DEC_NONIP;
+}
+
 static int dec_gre(pw_decoder *d, pw_cursor *c, pw_pkt *pkt)
 {
     uint16_t fv = pw_be16(c);
@@ -623,6 +672,8 @@ static int dec_gre(pw_decoder *d, pw_cursor *c, pw_pkt *pkt)
                 return -1;
             return dec_ether(d, c, pkt);
         }
+        if (type == 0x880B)
+            return dec_ppp(d, c, pkt);
         if (type >= 0x8200 && type <= 0x8350) /* Aruba: 802.11 frames */
             return dec_wlan(d, c, pkt);
         return dec_ethertype(d, type, c, pkt);
@@ -633,28 +684,15 @@ static int dec_gre(pw_decoder *d, pw_cursor *c, pw_pkt *pkt)
             pw_skip(c, 4);
         if (fv & 0x0080)
             pw_skip(c, 4);
-        if (!pw_cur_ok(c) || !pw_cur_has(c, 1))
-            return -1;
-        if (pw_peek_u8(c, 0) == 0xff && pw_peek_u8(c, 1) == 0x03)
-            pw_skip(c, 2);
-        uint16_t ppp = pw_peek_u8(c, 0);
-        if (ppp & 1)
-            pw_skip(c, 1);
-        else
-            ppp = pw_be16(c);
         if (!pw_cur_ok(c))
             return -1;
-        if (ppp == 0x21)
-            return dec_ip4(d, c, pkt);
-        if (ppp == 0x57)
-            return dec_ip6(d, c, pkt);
-        return PW_DEC_NONIP;
+        return dec_ppp(d, c, pkt);
     }
     return -1;
 }
 
 /* UDP encapsulations; returns -1 when the payload is not one (deliver the UDP packet). */
-static int dec_udp_tunnel(pw_decoder *d, uint16_t dport, pw_cursor pl, pw_pkt *pkt)
+static int dec_udp_tunnel(pw_decoder *d, uint16_t sport, uint16_t dport, pw_cursor pl, pw_pkt *pkt)
 {
     if (dport == 4789) { /* VXLAN */
         uint8_t flags = pw_u8(&pl);
@@ -683,6 +721,21 @@ static int dec_udp_tunnel(pw_decoder *d, uint16_t dport, pw_cursor pl, pw_pkt *p
         if (next == 2)
             return dec_ip6(d, &pl, pkt);
         return dec_ether(d, &pl, pkt);
+    }
+    if (dport == 3544 || sport == 3544) { /* Teredo: IPv6 in UDP, optional origin indication */
+        if (pw_peek_u8(&pl, 0) == 0 && pw_peek_u8(&pl, 1) == 1) { /* authentication */
+            pw_skip(&pl, 2);
+            uint8_t idlen = pw_u8(&pl), aulen = pw_u8(&pl);
+            pw_skip(&pl, (size_t)idlen + aulen + 9); /* ids, nonce, confirmation */
+        }
+        if (pw_peek_u8(&pl, 0) == 0 && pw_peek_u8(&pl, 1) == 0)
+            pw_skip(&pl, 8); /* origin indication */
+        if (!pw_cur_ok(&pl) || (pw_peek_u8(&pl, 0) >> 4) != 6 || !pw_cur_has(&pl, 40))
+            return -1;
+        if (tunnel_depth(d))
+            return PW_DEC_ERROR;
+        int r = dec_ip6(d, &pl, pkt);
+        return r == PW_DEC_ERROR ? -1 : r; /* not Teredo after all: keep the UDP datagram */
     }
     if (dport == 6081) { /* Geneve */
         uint8_t vo = pw_u8(&pl);
@@ -776,12 +829,17 @@ static int dec_l4(pw_decoder *d, uint8_t proto, pw_cursor *c, pw_pkt *pkt, bool 
             return fail(d, PW_DERR_BAD_LENGTH, "UDP length beyond IP payload");
         }
         if (!ptrunc && d->depth < MAX_DEPTH &&
-            (pkt->dport == 4789 || pkt->dport == 4790 || pkt->dport == 6081 || pkt->dport == 2152)) {
+            (pkt->dport == 4789 || pkt->dport == 4790 || pkt->dport == 6081 || pkt->dport == 2152 ||
+             pkt->dport == 3544 || pkt->sport == 3544)) {
             pw_pkt save = *pkt;
-            int r = dec_udp_tunnel(d, pkt->dport, pl, pkt);
+            const uint8_t *save_ip4 = d->ip4;
+            uint32_t save_ip4_len = d->ip4_len;
+            int r = dec_udp_tunnel(d, pkt->sport, pkt->dport, pl, pkt);
             if (r >= 0)
                 return r;
             *pkt = save;
+            d->ip4 = save_ip4;
+            d->ip4_len = save_ip4_len;
         }
         return set_payload(d, &pl, pkt, ptrunc);
     }

@@ -173,8 +173,11 @@ void pw_tcp6_packet(pw_tcp6_table *t, const pw_pkt *pkt)
     s->last = pkt->ts;
     lru_unlink(t, s);
     lru_append(t, s);
-    if (s->ignored)
+    if (s->ignored) {
+        if (fl & (PW_TH_RST | PW_TH_FIN))
+            destroy(t, s, PW_STREAM_CLOSED); /* never opened: no callback */
         return;
+    }
     int dir = (pw_addr_eq(&pkt->src, &s->si.client) && pkt->sport == s->si.client_port)
                   ? PW_DIR_TO_SERVER
                   : PW_DIR_TO_CLIENT;

@@ -49,6 +49,8 @@ typedef struct rpc_call {
 
 typedef struct dcerpc_state {
     uint32_t skip[2];  /* bytes of the current PDU still to discard, per direction */
+    bool held_on[2];   /* a streamed PDU's event, sent when its last byte passes */
+    pw_ev_dcerpc held[2];
     uint32_t pdus;
     uint32_t bytes;
     bool app_sent;
@@ -133,6 +135,10 @@ static void ctx_propose(dcerpc_state *st, uint16_t id, uint8_t seq, uint32_t cal
             slot = &st->ctx[i];
     for (int i = 0; i < RPC_MAX_CTX && !slot; i++)
         if (!st->ctx[i].used)
+            slot = &st->ctx[i];
+    /* Full: reuse a proposal of an older bind that was never answered. */
+    for (int i = 0; i < RPC_MAX_CTX && !slot; i++)
+        if (st->ctx[i].pending && st->ctx[i].bind_call != call_id)
             slot = &st->ctx[i];
     if (!slot)
         return; /* table full: the first contexts are the ones that matter */
@@ -357,8 +363,9 @@ static void auth_token(const pw_dctx *ctx, uint8_t auth_type, pw_cursor tok)
     }
 }
 
-/* Decodes one PDU.  p covers the whole PDU when full, else its first bytes. */
-static void pdu(const pw_dctx *ctx, dcerpc_state *st, pw_cursor p, bool full)
+/* Decodes one PDU.  p covers the whole PDU when full, else its first bytes;
+ * then the event is stored in *hold (when given) instead of being sent. */
+static void pdu(const pw_dctx *ctx, dcerpc_state *st, pw_cursor p, bool full, pw_ev_dcerpc *hold, bool *held)
 {
     pw_event ev;
     pw_event_init(&ev, ctx, PW_EV_DCERPC);
@@ -472,7 +479,7 @@ static void pdu(const pw_dctx *ctx, dcerpc_state *st, pw_cursor p, bool full)
             c->epm = true;
             c->ndr64 = x->ndr64;
             c->opnum = e->opnum;
-            if (full && e->opnum == EPM_MAP) {
+            if (full && e->opnum == EPM_MAP && (flags & PFC_FIRST_FRAG)) {
                 if (flags & PFC_OBJECT_UUID)
                     pw_skip(&b, 16);
                 if (pw_cur_ok(&b)) {
@@ -502,6 +509,11 @@ static void pdu(const pw_dctx *ctx, dcerpc_state *st, pw_cursor p, bool full)
         pw_emit_malformed(ctx, "dcerpc: truncated PDU");
         return;
     }
+    if (hold) {
+        *hold = *e;
+        *held = true;
+        return;
+    }
     pw_emit(ctx, &ev);
 
     if (has_token && (e->ptype == PW_DCERPC_BIND || e->ptype == PW_DCERPC_BIND_ACK ||
@@ -511,7 +523,8 @@ static void pdu(const pw_dctx *ctx, dcerpc_state *st, pw_cursor p, bool full)
 
     if (e->ptype == PW_DCERPC_RESPONSE || e->ptype == PW_DCERPC_FAULT) {
         rpc_call *c = call_find(st, e->call_id);
-        if (c && e->ptype == PW_DCERPC_RESPONSE && full && c->epm) {
+        if (c && e->ptype == PW_DCERPC_RESPONSE && full && c->epm &&
+            (flags & (PFC_FIRST_FRAG | PFC_LAST_FRAG)) == (PFC_FIRST_FRAG | PFC_LAST_FRAG)) {
             ndr n = {pw_at(&p, RPC_REQ_HDR_LEN, body_end > RPC_REQ_HDR_LEN ? body_end - RPC_REQ_HDR_LEN : 0),
                      le, c->ndr64};
             epm_response(ctx, n, c);
@@ -537,6 +550,14 @@ static size_t dcerpc_stream(const pw_dctx *ctx, void *state, const uint8_t *data
             st->skip[dir] -= (uint32_t)n;
             if (st->skip[dir])
                 break;
+            if (st->held_on[dir]) {
+                /* The streamed PDU is complete: its event, on this frame. */
+                pw_event ev;
+                pw_event_init(&ev, ctx, PW_EV_DCERPC);
+                ev.u.dcerpc = st->held[dir];
+                st->held_on[dir] = false;
+                pw_emit(ctx, &ev);
+            }
         }
         size_t left = pw_cur_left(&c);
         if (left < RPC_HDR_LEN)
@@ -567,12 +588,15 @@ static size_t dcerpc_stream(const pw_dctx *ctx, void *state, const uint8_t *data
         pw_skip(&h, 4);
         uint16_t cont = rd16(&h, le), opnum = rd16(&h, le);
         bool full = want_full(st, ptype, flags, cont, opnum, call_id);
-        if (full) {
-            if (left < frag)
-                break;
-            pdu(ctx, st, pw_sub(&c, frag), true);
+        if (full && left < frag)
+            break;
+        if (full || left >= frag) {
+            /* Whole PDU at hand (also for ones we would not wait for): the
+             * auth verifier's type and level are then reported too. */
+            pdu(ctx, st, pw_sub(&c, frag), true, NULL, NULL);
         } else {
-            pdu(ctx, st, pw_at(&c, pw_cur_pos(&c), head), false);
+            st->held_on[dir] = false;
+            pdu(ctx, st, pw_at(&c, pw_cur_pos(&c), head), false, &st->held[dir], &st->held_on[dir]);
             size_t take = left < frag ? left : frag;
             pw_skip(&c, take);
             st->skip[dir] = (uint32_t)(frag - take);
@@ -581,6 +605,14 @@ static size_t dcerpc_stream(const pw_dctx *ctx, void *state, const uint8_t *data
         st->bytes += frag;
         if (st->pdus >= RPC_MAX_PDUS || st->bytes >= RPC_MAX_BYTES) {
             *done = true;
+            if (st->held_on[dir]) {
+                /* No more bytes will come: send the held event now. */
+                pw_event ev;
+                pw_event_init(&ev, ctx, PW_EV_DCERPC);
+                ev.u.dcerpc = st->held[dir];
+                st->held_on[dir] = false;
+                pw_emit(ctx, &ev);
+            }
             break;
         }
     }

@@ -14,6 +14,7 @@
 #include <string.h>
 
 enum { DNS_A = 1, DNS_CNAME = 5, DNS_PTR = 12, DNS_AAAA = 28 };
+enum { DNS_OP_UPDATE = 5 };
 
 static int lc(int ch) { return (ch >= 'A' && ch <= 'Z') ? ch + 32 : ch; }
 
@@ -118,13 +119,20 @@ static int dns_message(const pw_dctx *ctx, pw_cursor m)
     d->qdcount = qd;
     d->ancount = an;
 
-    /* Questions: the first is reported, the rest skipped. */
+    /* Questions: the first is reported, the rest skipped.  A broken first
+     * question means this is not a DNS message we can use; a broken later
+     * one ends parsing after the event is emitted. */
+    const char *bad = NULL;
     for (uint32_t i = 0; i < qd; i++) {
         size_t wlen = pw_dnsn_read(&m, wire);
         uint16_t qtype = pw_be16(&m), qclass = pw_be16(&m);
         if (!pw_cur_ok(&m)) {
-            pw_emit_malformed(ctx, "dns: bad question");
-            return -1;
+            if (i == 0) {
+                pw_emit_malformed(ctx, "dns: bad question");
+                return -1;
+            }
+            bad = "dns: bad question";
+            break;
         }
         if (i == 0) {
             pw_dnsn_dotted(wire, wlen, d->qname, sizeof d->qname);
@@ -136,8 +144,8 @@ static int dns_message(const pw_dctx *ctx, pw_cursor m)
 
     pw_emit_app(ctx, "dns");
 
-    const char *bad = NULL;
-    for (uint32_t i = 0; i < an; i++) {
+    bool questions_ok = bad == NULL;
+    for (uint32_t i = 0; i < an && questions_ok; i++) {
         pw_dnsn_read(&m, wire);
         uint16_t type = pw_be16(&m);
         pw_skip(&m, 2); /* class */
@@ -149,10 +157,10 @@ static int dns_message(const pw_dctx *ctx, pw_cursor m)
             bad = "dns: truncated or bad answer";
             break;
         }
-        /* Only standard queries have answers (UPDATE reuses the section
-         * for prerequisites); rdlength 0 is an empty record (skipped).
-         * Past PW_DNS_MAX_ANSWERS we still walk the section to check it. */
-        if (d->opcode != 0 || rdlen == 0 || d->n_answers >= PW_DNS_MAX_ANSWERS)
+        /* UPDATE (opcode 5) reuses the section for prerequisites, which
+         * are not answers; rdlength 0 is an empty record (skipped).  Past
+         * PW_DNS_MAX_ANSWERS we still walk the section to check it. */
+        if (d->opcode == DNS_OP_UPDATE || rdlen == 0 || d->n_answers >= PW_DNS_MAX_ANSWERS)
             continue;
         if (type == DNS_A && rdlen == 4) {
             uint8_t b[4];
@@ -195,11 +203,15 @@ static void dns_datagram(const pw_dctx *ctx, const uint8_t *data, size_t len)
     dns_message(ctx, pw_cur(data, len));
 }
 
-/* TCP: messages framed by a 2-byte length.  We stop collecting once every
- * query seen has been answered, or after DNS_TCP_MAX_MSGS messages. */
+/* TCP: messages framed by a 2-byte length.  Clients reuse a connection for
+ * sequential or pipelined queries (q1 r1 q2 r2 ..., or q1..qn then r1..rn),
+ * so an answered query is not the end; we stop collecting once each
+ * direction has carried DNS_TCP_MAX_MSGS messages or one direction four
+ * times that (which bounds zone transfers), or at framing that cannot be
+ * DNS. */
 #define DNS_TCP_MAX_MSGS 16
 typedef struct dns_tcp {
-    uint32_t msgs, queries, responses;
+    uint32_t msgs[2]; /* per direction */
 } dns_tcp;
 
 static size_t dns_stream(const pw_dctx *ctx, void *state, const uint8_t *data, size_t len, bool *done)
@@ -219,14 +231,11 @@ static size_t dns_stream(const pw_dctx *ctx, void *state, const uint8_t *data, s
         if (!pw_cur_has(&c, 2 + (size_t)mlen))
             break; /* wait for the rest */
         pw_skip(&c, 2);
-        int r = dns_message(ctx, pw_sub(&c, mlen));
-        if (r == 1)
-            st->responses++;
-        else if (r == 0)
-            st->queries++;
-        st->msgs++;
+        dns_message(ctx, pw_sub(&c, mlen));
+        uint32_t *mine = &st->msgs[ctx->dir ? 1 : 0], other = st->msgs[ctx->dir ? 0 : 1];
+        (*mine)++;
         consumed = pw_cur_pos(&c);
-        if (st->msgs >= DNS_TCP_MAX_MSGS || (st->responses > 0 && st->responses >= st->queries))
+        if ((*mine >= DNS_TCP_MAX_MSGS && other >= DNS_TCP_MAX_MSGS) || *mine >= 4 * DNS_TCP_MAX_MSGS)
             *done = true;
     }
     return consumed;

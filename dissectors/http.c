@@ -64,6 +64,20 @@ static bool starts_with_method(const pw_cursor *c)
     return false;
 }
 
+/* A request line starts with a method token (upper case, digits, '_', '-')
+ * and a space: GET, CONNECT, RPC_IN_DATA ... */
+static bool method_token_start(const pw_cursor *c)
+{
+    for (size_t i = 0; i < 20 && i < pw_cur_left(c); i++) {
+        uint8_t b = pw_peek_u8(c, i);
+        if (b == ' ')
+            return i > 0;
+        if (!((b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9') || b == '_' || b == '-'))
+            return false;
+    }
+    return pw_cur_left(c) < 20;
+}
+
 static bool http_probe(const uint8_t *data, size_t len)
 {
     pw_cursor c = pw_cur(data, len);
@@ -395,7 +409,7 @@ static size_t http_stream(const pw_dctx *ctx, void *state, const uint8_t *data, 
                 break;
             }
             /* Not HTTP at all?  Decide early rather than wait for 8 KiB. */
-            if (dir == 0 && pw_cur_has(&c, 8) && !starts_with_method(&c)) {
+            if (dir == 0 && pw_cur_has(&c, 8) && !method_token_start(&c)) {
                 pw_emit_malformed(ctx, "http: not an HTTP request");
                 st->dead = true;
                 break;

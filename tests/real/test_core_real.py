@@ -118,7 +118,7 @@ def tshark_frames(path):
         if itype:
             t = int(itype[0])
             code = int(icode[0]) if icode else -1
-            if (not v6 and t == 3) or (v6 and t == 1):
+            if (not v6 and t in (3, 11, 12)) or (v6 and t in (1, 3, 4)):
                 fr.icmp = (v6, t, code)
                 if len(srcs) >= 2 and len(dsts) >= 2:
                     fr.isrc, fr.idst = norm_ip(srcs[1]), norm_ip(dsts[1])
@@ -383,9 +383,10 @@ def compare_file(binary, root, rel):
         if "unsupported link type" in err:
             print("skip %s: link type outside the issue's list (%s)" % (rel, err.strip()[-80:]))
             return None
-        if trc != 0 and "cut short" in terr:
-            # both tools see a truncated file: compare what was read
-            check(rc == 1, "%s: truncated file gives exit 1" % rel, "rc=%r" % rc)
+        if trc != 0 and ("cut short" in terr or "damaged or corrupt" in terr):
+            # both tools see a truncated/corrupt file: compare what was read before it
+            check(rc == 1 and rel.split("/")[-1] in err, "%s: damaged file gives exit 1 and names it"
+                  % rel, "rc=%r" % rc)
         else:
             check(False, "%s: portwitness exit 0" % rel, "rc=%r stderr=%s" % (rc, err.strip()[-300:]))
             return None
@@ -477,8 +478,18 @@ def compare_file(binary, root, rel):
               "tshark %d, portwitness %r" % (len(frames), pk))
     except ValueError as e:
         check(False, "%s: json report parses" % rel, str(e))
+    kinds = {}
+    for a in atts:
+        if a.state == "done":
+            k = a.reason if a.reason in ("syn-ack", "rst", "inferred", "udp-reply") else "icmp"
+        elif a.state == "pending":
+            k = "no-reply"
+        else:
+            continue
+        kinds[k] = kinds.get(k, 0) + 1
     print("%-62s tshark attempts %4d (with reply %3d, not clear-cut %3d): agree %4d, disagree %3d,"
-          " reported %4d" % (rel, len(atts), nreply, skipped, agree, disagree, len(got)))
+          " reported %4d  [%s]" % (rel, len(atts), nreply, skipped, agree, disagree, len(got),
+                                   " ".join("%s=%d" % kv for kv in sorted(kinds.items()))))
     return agree, disagree
 
 

@@ -38,7 +38,7 @@ import xml.etree.ElementTree as ET
 
 FILTER = ("(nbns.flags.response == 1 && nbns.type == 33) || ntlmssp.messagetype == 0x00000002 || "
           "tls.handshake.type == 1 || tls.handshake.type == 2 || tls.handshake.type == 11 || "
-          "(dns.flags.response == 1 && dns.ptr.domain_name)")
+          "(dns.flags.response == 1 && dns.ptr.domain_name) || tcp.flags.syn == 1")
 MAX_SAN = 8
 STRING_FIELDS = ("x509sat.uTF8String", "x509sat.printableString", "x509sat.teletexString",
                  "x509sat.bmpString", "x509sat.universalString", "x509sat.IA5String",
@@ -94,7 +94,7 @@ def carrier_of(protos, proto):
 def packet_info(pkt):
     """(frame number, src ip, src port, dst port, tcp stream or None, protocols)."""
     num, src, sport, dport, stream, protos = None, None, None, None, None, ""
-    seq, reassembled = None, False
+    seq, reassembled, syn = None, False, False
     for proto in pkt.findall("proto"):
         pname = proto.get("name")
         if pname == "frame":
@@ -102,10 +102,10 @@ def packet_info(pkt):
             num = int(f.get("show")) if f is not None else None
             f = first_field(proto, "frame.protocols")
             protos = f.get("show") if f is not None else ""
-        elif pname in ("ip", "ipv6") and src is None:
+        elif pname in ("ip", "ipv6"):  # the innermost (GRE, ERSPAN, VXLAN tunnels)
             f = first_field(proto, pname + ".src")
             src = str(ipaddress.ip_address(f.get("show"))) if f is not None else None
-        elif pname in ("tcp", "udp") and sport is None:
+        elif pname in ("tcp", "udp"):
             f = first_field(proto, pname + ".srcport")
             sport = int(f.get("show")) if f is not None else None
             f = first_field(proto, pname + ".dstport")
@@ -115,9 +115,12 @@ def packet_info(pkt):
                 stream = int(f.get("show")) if f is not None else None
                 f = first_field(proto, "tcp.seq")
                 seq = int(f.get("show")) if f is not None else None
+                f = first_field(proto, "tcp.flags.syn")
+                if f is not None and f.get("show") in ("1", "True", "true"):
+                    syn = True
         if pname == "tcp.segments" or first_field(proto, "tcp.segments") is not None:
             reassembled = True
-    return num, src, sport, dport, stream, protos, seq, reassembled
+    return num, src, sport, dport, stream, protos, seq, reassembled, syn
 
 
 def cert_names(cert):
@@ -126,7 +129,9 @@ def cert_names(cert):
     subj = first_field(cert, "x509af.subject")
     if subj is not None:
         for rdn in fields(subj, "x509if.RelativeDistinguishedName_item_element"):
-            oid = first_field(rdn, "x509if.oid") or first_field(rdn, "x509if.id")
+            oid = first_field(rdn, "x509if.oid")
+            if oid is None:  # (an Element without children is falsy: no `or` here)
+                oid = first_field(rdn, "x509if.id")
             if oid is None or oid.get("show") != "2.5.4.3":
                 continue
             for f in rdn.iter("field"):
@@ -158,9 +163,13 @@ def oracle(tshark, path):
         return exp, None
     server_side = set()   # (stream, ip, port) that sent a ServerHello
     first_flight = {}     # stream -> the ClientHello was the stream's first client bytes
+    syn_streams = set()   # TCP streams whose handshake is in the capture
+    ntlm = []             # (stream, ip, name, frame, carrier)
     certs = []            # (stream, ip, port, frame, cert element, protos)
     for pkt in root.findall("packet"):
-        num, src, sport, dport, stream, protos, seq, reassembled = packet_info(pkt)
+        num, src, sport, dport, stream, protos, seq, reassembled, syn = packet_info(pkt)
+        if syn and stream is not None:
+            syn_streams.add(stream)
         for proto in pkt.iter("proto"):  # nested too: ntlmssp sits inside smb2/gss-api
             pname = proto.get("name")
             if pname == "nbns":
@@ -188,7 +197,7 @@ def oracle(tshark, path):
                 for fname in ("ntlmssp.challenge.target_info.nb_computer_name",
                               "ntlmssp.challenge.target_info.dns_computer_name"):
                     for f in fields(proto, fname):
-                        add(src, "ntlm", f.get("show"), num, carrier)
+                        ntlm.append((stream, src, f.get("show"), num, carrier))
             elif pname == "tls" and stream is not None:
                 for hs in fields(proto, "tls.handshake"):
                     t = first_field(hs, "tls.handshake.type")
@@ -213,6 +222,12 @@ def oracle(tshark, path):
                     continue
                 for f in fields(proto, "dns.ptr.domain_name"):
                     add(ip, "ptr", f.get("show"), num, "dns")
+    # TCP connections first seen mid-stream are not reassembled by portwitness
+    # (libnids needs the handshake): reported, not required.
+    for stream, src, name, num, carrier in ntlm:
+        if stream is not None and stream not in syn_streams:
+            carrier += " (mid-stream: not required)"
+        add(src, "ntlm", name, num, carrier)
     for stream, src, sport, num, cert, carrier in certs:
         if (stream, src, sport) not in server_side:
             continue
@@ -221,7 +236,9 @@ def oracle(tshark, path):
         # portwitness reads TLS first flights: TLS after other data on the stream
         # (STARTTLS, SOCKS) or a stream whose ClientHello is not in the capture is
         # reported separately and not required.
-        if ff is None:
+        if stream not in syn_streams:
+            carrier += " (mid-stream: not required)"
+        elif ff is None:
             carrier += " (no ClientHello: not required)"
         elif not ff:
             carrier += " (after other data: not required)"
@@ -250,7 +267,33 @@ def portwitness_hosts(binary, path):
     return got, None
 
 
+# Byte patterns without which tshark cannot find any of the four kinds of names
+# (a fast pre-check so tshark only runs where it can find something):
+# NTLMSSP CHALLENGE, reverse DNS names, NBSTAT type/class, the commonName OID.
+HINTS = (b"NTLMSSP\x00\x02\x00\x00\x00", b"\x07in-addr\x04arpa", b"\x03ip6\x04arpa",
+         b"\x00\x21\x00\x01", b"\x06\x03\x55\x04\x03")
+
+
+def worth_a_look(path):
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return True
+    low = data.lower()
+    return any(h in data or h in low for h in HINTS)
+
+
 def one_file(binary, tshark, path):
+    if not worth_a_look(path):
+        return path, {}, None
+    try:
+        return _one_file(binary, tshark, path)
+    except (OSError, subprocess.SubprocessError) as e:
+        return path, None, "could not run: %s" % e
+
+
+def _one_file(binary, tshark, path):
     exp, err = oracle(tshark, path)
     if exp is None:
         return path, None, err

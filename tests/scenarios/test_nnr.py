@@ -125,13 +125,14 @@ def check_sensors(tag, got_nnr, run_exp):
             for sub in wa["remediation_has"]:
                 check(sub in rem, "%s alert %s remediation mentions %r" % (t, m, sub), rem)
             ex = a.get("examples") or []
-            frames = [e.get("frame") if isinstance(e, dict) else e for e in ex]
-            check(frames == wa["examples"], "%s alert %s example frames" % (t, m),
-                  "got %s want %s" % (frames, wa["examples"]))
-            files = {e.get("file") for e in ex if isinstance(e, dict)}
-            check(len(ex) > 0 and all(isinstance(e, dict) for e in ex) and
-                  all(f and f.endswith(run_exp["file"]) for f in files),
-                  "%s alert %s examples name the file" % (t, m), str(files))
+            check(ex == wa["examples"], "%s alert %s example frames" % (t, m),
+                  "got %s want %s" % (ex, wa["examples"]))
+            ev = a.get("evidence") or []
+            check([e.get("frame") for e in ev if isinstance(e, dict)] == wa["examples"],
+                  "%s alert %s evidence frames" % (t, m))
+            check(all(isinstance(e, dict) and str(e.get("file", "")).endswith(run_exp["file"])
+                      and e.get("target") and e.get("result") for e in ev),
+                  "%s alert %s evidence names file, target and result" % (t, m), str(ev[:2]))
 
 
 def check_targets(tag, got_nnr, run_exp):

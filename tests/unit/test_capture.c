@@ -314,10 +314,26 @@ static void test_bad_files(void)
     CHECK(strstr(info.error, p) != NULL);
     CHECK(strstr(info.error, "after frame 2") != NULL);
     char want[64];
-    snprintf(want, sizeof want, "at byte %zu", 24 + 2 * (16 + a.n) + 16 + 10);
+    snprintf(want, sizeof want, "record at byte %zu,", 24 + 2 * (16 + a.n)); /* where record 3 starts */
     CHECK(strstr(info.error, want) != NULL);
     if (!strstr(info.error, want))
         fprintf(stderr, "  error was: %s\n", info.error);
+
+    /* truncated pcapng: the offset is where libpcap stopped */
+    p = tmp("trunc.pcapng");
+    f = ng_begin(p, DLT_EN10MB);
+    ng_add(f, 1000000, &a);
+    ng_add(f, 2000000, &a);
+    long good = ftell(f);
+    ng_add(f, 3000000, &a);
+    fclose(f);
+    if (truncate(p, good + 20) != 0)
+        perror("truncate");
+    reset();
+    CHECK_INT(run(p, NULL, &info), 1);
+    CHECK_INT(R.nframes, 2);
+    CHECK(strstr(info.error, "trunc.pcapng: truncated or corrupt record at byte ") != NULL);
+    CHECK(strstr(info.error, "after frame 2") != NULL);
 
     /* not a capture */
     p = tmp("text.pcap");

@@ -279,6 +279,7 @@ static void sink(void *arg, const pw_event *ev)
     nev++;
 }
 static pw_flow flow;
+static int contract_violations; /* stream() consumed more than it was given */
 
 typedef struct feeder {
     void *st;
@@ -308,9 +309,10 @@ static void feed(feeder *f, int dir, const uint8_t *p, size_t n)
     pw_dctx ctx = {&flow, dir, 100 + f->calls++, 0, sink, NULL};
     bool done = false;
     size_t used = pw_dissector_dcerpc.stream(&ctx, f->st, f->pend[dir], f->plen[dir], &done);
-    CHECK(used <= f->plen[dir]);
-    if (used > f->plen[dir])
+    if (used > f->plen[dir]) {
+        contract_violations++;
         used = f->plen[dir];
+    }
     memmove(f->pend[dir], f->pend[dir] + used, f->plen[dir] - used);
     f->plen[dir] -= used;
     if (done)
@@ -638,10 +640,16 @@ static void test_skip_large(void)
     request_pdu(&big, 9, 0, 7, &stub);
     feed(f, 0, big.b, 1000);
     CHECK_INT(f->plen[0], 0); /* consumed */
+    CHECK_INT(count(PW_EV_DCERPC), 0); /* sent when the PDU is complete */
+    feed(f, 0, big.b + 1000, 3000);
+    CHECK_INT(count(PW_EV_DCERPC), 0);
+    feed(f, 0, big.b + 4000, big.n - 4000);
+    CHECK_INT(f->plen[0], 0);
     CHECK_INT(count(PW_EV_DCERPC), 1);
     CHECK_INT(NTH(PW_EV_DCERPC, 0)->u.dcerpc.opnum, 7);
-    feed(f, 0, big.b + 1000, big.n - 1000);
-    CHECK_INT(f->plen[0], 0);
+    CHECK_INT(NTH(PW_EV_DCERPC, 0)->u.dcerpc.call_id, 9);
+    CHECK_INT(NTH(PW_EV_DCERPC, 0)->u.dcerpc.frag_len, big.n);
+    CHECK_INT(NTH(PW_EV_DCERPC, 0)->frame, 102);
     /* then a bind follows and is seen. */
     buf b = {.n = 0};
     ctxdef c[] = {{0, EPM, 3, NDR}};
@@ -776,6 +784,63 @@ static void test_truncation(void)
     feeder_free(f);
 }
 
+/* Unanswered binds do not fill the context table for good; a complete
+ * request with an auth verifier reports its type and level. */
+static void test_ctx_table_and_auth(void)
+{
+    feeder *f = feeder_new();
+    buf b = {.n = 0};
+    ctxdef junk[] = {{0, LSARPC, 0, NDR}, {1, LSARPC, 0, NDR64}, {2, LSARPC, 0, BTFN}};
+    for (uint32_t call = 1; call <= 4; call++) {
+        b.n = 0;
+        bind_pdu(&b, 11, call, junk, 3, NULL, 0);
+        feed(f, 0, b.b, b.n);
+    }
+    ctxdef c[] = {{5, EPM, 3, NDR}};
+    b.n = 0;
+    bind_pdu(&b, 11, 9, c, 1, NULL, 0);
+    feed(f, 0, b.b, b.n);
+    resdef r[] = {{0, 0, NDR}};
+    b.n = 0;
+    ack_pdu(&b, 12, 9, "135", r, 1, NULL, 0);
+    feed(f, 1, b.b, b.n);
+    buf t1, t2, stub;
+    tower(&t1, NETLOGON, 0x07, 49667, ip5);
+    tower(&t2, NETLOGON, 0x07, 49668, ip5);
+    ept_map_request(&stub, &t1);
+    b.n = 0;
+    request_pdu(&b, 10, 5, 3, &stub);
+    feed(f, 0, b.b, b.n);
+    ept_map_response(&stub, false, &t1, &t2);
+    b.n = 0;
+    response_pdu(&b, 10, 5, &stub);
+    nev = 0;
+    feed(f, 1, b.b, b.n);
+    CHECK_INT(count(PW_EV_EPM_PORT), 2);
+    CHECK_INT(NTH(PW_EV_EPM_PORT, 1)->u.epm.port, 49668);
+
+    /* Signed request (auth level 5, NTLMSSP verifier of 16 bytes). */
+    buf sigv = {.n = 0};
+    put32(&sigv, 1), put64(&sigv, 0x1122334455667788ull), put32(&sigv, 0);
+    buf q = {.n = 0};
+    zeros(&q, 32);
+    b.n = 0;
+    size_t s = pdu_start(&b, 0, 3, 11);
+    put32(&b, 32), put16(&b, 5), put16(&b, 4);
+    putn(&b, q.b, q.n);
+    size_t before = b.n;
+    pdu_end(&b, s, &sigv, 10, 5);
+    CHECK(b.n > before);
+    nev = 0;
+    feed(f, 0, b.b, b.n);
+    CHECK_INT(NTH(PW_EV_DCERPC, 0)->u.dcerpc.opnum, 4);
+    CHECK_INT(NTH(PW_EV_DCERPC, 0)->u.dcerpc.auth_type, 10);
+    CHECK_INT(NTH(PW_EV_DCERPC, 0)->u.dcerpc.auth_level, 5);
+    CHECK_INT(count(PW_EV_NTLMSSP), 0);
+    CHECK_INT(count(PW_EV_MALFORMED), 0);
+    feeder_free(f);
+}
+
 static void test_limits_and_probe(void)
 {
     feeder *f = feeder_new();
@@ -828,6 +893,8 @@ int main(void)
     test_big_endian();
     test_malformed();
     test_truncation();
+    test_ctx_table_and_auth();
     test_limits_and_probe();
+    CHECK_INT(contract_violations, 0);
     CHECK_DONE();
 }

@@ -617,6 +617,105 @@ static void test_tunnels(void)
     CHECK(is_v4(&P.src, 15));
     CHECK_INT(P.dport, 80);
 
+    /* VXLAN-GPE (4790) carrying IPv4 directly */
+    buf vg = {.n = 0};
+    size_t vgo = ip4(&vg, 17, 100, 101, 1, 0);
+    size_t vgu = vg.n;
+    udp(&vg, 1, 4790, NULL);
+    u8(&vg, 0x0c); zeros(&vg, 2); u8(&vg, 1); be32(&vg, 0x100);
+    size_t vgi = ip4(&vg, 6, 21, 22, 1, 0);
+    tcp(&vg, 5, 443, 1, 0, PW_TH_SYN, NULL);
+    ip4_len(&vg, vgi);
+    ip4_len(&vg, vgo);
+    put16at(&vg, vgu + 4, (unsigned)(vg.n - vgu));
+    CHECK_INT(dec(DLT_RAW, &vg), PW_DEC_PKT);
+    CHECK(is_v4(&P.src, 21));
+    CHECK_INT(P.dport, 443);
+
+    /* GTP-U (2152) with a sequence number and no extension headers */
+    buf gt = {.n = 0};
+    size_t gto = ip4(&gt, 17, 100, 101, 1, 0);
+    size_t gtu = gt.n;
+    udp(&gt, 2152, 2152, NULL);
+    u8(&gt, 0x32); u8(&gt, 0xff); be16(&gt, 0); be32(&gt, 1); be16(&gt, 7); u8(&gt, 0); u8(&gt, 0);
+    size_t gti = ip4(&gt, 17, 23, 24, 1, 0);
+    udp(&gt, 3000, 53, "dns");
+    ip4_len(&gt, gti);
+    ip4_len(&gt, gto);
+    put16at(&gt, gtu + 4, (unsigned)(gt.n - gtu));
+    CHECK_INT(dec(DLT_RAW, &gt), PW_DEC_PKT);
+    CHECK(is_v4(&P.src, 23));
+    CHECK_INT(P.dport, 53);
+    CHECK_INT(P.payload_len, 3);
+
+    /* Geneve (6081) with 4 bytes of options, Ethernet inside */
+    buf gn = {.n = 0};
+    size_t gno = ip4(&gn, 17, 100, 101, 1, 0);
+    size_t gnu = gn.n;
+    udp(&gn, 1, 6081, NULL);
+    u8(&gn, 0x01); u8(&gn, 0); be16(&gn, 0x6558); be32(&gn, 0x100); be32(&gn, 0);
+    ether(&gn, 0x0800);
+    size_t gni = ip4(&gn, 1, 25, 26, 1, 0);
+    u8(&gn, 8); u8(&gn, 0); zeros(&gn, 6);
+    ip4_len(&gn, gni);
+    ip4_len(&gn, gno);
+    put16at(&gn, gnu + 4, (unsigned)(gn.n - gnu));
+    CHECK_INT(dec(DLT_RAW, &gn), PW_DEC_PKT);
+    CHECK(is_v4(&P.src, 25));
+    CHECK_INT(P.proto, 1);
+    CHECK_INT(P.icmp_type, 8);
+
+    /* PPTP enhanced GRE (version 1) with PPP carrying IPv4 */
+    buf pp = {.n = 0};
+    size_t ppo = ip4(&pp, 47, 100, 101, 1, 0);
+    be16(&pp, 0x3081); be16(&pp, 0x880B); be16(&pp, 0); be16(&pp, 5); be32(&pp, 1); be32(&pp, 0);
+    u8(&pp, 0xff); u8(&pp, 0x03); be16(&pp, 0x0021);
+    size_t ppi = ip4(&pp, 17, 27, 28, 1, 0);
+    udp(&pp, 1, 53, NULL);
+    ip4_len(&pp, ppi);
+    ip4_len(&pp, ppo);
+    CHECK_INT(dec(DLT_RAW, &pp), PW_DEC_PKT);
+    CHECK(is_v4(&P.src, 27));
+
+    /* Aruba GRE: an 802.11 QoS data frame with LLC/SNAP */
+    buf ar = {.n = 0};
+    size_t aro = ip4(&ar, 47, 100, 101, 1, 0);
+    be16(&ar, 0); be16(&ar, 0x8200);
+    u8(&ar, 0x88); u8(&ar, 0x01); zeros(&ar, 22); be16(&ar, 0);
+    u8(&ar, 0xaa); u8(&ar, 0xaa); u8(&ar, 0x03); zeros(&ar, 3); be16(&ar, 0x0800);
+    size_t ari = ip4(&ar, 6, 29, 30, 1, 0);
+    tcp(&ar, 1, 80, 1, 0, PW_TH_SYN, NULL);
+    ip4_len(&ar, ari);
+    ip4_len(&ar, aro);
+    CHECK_INT(dec(DLT_RAW, &ar), PW_DEC_PKT);
+    CHECK(is_v4(&P.src, 29));
+    CHECK_INT(P.dport, 80);
+
+    /* Teredo (UDP 3544) with an origin indication, IPv6/UDP inside */
+    buf te = {.n = 0};
+    size_t teo = ip4(&te, 17, 100, 101, 1, 0);
+    size_t teu = te.n;
+    udp(&te, 3544, 50000, NULL);
+    be16(&te, 0); be16(&te, 0x1234); be32(&te, 0x01020304);
+    size_t te6 = ip6(&te, 17, 9, 10);
+    udp(&te, 546, 547, "t");
+    ip6_len(&te, te6);
+    ip4_len(&te, teo);
+    put16at(&te, teu + 4, (unsigned)(te.n - teu));
+    CHECK_INT(dec(DLT_RAW, &te), PW_DEC_PKT);
+    CHECK(is_v6(&P.src, 9));
+    CHECK_INT(P.dport, 547);
+
+    /* IPv4 AH then TCP */
+    buf ah = {.n = 0};
+    size_t aho = ip4(&ah, 51, 1, 2, 1, 0);
+    u8(&ah, 6); u8(&ah, 4); zeros(&ah, 22);
+    tcp(&ah, 7, 8, 9, 0, PW_TH_SYN, NULL);
+    ip4_len(&ah, aho);
+    CHECK_INT(dec(DLT_RAW, &ah), PW_DEC_PKT);
+    CHECK_INT(P.proto, 6);
+    CHECK_INT(P.dport, 8);
+
     /* a UDP 4789 datagram that is not VXLAN stays UDP */
     buf n = {.n = 0};
     size_t ni = ip4(&n, 17, 1, 2, 1, 0);

@@ -331,10 +331,20 @@ static void test_forward(void)
     d = dns_ev(0);
     CHECK(d && d->qdcount == 0 && d->qname[0] == 0 && n_mal == 0);
 
+    /* Other opcodes (here 4, NOTIFY) keep their answers. */
+    hdr(&p, 14, 0xa000, 1, 1);
+    question(&p, "zone.example", 1);
+    size_t at = rr(&p, 12, 1, 5);
+    u8(&p, 10); u8(&p, 0); u8(&p, 0); u8(&p, 2);
+    rr_end(&p, at);
+    run(p.b, p.n);
+    d = dns_ev(0);
+    CHECK(d && d->opcode == 4 && d->n_answers == 1 && strcmp(addr_s(&d->answers[0].addr), "10.0.0.2") == 0);
+
     /* UPDATE (opcode 5): the prerequisite section is not reported as answers. */
     hdr(&p, 13, 0x2800, 1, 1);
     question(&p, "zone.example", 6);
-    size_t at = rr(&p, 12, 1, 0);
+    at = rr(&p, 12, 1, 0);
     u8(&p, 10); u8(&p, 0); u8(&p, 0); u8(&p, 1);
     rr_end(&p, at);
     run(p.b, p.n);
@@ -369,6 +379,16 @@ static void test_compression_abuse(void)
     run(p.b, p.n);
     CHECK_INT(n_mal, 1);
     CHECK_INT(n_dns, 0);
+
+    /* A forward pointer in the second question: the first is reported. */
+    hdr(&p, 3, 0x0100, 2, 0);
+    question(&p, "codemonkey.net", 1);
+    u16(&p, 0xc000 | (unsigned)(p.n + 6)); u16(&p, 1); u16(&p, 1);
+    labels(&p, "x", 0);
+    run(p.b, p.n);
+    CHECK_INT(n_mal, 1);
+    CHECK_INT(n_app, 1);
+    CHECK(dns_ev(0) && strcmp(dns_ev(0)->qname, "codemonkey.net") == 0);
 
     /* Pointer past the end. */
     hdr(&p, 4, 0x0100, 1, 0);
@@ -528,7 +548,7 @@ static void test_tcp(void)
     CHECK(d && d->reverse && !d->response && strcmp(d->qname, "3.2.1.10.in-addr.arpa") == 0);
     CHECK_INT(evs[0].dir, 0);
 
-    /* Response: done afterwards (every query answered). */
+    /* Response: not done (the client may ask again on this connection). */
     n = 0;
     buf[n++] = (uint8_t)(r.n >> 8);
     buf[n++] = (uint8_t)r.n;
@@ -539,10 +559,20 @@ static void test_tcp(void)
     CHECK_INT(used, 0);
     used = pw_dissector_dns.stream(&c1, st, buf, n, &done);
     CHECK_INT(used, n);
-    CHECK(done);
+    CHECK(!done);
     d = dns_ev(0);
     CHECK(d && d->response && d->n_answers == 1 && strcmp(d->answers[0].target, "host1.corp.example") == 0);
     CHECK_INT(evs[0].dir, 1);
+    /* ... and a second query on the same connection is still seen. */
+    n = 0;
+    buf[n++] = (uint8_t)(q.n >> 8);
+    buf[n++] = (uint8_t)q.n;
+    memcpy(buf + n, q.b, q.n);
+    n += q.n;
+    reset();
+    used = pw_dissector_dns.stream(&c0, st, buf, n, &done);
+    CHECK_INT(used, n);
+    CHECK_INT(n_dns, 1);
 
     /* Two queries and half a third in one call: two consumed. */
     memset(st, 0, sizeof st);
@@ -561,14 +591,33 @@ static void test_tcp(void)
     CHECK_INT(n_app, 2);
     CHECK(!done);
 
-    /* 16 queries and no answer: done. */
+    /* Pipelined: 20 queries then 20 responses are all seen; done after 16
+     * messages each way.  One direction alone stops after 64. */
     memset(st, 0, sizeof st);
     done = false;
     reset();
     for (int k = 0; k < 20 && !done; k++)
         pw_dissector_dns.stream(&c0, st, buf, q.n + 2, &done);
+    CHECK(!done);
+    CHECK_INT(n_dns, 20);
+    uint8_t rbuf[512];
+    rbuf[0] = (uint8_t)(r.n >> 8);
+    rbuf[1] = (uint8_t)r.n;
+    memcpy(rbuf + 2, r.b, r.n);
+    for (int k = 0; k < 20 && !done; k++)
+        pw_dissector_dns.stream(&c1, st, rbuf, r.n + 2, &done);
     CHECK(done);
-    CHECK_INT(n_dns, 16);
+    CHECK_INT(n_dns, 36);
+    memset(st, 0, sizeof st);
+    done = false;
+    reset();
+    for (int k = 0; k < 100 && !done; k++)
+        pw_dissector_dns.stream(&c0, st, buf, q.n + 2, &done);
+    CHECK(done);
+    CHECK_INT(n_dns, 64);
+    reset();
+    CHECK_INT(pw_dissector_dns.stream(&c0, st, buf, q.n + 2, &done), 0); /* nothing after done */
+    CHECK_INT(n_ev, 0);
 
     /* A malformed message in the stream is consumed and reported. */
     memset(st, 0, sizeof st);

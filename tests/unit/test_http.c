@@ -619,7 +619,7 @@ static void test_bare_tls_and_probe(void)
     static const char rpc[] = "RPC_IN_DATA /rpc/rpcproxy.dll?mail.contoso.com:6001 HTTP/1.1\r\n"
                               "Host: mail.contoso.com\r\n\r\n";
     f = feeder_new(&pw_dissector_http, 80);
-    feed(f, 0, (const uint8_t *)rpc, sizeof rpc - 1);
+    feed_steps(f, 0, (const uint8_t *)rpc, sizeof rpc - 1, 16);
     e = find(&f->sink, PW_EV_HTTP, PW_HTTP_REQUEST, 0);
     CHECK(e != NULL);
     if (e) {

@@ -498,9 +498,14 @@ int main(void)
     CHECK(rem && !strstr(rem, "10.0.1.1"));
     json_t *exs = json_object_get(al, "examples");
     CHECK_INT(json_array_size(exs), 7); /* T2 10,11; T3 20,21,24; T4 30,31 */
-    CHECK_STR(json_string_value(json_object_get(json_array_get(exs, 0), "file")), "main.pcap");
-    CHECK_INT(json_integer_value(json_object_get(json_array_get(exs, 0), "frame")), 10);
-    CHECK_STR(json_string_value(json_object_get(json_array_get(exs, 0), "target")), T2);
+    CHECK_INT(json_integer_value(json_array_get(exs, 0)), 10);
+    CHECK_INT(json_integer_value(json_array_get(exs, 6)), 31);
+    json_t *evd = json_object_get(al, "evidence");
+    CHECK_INT(json_array_size(evd), 7);
+    CHECK_STR(json_string_value(json_object_get(json_array_get(evd, 0), "file")), "main.pcap");
+    CHECK_INT(json_integer_value(json_object_get(json_array_get(evd, 0), "frame")), 10);
+    CHECK_STR(json_string_value(json_object_get(json_array_get(evd, 0), "target")), T2);
+    CHECK_STR(json_string_value(json_object_get(json_array_get(evd, 0), "result")), "refused");
     al = alert_of(s, "reverse_dns");
     rem = al ? json_string_value(json_object_get(al, "remediation")) : NULL;
     CHECK(rem && strstr(rem, "can reach the DNS server (10.0.0.53) and that reverse lookup is enabled"));
@@ -557,6 +562,35 @@ int main(void)
     CHECK_INT(stat_of(s99, "reverse_dns", "indeterminate"), 2); /* no attempt retired */
     CHECK(sensor_of(j, "10.0.0.200") == NULL);
     CHECK(target_of(j, "10.0.0.200", T1) == NULL);
+    json_decref(j);
+    pw_nnr_free(n);
+
+    /* ===== a name query response whose query is not in the capture (both
+     * ports 137): the core sees a "request" from the responder; not a try ===== */
+    pw_config_defaults(&cfg);
+    pw_addr_parse_cidr("10.0.0.50", &cfg.sensors[0].net, &cfg.sensors[0].prefix);
+    cfg.n_sensors = 1;
+    n = pw_nnr_new(&cfg);
+    {
+        pw_event ev = ev_make(PW_EV_NBNS, 537, 17, "10.0.0.50", 49153, "10.0.0.1", 137, 0);
+        ev.u.nbns.response = true;
+        ev.u.nbns.qtype = PW_NBNS_QTYPE_NB;
+        strcpy(ev.u.nbns.qname, "WORKSTATION");
+        ev.u.nbns.n_addrs = 1;
+        ev.u.nbns.addrs[0] = A("10.0.0.200");
+        pw_nnr_event(n, &ev);
+        attempt(n, att(17, "10.0.0.50", 49153, "10.0.0.1", 137, PW_OUT_INDETERMINATE, PW_R_ONE_SIDED, 537, 0));
+        /* while a real NBSTAT from 10.0.0.50 port 137 still counts */
+        nbstat_query(n, 600, "10.0.0.50", 137, "10.0.0.2", PW_NBNS_QTYPE_NBSTAT);
+        nbstat_reply(n, 601, "10.0.0.50", 137, "10.0.0.2", 0, "TWO");
+        attempt(n, att(17, "10.0.0.50", 137, "10.0.0.2", 137, PW_OUT_ANSWERED, PW_R_UDP_REPLY, 600, 601));
+    }
+    j = pw_nnr_json(n, NULL, &srcs);
+    s = sensor_of(j, "10.0.0.50");
+    CHECK_INT(stat_of(s, "netbios", "attempted"), 1);
+    CHECK_INT(stat_of(s, "netbios", "resolved"), 1);
+    CHECK(target_of(j, "10.0.0.50", "10.0.0.1") == NULL);
+    CHECK_STR(mfield(j, "10.0.0.50", "10.0.0.2", "netbios", "name"), "TWO");
     json_decref(j);
     pw_nnr_free(n);
 

@@ -170,6 +170,7 @@ static void sink(void *arg, const pw_event *ev)
     nev++;
 }
 static pw_flow flow;
+static int contract_violations; /* stream() consumed more than it was given */
 
 typedef struct feeder {
     void *st;
@@ -197,9 +198,10 @@ static void feed(feeder *f, int dir, const uint8_t *p, size_t n)
     pw_dctx ctx = {&flow, dir, 1, 0, sink, NULL};
     bool done = false;
     size_t used = pw_dissector_smb.stream(&ctx, f->st, f->pend[dir], f->plen[dir], &done);
-    CHECK(used <= f->plen[dir]);
-    if (used > f->plen[dir])
+    if (used > f->plen[dir]) {
+        contract_violations++;
         used = f->plen[dir];
+    }
     memmove(f->pend[dir], f->pend[dir] + used, f->plen[dir] - used);
     f->plen[dir] -= used;
     if (done)
@@ -459,5 +461,6 @@ int main(void)
     test_smb1();
     test_malformed_and_truncation();
     test_limit();
+    CHECK_INT(contract_violations, 0);
     CHECK_DONE();
 }
