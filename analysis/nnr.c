@@ -56,7 +56,16 @@
  * resolved, transport outcome of the best try, app_failed (answered but no
  * name), rate = resolved / attempted.  An alert is raised when attempted > 0
  * and the failure share (attempted - resolved) / attempted exceeds
- * cfg->nnr_alert_threshold (0.9 by default, Defender for Identity's). */
+ * cfg->nnr_alert_threshold (0.9 by default, Defender for Identity's).
+ *
+ * JSON beyond the issue's schema (additions only): per target and method
+ * "detail" (one human line: "bind_nak (reason 2)", "icmp-admin-prohibited from
+ * 198.18.0.1", "timeout after 3 tries"...), "file" (the input its frames are
+ * in) and, for reverse_dns, "server" (the DNS server asked); per alert
+ * "evidence" ([{file, frame, target, result}], the frames of "examples" with
+ * their file).  "rate" is null when nothing was attempted.  The frames of a
+ * try: the request (first SYN / first datagram / the PTR query), the reply or
+ * ICMP error, and the frame of the application answer. */
 #include "nnr.h"
 
 #include <stdarg.h>

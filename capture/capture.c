@@ -425,9 +425,10 @@ int pw_capture_file(const char *path, uint32_t source, const pw_capture_opts *op
          * pcapng (block sizes vary): where libpcap stopped reading */
         long pos = pcap_major_version(p) == 2 ? -1 : ftell(pcap_file(p));
         unsigned long long off = pos >= 0 ? (unsigned long long)pos : (unsigned long long)counted;
-        snprintf(info->error, sizeof info->error,
-                 "%s: truncated or corrupt record at byte %llu, after frame %llu (%s)", path, off,
-                 (unsigned long long)cap->frame, pcap_geterr(p));
+        const char *msg = pcap_geterr(p);
+        snprintf(info->error, sizeof info->error, "%s: %s at byte %llu, after frame %llu (%s)",
+                 path, strstr(msg, "truncated") ? "truncated record" : "unreadable record", off,
+                 (unsigned long long)cap->frame, msg);
         rc = 1;
         break;
     }

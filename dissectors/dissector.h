@@ -80,5 +80,7 @@ extern const pw_dissector pw_dissector_rdp;
 extern const pw_dissector pw_dissector_tls;
 extern const pw_dissector pw_dissector_http;
 extern const pw_dissector pw_dissector_smb;
+extern const pw_dissector pw_dissector_ldap;
+extern const pw_dissector pw_dissector_tds;
 
 #endif

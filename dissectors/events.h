@@ -101,7 +101,7 @@ typedef struct pw_ev_dcerpc {
     uint16_t iface_ver;
     bool iface_is_epm;      /* e1af8308-5d1f-11c9-91a4-08002b14a0fa */
     uint16_t opnum;         /* request */
-    uint16_t ack_result;    /* bind_ack/alter_context_resp: first result (0 acceptance, 2 provider rejection) */
+    uint16_t ack_result;    /* bind_ack/alter_context_resp: 0 when any context was accepted, else the first result (2 provider rejection) */
     uint16_t reject_reason; /* bind_nak provider_reject_reason */
     uint32_t status;        /* fault status */
     char sec_addr[64];      /* bind_ack secondary address (port string), "" if none */

@@ -127,7 +127,9 @@ static void write_rule(FILE *out, json_t *r)
                 str(e, "reason"));
     }
     const char *v = str(r, "verdict");
-    if (strcmp(v, "pass") != 0 && json_object_get(r, "remediation"))
+    if (strcmp(v, "unobserved") == 0 && json_object_get(r, "proof_needed"))
+        fprintf(out, "      to prove: %s\n", str(r, "proof_needed"));
+    else if (strcmp(v, "pass") != 0 && json_object_get(r, "remediation"))
         fprintf(out, "      fix: %s\n", str(r, "remediation"));
 }
 

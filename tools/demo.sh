@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 tools/install-deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$(nproc)" --target portwitness
-sample=pcaps/demo-nnr.pcap
+sample=pcaps/nnr-methods.pcap
 echo "== build/portwitness -r $sample"
 status=0
 build/portwitness -r "$sample" || status=$?

@@ -7,14 +7,19 @@ include nbns, ntlmssp, tls-cert or dns, tshark (-T pdml) lists:
     with suffix <00> or <20> (the computer name; group names and other
     suffixes such as <03> or <1E> name domains, users and services, not the
     host - portwitness keeps them out of "hosts" by design);
-  - NTLMSSP CHALLENGE messages: the sender (ip.src) and the NetBIOS and DNS
-    computer names (ntlmssp.challenge.target_info.nb_computer_name /
-    dns_computer_name);
+  - NTLMSSP CHALLENGE messages: the sender (ip.src, the innermost IP header)
+    and the NetBIOS and DNS computer names
+    (ntlmssp.challenge.target_info.nb_computer_name / dns_computer_name);
+    those on TCP connections first seen mid-stream are listed, not required;
   - TLS Certificate messages sent by the server of a TCP stream (the side that
     sent the ServerHello): the subject commonName (x509sat.* under x509af.subject
-    with OID 2.5.4.3) and the subjectAltName dNSNames (x509ce.dNSName) of the
-    first certificate; portwitness keeps up to 8 SANs a certificate, so only the
-    first 8 are required;
+    with OID 2.5.4.3; the last one when there are several) and the
+    subjectAltName dNSNames (x509ce.dNSName) of the first certificate;
+    portwitness keeps up to 8 SANs a certificate, so only the first 8 are
+    required.  Certificates of TLS that does not start the TCP stream
+    (STARTTLS, SOCKS) or whose ClientHello or TCP handshake is not in the
+    capture are listed but not required (portwitness reads TLS first flights of
+    connections whose handshake it saw);
   - DNS responses on port 53 with rcode 0 and a PTR answer to an in-addr.arpa /
     ip6.arpa question: the address being resolved and each PTR name
     (dns.ptr.domain_name).
@@ -242,7 +247,9 @@ def oracle(tshark, path):
             carrier += " (no ClientHello: not required)"
         elif not ff:
             carrier += " (after other data: not required)"
-        for n in cns:
+        # several CNs (e.g. RFC 3820 proxy certificates): the last, most specific
+        # one is the subject's name, as in TLS host name checks
+        for n in cns[-1:]:
             add(src, "tls_cert", n, num, carrier)
         for n in sans[:MAX_SAN]:
             add(src, "tls_cert", n, num, carrier)
