@@ -16,9 +16,14 @@ static long long num(json_t *o, const char *k)
     return (long long)json_integer_value(json_object_get(o, k));
 }
 
-static double real(json_t *o, const char *k)
+/* A rate as "42%", or "-" when nothing was attempted (rate is null). */
+static const char *pct(json_t *o, const char *k, char *buf, size_t len)
 {
-    return json_number_value(json_object_get(o, k));
+    json_t *v = json_object_get(o, k);
+    if (!json_is_number(v))
+        return "-";
+    snprintf(buf, len, "%.0f%%", 100.0 * json_number_value(v));
+    return buf;
 }
 
 static void rule_line(FILE *out, const char *c, size_t n)
@@ -60,9 +65,10 @@ static void write_nnr(FILE *out, json_t *nnr)
     json_t *s;
     json_array_foreach(sensors, i, s)
     {
-        fprintf(out, "\nSensor %s (%s): %lld targets, %lld resolved by at least one method (%.0f%%)\n",
+        char rb[16];
+        fprintf(out, "\nSensor %s (%s): %lld targets, %lld resolved by at least one method (%s)\n",
                 str(s, "sensor"), str(s, "found_by"), num(s, "targets"), num(s, "resolved"),
-                100.0 * real(s, "rate"));
+                pct(s, "rate", rb, sizeof rb));
         fprintf(out, "  %-12s %9s %9s %6s %9s %8s %8s %10s %8s %7s\n", "method", "attempted",
                 "resolved", "rate", "answered", "refused", "blocked", "unanswered", "indeterm", "appfail");
         json_t *methods = json_object_get(s, "methods");
@@ -70,9 +76,9 @@ static void write_nnr(FILE *out, json_t *nnr)
             json_t *x = json_object_get(methods, nnr_methods[m]);
             if (!x)
                 continue;
-            fprintf(out, "  %-12s %9lld %9lld %5.0f%% %9lld %8lld %8lld %10lld %8lld %7lld\n",
+            fprintf(out, "  %-12s %9lld %9lld %6s %9lld %8lld %8lld %10lld %8lld %7lld\n",
                     nnr_methods[m], num(x, "attempted"), num(x, "resolved"),
-                    100.0 * real(x, "rate"), num(x, "answered"), num(x, "refused"),
+                    pct(x, "rate", rb, sizeof rb), num(x, "answered"), num(x, "refused"),
                     num(x, "blocked"), num(x, "unanswered"), num(x, "indeterminate"),
                     num(x, "app_failed"));
         }
