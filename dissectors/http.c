@@ -7,18 +7,29 @@
  * Heads are framed by the stream contract: an incomplete head is left
  * unconsumed until its CRLFCRLF arrives (given up after 8 KiB).  Response
  * bodies with a Content-Length are skipped so a CONNECT retried with
- * credentials on the same connection (407, then 200) is followed. */
+ * credentials on the same connection (407, then 200) is followed.
+ *
+ * NTLM / Negotiate HTTP authentication (RFC 4559, MS-NTHT): the base64
+ * token of "Authorization:" / "Proxy-Authorization:" request headers and of
+ * "WWW-Authenticate:" / "Proxy-Authenticate:" response headers is decoded
+ * and the NTLMSSP message in it (raw, or inside SPNEGO) parsed.  The
+ * handshake takes several requests on one connection (NEGOTIATE -> 401 with
+ * the CHALLENGE -> AUTHENTICATE), so a 401 / 407 offering NTLM or Negotiate
+ * keeps the connection followed (bounded by HTTP_MAX_EXCHANGES). */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "dissector.h"
+#include "ntlmssp.h"
 #include "tls.h"
 
 #define HTTP_HEAD_MAX 8192u
 #define HTTP_MAX_EXCHANGES 8
 #define HTTP_LINE_MAX 1024
+/* A decoded auth token: at most 3/4 of the longest head. */
+#define HTTP_TOKEN_MAX (HTTP_HEAD_MAX / 4 * 3)
 
 typedef struct http_state {
     pw_tls_state tls;
@@ -26,6 +37,7 @@ typedef struct http_state {
     uint8_t requests;      /* requests seen */
     uint8_t responses;     /* final responses seen */
     bool connect_pending;  /* the last request was a CONNECT not yet answered */
+    bool head_req;         /* the last request was a HEAD (its answer has no body) */
     bool plain_seen;       /* a non-CONNECT request was seen */
     bool tunnel;           /* CONNECT answered 2xx: the rest is the tunnel */
     bool bare_tls;         /* TLS on an HTTP port (no HTTP at all) */
@@ -188,18 +200,161 @@ typedef struct head_fields {
     uint64_t length;
     bool chunked;
     bool close;
+    bool auth_offer;       /* an NTLM or Negotiate scheme in an auth header */
+    bool has_token;        /* the first such scheme's token: [tok_off, +tok_len) of the head */
+    size_t tok_off, tok_len;
 } head_fields;
+
+static bool is_b64(uint8_t b)
+{
+    return (b >= 'A' && b <= 'Z') || (b >= 'a' && b <= 'z') || (b >= '0' && b <= '9') || b == '+' ||
+           b == '/' || b == '=';
+}
+
+static bool is_ws(uint8_t b) { return b == ' ' || b == '\t'; }
+
+/* True when the cursor holds exactly the scheme name s (case-insensitive). */
+static bool scheme_is(pw_cursor w, const char *s)
+{
+    size_t n = strlen(s);
+    if (pw_cur_left(&w) != n)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (tolower(pw_peek_u8(&w, i)) != tolower((unsigned char)s[i]))
+            return false;
+    return true;
+}
+
+/* The value of an auth header (`line` is the whole line, name included,
+ * starting `at` bytes into the head): challenges / credentials
+ * "scheme [token68 | auth-params], ...".  Notes an NTLM or Negotiate scheme
+ * and the position of its token in the head. */
+static void auth_header(const pw_cursor *line, size_t at, head_fields *f)
+{
+    pw_cursor c = *line;
+    while (pw_cur_has(&c, 1) && pw_peek_u8(&c, 0) != ':')
+        pw_skip(&c, 1);
+    pw_skip(&c, 1);
+    for (int guard = 0; guard < 16 && pw_cur_has(&c, 1); guard++) {
+        while (pw_cur_has(&c, 1) && (is_ws(pw_peek_u8(&c, 0)) || pw_peek_u8(&c, 0) == ','))
+            pw_skip(&c, 1);
+        size_t s = pw_cur_pos(&c), n = 0;
+        while (n < pw_cur_left(&c) && !is_ws(pw_peek_u8(&c, n)) && pw_peek_u8(&c, n) != ',')
+            n++;
+        pw_cursor scheme = pw_at(&c, s, n);
+        pw_skip(&c, n);
+        bool ours = scheme_is(scheme, "NTLM") || scheme_is(scheme, "Negotiate");
+        while (pw_cur_has(&c, 1) && is_ws(pw_peek_u8(&c, 0)))
+            pw_skip(&c, 1);
+        if (ours) {
+            f->auth_offer = true;
+            size_t t = pw_cur_pos(&c), k = 0;
+            while (k < pw_cur_left(&c) && is_b64(pw_peek_u8(&c, k)))
+                k++;
+            if (k && !f->has_token) {
+                f->has_token = true;
+                f->tok_off = at + t;
+                f->tok_len = k;
+            }
+            pw_skip(&c, k);
+        }
+        /* The rest of this challenge (auth-params) up to the next comma
+         * that starts another scheme; quoted strings may hold commas. */
+        bool quoted = false;
+        while (pw_cur_has(&c, 1)) {
+            uint8_t b = pw_peek_u8(&c, 0);
+            if (b == '"')
+                quoted = !quoted;
+            else if (b == ',' && !quoted)
+                break;
+            pw_skip(&c, 1);
+        }
+    }
+}
+
+static int b64_val(uint8_t b)
+{
+    if (b >= 'A' && b <= 'Z')
+        return b - 'A';
+    if (b >= 'a' && b <= 'z')
+        return b - 'a' + 26;
+    if (b >= '0' && b <= '9')
+        return b - '0' + 52;
+    if (b == '+')
+        return 62;
+    if (b == '/')
+        return 63;
+    return -1;
+}
+
+/* Decodes base64 (padding optional) into out; returns the decoded length,
+ * or (size_t)-1 when it is not valid base64 or does not fit. */
+static size_t b64_decode(pw_cursor in, uint8_t *out, size_t cap)
+{
+    size_t n = 0;
+    uint32_t acc = 0;
+    int bits = 0;
+    bool pad = false;
+    while (pw_cur_has(&in, 1)) {
+        uint8_t b = pw_u8(&in);
+        if (b == '=') {
+            pad = true;
+            continue;
+        }
+        int v = b64_val(b);
+        if (v < 0 || pad)
+            return (size_t)-1;
+        acc = acc << 6 | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            if (n >= cap)
+                return (size_t)-1;
+            out[n++] = (uint8_t)(acc >> bits);
+            acc &= (1u << bits) - 1;
+        }
+    }
+    if (bits >= 6) /* one lone character in the last group */
+        return (size_t)-1;
+    return n;
+}
+
+/* Decodes the head's NTLM / Negotiate token and parses the NTLMSSP in it. */
+static void auth_token(const pw_dctx *ctx, const pw_cursor *h, const head_fields *f)
+{
+    if (!f->has_token)
+        return;
+    uint8_t tok[HTTP_TOKEN_MAX];
+    size_t n = b64_decode(pw_at(h, f->tok_off, f->tok_len), tok, sizeof tok);
+    if (n == (size_t)-1) {
+        pw_emit_malformed(ctx, "http: bad base64 auth token");
+        return;
+    }
+    pw_ntlmssp_parse_blob(ctx, tok, n);
+}
 
 static void read_headers(pw_cursor *h, head_fields *f)
 {
     char line[HTTP_LINE_MAX];
+    size_t start = pw_cur_pos(h);
     while (read_line(h, line, sizeof line)) {
+        size_t at = start, end = pw_cur_pos(h);
+        pw_cursor whole = pw_at(h, at, end - at); /* the line, untruncated */
+        start = end;
         char *colon = strchr(line, ':');
         if (!colon)
             continue;
         *colon = '\0';
         const char *name = line, *val = trim(colon + 1);
-        if (strcasecmp(name, "Host") == 0 && !f->has_host) {
+        if (strcasecmp(name, "Authorization") == 0 || strcasecmp(name, "Proxy-Authorization") == 0 ||
+            strcasecmp(name, "WWW-Authenticate") == 0 || strcasecmp(name, "Proxy-Authenticate") == 0) {
+            /* Without its CRLF: the token must not run into the next line. */
+            size_t n = whole.len;
+            while (n && (pw_peek_u8(&whole, n - 1) == '\n' || pw_peek_u8(&whole, n - 1) == '\r'))
+                n--;
+            pw_cursor v = pw_at(&whole, 0, n);
+            auth_header(&v, at, f);
+        } else if (strcasecmp(name, "Host") == 0 && !f->has_host) {
             copy_str(f->host, sizeof f->host, val, strlen(val));
             f->has_host = true;
         } else if (strcasecmp(name, "Content-Length") == 0) {
@@ -277,7 +432,9 @@ static bool request(const pw_dctx *ctx, http_state *st, pw_cursor *h)
     }
     emit_app(ctx, st);
     pw_emit(ctx, &ev);
+    auth_token(ctx, h, &f);
     st->requests++;
+    st->head_req = strcmp(r->method, "HEAD") == 0;
     st->connect_pending = is_connect;
     if (!is_connect)
         st->plain_seen = true;
@@ -311,23 +468,27 @@ static bool response(const pw_dctx *ctx, http_state *st, pw_cursor *h, bool *sto
         copy_str(r->reason, sizeof r->reason, sp + 5, strlen(sp + 5));
     emit_app(ctx, st);
     pw_emit(ctx, &ev);
+    auth_token(ctx, h, &f);
     if (r->status < 200)
         return true; /* informational: the final answer follows */
     st->responses++;
+    /* An NTLM / Negotiate challenge: the client answers on this connection. */
+    bool auth_more = (r->status == 401 || r->status == 407) && f.auth_offer;
     if (st->connect_pending) {
         st->connect_pending = false;
         if (r->status < 300) {
             st->tunnel = true;
             return true;
         }
-    } else if (st->plain_seen || st->requests == 0) {
+    } else if ((st->plain_seen || st->requests == 0) && !auth_more) {
         *stop = true; /* plain HTTP: the first response head is all we want */
         return true;
     }
-    /* A refused CONNECT: follow a retry on the same connection if framed. */
+    /* A refused CONNECT or an auth challenge: follow a retry on the same
+     * connection if framed. */
     if (f.close || f.chunked || st->responses >= HTTP_MAX_EXCHANGES)
         *stop = true;
-    else if (f.has_length)
+    else if (f.has_length && !st->head_req && r->status != 204 && r->status != 304)
         st->body_left[1] = f.length;
     return true;
 }

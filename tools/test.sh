@@ -20,7 +20,9 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
 
 echo "== libFuzzer harnesses (short smoke run each)"
 CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPW_FUZZ=ON -DPW_WERROR=ON >/dev/null
-cmake --build build-fuzz -j"$jobs"
+fuzz_targets=$(for f in fuzz/fuzz_*.c; do basename "$f" .c; done)
+# shellcheck disable=SC2086
+cmake --build build-fuzz -j"$jobs" --target $fuzz_targets
 secs=${PW_FUZZ_SECONDS:-15}
 fuzzed=0
 for f in build-fuzz/fuzz_*; do
