@@ -31,7 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <uthash.h>
+#include "../common/table.h"
 
 #include "nnr_util.h"
 

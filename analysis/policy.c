@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <uthash.h>
+#include "../common/table.h"
 
 #include "../common/log.h"
 #include "policy_internal.h"

@@ -1,15 +1,17 @@
 /* services.c - attempts summarised per (server, proto, port).
  *
  * Counts are additive (so reports over disjoint captures could be merged);
- * distinct clients are counted exactly up to a small cap per service and
- * then estimated as "at least" the cap, to keep memory bounded. */
+ * distinct clients are counted exactly up to CLIENTS_EXACT per service (a
+ * small open-addressing set) and then reported as "at least" that many, to
+ * keep memory bounded. */
 #include "services.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <uthash.h>
+#include "../common/table.h"
 
-#define CLIENTS_EXACT 64
+#define CLIENT_SLOTS 64  /* power of two */
+#define CLIENTS_EXACT 48 /* 75% load, then stop counting exactly */
 
 typedef struct svc_key {
     pw_addr server;
@@ -17,16 +19,18 @@ typedef struct svc_key {
     uint16_t port;
 } svc_key;
 
+/* The hash handle and key come first so a bucket-chain walk touches one
+ * cache line per entry; distinct clients are kept as 32-bit hashes. */
 typedef struct svc {
+    UT_hash_handle hh;
     svc_key key;
+    uint32_t n_clients;
+    bool clients_capped;
     uint64_t counts[PW_OUT_COUNT];
     uint64_t first_frame;
     uint32_t first_source;
     pw_usec first_ts;
-    pw_addr clients[CLIENTS_EXACT];
-    uint32_t n_clients;
-    bool clients_capped;
-    UT_hash_handle hh;
+    uint32_t clients[CLIENT_SLOTS]; /* hash of each distinct client; 0 = empty */
 } svc;
 
 struct pw_services {
@@ -48,6 +52,26 @@ static svc *find(const pw_services *s, const pw_addr *server, uint8_t proto, uin
     svc *e = NULL;
     HASH_FIND(hh, s->table, &k, sizeof k, e);
     return e;
+}
+
+/* Adds a client to the service's small hash set of distinct clients
+ * (32-bit address hashes: a collision undercounts by one, never crashes). */
+static void add_client(svc *e, const pw_addr *c)
+{
+    uint32_t h = pw_addr_hash(c) | 1u; /* never 0, which marks an empty slot */
+    uint32_t i = h & (CLIENT_SLOTS - 1);
+    for (uint32_t n = 0; n < CLIENT_SLOTS; n++, i = (i + 1) & (CLIENT_SLOTS - 1)) {
+        if (e->clients[i] == 0)
+            break;
+        if (e->clients[i] == h)
+            return;
+    }
+    if (e->n_clients >= CLIENTS_EXACT) {
+        e->clients_capped = true;
+        return;
+    }
+    e->clients[i] = h;
+    e->n_clients++;
 }
 
 void pw_services_attempt(pw_services *s, const pw_attempt *a)
@@ -72,13 +96,7 @@ void pw_services_attempt(pw_services *s, const pw_attempt *a)
         e->first_frame = a->frame_request;
         e->first_source = a->source;
     }
-    for (uint32_t i = 0; i < e->n_clients; i++)
-        if (pw_addr_eq(&e->clients[i], &a->client))
-            return;
-    if (e->n_clients < CLIENTS_EXACT)
-        e->clients[e->n_clients++] = a->client;
-    else
-        e->clients_capped = true;
+    add_client(e, &a->client);
 }
 
 bool pw_services_lookup(const pw_services *s, const pw_addr *server, uint8_t proto, uint16_t port,

@@ -75,7 +75,8 @@ def build_real_mix(shared, out_path, want):
             for recs in sources:
                 base = recs[0][0]
                 for ts, data, ol in recs:
-                    tt = t + max(0, ts - base)
+                    # keep each source's own pacing, but at most 10 minutes long
+                    tt = t + min(max(0, ts - base), 600_000_000)
                     f.write(struct.pack("<IIII", tt // 1000000, tt % 1000000, len(data), ol))
                     f.write(data)
                     n += 1
@@ -112,19 +113,25 @@ def build_synthetic(out_path, want):
     return n
 
 
+# Runs a command in a fresh Python child so that RUSAGE_CHILDREN holds only
+# that command's peak RSS (ru_maxrss of children is a maximum over all of them).
+_MEASURE = r"""
+import resource, subprocess, sys, time
+t0 = time.perf_counter()
+p = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+dt = time.perf_counter() - t0
+sys.stderr.write(p.stderr.decode(errors="replace")[-500:])
+print(p.returncode, dt, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+"""
+
+
 def run(cmd):
-    """Runs cmd, returns (seconds, peak RSS in MiB of that child)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    t0 = time.perf_counter()
-    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, err = p.communicate()
-    dt = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    if p.returncode not in (0, 3):
-        sys.stderr.write("%s failed (%d): %s\n" % (cmd[0], p.returncode, err.decode()[-500:]))
-    # ru_maxrss of children is the max over all children so far: run the
-    # smallest first (loop), then portwitness, then tshark.
-    return dt, max(peak, before) / 1024.0
+    """Runs cmd, returns (seconds, peak RSS in MiB of that command)."""
+    r = subprocess.run([sys.executable, "-c", _MEASURE] + cmd, capture_output=True, text=True)
+    code, dt, rss = r.stdout.split()
+    if int(code) not in (0, 3):
+        sys.stderr.write("%s failed (%s): %s\n" % (cmd[0], code, r.stderr))
+    return float(dt), int(rss) / 1024.0
 
 
 def main():

@@ -254,6 +254,18 @@ void pw_cap_record(pw_cap *cap, pw_usec ts, uint32_t caplen, uint32_t wirelen,
     int r = pw_decode(&cap->dec, cap->dlt, data, caplen, wirelen, ts, &pkt);
     if (cap->dec.frag_errors)
         info->errors[PW_DERR_FRAGMENT] += pw_decoder_take_frag_errors(&cap->dec);
+    int e = r == PW_DEC_ERROR ? cap->dec.err : cap->dec.soft_err;
+    if (e >= 0 && (r == PW_DEC_ERROR || r == PW_DEC_PKT)) {
+        if (e >= PW_DERR_COUNT)
+            e = PW_DERR_BAD_HEADER;
+        info->errors[e]++;
+        if (cap->warned[e] < WARN_PER_CLASS) {
+            cap->warned[e]++;
+            pw_warn("%s: frame %llu: %s%s", cap->path, (unsigned long long)cap->frame,
+                    cap->dec.why ? cap->dec.why : pw_decode_err_names[e],
+                    cap->warned[e] == WARN_PER_CLASS ? " (further such errors only counted)" : "");
+        }
+    }
     switch (r) {
     case PW_DEC_PKT:
         break;
@@ -263,20 +275,10 @@ void pw_cap_record(pw_cap *cap, pw_usec ts, uint32_t caplen, uint32_t wirelen,
     case PW_DEC_NONIP:
         info->non_ip++;
         return;
-    default: {
-        int e = cap->dec.err;
-        if (e < 0 || e >= PW_DERR_COUNT)
-            e = PW_DERR_BAD_HEADER;
-        info->errors[e]++;
-        if (cap->warned[e] < WARN_PER_CLASS) {
-            cap->warned[e]++;
-            pw_warn("%s: frame %llu: %s%s", cap->path, (unsigned long long)cap->frame,
-                    cap->dec.why ? cap->dec.why : pw_decode_err_names[e],
-                    cap->warned[e] == WARN_PER_CLASS ? " (further such errors only counted)" : "");
-        }
+    default:
         return;
     }
-    }
+
     pkt.source = cap->source;
     pkt.frame = cap->frame;
     info->decoded++;

@@ -32,6 +32,8 @@ static inline void set_v6(pw_addr *a, const uint8_t b[16])
 
 static int fail(pw_decoder *d, int err, const char *why)
 {
+    if (err == PW_DERR_TRUNCATED && !d->cut)
+        err = PW_DERR_BAD_LENGTH; /* short because a length field lied, not snaplen */
     d->err = err;
     d->why = why;
     return PW_DEC_ERROR;
@@ -201,6 +203,7 @@ int pw_decode(pw_decoder *d, int dlt, const uint8_t *data, uint32_t caplen, uint
     pkt_reset(pkt, ts);
     pkt->wire_len = wirelen;
     d->err = 0;
+    d->soft_err = -1;
     d->why = NULL;
     d->ip4 = NULL;
     d->ip4_len = 0;
@@ -291,8 +294,9 @@ static int dec_ethertype(pw_decoder *d, uint16_t type, pw_cursor *c, pw_pkt *pkt
             continue;
         }
         case 0x894F: { /* NSH: base + service path header, options; next protocol */
-            pw_skip(c, 2);
-            uint8_t len = pw_u8(c) & 0x3f;
+            pw_skip(c, 1);                 /* version, O, U, TTL high bits */
+            uint8_t len = pw_u8(c) & 0x3f; /* TTL low bits, length in 4-byte words */
+            pw_skip(c, 1);                 /* MD type */
             uint8_t next = pw_u8(c);
             if (!pw_cur_ok(c) || len < 2)
                 return short_hdr(d, "short NSH header");
@@ -358,8 +362,10 @@ static int dec_ip4(pw_decoder *d, pw_cursor *c, pw_pkt *pkt)
         return fail(d, PW_DERR_BAD_LENGTH, "IPv4 total length below header length");
     bool trunc = false;
     if (avail < tot) {
-        if (!d->cut)
-            return fail(d, PW_DERR_BAD_LENGTH, "IPv4 total length beyond the frame");
+        if (!d->cut) { /* headers are there: decode what we have, but count it */
+            d->soft_err = PW_DERR_BAD_LENGTH;
+            d->why = "IPv4 total length beyond the frame";
+        }
         trunc = true;
     }
     uint32_t iplen = trunc ? (uint32_t)avail : tot;
@@ -452,8 +458,10 @@ static int dec_ip6(pw_decoder *d, pw_cursor *c, pw_pkt *pkt)
         plen = (uint32_t)avail; /* jumbogram or TSO */
     bool trunc = false;
     if (avail < plen) {
-        if (!d->cut)
-            return fail(d, PW_DERR_BAD_LENGTH, "IPv6 payload length beyond the frame");
+        if (!d->cut) {
+            d->soft_err = PW_DERR_BAD_LENGTH;
+            d->why = "IPv6 payload length beyond the frame";
+        }
         trunc = true;
     }
     set_v6(&pkt->src, src);

@@ -29,6 +29,8 @@ typedef struct pw_decoder {
     /* set by pw_decode: */
     int err;                  /* PW_DERR_* when PW_DEC_ERROR */
     const char *why;          /* static text for the log */
+    int soft_err;             /* PW_DERR_* counted for a packet still delivered, or -1
+                                 (IP length beyond a complete frame: decoded as truncated) */
     const uint8_t *ip4;       /* the innermost complete IPv4 packet (for libnids), or NULL */
     uint32_t ip4_len;
     /* internal */

@@ -234,6 +234,14 @@ static void test_ipv6_ext(void)
     ip6_len(&t, a2);
     CHECK_INT(dec(DLT_RAW, &t), PW_DEC_ERROR);
     CHECK_INT(D.err, PW_DERR_BAD_LENGTH);
+    /* IPv6 payload length beyond a complete frame: delivered, counted */
+    buf l6 = {.n = 0};
+    size_t a3 = ip6(&l6, 17, 1, 2);
+    udp(&l6, 1, 53, "abcd");
+    put16at(&l6, a3 + 4, 300);
+    CHECK_INT(dec(DLT_RAW, &l6), PW_DEC_PKT);
+    CHECK_INT(D.soft_err, PW_DERR_BAD_LENGTH);
+    CHECK_INT(P.dport, 53);
 }
 
 static void test_icmp_quotes(void)
@@ -327,6 +335,7 @@ static void test_bad_lengths(void)
     size_t full = f.n;
     /* snaplen cut the payload: decoded, payload truncated */
     CHECK_INT(pw_decode(&D, DLT_EN10MB, f.b, (uint32_t)full - 5, (uint32_t)full, 0, &P), PW_DEC_PKT);
+    CHECK_INT(D.soft_err, -1);
     CHECK(P.payload_truncated);
     CHECK_INT(P.payload_len, 6);
     CHECK(D.ip4 == NULL); /* not handed to libnids */
@@ -336,10 +345,16 @@ static void test_bad_lengths(void)
     /* snaplen cut the IP header */
     CHECK_INT(pw_decode(&D, DLT_EN10MB, f.b, 14 + 10, (uint32_t)full, 0, &P), PW_DEC_ERROR);
     CHECK_INT(D.err, PW_DERR_TRUNCATED);
-    /* complete frame but IP says more than there is */
+    /* complete frame but IP says more than there is: decoded as truncated, error counted */
     put16at(&f, ip + 2, 400);
-    CHECK_INT(dec(DLT_EN10MB, &f), PW_DEC_ERROR);
-    CHECK_INT(D.err, PW_DERR_BAD_LENGTH);
+    CHECK_INT(dec(DLT_EN10MB, &f), PW_DEC_PKT);
+    CHECK_INT(D.soft_err, PW_DERR_BAD_LENGTH);
+    CHECK(P.payload_truncated);
+    CHECK_INT(P.payload_len, 11);
+    CHECK(D.ip4 == NULL);
+    put16at(&f, ip + 2, 400);
+    CHECK_INT(pw_decode(&D, DLT_EN10MB, f.b, 14 + 20 + 10, 14 + 20 + 10, 0, &P), PW_DEC_ERROR);
+    CHECK_INT(D.err, PW_DERR_BAD_LENGTH); /* TCP header cut by the lying length, not snaplen */
     /* total length below header length */
     put16at(&f, ip + 2, 12);
     CHECK_INT(dec(DLT_EN10MB, &f), PW_DEC_ERROR);

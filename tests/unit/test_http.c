@@ -630,6 +630,303 @@ static void test_bare_tls_and_probe(void)
     feeder_free(f);
 }
 
+/* ---- NTLM / Negotiate HTTP authentication ---- */
+static void le16(buf *b, unsigned v) { put8(b, v & 0xff); put8(b, (v >> 8) & 0xff); }
+static void le32(buf *b, uint32_t v) { le16(b, v & 0xffff); le16(b, v >> 16); }
+static void setle16(buf *b, size_t at, unsigned v) { b->b[at] = (uint8_t)v; b->b[at + 1] = (uint8_t)(v >> 8); }
+static void setle32(buf *b, size_t at, uint32_t v) { setle16(b, at, v & 0xffff); setle16(b, at + 2, v >> 16); }
+static size_t utf16(buf *b, const char *s)
+{
+    size_t start = b->n;
+    for (; *s; s++)
+        le16(b, (uint8_t)*s);
+    return b->n - start;
+}
+static void secbuf(buf *b, size_t at, size_t len, size_t off)
+{
+    setle16(b, at, (unsigned)len), setle16(b, at + 2, (unsigned)len), setle32(b, at + 4, (uint32_t)off);
+}
+static void ntlm_negotiate(buf *b)
+{
+    b->n = 0;
+    putn(b, "NTLMSSP\0", 8), le32(b, 1), le32(b, 0xa2088207);
+    for (int i = 0; i < 16; i++)
+        put8(b, 0);
+}
+static void ntlm_challenge(buf *b, const char *nb, const char *dns)
+{
+    b->n = 0;
+    putn(b, "NTLMSSP\0", 8), le32(b, 2);
+    for (int i = 0; i < 8; i++)
+        put8(b, 0);
+    le32(b, 0xa2898205);
+    for (int i = 0; i < 32; i++)
+        put8(b, (uint8_t)i);
+    size_t o = b->n;
+    secbuf(b, 12, utf16(b, "WEB"), o);
+    size_t tio = b->n;
+    struct { unsigned id; const char *v; } av[] = {{2, "WEB"}, {1, nb}, {4, "web.example"}, {3, dns}};
+    for (size_t i = 0; i < 4; i++) {
+        le16(b, av[i].id);
+        size_t at = b->n;
+        le16(b, 0);
+        setle16(b, at, (unsigned)utf16(b, av[i].v));
+    }
+    le32(b, 0);
+    secbuf(b, 40, b->n - tio, tio);
+}
+/* AUTHENTICATE with a long NTLMv2 response, so its header line is long. */
+static void ntlm_authenticate(buf *b)
+{
+    b->n = 0;
+    putn(b, "NTLMSSP\0", 8), le32(b, 3);
+    for (int i = 0; i < 48; i++)
+        put8(b, 0);
+    le32(b, 0xa2888205);
+    size_t o = b->n;
+    secbuf(b, 28, utf16(b, "WEB"), o);
+    o = b->n;
+    secbuf(b, 36, utf16(b, "carol"), o);
+    o = b->n;
+    secbuf(b, 44, utf16(b, "LAPTOP5"), o);
+    o = b->n;
+    for (int i = 0; i < 900; i++)
+        put8(b, (uint8_t)(i * 7));
+    secbuf(b, 20, 900, o);
+    secbuf(b, 12, 0, b->n), secbuf(b, 52, 0, b->n);
+}
+/* SPNEGO negTokenResp around a token (short-form lengths). */
+static void spnego_resp(buf *out, const buf *tok)
+{
+    out->n = 0;
+    size_t L = tok->n;
+    put8(out, 0xa1), put8(out, 0x81), put8(out, (uint8_t)(L + 20 + 3 + 3 + 3));
+    put8(out, 0x30), put8(out, 0x81), put8(out, (uint8_t)(L + 20 + 3));
+    putn(out, "\xa0\x03\x0a\x01\x01", 5);
+    putn(out, "\xa1\x0c\x06\x0a\x2b\x06\x01\x04\x01\x82\x37\x02\x02\x0a", 14);
+    put8(out, 0xa2), put8(out, 0x81), put8(out, (uint8_t)(L + 3));
+    put8(out, 0x04), put8(out, 0x81), put8(out, (uint8_t)L);
+    putn(out, tok->b, tok->n);
+}
+static void b64(buf *out, const buf *in, bool pad)
+{
+    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t i = 0;
+    for (; i + 2 < in->n; i += 3) {
+        uint32_t v = (uint32_t)in->b[i] << 16 | (uint32_t)in->b[i + 1] << 8 | in->b[i + 2];
+        for (int k = 3; k >= 0; k--)
+            put8(out, (uint8_t)tab[(v >> (6 * k)) & 63]);
+    }
+    if (in->n - i == 1) {
+        uint32_t v = (uint32_t)in->b[i] << 16;
+        put8(out, (uint8_t)tab[v >> 18]), put8(out, (uint8_t)tab[(v >> 12) & 63]);
+        if (pad)
+            puts_(out, "==");
+    } else if (in->n - i == 2) {
+        uint32_t v = (uint32_t)in->b[i] << 16 | (uint32_t)in->b[i + 1] << 8;
+        put8(out, (uint8_t)tab[v >> 18]), put8(out, (uint8_t)tab[(v >> 12) & 63]);
+        put8(out, (uint8_t)tab[(v >> 6) & 63]);
+        if (pad)
+            puts_(out, "=");
+    }
+}
+/* "<name>: <scheme> <base64 token>\r\n" */
+static void auth_line(buf *out, const char *name, const char *scheme, const buf *tok)
+{
+    puts_(out, name);
+    puts_(out, ": ");
+    puts_(out, scheme);
+    if (tok) {
+        puts_(out, " ");
+        b64(out, tok, tok->n % 3 != 1);
+    }
+    puts_(out, "\r\n");
+}
+static const pw_event *nth_ntlm(const sink *s, int k)
+{
+    return find(s, PW_EV_NTLMSSP, 0, k);
+}
+
+static void test_http_ntlm(void)
+{
+    static buf req, resp, tok, sp;
+    /* NEGOTIATE -> 401 with CHALLENGE -> AUTHENTICATE -> 200 */
+    feeder *f = feeder_new(&pw_dissector_http, 80);
+    req.n = 0;
+    puts_(&req, "GET /sites/hr HTTP/1.1\r\nHost: intranet.web.example\r\nConnection: Keep-Alive\r\n");
+    ntlm_negotiate(&tok);
+    auth_line(&req, "Authorization", "NTLM", &tok);
+    puts_(&req, "\r\n");
+    feed(f, 0, req.b, req.n);
+    CHECK_INT(count(&f->sink, PW_EV_NTLMSSP), 1);
+    const pw_event *e = nth_ntlm(&f->sink, 0);
+    if (e) {
+        CHECK_INT(e->u.ntlmssp.msg_type, 1);
+        CHECK_INT(e->dir, 0);
+    }
+    /* the app and the request event come first */
+    CHECK_INT(f->sink.ev[0].type, PW_EV_APP);
+    CHECK_INT(f->sink.ev[1].type, PW_EV_HTTP);
+    resp.n = 0;
+    puts_(&resp, "HTTP/1.1 401 Unauthorized\r\nServer: Microsoft-IIS/10.0\r\n");
+    ntlm_challenge(&tok, "WEB01", "web01.web.example");
+    auth_line(&resp, "WWW-Authenticate", "NTLM", &tok);
+    puts_(&resp, "Content-Length: 10\r\n\r\n0123456789");
+    feed_steps(f, 1, resp.b, resp.n, 33);
+    CHECK_INT(count(&f->sink, PW_EV_NTLMSSP), 2);
+    e = nth_ntlm(&f->sink, 1);
+    CHECK(e != NULL);
+    if (e) {
+        CHECK_INT(e->u.ntlmssp.msg_type, 2);
+        CHECK_STR(e->u.ntlmssp.nb_computer, "WEB01");
+        CHECK_STR(e->u.ntlmssp.dns_computer, "web01.web.example");
+        CHECK_STR(e->u.ntlmssp.nb_domain, "WEB");
+        CHECK_INT(e->dir, 1);
+    }
+    CHECK(!f->done);
+    req.n = 0;
+    puts_(&req, "GET /sites/hr HTTP/1.1\r\nHost: intranet.web.example\r\n");
+    ntlm_authenticate(&tok);
+    auth_line(&req, "Authorization", "NTLM", &tok);
+    CHECK(req.n > 1300); /* longer than a header line buffer */
+    puts_(&req, "\r\n");
+    feed_steps(f, 0, req.b, req.n, 100);
+    CHECK_INT(count(&f->sink, PW_EV_NTLMSSP), 3);
+    e = nth_ntlm(&f->sink, 2);
+    if (e) {
+        CHECK_INT(e->u.ntlmssp.msg_type, 3);
+        CHECK_STR(e->u.ntlmssp.user, "carol");
+        CHECK_STR(e->u.ntlmssp.workstation, "LAPTOP5");
+    }
+    CHECK(!f->done);
+    static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
+    feed(f, 1, (const uint8_t *)ok, sizeof ok - 1);
+    CHECK(f->done);
+    CHECK_INT(count(&f->sink, PW_EV_HTTP), 4);
+    CHECK_INT(f->sink.malformed, 0);
+    feeder_free(f);
+
+    /* a first 401 offering Negotiate and NTLM without tokens, then a
+     * Negotiate exchange whose CHALLENGE is wrapped in SPNEGO */
+    f = feeder_new(&pw_dissector_http, 80);
+    static const char get[] = "GET / HTTP/1.1\r\nHost: portal\r\n\r\n";
+    static const char r401[] = "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Negotiate\r\n"
+                               "WWW-Authenticate: NTLM\r\nContent-Length: 0\r\n\r\n";
+    feed(f, 0, (const uint8_t *)get, sizeof get - 1);
+    feed(f, 1, (const uint8_t *)r401, sizeof r401 - 1);
+    CHECK(!f->done);
+    CHECK_INT(count(&f->sink, PW_EV_NTLMSSP), 0);
+    req.n = 0;
+    puts_(&req, "GET / HTTP/1.1\r\nHost: portal\r\n");
+    ntlm_negotiate(&tok);
+    auth_line(&req, "authorization", "Negotiate", &tok);
+    puts_(&req, "\r\n");
+    feed(f, 0, req.b, req.n);
+    resp.n = 0;
+    puts_(&resp, "HTTP/1.1 401 Unauthorized\r\n");
+    ntlm_challenge(&tok, "PORTAL", "portal.web.example");
+    spnego_resp(&sp, &tok);
+    auth_line(&resp, "WWW-Authenticate", "Negotiate", &sp);
+    puts_(&resp, "Content-Length: 0\r\n\r\n");
+    feed(f, 1, resp.b, resp.n);
+    CHECK_INT(count(&f->sink, PW_EV_NTLMSSP), 2);
+    e = nth_ntlm(&f->sink, 1);
+    if (e)
+        CHECK_STR(e->u.ntlmssp.nb_computer, "PORTAL");
+    CHECK(!f->done);
+    CHECK_INT(f->sink.malformed, 0);
+    feeder_free(f);
+
+    /* a proxy: 407 with a Proxy-Authenticate list "Negotiate, NTLM <token>" */
+    f = feeder_new(&pw_dissector_http, 8080);
+    static const char pget[] = "GET http://www.contoso.com/ HTTP/1.1\r\nHost: www.contoso.com\r\n\r\n";
+    feed(f, 0, (const uint8_t *)pget, sizeof pget - 1);
+    ntlm_challenge(&tok, "PROXY1", "proxy1.web.example");
+    resp.n = 0;
+    puts_(&resp, "HTTP/1.1 407 Proxy Authentication Required\r\n"
+                 "Proxy-Authenticate: Basic realm=\"a, NTLM b\", Negotiate, NTLM ");
+    b64(&resp, &tok, true);
+    puts_(&resp, "\r\nContent-Length: 0\r\n\r\n");
+    feed(f, 1, resp.b, resp.n);
+    CHECK_INT(count(&f->sink, PW_EV_NTLMSSP), 1);
+    e = nth_ntlm(&f->sink, 0);
+    if (e)
+        CHECK_STR(e->u.ntlmssp.dns_computer, "proxy1.web.example");
+    CHECK(!f->done);
+    CHECK_INT(f->sink.malformed, 0);
+    feeder_free(f);
+
+    /* unpadded base64 also decodes */
+    f = feeder_new(&pw_dissector_http, 80);
+    ntlm_challenge(&tok, "WEB02", "web02.web.example");
+    tok.b[tok.n++] = 0; /* make the length not a multiple of 3 */
+    if (tok.n % 3 == 0)
+        tok.b[tok.n++] = 0;
+    resp.n = 0;
+    puts_(&resp, "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: NTLM ");
+    b64(&resp, &tok, false);
+    puts_(&resp, "\r\nContent-Length: 0\r\n\r\n");
+    feed(f, 1, resp.b, resp.n);
+    CHECK_INT(count(&f->sink, PW_EV_NTLMSSP), 1);
+    e = nth_ntlm(&f->sink, 0);
+    if (e)
+        CHECK_STR(e->u.ntlmssp.nb_computer, "WEB02");
+    feeder_free(f);
+
+    /* bad base64: malformed, no NTLMSSP; Basic only: plain HTTP, done */
+    f = feeder_new(&pw_dissector_http, 80);
+    feed(f, 0, (const uint8_t *)get, sizeof get - 1);
+    static const char bad[] = "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: NTLM TlRMTVNT=UAAC\r\n"
+                              "Content-Length: 0\r\n\r\n";
+    feed(f, 1, (const uint8_t *)bad, sizeof bad - 1);
+    CHECK_INT(count(&f->sink, PW_EV_NTLMSSP), 0);
+    CHECK_INT(f->sink.malformed, 1);
+    feeder_free(f);
+    f = feeder_new(&pw_dissector_http, 80);
+    feed(f, 0, (const uint8_t *)get, sizeof get - 1);
+    static const char basic[] = "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"x\"\r\n"
+                                "Content-Length: 0\r\n\r\n";
+    feed(f, 1, (const uint8_t *)basic, sizeof basic - 1);
+    CHECK(f->done);
+    CHECK_INT(f->sink.malformed, 0);
+    feeder_free(f);
+
+    /* the auth loop is bounded */
+    f = feeder_new(&pw_dissector_http, 80);
+    for (int i = 0; i < 20 && !f->done; i++) {
+        feed(f, 0, (const uint8_t *)get, sizeof get - 1);
+        feed(f, 1, (const uint8_t *)r401, sizeof r401 - 1);
+    }
+    CHECK(f->done);
+    feeder_free(f);
+
+    /* every prefix and every corruption of the challenge response */
+    static buf mut;
+    resp.n = 0;
+    puts_(&resp, "HTTP/1.1 401 Unauthorized\r\n");
+    ntlm_challenge(&tok, "WEB01", "web01.web.example");
+    auth_line(&resp, "WWW-Authenticate", "NTLM", &tok);
+    puts_(&resp, "Content-Length: 3\r\n\r\nabc");
+    int challenges = 0;
+    for (size_t cut = 0; cut <= resp.n; cut++) {
+        f = feeder_new(&pw_dissector_http, 80);
+        feed(f, 0, (const uint8_t *)get, sizeof get - 1);
+        feed(f, 1, resp.b, cut);
+        challenges += count(&f->sink, PW_EV_NTLMSSP);
+        feeder_free(f);
+    }
+    CHECK_INT(challenges, 4); /* once the head is complete: "abc" trails it */
+    for (size_t i = 0; i < resp.n; i++) {
+        mut = resp;
+        mut.b[i] ^= 0x20;
+        f = feeder_new(&pw_dissector_http, 80);
+        feed(f, 0, (const uint8_t *)get, sizeof get - 1);
+        feed_steps(f, 1, mut.b, mut.n, 9);
+        feeder_free(f);
+    }
+    CHECK(1);
+}
+
 int main(void)
 {
     test_bare_tls_and_probe();
@@ -637,5 +934,6 @@ int main(void)
     test_connect_denied();
     test_get();
     test_http_malformed();
+    test_http_ntlm();
     CHECK_DONE();
 }
