@@ -15,6 +15,29 @@
 #define PW_ROLE_ADDRS_MAX 32
 #define PW_PATTERN_MAX 8
 
+/* Memory bounds of the policy engine (per pw_policy; see the top of policy.c).
+ * Attempts to a watched port are kept per (client, server, port) pair up to
+ * PW_POLICY_MAX_PAIRS; beyond that, attempts of new pairs are folded into one
+ * aggregate per (server, port) (up to PW_POLICY_MAX_SERVERS), then into one
+ * per port.  Folded attempts still feed counts and verdicts; the rules they
+ * touch say "truncated". */
+#ifndef PW_POLICY_MAX_PAIRS
+#define PW_POLICY_MAX_PAIRS 65536
+#endif
+#ifndef PW_POLICY_MAX_SERVERS
+#define PW_POLICY_MAX_SERVERS 16384
+#endif
+/* evidence samples kept over all aggregates (each aggregate keeps at most
+ * max_evidence answered and max_evidence failed ones) */
+#ifndef PW_POLICY_MAX_SAMPLES
+#define PW_POLICY_MAX_SAMPLES 131072
+#endif
+/* entries of each of the event tables: cloud flows, endpoint-mapper port
+ * grants, DNS answers for watched names, proxies */
+#ifndef PW_POLICY_MAX_FLOWS
+#define PW_POLICY_MAX_FLOWS 65536
+#endif
+
 /* One transport + port, as written "tcp/3741". */
 typedef struct pw_pport {
     uint8_t proto; /* 6 / 17 */
@@ -103,5 +126,24 @@ bool pw_portspec_has(const pw_portspec *ps, uint16_t p);
 /* Case-insensitive glob ("*.atp.azure.com"). */
 bool pw_name_match(const char *pattern, const char *name);
 const char *pw_proto_str(uint8_t proto);
+
+/* Limits and introspection (tests). */
+struct pw_policy;
+typedef struct pw_policy_limits {
+    size_t pairs, servers, samples, flows;
+} pw_policy_limits;
+typedef struct pw_policy_stats {
+    size_t pairs;        /* (client, server, port) aggregates */
+    size_t servers;      /* (server, port) aggregates of folded attempts */
+    size_t ports;        /* (port) aggregates of folded attempts */
+    size_t samples;      /* evidence sample slots allocated */
+    uint64_t folded;     /* attempts folded into server / port aggregates */
+    uint64_t samples_dropped;
+    size_t cflows, epm, dns, proxies;
+    uint64_t events_dropped; /* events not tracked because their table was full */
+} pw_policy_stats;
+/* Before the first event or attempt; 0 keeps a limit's default. */
+void pw_policy_set_limits(struct pw_policy *p, const pw_policy_limits *l);
+void pw_policy_get_stats(const struct pw_policy *p, pw_policy_stats *out);
 
 #endif

@@ -807,10 +807,21 @@ static int dec_l4(pw_decoder *d, uint8_t proto, pw_cursor *c, pw_pkt *pkt, bool 
         uint32_t hl = (uint32_t)(doff >> 4) * 4;
         if (hl < 20)
             return fail(d, PW_DERR_BAD_HEADER, "TCP data offset below 20");
+        if (trunc && pw_cur_left(c) < hl - 20) {
+            /* Ports, flags and sequence numbers are all in the fixed 20
+             * bytes: a SYN whose options were cut by a small snaplen
+             * (tcpdump -s 68) is still an attempt.  Deliver the header,
+             * with no payload, and count the cut. */
+            d->soft_err = PW_DERR_TRUNCATED;
+            d->why = "TCP options cut by snaplen (header still used)";
+            pkt->payload = NULL;
+            pkt->payload_len = 0;
+            pkt->payload_truncated = true;
+            return PW_DEC_PKT;
+        }
         pw_skip(c, hl - 20);
         if (!pw_cur_ok(c))
-            return trunc ? fail(d, PW_DERR_TRUNCATED, "TCP options cut by snaplen")
-                         : fail(d, PW_DERR_BAD_LENGTH, "TCP data offset beyond IP payload");
+            return fail(d, PW_DERR_BAD_LENGTH, "TCP data offset beyond IP payload");
         return set_payload(d, c, pkt, trunc);
     }
     case PW_IPPROTO_UDP: {

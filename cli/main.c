@@ -45,7 +45,7 @@ static const char usage_text[] =
     "Attempts:\n"
     "  --timeout SEC          TCP reply timeout in packet time (default 10)\n"
     "  --udp-timeout SEC      UDP reply timeout (default 5)\n"
-    "  --tcp-streams N        TCP reassembly table size (default 262144)\n"
+    "  --tcp-streams N        TCP reassembly table size (default 131072)\n"
     "Name resolution (NNR):\n"
     "  --sensor IP[/CIDR]     a Defender for Identity sensor (repeatable; inferred if absent)\n"
     "  --nnr-alert-threshold X  failure share that raises a health alert (default 0.9)\n"
@@ -241,7 +241,7 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     pw_dissectors_init();
-    pw_pipeline pipe = {an, 0, 0, 0};
+    pw_pipeline pipe = {.analysis = an, .cache = pw_dissect_cache_new(0)};
     pw_capture_cb cb;
     pw_pipeline_callbacks(&pipe, &cb);
 
@@ -280,6 +280,7 @@ int main(int argc, char **argv)
     if (status == EXIT_OK && pw_analysis_policy_failed(an))
         status = EXIT_POLICY;
     pw_analysis_free(an);
+    pw_dissect_cache_free(pipe.cache);
     if (fflush(out) != 0 || (out != stdout && fclose(out) != 0)) {
         fprintf(stderr, "portwitness: writing output: %s\n", strerror(errno));
         return EXIT_INPUT;

@@ -47,7 +47,8 @@ static void on_packet(void *arg, const pw_pkt *pkt)
         flow.client = pkt->dst, flow.client_port = pkt->dport;
         flow.server = pkt->src, flow.server_port = pkt->sport;
     }
-    pw_dctx ctx = {&flow, dir, pkt->frame, pkt->ts, emit_event, p};
+    pw_dctx ctx = {.flow = &flow, .dir = dir, .frame = pkt->frame, .ts = pkt->ts,
+                   .emit = emit_event, .emit_arg = p, .cache = p->cache};
     d->datagram(&ctx, pkt->payload, pkt->payload_len);
     p->udp_dissected++;
 }
@@ -108,7 +109,8 @@ static size_t on_stream_data(void *arg, void *user, int dir, const uint8_t *data
     }
     if (!s->d)
         return len;
-    pw_dctx ctx = {&s->flow, dir, pkt->frame, pkt->ts, emit_event, p};
+    pw_dctx ctx = {.flow = &s->flow, .dir = dir, .frame = pkt->frame, .ts = pkt->ts,
+                   .emit = emit_event, .emit_arg = p, .cache = p->cache};
     bool done = false;
     size_t used = s->d->stream(&ctx, s->state, data, len, &done);
     if (done)

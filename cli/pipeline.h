@@ -9,10 +9,14 @@
 
 #include "../analysis/analysis.h"
 #include "../capture/capture.h"
+#include "../dissectors/cert_cache.h"
 
 typedef struct pw_pipeline {
     pw_analysis *analysis;
     uint64_t udp_dissected, streams_dissected, streams_ignored;
+    /* Per-run dissector caches (pw_dissect_cache_new()), owned by whoever
+     * made the pipeline; NULL works (dissectors then cache nothing). */
+    pw_dissect_cache *cache;
 } pw_pipeline;
 
 /* Fills cb so that capture feeds this pipeline. */

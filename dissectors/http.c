@@ -480,9 +480,15 @@ static bool response(const pw_dctx *ctx, http_state *st, pw_cursor *h, bool *sto
             st->tunnel = true;
             return true;
         }
-    } else if ((st->plain_seen || st->requests == 0) && !auth_more) {
-        *stop = true; /* plain HTTP: the first response head is all we want */
-        return true;
+    } else if (st->plain_seen || st->requests == 0) {
+        /* Plain HTTP: the first response head is all we want, unless it is
+         * an auth challenge whose body we can skip (a body without a length
+         * runs to the end of the connection). */
+        bool no_body = st->head_req || r->status == 204 || r->status == 304;
+        if (!auth_more || (!f.has_length && !f.chunked && !no_body)) {
+            *stop = true;
+            return true;
+        }
     }
     /* A refused CONNECT or an auth challenge: follow a retry on the same
      * connection if framed. */

@@ -266,8 +266,8 @@ static size_t tds_stream(const pw_dctx *ctx, void *state, const uint8_t *data, s
                 }
                 if (!prelogin_ok(p))
                     pw_emit_malformed(ctx, "tds: bad PRELOGIN");
-                if (dir == 0)
-                    st->prelogin_pending = true;
+                /* (the answer normally comes as a tabular result) */
+                st->prelogin_pending = dir == 0;
                 break;
             case TDS_LOGIN7:
                 if (dir == 0) {

@@ -18,6 +18,8 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "cert_cache.h"
+
 enum {
     REC_CCS = 20, REC_ALERT = 21, REC_HANDSHAKE = 22, REC_APPDATA = 23, REC_HEARTBEAT = 24
 };
@@ -293,7 +295,7 @@ static void name_line(X509_NAME *name, char *dst, size_t cap)
     BIO_free(b);
 }
 
-static void fill_cert(pw_ev_tls *t, X509 *x)
+static void fill_cert(pw_cert_fields *t, X509 *x)
 {
     X509_NAME *subj = X509_get_subject_name(x), *iss = X509_get_issuer_name(x);
     if (subj) {
@@ -321,6 +323,50 @@ static void fill_cert(pw_ev_tls *t, X509 *x)
         }
         GENERAL_NAMES_free(gens);
     }
+}
+
+/* Parses one DER certificate into *f (zeroed first); f->ok is false when
+ * OpenSSL cannot parse it. */
+static void parse_cert(pw_cert_fields *f, const uint8_t *der, uint32_t len)
+{
+    memset(f, 0, sizeof *f);
+    const unsigned char *p = der;
+    X509 *x = len ? d2i_X509(NULL, &p, (long)len) : NULL;
+    if (x) {
+        fill_cert(f, x);
+        f->ok = true;
+        X509_free(x);
+    }
+}
+
+/* The fields of a certificate: from the caller's per-run cache when it has
+ * these exact DER bytes, else parsed (and remembered). */
+static void cert_fields(const pw_dctx *ctx, pw_cert_fields *f, const uint8_t *der, uint32_t len)
+{
+    pw_cert_cache *cc = ctx->cache ? ctx->cache->cert : NULL;
+    const pw_cert_fields *hit = cc && len ? pw_cert_cache_get(cc, der, len) : NULL;
+    if (hit) {
+        *f = *hit;
+        return;
+    }
+    parse_cert(f, der, len);
+    if (cc && len)
+        pw_cert_cache_put(cc, der, len, f);
+}
+
+_Static_assert(sizeof ((pw_ev_tls *)0)->san == sizeof ((pw_cert_fields *)0)->san &&
+               sizeof ((pw_ev_tls *)0)->subject == sizeof ((pw_cert_fields *)0)->subject,
+               "pw_cert_fields mirrors pw_ev_tls");
+
+static void cert_to_event(pw_ev_tls *t, const pw_cert_fields *f)
+{
+    memcpy(t->subject_cn, f->subject_cn, sizeof t->subject_cn);
+    memcpy(t->subject, f->subject, sizeof t->subject);
+    memcpy(t->issuer, f->issuer, sizeof t->issuer);
+    memcpy(t->issuer_cn, f->issuer_cn, sizeof t->issuer_cn);
+    t->self_signed = f->self_signed;
+    t->n_san = f->n_san;
+    memcpy(t->san, f->san, sizeof t->san);
 }
 
 static void certificate(const pw_dctx *ctx, pw_tls_state *st, pw_cursor *m)
@@ -353,12 +399,11 @@ static void certificate(const pw_dctx *ctx, pw_tls_state *st, pw_cursor *m)
         }
         count++;
         if (count == 1) {
-            const unsigned char *p = der;
-            X509 *x = cl ? d2i_X509(NULL, &p, (long)cl) : NULL;
-            if (x) {
-                fill_cert(t, x);
+            pw_cert_fields f;
+            cert_fields(ctx, &f, der, cl);
+            if (f.ok) {
+                cert_to_event(t, &f);
                 parsed = true;
-                X509_free(x);
             }
         }
     }

@@ -345,6 +345,25 @@ static void test_bad_lengths(void)
     /* snaplen cut the IP header */
     CHECK_INT(pw_decode(&D, DLT_EN10MB, f.b, 14 + 10, (uint32_t)full, 0, &P), PW_DEC_ERROR);
     CHECK_INT(D.err, PW_DERR_TRUNCATED);
+    /* snaplen cut the TCP options of a SYN: the fixed header is still delivered */
+    {
+        buf g = {.n = 0};
+        ether(&g, 0x0800);
+        size_t gip = ip4(&g, 6, 1, 2, 1, 0);
+        tcp(&g, 50001, 135, 1000, 0, PW_TH_SYN, "");
+        g.b[gip + 20 + 12] = 0x80; /* data offset 32: 12 bytes of options follow */
+        zeros(&g, 12);
+        ip4_len(&g, gip);
+        CHECK_INT(pw_decode(&D, DLT_EN10MB, g.b, 14 + 20 + 26, (uint32_t)g.n, 0, &P), PW_DEC_PKT);
+        CHECK_INT(D.soft_err, PW_DERR_TRUNCATED);
+        CHECK_INT(P.sport, 50001);
+        CHECK_INT(P.dport, 135);
+        CHECK_INT(P.tcp_flags, PW_TH_SYN);
+        CHECK_INT(P.seq, 1000);
+        CHECK_INT(P.payload_len, 0);
+        CHECK(P.payload_truncated);
+        CHECK(D.ip4 == NULL);
+    }
     /* complete frame but IP says more than there is: decoded as truncated, error counted */
     put16at(&f, ip + 2, 400);
     CHECK_INT(dec(DLT_EN10MB, &f), PW_DEC_PKT);

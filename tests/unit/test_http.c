@@ -327,7 +327,7 @@ static void feed(feeder *f, int dir, const uint8_t *p, size_t n)
         return;
     memcpy(f->pend[dir] + f->plen[dir], p, n);
     f->plen[dir] += n;
-    pw_dctx ctx = {&f->flow, dir, ++f->frame, 0, on_event, &f->sink};
+    pw_dctx ctx = {.flow = &f->flow, .dir = dir, .frame = ++f->frame, .emit = on_event, .emit_arg = &f->sink};
     size_t used = f->d->stream(&ctx, f->state, f->pend[dir], f->plen[dir], &f->done);
     if (used > f->plen[dir]) {
         fprintf(stderr, "consumed %zu of %zu\n", used, f->plen[dir]);
@@ -887,6 +887,15 @@ static void test_http_ntlm(void)
     static const char basic[] = "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"x\"\r\n"
                                 "Content-Length: 0\r\n\r\n";
     feed(f, 1, (const uint8_t *)basic, sizeof basic - 1);
+    CHECK(f->done);
+    CHECK_INT(f->sink.malformed, 0);
+    feeder_free(f);
+
+    /* a challenge without a Content-Length: its body runs to the close */
+    f = feeder_new(&pw_dissector_http, 80);
+    feed(f, 0, (const uint8_t *)get, sizeof get - 1);
+    static const char nolen[] = "HTTP/1.0 401 Unauthorized\r\nWWW-Authenticate: NTLM\r\n\r\n<html>denied</html>";
+    feed(f, 1, (const uint8_t *)nolen, sizeof nolen - 1);
     CHECK(f->done);
     CHECK_INT(f->sink.malformed, 0);
     feeder_free(f);

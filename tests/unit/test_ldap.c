@@ -205,7 +205,7 @@ static void feed(feeder *f, int dir, const uint8_t *p, size_t n)
         return;
     memcpy(f->pend[dir] + f->plen[dir], p, n);
     f->plen[dir] += n;
-    pw_dctx ctx = {&flow, dir, 1, 0, sink, NULL};
+    pw_dctx ctx = {.flow = &flow, .dir = dir, .frame = 1, .emit = sink};
     bool done = false;
     size_t used = pw_dissector_ldap.stream(&ctx, f->st, f->pend[dir], f->plen[dir], &done);
     if (used > f->plen[dir]) {
