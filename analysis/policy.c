@@ -3,12 +3,26 @@
  *
  * While the capture is read, attempts are folded into small aggregates, one
  * per client, server, transport, port and "handed out by the endpoint
- * mapper" flag, kept only for ports some loaded rule or inference looks at
- * (so memory grows with distinct services, not with attempts).  Flows that
- * ask for a watched name (TLS SNI, HTTP CONNECT, DNS answers) are tracked
- * as "cloud flows" for the name-based rules of the sensor profile.  Roles,
- * profile choice and verdicts are decided once, in pw_policy_json(), when
- * the whole capture has been seen. */
+ * mapper" flag, kept only for ports some loaded rule or inference looks at.
+ * Memory is bounded, whatever the capture length: at most
+ * PW_POLICY_MAX_PAIRS such pair aggregates are kept (policy_internal.h);
+ * attempts of further pairs are folded into one aggregate per (server,
+ * transport, port, flag), at most PW_POLICY_MAX_SERVERS of them, and beyond
+ * that into one per (transport, port, flag).  A folded aggregate stands for
+ * its clients (and servers) by the first one seen: its counts feed the
+ * rule's counts and verdict exactly (a rule is partial when some of its
+ * pairs pass and others fail, which a folded aggregate holding both answered
+ * and failed attempts also yields), but per-client detail is lost, so a rule
+ * that matched folded attempts carries "truncated": true and
+ * counts.folded (the attempts folded).  Each aggregate keeps at most
+ * max_evidence answered and failed samples, within a global budget of
+ * PW_POLICY_MAX_SAMPLES; each rule reports the max_evidence best (failures
+ * first, then by frame).  Flows that ask for a watched name (TLS SNI, HTTP
+ * CONNECT, DNS answers) are tracked as "cloud flows" for the name-based
+ * rules of the sensor profile (at most PW_POLICY_MAX_FLOWS, as are
+ * endpoint-mapper grants, DNS answers and proxies).  Roles, profile choice
+ * and verdicts are decided once, in pw_policy_json(), when the whole
+ * capture has been seen. */
 #include "policy.h"
 
 #include <dirent.h>
@@ -44,29 +58,41 @@ int pw_verdict_parse(const char *name)
 /* ---- state ------------------------------------------------------------------ */
 
 typedef struct sample {
-    uint32_t source;
     uint64_t frame, frame_reply, epm_frame;
     pw_usec ts;
-    uint16_t cport;
+    uint32_t source;
+    pw_addr client, server; /* a folded aggregate holds several */
     uint8_t outcome, reason;
 } sample;
 
+enum { LV_PAIR = 0, LV_SERVER, LV_PORT, LV_COUNT };
+
 typedef struct agg_key {
-    pw_addr client, server;
+    pw_addr client, server; /* client zero from LV_SERVER, server zero at LV_PORT */
     uint16_t port;
     uint8_t proto;
-    uint8_t dyn; /* the port was handed out by the endpoint mapper */
+    uint8_t dyn;   /* the port was handed out by the endpoint mapper */
+    uint8_t level; /* LV_* */
 } agg_key;
 
 typedef struct agg {
     agg_key k;
+    uint16_t n_ok, n_bad, cap_ok, cap_bad; /* arrays grow on demand: most pairs see one attempt */
     uint64_t counts[PW_OUT_COUNT];
-    uint64_t total;
-    sample first;
+    sample first;       /* earliest attempt; stands for the clients / servers of a folded aggregate */
     sample *ok, *bad;   /* up to max_evidence answered / not answered samples */
-    int n_ok, n_bad, cap_ok, cap_bad; /* arrays grow on demand: most pairs see one attempt */
-    UT_hash_handle hh;
 } agg;
+
+/* The client and server an aggregate stands for. */
+static const pw_addr *ag_client(const agg *g) { return g->k.level != LV_PAIR ? &g->first.client : &g->k.client; }
+static const pw_addr *ag_server(const agg *g) { return g->k.level == LV_PORT ? &g->first.server : &g->k.server; }
+static uint64_t ag_total(const agg *g)
+{
+    uint64_t t = 0;
+    for (int i = 0; i < PW_OUT_COUNT; i++)
+        t += g->counts[i];
+    return t;
+}
 
 typedef struct epm_key {
     pw_addr client, target;
@@ -192,7 +218,10 @@ struct pw_policy {
     uint8_t relevant[2][65536 / 8];  /* [tcp, udp] ports to keep aggregates for */
     char patterns[64][128];          /* names watched (SNI / CONNECT / DNS) */
     int n_patterns;
-    agg *aggs;
+    agg **agv;                       /* aggregates, in the order they were made */
+    size_t n_agv, cap_agv;
+    struct aslot { uint32_t h; agg *g; } *slots; /* open addressing over agv; NULL g = empty */
+    size_t slot_mask;
     epm_ent *epm;
     cflow *cflows;
     dns_ent *dns;
@@ -210,7 +239,54 @@ struct pw_policy {
     uint64_t ntlm_rpc_frame;
     bool decided;
     bool should_fail;
+    pw_policy_limits lim;
+    size_t n_level[LV_COUNT];        /* aggregates per level */
+    size_t n_samples;                /* sample slots allocated */
+    uint64_t folded, samples_dropped;
+    size_t n_cflows, n_epm, n_dns, n_proxies;
+    uint64_t events_dropped;
 };
+
+void pw_policy_set_limits(pw_policy *p, const pw_policy_limits *l)
+{
+    if (!p || !l)
+        return;
+    if (l->pairs)
+        p->lim.pairs = l->pairs;
+    if (l->servers)
+        p->lim.servers = l->servers;
+    if (l->samples)
+        p->lim.samples = l->samples;
+    if (l->flows)
+        p->lim.flows = l->flows;
+}
+
+void pw_policy_get_stats(const pw_policy *p, pw_policy_stats *o)
+{
+    memset(o, 0, sizeof *o);
+    if (!p)
+        return;
+    o->pairs = p->n_level[LV_PAIR];
+    o->servers = p->n_level[LV_SERVER];
+    o->ports = p->n_level[LV_PORT];
+    o->samples = p->n_samples;
+    o->folded = p->folded;
+    o->samples_dropped = p->samples_dropped;
+    o->cflows = p->n_cflows;
+    o->epm = p->n_epm;
+    o->dns = p->n_dns;
+    o->proxies = p->n_proxies;
+    o->events_dropped = p->events_dropped;
+}
+
+/* A new entry in an event table of n entries may be made. */
+static bool room(pw_policy *p, size_t n)
+{
+    if (n < p->lim.flows)
+        return true;
+    p->events_dropped++;
+    return false;
+}
 
 static int pidx(uint8_t proto) { return proto == 17 ? 1 : 0; }
 static void set_rel(pw_policy *p, uint8_t proto, uint16_t port)
@@ -336,6 +412,10 @@ pw_policy *pw_policy_new(const pw_config *cfg, char *err, size_t errlen)
         p->cfg.max_evidence = 0;
     if (p->cfg.max_evidence > 1000)
         p->cfg.max_evidence = 1000;
+    p->lim.pairs = PW_POLICY_MAX_PAIRS;
+    p->lim.servers = PW_POLICY_MAX_SERVERS;
+    p->lim.samples = PW_POLICY_MAX_SAMPLES;
+    p->lim.flows = PW_POLICY_MAX_FLOWS;
     const char *dir = profile_dir(&p->cfg);
     if (p->cfg.n_profiles > 0) {
         for (int i = 0; i < p->cfg.n_profiles; i++) {
@@ -415,9 +495,12 @@ static cflow *cflow_get(pw_policy *p, const flow_key *k, bool create, const pw_e
     cflow *f;
     HASH_FIND(hh, p->cflows, k, sizeof *k, f);
     if (!f && create) {
+        if (!room(p, p->n_cflows))
+            return NULL;
         f = calloc(1, sizeof *f);
         if (!f)
             return NULL;
+        p->n_cflows++;
         f->k = *k;
         if (ev) {
             f->source = ev->source;
@@ -458,9 +541,9 @@ void pw_policy_event(pw_policy *p, const pw_event *ev)
         epm_ent *x;
         HASH_FIND(hh, p->epm, &ek, sizeof ek, x);
         if (!x) {
-            x = calloc(1, sizeof *x);
-            if (!x)
+            if (!room(p, p->n_epm) || (x = calloc(1, sizeof *x)) == NULL)
                 break;
+            p->n_epm++;
             x->k = ek;
             x->ts = ev->ts;
             x->frame = ev->frame;
@@ -505,7 +588,8 @@ void pw_policy_event(pw_policy *p, const pw_event *ev)
             memset(&pk.client, 0, sizeof pk.client);
             proxy_ent *px;
             HASH_FIND(hh, p->proxies, &pk, sizeof pk, px);
-            if (!px && (px = calloc(1, sizeof *px)) != NULL) {
+            if (!px && room(p, p->n_proxies) && (px = calloc(1, sizeof *px)) != NULL) {
+                p->n_proxies++;
                 px->k = pk;
                 px->first_client = fl->client;
                 px->source = ev->source;
@@ -555,7 +639,8 @@ void pw_policy_event(pw_policy *p, const pw_event *ev)
             dk.ip = d->answers[i].addr;
             dns_ent *x;
             HASH_FIND(hh, p->dns, &dk, sizeof dk, x);
-            if (!x && (x = calloc(1, sizeof *x)) != NULL) {
+            if (!x && room(p, p->n_dns) && (x = calloc(1, sizeof *x)) != NULL) {
+                p->n_dns++;
                 x->k = dk;
                 snprintf(x->name, sizeof x->name, "%s", d->qname);
                 HASH_ADD(hh, p->dns, k, sizeof x->k, x);
@@ -570,7 +655,7 @@ void pw_policy_event(pw_policy *p, const pw_event *ev)
 
 /* ---- attempts --------------------------------------------------------------- */
 
-static void keep_sample(const pw_policy *p, sample **arr, int *n, int *cap, const sample *s)
+static void keep_sample(pw_policy *p, sample **arr, uint16_t *n, uint16_t *cap, const sample *s)
 {
     int max = p->cfg.max_evidence;
     if (*n >= max)
@@ -579,13 +664,130 @@ static void keep_sample(const pw_policy *p, sample **arr, int *n, int *cap, cons
         int c = *cap ? *cap * 2 : 1;
         if (c > max)
             c = max;
+        if (p->n_samples + (size_t)(c - *cap) > p->lim.samples) {
+            p->samples_dropped++;
+            return;
+        }
         sample *x = realloc(*arr, (size_t)c * sizeof *x);
         if (!x)
             return;
+        p->n_samples += (size_t)(c - *cap);
         *arr = x;
-        *cap = c;
+        *cap = (uint16_t)c;
     }
     (*arr)[(*n)++] = *s;
+}
+
+/* Walks the aggregates in the order they were made. */
+#define FOR_AGG(p, g) for (size_t g##_i = 0; g##_i < (p)->n_agv && ((g) = (p)->agv[g##_i]) != NULL; g##_i++)
+
+static uint32_t agg_hash(const agg_key *k)
+{
+    const unsigned char *b = (const unsigned char *)k;
+    const size_t n = sizeof *k;
+    uint64_t h = 0x9e3779b97f4a7c15ull, w;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        memcpy(&w, b + i, 8);
+        h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+        h ^= h >> 31;
+    }
+    w = 0;
+    memcpy(&w, b + i, n - i);
+    h = (h ^ w) * 0x94d049bb133111ebull;
+    h ^= h >> 29;
+    h *= 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 32;
+    return (uint32_t)h;
+}
+
+static agg *agg_find(const pw_policy *p, const agg_key *k, uint32_t h)
+{
+    if (!p->slots)
+        return NULL;
+    for (size_t i = h & p->slot_mask;; i = (i + 1) & p->slot_mask) {
+        const struct aslot *s = &p->slots[i];
+        if (!s->g)
+            return NULL;
+        if (s->h == h && !memcmp(&s->g->k, k, sizeof *k))
+            return s->g;
+    }
+}
+
+static void slot_put(struct aslot *slots, size_t mask, uint32_t h, agg *g)
+{
+    size_t i = h & mask;
+    while (slots[i].g)
+        i = (i + 1) & mask;
+    slots[i].h = h;
+    slots[i].g = g;
+}
+
+/* Adds g (not present); false when out of memory. Load stays at most 1/2. */
+static bool agg_insert(pw_policy *p, agg *g, uint32_t h)
+{
+    if (p->n_agv == p->cap_agv) {
+        size_t cap = p->cap_agv ? p->cap_agv * 2 : 64;
+        agg **v = realloc(p->agv, cap * sizeof *v);
+        if (!v)
+            return false;
+        p->agv = v;
+        p->cap_agv = cap;
+    }
+    if (!p->slots || (p->n_agv + 1) * 2 > p->slot_mask + 1) {
+        size_t n = p->slots ? (p->slot_mask + 1) * 2 : 256;
+        struct aslot *ns = calloc(n, sizeof *ns);
+        if (!ns)
+            return false;
+        for (size_t i = 0; i < p->n_agv; i++)
+            slot_put(ns, n - 1, agg_hash(&p->agv[i]->k), p->agv[i]);
+        free(p->slots);
+        p->slots = ns;
+        p->slot_mask = n - 1;
+    }
+    slot_put(p->slots, p->slot_mask, h, g);
+    p->agv[p->n_agv++] = g;
+    return true;
+}
+
+/* The aggregate an attempt counts in: its pair's, else (pair table full) its
+ * server's, else its port's. */
+static agg *agg_get(pw_policy *p, const pw_attempt *a, uint8_t dyn, const sample *s)
+{
+    agg_key k;
+    memset(&k, 0, sizeof k);
+    k.client = a->client;
+    k.server = a->server;
+    k.port = a->port;
+    k.proto = a->proto;
+    k.dyn = dyn;
+    const size_t lim[LV_COUNT] = {p->lim.pairs, p->lim.servers, SIZE_MAX};
+    for (int level = LV_PAIR; level < LV_COUNT; level++) {
+        k.level = (uint8_t)level;
+        if (level == LV_SERVER)
+            memset(&k.client, 0, sizeof k.client);
+        else if (level == LV_PORT)
+            memset(&k.server, 0, sizeof k.server);
+        uint32_t h = agg_hash(&k);
+        agg *g = agg_find(p, &k, h);
+        if (!g && p->n_level[level] < lim[level]) {
+            if ((g = calloc(1, sizeof *g)) == NULL)
+                return NULL;
+            g->k = k;
+            g->first = *s;
+            if (!agg_insert(p, g, h)) {
+                free(g);
+                return NULL;
+            }
+            p->n_level[level]++;
+        }
+        if (g) {
+            if (level != LV_PAIR)
+                p->folded++;
+            return g;
+        }
+    }
+    return NULL;
 }
 
 void pw_policy_attempt(pw_policy *p, const pw_attempt *a)
@@ -593,10 +795,8 @@ void pw_policy_attempt(pw_policy *p, const pw_attempt *a)
     if (!p || !a || (a->proto != 6 && a->proto != 17) || a->outcome == PW_OUT_PENDING ||
         a->outcome >= PW_OUT_COUNT)
         return;
-    sample s = {.source = a->source, .frame = a->frame_request, .frame_reply = a->frame_reply,
-                .ts = a->ts, .cport = a->client_port, .outcome = (uint8_t)a->outcome,
-                .reason = (uint8_t)a->reason};
     uint8_t dyn = 0;
+    uint64_t epm_frame = 0;
     if (a->proto == 6 && p->epm) {
         epm_key ek;
         memset(&ek, 0, sizeof ek);
@@ -608,27 +808,16 @@ void pw_policy_attempt(pw_policy *p, const pw_attempt *a)
         HASH_FIND(hh, p->epm, &ek, sizeof ek, x);
         if (x && a->ts >= x->ts) {
             dyn = 1;
-            s.epm_frame = x->frame;
+            epm_frame = x->frame;
         }
     }
     if (dyn || is_rel(p, a->proto, a->port)) {
-        agg_key k;
-        memset(&k, 0, sizeof k);
-        k.client = a->client;
-        k.server = a->server;
-        k.port = a->port;
-        k.proto = a->proto;
-        k.dyn = dyn;
-        agg *g;
-        HASH_FIND(hh, p->aggs, &k, sizeof k, g);
-        if (!g && (g = calloc(1, sizeof *g)) != NULL) {
-            g->k = k;
-            g->first = s;
-            HASH_ADD(hh, p->aggs, k, sizeof g->k, g);
-        }
+        sample s = {.source = a->source, .frame = a->frame_request, .frame_reply = a->frame_reply,
+                    .epm_frame = epm_frame, .ts = a->ts, .client = a->client, .server = a->server,
+                    .outcome = (uint8_t)a->outcome, .reason = (uint8_t)a->reason};
+        agg *g = agg_get(p, a, dyn, &s);
         if (g) {
             g->counts[a->outcome]++;
-            g->total++;
             if (s.ts < g->first.ts)
                 g->first = s;
             if (a->outcome == PW_OUT_ANSWERED)
@@ -637,7 +826,7 @@ void pw_policy_attempt(pw_policy *p, const pw_attempt *a)
                 keep_sample(p, &g->bad, &g->n_bad, &g->cap_bad, &s);
         }
     }
-    if (a->proto == 6) {
+    if (a->proto == 6 && (p->cflows || p->dns)) {
         flow_key fk = fkey(6, &a->client, a->client_port, &a->server, a->port);
         cflow *f = cflow_get(p, &fk, false, NULL);
         if (!f && p->dns) {
@@ -805,14 +994,14 @@ static bool answered_has(const pw_policy *p, const pw_addr *server, uint8_t prot
 
 static void build_answered(pw_policy *p)
 {
-    agg *g, *t;
-    HASH_ITER(hh, p->aggs, g, t) {
-        if (g->k.dyn || !g->counts[PW_OUT_ANSWERED] || answered_has(p, &g->k.server, g->k.proto, g->k.port))
+    agg *g;
+    FOR_AGG(p, g) {
+        if (g->k.dyn || !g->counts[PW_OUT_ANSWERED] || answered_has(p, ag_server(g), g->k.proto, g->k.port))
             continue;
         svc_ent *e = calloc(1, sizeof *e);
         if (!e)
             continue;
-        e->k.server = g->k.server;
+        e->k.server = *ag_server(g);
         e->k.proto = g->k.proto;
         e->k.port = g->k.port;
         HASH_ADD(hh, p->answered, k, sizeof e->k, e);
@@ -833,17 +1022,17 @@ static const char *cflow_name(const cflow *f)
 static void infer_cond(pw_policy *p, const char *role, const pw_cond *c, const pw_sources *srcs)
 {
     char why[320], ip[PW_ADDR_STRLEN], ip2[PW_ADDR_STRLEN];
-    agg *g, *tmp;
+    agg *g;
     switch (c->kind) {
     case PW_COND_ANSWERS:
-        HASH_ITER(hh, p->aggs, g, tmp) {
+        FOR_AGG(p, g) {
             if (g->k.dyn || g->k.proto != c->ports[0].proto || g->k.port != c->ports[0].port ||
                 !g->counts[PW_OUT_ANSWERED])
                 continue;
             /* every other listed port answered by the same server */
             bool all = true;
             for (int j = 1; j < c->n_ports && all; j++)
-                all = answered_has(p, &g->k.server, c->ports[j].proto, c->ports[j].port);
+                all = answered_has(p, ag_server(g), c->ports[j].proto, c->ports[j].port);
             if (!all)
                 continue;
             int off = snprintf(why, sizeof why, "answers");
@@ -854,19 +1043,19 @@ static void infer_cond(pw_policy *p, const char *role, const pw_cond *c, const p
                 snprintf(why + off, sizeof why - (size_t)off, " (e.g. %s frame %llu)",
                          src_name(srcs, g->ok ? g->ok[0].source : g->first.source),
                          (unsigned long long)(g->ok ? g->ok[0].frame : g->first.frame));
-            add_assign(p, role, &g->k.server, full_prefix(&g->k.server), AS_INFERRED, why);
+            add_assign(p, role, ag_server(g), full_prefix(ag_server(g)), AS_INFERRED, why);
         }
         break;
     case PW_COND_CONNECTS:
-        HASH_ITER(hh, p->aggs, g, tmp) {
+        FOR_AGG(p, g) {
             if (g->k.dyn)
                 continue;
             for (int j = 0; j < c->n_ports; j++)
                 if (g->k.proto == c->ports[j].proto && g->k.port == c->ports[j].port) {
                     snprintf(why, sizeof why, "connects to %s/%u on %s (%s frame %llu)",
-                             pw_proto_str(g->k.proto), g->k.port, pw_addr_str(&g->k.server, ip2, sizeof ip2),
+                             pw_proto_str(g->k.proto), g->k.port, pw_addr_str(ag_server(g), ip2, sizeof ip2),
                              src_name(srcs, g->first.source), (unsigned long long)g->first.frame);
-                    add_assign(p, role, &g->k.client, full_prefix(&g->k.client), AS_INFERRED, why);
+                    add_assign(p, role, ag_client(g), full_prefix(ag_client(g)), AS_INFERRED, why);
                     break;
                 }
         }
@@ -953,11 +1142,11 @@ static void choose_profiles(pw_policy *p, const pw_sources *srcs)
                 for (int j = 0; j < cd->n_ports; j++) {
                     uint64_t n = 0;
                     const agg *first = NULL;
-                    agg *g, *t;
-                    HASH_ITER(hh, p->aggs, g, t) {
+                    agg *g;
+                    FOR_AGG(p, g) {
                         if (g->k.dyn || g->k.proto != cd->ports[j].proto || g->k.port != cd->ports[j].port)
                             continue;
-                        n += g->total;
+                        n += ag_total(g);
                         if (!first || g->first.source < first->first.source ||
                             (g->first.source == first->first.source && g->first.frame < first->first.frame))
                             first = g;
@@ -1062,7 +1251,7 @@ typedef struct evid {
     uint16_t port;
     uint8_t proto;
     pw_outcome outcome;
-    char reason[48];
+    const char *reason; /* a static name */
     const cflow *f;
 } evid;
 
@@ -1091,6 +1280,52 @@ static int evid_cmp(const void *a, const void *b)
     if (x->frame != y->frame)
         return x->frame < y->frame ? -1 : 1;
     return 0;
+}
+
+/* The max_evidence best evidence entries of a rule (evid_cmp order), kept
+ * as a bounded max-heap while the rule's aggregates are walked. */
+typedef struct evheap {
+    evid *e;
+    size_t n, k;
+} evheap;
+
+static void ev_swap(evid *a, evid *b)
+{
+    evid t = *a;
+    *a = *b;
+    *b = t;
+}
+
+static void ev_push(evheap *h, const evid *x)
+{
+    if (!h->k)
+        return;
+    if (h->n < h->k) {
+        size_t i = h->n++;
+        h->e[i] = *x;
+        while (i) {
+            size_t up = (i - 1) / 2;
+            if (evid_cmp(&h->e[up], &h->e[i]) >= 0)
+                break;
+            ev_swap(&h->e[up], &h->e[i]);
+            i = up;
+        }
+        return;
+    }
+    if (evid_cmp(x, &h->e[0]) >= 0)
+        return; /* no better than the worst kept */
+    h->e[0] = *x;
+    for (size_t i = 0;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < h->n && evid_cmp(&h->e[l], &h->e[m]) > 0)
+            m = l;
+        if (r < h->n && evid_cmp(&h->e[r], &h->e[m]) > 0)
+            m = r;
+        if (m == i)
+            break;
+        ev_swap(&h->e[i], &h->e[m]);
+        i = m;
+    }
 }
 
 /* Outcome of a cloud flow (002) and its reason. */
@@ -1188,16 +1423,19 @@ static json_t *jaddr(const pw_addr *a)
     return json_string(pw_addr_str(a, b, sizeof b));
 }
 
-static json_t *jcounts(const uint64_t c[PW_OUT_COUNT], size_t servers, size_t clients)
+static json_t *jcounts(const uint64_t c[PW_OUT_COUNT], size_t servers, size_t clients, uint64_t folded)
 {
     uint64_t total = 0;
     for (int i = 1; i < PW_OUT_COUNT; i++)
         total += c[i];
-    return json_pack("{sIsIsIsIsIsIsIsI}", "attempts", (json_int_t)total, "answered",
+    json_t *o = json_pack("{sIsIsIsIsIsIsIsI}", "attempts", (json_int_t)total, "answered",
                      (json_int_t)c[PW_OUT_ANSWERED], "refused", (json_int_t)c[PW_OUT_REFUSED], "blocked",
                      (json_int_t)c[PW_OUT_BLOCKED], "unanswered", (json_int_t)c[PW_OUT_UNANSWERED],
                      "indeterminate", (json_int_t)c[PW_OUT_INDETERMINATE], "servers", (json_int_t)servers,
                      "clients", (json_int_t)clients);
+    if (folded) /* attempts of untracked pairs: servers and clients are lower bounds */
+        json_object_set_new(o, "folded", json_integer((json_int_t)folded));
+    return o;
 }
 
 static void proof_text(const pw_rule_def *r, char *buf, size_t n)
@@ -1343,55 +1581,58 @@ static void by_rule_assign(pw_policy *p, const char *role, const pw_addr *ip, co
 static json_t *evaluate_rule(pw_policy *p, const pw_profile_def *d, const pw_rule_def *r,
                              const pw_sources *srcs, pw_verdict *out_v)
 {
-    size_t cap = 64, n = 0, ncap = 256, ne = 0;
+    size_t cap = 64, n = 0;
     unit *u = malloc(cap * sizeof *u);
-    evid *ev = malloc(ncap * sizeof *ev);
+    evheap eh = {malloc((size_t)(p->cfg.max_evidence > 0 ? p->cfg.max_evidence : 1) * sizeof(evid)), 0,
+                 (size_t)p->cfg.max_evidence};
     json_t *notes = json_array();
     uint64_t total[PW_OUT_COUNT] = {0};
+    uint64_t folded = 0;
     bool c_inf, s_inf, c_rule, s_rule;
     if (!r->n_hosts) {
-        agg *g, *t;
-        HASH_ITER(hh, p->aggs, g, t) {
+        agg *g;
+        FOR_AGG(p, g) {
             if (!agg_matches_ports(r, g))
                 continue;
-            if (!side_ok(p, d, r->to, &g->k.server, r, true, &s_inf, &s_rule) ||
-                !side_ok(p, d, r->from, &g->k.client, r, false, &c_inf, &c_rule))
+            if (!side_ok(p, d, r->to, ag_server(g), r, true, &s_inf, &s_rule) ||
+                !side_ok(p, d, r->from, ag_client(g), r, false, &c_inf, &c_rule))
                 continue;
             if (s_rule)
-                by_rule_assign(p, r->to, &g->k.server, r, true);
+                by_rule_assign(p, r->to, ag_server(g), r, true);
             if (c_rule)
-                by_rule_assign(p, r->from, &g->k.client, r, false);
+                by_rule_assign(p, r->from, ag_client(g), r, false);
             if (n == cap)
                 u = realloc(u, (cap *= 2) * sizeof *u);
             unit *x = &u[n++];
             memset(x, 0, sizeof *x);
-            x->client = g->k.client;
-            x->server = g->k.server;
+            x->client = *ag_client(g);
+            x->server = *ag_server(g);
             x->c_inf = c_inf;
             x->s_inf = s_inf;
             x->g = g;
             memcpy(x->counts, g->counts, sizeof x->counts);
             for (int o = 0; o < PW_OUT_COUNT; o++)
                 total[o] += g->counts[o];
+            if (g->k.level != LV_PAIR)
+                folded += ag_total(g);
             for (int pass = 0; pass < 2; pass++) {
                 const sample *s = pass ? g->ok : g->bad;
                 int m = pass ? g->n_ok : g->n_bad;
                 for (int i = 0; i < m; i++) {
-                    if (ne == ncap)
-                        ev = realloc(ev, (ncap *= 2) * sizeof *ev);
-                    evid *e = &ev[ne++];
-                    memset(e, 0, sizeof *e);
-                    e->source = s[i].source;
-                    e->frame = s[i].frame;
-                    e->frame_reply = s[i].frame_reply;
-                    e->epm_frame = s[i].epm_frame;
-                    e->ts = s[i].ts;
-                    e->client = g->k.client;
-                    e->server = g->k.server;
-                    e->port = g->k.port;
-                    e->proto = g->k.proto;
-                    e->outcome = (pw_outcome)s[i].outcome;
-                    snprintf(e->reason, sizeof e->reason, "%s", pw_reason_name((pw_reason)s[i].reason));
+                    evid e;
+                    memset(&e, 0, sizeof e);
+                    e.source = s[i].source;
+                    e.frame = s[i].frame;
+                    e.frame_reply = s[i].frame_reply;
+                    e.epm_frame = s[i].epm_frame;
+                    e.ts = s[i].ts;
+                    e.client = s[i].client;
+                    e.server = s[i].server;
+                    e.port = g->k.port;
+                    e.proto = g->k.proto;
+                    e.outcome = (pw_outcome)s[i].outcome;
+                    e.reason = pw_reason_name((pw_reason)s[i].reason);
+                    ev_push(&eh, &e);
                 }
             }
         }
@@ -1420,22 +1661,21 @@ static json_t *evaluate_rule(pw_policy *p, const pw_profile_def *d, const pw_rul
             x->f = f;
             x->counts[o] = 1;
             total[o]++;
-            if (ne == ncap)
-                ev = realloc(ev, (ncap *= 2) * sizeof *ev);
-            evid *e = &ev[ne++];
-            memset(e, 0, sizeof *e);
-            e->source = f->source;
-            e->frame = f->frame;
-            e->frame_reply = f->sh_frame ? f->sh_frame : f->status_frame ? f->status_frame
-                           : f->alert_frame ? f->alert_frame : f->att_reply;
-            e->ts = f->ts;
-            e->client = f->k.client;
-            e->server = f->k.server;
-            e->port = f->k.sport;
-            e->proto = 6;
-            e->outcome = o;
-            e->f = f;
-            snprintf(e->reason, sizeof e->reason, "%s", reason);
+            evid e;
+            memset(&e, 0, sizeof e);
+            e.source = f->source;
+            e.frame = f->frame;
+            e.frame_reply = f->sh_frame ? f->sh_frame : f->status_frame ? f->status_frame
+                          : f->alert_frame ? f->alert_frame : f->att_reply;
+            e.ts = f->ts;
+            e.client = f->k.client;
+            e.server = f->k.server;
+            e.port = f->k.sport;
+            e.proto = 6;
+            e.outcome = o;
+            e.f = f;
+            e.reason = reason;
+            ev_push(&eh, &e);
             if (f->cert && !issuer_expected(r, f->issuer)) {
                 char msg[1400], cip[PW_ADDR_STRLEN];
                 snprintf(msg, sizeof msg,
@@ -1467,6 +1707,8 @@ static json_t *evaluate_rule(pw_policy *p, const pw_profile_def *d, const pw_rul
     json_t *servers = side_list(u, n, true, cmp_server, &nserv);
     json_t *clients = side_list(u, n, false, cmp_pair, &ncli);
 
+    evid *ev = eh.e;
+    size_t ne = eh.n;
     qsort(ev, ne, sizeof *ev, evid_cmp);
     json_t *evidence = json_array();
     for (size_t i = 0; i < ne && (int)i < p->cfg.max_evidence; i++) {
@@ -1504,7 +1746,17 @@ static json_t *evaluate_rule(pw_policy *p, const pw_profile_def *d, const pw_rul
             json_array_append_new(h, json_string(r->hosts[i]));
         json_object_set_new(obj, "hosts", h);
     }
-    json_object_set_new(obj, "counts", jcounts(total, nserv, ncli));
+    json_object_set_new(obj, "counts", jcounts(total, nserv, ncli, folded));
+    if (folded) {
+        char msg[400];
+        snprintf(msg, sizeof msg,
+                 "%llu attempts of client/server pairs beyond the tracking limit (%zu pairs) were counted "
+                 "per server or per port: the verdict and counts include them, the server and client lists "
+                 "name only the first host of each",
+                 (unsigned long long)folded, p->lim.pairs);
+        json_array_append_new(notes, json_string(msg));
+        json_object_set_new(obj, "truncated", json_true());
+    }
     json_object_set_new(obj, "servers", servers);
     json_object_set_new(obj, "clients", clients);
     json_object_set_new(obj, "evidence", evidence);
@@ -1788,13 +2040,13 @@ void pw_policy_free(pw_policy *p)
         return;
     for (int i = 0; i < p->n_prof; i++)
         pw_profile_free(p->prof[i].def);
-    agg *g, *tg;
-    HASH_ITER(hh, p->aggs, g, tg) {
-        HASH_DEL(p->aggs, g);
-        free(g->ok);
-        free(g->bad);
-        free(g);
+    for (size_t i = 0; i < p->n_agv; i++) {
+        free(p->agv[i]->ok);
+        free(p->agv[i]->bad);
+        free(p->agv[i]);
     }
+    free(p->agv);
+    free(p->slots);
     epm_ent *e, *te;
     HASH_ITER(hh, p->epm, e, te) {
         HASH_DEL(p->epm, e);

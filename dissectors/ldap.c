@@ -19,8 +19,10 @@
  * bounds of that element.
  *
  * After a SASL or sicily bind completes (a final bind response), what
- * follows may be SASL-wrapped, so the stream is done.  LDAPS (636) and
- * StartTLS are out of scope: TLS bytes end the stream quietly. */
+ * follows may be SASL-wrapped, so the stream is done; bytes that are not an
+ * LDAPMessage after a SASL bind (its answer missed) end it quietly too.
+ * LDAPS (636) and StartTLS are out of scope: TLS bytes end the stream
+ * quietly. */
 #include <string.h>
 
 #include "dissector.h"
@@ -52,6 +54,7 @@ typedef struct ldap_state {
     uint32_t msgs;
     uint32_t bytes;
     uint8_t auth;     /* authentication tag of the last bind request (0 = none seen) */
+    bool sasl;        /* a SASL / sicily bind was seen: SASL-wrapped data may follow */
     bool app_sent;
     bool dead;
 } ldap_state;
@@ -138,8 +141,10 @@ static bool bind_op(const pw_dctx *ctx, ldap_state *st, uint8_t op, pw_cursor bo
             return false;
         }
         st->auth = tag;
-        if (tag != LDAP_AUTH_SIMPLE)
+        if (tag != LDAP_AUTH_SIMPLE) {
+            st->sasl = true;
             find_ntlmssp(ctx, c, 1);
+        }
         return false;
     }
     /* BindResponse: resultCode ENUMERATED, matchedDN, diagnosticMessage,
@@ -151,10 +156,21 @@ static bool bind_op(const pw_dctx *ctx, ldap_state *st, uint8_t op, pw_cursor bo
     uint32_t result = 0;
     for (uint32_t i = 0; i < len; i++)
         result = result << 8 | pw_u8(&c);
+    /* serverSaslCreds present: a SASL bind even if its request was missed */
+    bool creds = false;
+    for (pw_cursor e = c; pw_cur_left(&e) > 0;) {
+        if (ber_hdr(&e, &tag, &len) != BER_OK)
+            break;
+        pw_skip(&e, len);
+        creds |= tag == 0x87 && pw_cur_ok(&e);
+    }
+    if (creds)
+        st->sasl = true;
     find_ntlmssp(ctx, c, 1);
     switch (st->auth) {
     case LDAP_AUTH_SASL: return result != LDAP_SASL_BIND_IN_PROGRESS;
     case LDAP_AUTH_SICILY_RESPONSE: return true;
+    case 0: return creds && result != LDAP_SASL_BIND_IN_PROGRESS;
     default: return false; /* simple bind, sicily discovery / negotiate: more may follow */
     }
 }
@@ -181,8 +197,10 @@ static size_t ldap_stream(const pw_dctx *ctx, void *state, const uint8_t *data, 
             break;
         uint8_t first = pw_peek_u8(&c, 0);
         if (first != LDAP_SEQUENCE) {
-            /* TLS after StartTLS (or LDAPS on an LDAP port): not ours. */
-            if (first != 0x16 && first != 0x15 && first != 0x17)
+            /* TLS after StartTLS (or LDAPS on an LDAP port), or SASL-wrapped
+             * messages (a 4-byte length, then a GSS / NTLM wrap token) after
+             * a SASL bind whose answer we missed: not ours. */
+            if (first != 0x16 && first != 0x15 && first != 0x17 && !st->sasl)
                 pw_emit_malformed(ctx, "ldap: not an LDAPMessage");
             st->dead = true;
             *done = true;

@@ -479,6 +479,31 @@ static void test_malformed(void)
     CHECK_INT(count(PW_EV_APP), 0);
     feeder_free(f);
 
+    /* SASL-wrapped data after a SASL bind whose answer was missed: quietly done */
+    {
+        buf tk, au, o = {.n = 0};
+        ntlm_negotiate(&tk);
+        sasl_auth(&au, "GSS-SPNEGO", &tk, 4);
+        bind_req(&o, 3, "", &au, 4);
+        f = feeder_new();
+        feedb(f, 0, &o);
+        CHECK(!f->done);
+        feed(f, 0, (const uint8_t *)"\x00\x00\x00\x20\x05\x04\x05\xff\x00\x0c", 10);
+        CHECK(f->done);
+        CHECK_INT(count(PW_EV_MALFORMED), 0);
+        feeder_free(f);
+        /* a final bind response with serverSaslCreds, its request missed */
+        o.n = 0;
+        tk.n = 0;
+        putn(&tk, "\xa1\x07\x30\x05\xa0\x03\x0a\x01\x00", 9); /* SPNEGO accept-completed */
+        bind_resp(&o, 3, 0, NULL, &tk, 4);
+        f = feeder_new();
+        feedb(f, 1, &o);
+        CHECK(f->done);
+        CHECK_INT(count(PW_EV_MALFORMED), 0);
+        feeder_free(f);
+    }
+
     /* TLS (after StartTLS): quietly done */
     f = feeder_new();
     feed(f, 0, (const uint8_t *)"\x16\x03\x01\x00\x05hello", 10);

@@ -729,6 +729,105 @@ static void test_yaml_errors(void)
     remove(path);
 }
 
+static pw_addr v4(uint32_t ip)
+{
+    uint8_t b[4] = {(uint8_t)(ip >> 24), (uint8_t)(ip >> 16), (uint8_t)(ip >> 8), (uint8_t)ip};
+    pw_addr a;
+    pw_addr_v4(&a, b);
+    return a;
+}
+
+static void att_fast(pw_policy *p, uint32_t client, uint32_t server, uint16_t port, pw_outcome o, uint64_t frame)
+{
+    pw_attempt a;
+    memset(&a, 0, sizeof a);
+    a.proto = 6;
+    a.client = v4(client);
+    a.server = v4(server);
+    a.client_port = (uint16_t)(1024 + frame % 60000);
+    a.port = port;
+    a.outcome = o;
+    a.reason = o == PW_OUT_ANSWERED ? PW_R_SYN_ACK : PW_R_RST;
+    a.ts = (pw_usec)frame * 10;
+    a.frame_request = frame;
+    a.frame_reply = frame + 1;
+    pw_policy_attempt(p, &a);
+}
+
+/* Memory stays bounded on a capture of a million short flows from distinct
+ * clients: the pair aggregates stop at the cap, further attempts fold into
+ * per-server (then per-port) aggregates, and the verdict still counts them. */
+static void test_bounded(void)
+{
+    pw_config cfg;
+    pw_policy *p = mk("netwrix-threat-prevention", &cfg);
+    if (!p) {
+        CHECK(0);
+        return;
+    }
+    const uint32_t em = 0x0aff0002; /* 10.255.0.2 */
+    const uint32_t n = 1000000;
+    for (uint32_t i = 0; i < n; i++) /* 10.0.0.1 ... : all answered but the last three, refused */
+        att_fast(p, 0x0a000001 + i, em, 3741, i >= n - 3 ? PW_OUT_REFUSED : PW_OUT_ANSWERED, 2 * (uint64_t)i + 1);
+    pw_policy_stats st;
+    pw_policy_get_stats(p, &st);
+    CHECK_INT(st.pairs, PW_POLICY_MAX_PAIRS);
+    CHECK_INT(st.servers, 1);
+    CHECK_INT(st.ports, 0);
+    CHECK_INT(st.folded, n - PW_POLICY_MAX_PAIRS);
+    CHECK(st.samples <= PW_POLICY_MAX_SAMPLES);
+    json_t *res = pw_policy_json(p, NULL, &srcs);
+    json_t *r = rule(res, "agent-em");
+    json_t *counts = json_object_get(r, "counts");
+    CHECK_STR(verdict(res, "agent-em"), "partial");
+    CHECK_STR(server_verdict(res, "agent-em", "10.255.0.2"), "partial");
+    CHECK_INT(json_integer_value(json_object_get(counts, "attempts")), n);
+    CHECK_INT(json_integer_value(json_object_get(counts, "answered")), n - 3);
+    CHECK_INT(json_integer_value(json_object_get(counts, "refused")), 3);
+    CHECK_INT(json_integer_value(json_object_get(counts, "folded")), n - PW_POLICY_MAX_PAIRS);
+    CHECK(json_is_true(json_object_get(r, "truncated")));
+    CHECK(json_array_size(json_object_get(r, "clients")) <= PW_POLICY_MAX_PAIRS + 1);
+    /* evidence: max_evidence per rule, failures first, with their own clients */
+    json_t *ev = json_object_get(r, "evidence");
+    CHECK_INT(json_array_size(ev), cfg.max_evidence);
+    CHECK_STR(json_string_value(json_object_get(json_array_get(ev, 0), "outcome")), "refused");
+    CHECK_STR(json_string_value(json_object_get(json_array_get(ev, 0), "client")), "10.15.66.62");
+    CHECK_STR(json_string_value(json_object_get(json_array_get(ev, 2), "client")), "10.15.66.64");
+    CHECK_STR(json_string_value(json_object_get(json_array_get(ev, 3), "outcome")), "answered");
+    CHECK_STR(json_string_value(json_object_get(json_array_get(ev, 3), "client")), "10.0.0.1");
+    /* a rule the folded attempts do not touch is not marked */
+    CHECK(json_object_get(rule(res, "console-em"), "truncated") == NULL);
+    CHECK(json_object_get(json_object_get(rule(res, "console-em"), "counts"), "folded") == NULL);
+    json_decref(res);
+    pw_policy_free(p);
+
+    /* small limits: pairs, then servers, then one aggregate per port; all answered is still a pass */
+    p = mk("netwrix-threat-prevention", &cfg);
+    if (!p) {
+        CHECK(0);
+        return;
+    }
+    pw_policy_limits lim = {.pairs = 100, .servers = 10};
+    pw_policy_set_limits(p, &lim);
+    for (uint32_t i = 0; i < 10000; i++)
+        att_fast(p, 0x0a010001 + i, 0x0aff1000 + i % 1000, 3741, PW_OUT_ANSWERED, 2 * (uint64_t)i + 1);
+    att_fast(p, 0x0a000001, 0x0aff0003, 80, PW_OUT_ANSWERED, 50001);   /* NAS HTTP: its own port aggregate */
+    att_fast(p, 0x0a000001, 0x0aff0003, 9, PW_OUT_ANSWERED, 50003);    /* a port no rule looks at */
+    pw_policy_get_stats(p, &st);
+    CHECK_INT(st.pairs, 100);
+    CHECK_INT(st.servers, 10);
+    CHECK_INT(st.ports, 2);
+    CHECK_INT(st.folded, 9901);
+    res = pw_policy_json(p, NULL, &srcs);
+    counts = json_object_get(rule(res, "agent-em"), "counts");
+    CHECK_STR(verdict(res, "agent-em"), "pass");
+    CHECK_INT(json_integer_value(json_object_get(counts, "attempts")), 10000);
+    CHECK_INT(json_integer_value(json_object_get(counts, "folded")), 9900);
+    CHECK(json_is_true(json_object_get(rule(res, "agent-em"), "truncated")));
+    json_decref(res);
+    pw_policy_free(p);
+}
+
 int main(void)
 {
     test_portspec();
@@ -741,5 +840,6 @@ int main(void)
     test_auto_ntlm_rpc();
     test_auto_choice();
     test_yaml_errors();
+    test_bounded();
     CHECK_DONE();
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../dissectors/cert_cache.h"
 #include "../../dissectors/dissector.h"
 #include "../../dissectors/tls.h"
 #include "check.h"
@@ -303,6 +304,7 @@ typedef struct feeder {
     size_t plen[2];
     bool done;
     uint64_t frame;
+    pw_dissect_cache *cache; /* NULL unless a test sets it */
 } feeder;
 
 static feeder *feeder_new(const pw_dissector *d, uint16_t server_port)
@@ -327,7 +329,8 @@ static void feed(feeder *f, int dir, const uint8_t *p, size_t n)
         return;
     memcpy(f->pend[dir] + f->plen[dir], p, n);
     f->plen[dir] += n;
-    pw_dctx ctx = {&f->flow, dir, ++f->frame, 0, on_event, &f->sink};
+    pw_dctx ctx = {.flow = &f->flow, .dir = dir, .frame = ++f->frame, .ts = 0,
+                   .emit = on_event, .emit_arg = &f->sink, .cache = f->cache};
     size_t used = f->d->stream(&ctx, f->state, f->pend[dir], f->plen[dir], &f->done);
     if (used > f->plen[dir]) {
         fprintf(stderr, "consumed %zu of %zu\n", used, f->plen[dir]);
@@ -648,6 +651,179 @@ static void test_truncation(void)
     CHECK(1);
 }
 
+/* One server flight through a new flow (client port `cport`) with `cache`;
+ * returns the flow's CERTIFICATE event (copied to *out) or false. */
+static bool cert_flow(pw_dissect_cache *cache, uint16_t cport, const uint8_t *c1, size_t n1,
+                      const uint8_t *c2, size_t n2, pw_event *out, int *malformed)
+{
+    static buf rec;
+    server_flight_12(&rec, c1, n1, c2, n2);
+    feeder *f = feeder_new(&pw_dissector_tls, 636);
+    f->cache = cache;
+    f->flow.client_port = cport;
+    feed_steps(f, 1, rec.b, rec.n, 700);
+    const pw_event *e = find(&f->sink, PW_EV_TLS, PW_TLS_CERTIFICATE, 0);
+    if (e && out)
+        *out = *e;
+    if (malformed)
+        *malformed = f->sink.malformed;
+    bool ok = e != NULL;
+    feeder_free(f);
+    return ok;
+}
+
+static pw_cert_cache_stats cstats(const pw_dissect_cache *c)
+{
+    pw_cert_cache_stats st;
+    pw_cert_cache_get_stats(c->cert, &st);
+    return st;
+}
+
+/* The same certificate in two flows is parsed once and reported identically
+ * (and identically to a run without a cache). */
+static void test_cert_cache_hit(void)
+{
+    pw_dissect_cache *cache = pw_dissect_cache_new(0);
+    CHECK(cache != NULL && cache->cert != NULL);
+    if (!cache || !cache->cert)
+        return;
+    CHECK_INT(cstats(cache).capacity, PW_CERT_CACHE_ENTRIES);
+    static pw_event none, first, second;
+    CHECK(cert_flow(NULL, 50001, leaf_der, sizeof leaf_der, ca_der, sizeof ca_der, &none, NULL));
+    CHECK(cert_flow(cache, 50002, leaf_der, sizeof leaf_der, ca_der, sizeof ca_der, &first, NULL));
+    pw_cert_cache_stats st = cstats(cache);
+    CHECK_INT(st.misses, 1);
+    CHECK_INT(st.hits, 0);
+    CHECK_INT(st.entries, 1);
+    CHECK(cert_flow(cache, 50003, leaf_der, sizeof leaf_der, ca_der, sizeof ca_der, &second, NULL));
+    st = cstats(cache);
+    CHECK_INT(st.misses, 1);
+    CHECK_INT(st.hits, 1);
+    CHECK_INT(st.entries, 1);
+    check_leaf(&first);
+    check_leaf(&second);
+    CHECK(memcmp(&none.u.tls, &first.u.tls, sizeof none.u.tls) == 0);
+    CHECK(memcmp(&first.u.tls, &second.u.tls, sizeof first.u.tls) == 0);
+    CHECK_INT(second.flow.client_port, 50003);
+
+    /* Only the first certificate is looked up; a different chain length
+     * around the same leaf still hits and reports its own chain_len. */
+    static pw_event alone;
+    CHECK(cert_flow(cache, 50004, leaf_der, sizeof leaf_der, NULL, 0, &alone, NULL));
+    CHECK_INT(cstats(cache).hits, 2);
+    CHECK_INT(alone.u.tls.chain_len, 1);
+    CHECK_STR(alone.u.tls.subject_cn, "dc01.contoso.local");
+
+    /* A different certificate is a miss with its own fields. */
+    static pw_event ss;
+    CHECK(cert_flow(cache, 50005, ss_der, sizeof ss_der, NULL, 0, &ss, NULL));
+    st = cstats(cache);
+    CHECK_INT(st.misses, 2);
+    CHECK_INT(st.entries, 2);
+    CHECK_STR(ss.u.tls.subject_cn, "WS042.contoso.local");
+    CHECK(ss.u.tls.self_signed);
+
+    /* An unparsable certificate is remembered as such: malformed both times. */
+    uint8_t garbage[64];
+    memset(garbage, 0x30, sizeof garbage);
+    int mal1 = 0, mal2 = 0;
+    CHECK(!cert_flow(cache, 50006, garbage, sizeof garbage, NULL, 0, NULL, &mal1));
+    CHECK(!cert_flow(cache, 50007, garbage, sizeof garbage, NULL, 0, NULL, &mal2));
+    CHECK_INT(mal1, 1);
+    CHECK_INT(mal2, 1);
+    st = cstats(cache);
+    CHECK_INT(st.misses, 3);
+    CHECK_INT(st.hits, 3);
+    CHECK_INT(st.evictions, 0);
+    pw_dissect_cache_free(cache);
+    pw_dissect_cache_free(NULL);
+}
+
+/* The cache never holds more than its bound; CLOCK spares a recently hit entry. */
+static void test_cert_cache_evict(void)
+{
+    pw_dissect_cache *cache = pw_dissect_cache_new(2);
+    CHECK(cache != NULL);
+    if (!cache)
+        return;
+    static pw_event e;
+    CHECK(cert_flow(cache, 1, leaf_der, sizeof leaf_der, NULL, 0, &e, NULL)); /* miss */
+    CHECK(cert_flow(cache, 2, ca_der, sizeof ca_der, NULL, 0, &e, NULL));     /* miss */
+    CHECK(cert_flow(cache, 3, leaf_der, sizeof leaf_der, NULL, 0, &e, NULL)); /* hit */
+    pw_cert_cache_stats st = cstats(cache);
+    CHECK_INT(st.misses, 2);
+    CHECK_INT(st.hits, 1);
+    CHECK_INT(st.entries, 2);
+    CHECK_INT(st.capacity, 2);
+    /* Full: the self-signed one evicts the CA (the leaf was used since). */
+    CHECK(cert_flow(cache, 4, ss_der, sizeof ss_der, NULL, 0, &e, NULL));
+    st = cstats(cache);
+    CHECK_INT(st.misses, 3);
+    CHECK_INT(st.evictions, 1);
+    CHECK_INT(st.entries, 2);
+    CHECK(cert_flow(cache, 5, leaf_der, sizeof leaf_der, NULL, 0, &e, NULL));
+    CHECK_INT(cstats(cache).hits, 2);
+    CHECK_STR(e.u.tls.subject_cn, "dc01.contoso.local");
+    CHECK(cert_flow(cache, 6, ss_der, sizeof ss_der, NULL, 0, &e, NULL));
+    CHECK_INT(cstats(cache).hits, 3);
+    CHECK_STR(e.u.tls.subject_cn, "WS042.contoso.local");
+    /* The CA was evicted: parsed again, still right. */
+    CHECK(cert_flow(cache, 7, ca_der, sizeof ca_der, NULL, 0, &e, NULL));
+    st = cstats(cache);
+    CHECK_INT(st.misses, 4);
+    CHECK_INT(st.evictions, 2);
+    CHECK_INT(st.entries, 2);
+    CHECK_STR(e.u.tls.subject_cn, "Contoso Test Root CA");
+    CHECK_STR(e.u.tls.subject, "CN=Contoso Test Root CA,O=Contoso Test,C=US");
+    CHECK(e.u.tls.self_signed);
+    CHECK_INT(e.u.tls.n_san, 0);
+    pw_dissect_cache_free(cache);
+
+    /* Direct use: keys are whole DER strings (same length, same hash
+     * bucket or not, one different byte is a different key); many keys
+     * through a small cache keep it at its bound. */
+    pw_cert_cache *cc = pw_cert_cache_new(4);
+    CHECK(cc != NULL);
+    if (!cc)
+        return;
+    static uint8_t key[300];
+    pw_cert_fields f;
+    memset(&f, 0, sizeof f);
+    f.ok = true;
+    for (int i = 0; i < 100; i++) {
+        memset(key, 0x55, sizeof key);
+        key[sizeof key - 1] = (uint8_t)i;
+        CHECK(pw_cert_cache_get(cc, key, sizeof key) == NULL);
+        snprintf(f.subject_cn, sizeof f.subject_cn, "key%d", i);
+        pw_cert_cache_put(cc, key, sizeof key, &f);
+        const pw_cert_fields *got = pw_cert_cache_get(cc, key, sizeof key);
+        CHECK(got != NULL);
+        if (got)
+            CHECK_STR(got->subject_cn, f.subject_cn);
+    }
+    pw_cert_cache_stats st2;
+    pw_cert_cache_get_stats(cc, &st2);
+    CHECK_INT(st2.entries, 4);
+    CHECK_INT(st2.evictions, 96);
+    CHECK_INT(st2.misses, 100);
+    CHECK_INT(st2.hits, 100);
+    /* the most recent key is still there, an old one is not */
+    CHECK(pw_cert_cache_get(cc, key, sizeof key) != NULL);
+    key[sizeof key - 1] = 0;
+    CHECK(pw_cert_cache_get(cc, key, sizeof key) == NULL);
+    /* a shorter prefix of a cached key is another key */
+    key[sizeof key - 1] = 99;
+    CHECK(pw_cert_cache_get(cc, key, sizeof key - 1) == NULL);
+    /* oversized certificates are never cached */
+    static uint8_t big[PW_CERT_CACHE_DER_MAX + 1];
+    pw_cert_cache_put(cc, big, sizeof big, &f);
+    CHECK(pw_cert_cache_get(cc, big, sizeof big) == NULL);
+    pw_cert_cache_get_stats(cc, &st2);
+    CHECK_INT(st2.uncacheable, 1);
+    CHECK_INT(st2.entries, 4);
+    pw_cert_cache_free(cc);
+}
+
 int main(void)
 {
     test_client_hello_split();
@@ -657,5 +833,7 @@ int main(void)
     test_alert();
     test_not_tls();
     test_truncation();
+    test_cert_cache_hit();
+    test_cert_cache_evict();
     CHECK_DONE();
 }
