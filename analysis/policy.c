@@ -163,7 +163,7 @@ typedef struct assign {
     char role[64];
     pw_cidr cidr;
     as_kind kind;
-    char why[320];
+    char *why;          /* malloc'd */
 } assign;
 
 typedef struct as_key {
@@ -931,7 +931,7 @@ static void add_assign(pw_policy *p, const char *role, const pw_addr *ip, int pr
     a->cidr.net = *ip;
     a->cidr.prefix = prefix;
     a->kind = kind;
-    snprintf(a->why, sizeof a->why, "%s", why);
+    a->why = strdup(why);
     role_cnt *rc = role_counter(p, role, true);
     if (rc && kind != AS_BY_RULE) {
         rc->holders++;
@@ -941,6 +941,8 @@ static void add_assign(pw_policy *p, const char *role, const pw_addr *ip, int pr
 
 static void clear_assigns(pw_policy *p)
 {
+    for (int i = 0; i < p->n_as; i++)
+        free(p->as[i].why);
     as_idx *x, *t;
     HASH_ITER(hh, p->as_hash, x, t) {
         HASH_DEL(p->as_hash, x);
@@ -1991,7 +1993,7 @@ json_t *pw_policy_json(pw_policy *p, const pw_services *svc, const pw_sources *s
         json_array_append_new(roles, json_pack("{s:s,s:s,s:b,s:s,s:s}", "role", x->role, "ip", ip, "inferred",
                                                x->kind != AS_BOUND, "how",
                                                x->kind == AS_BOUND ? "bound" : x->kind == AS_INFERRED ? "traffic" : "rule",
-                                               "why", x->why));
+                                               "why", x->why ? x->why : ""));
     }
     json_object_set_new(out, "profiles", profiles);
     json_object_set_new(out, "roles", roles);

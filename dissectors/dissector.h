@@ -16,12 +16,6 @@
 #include "../common/cursor.h"
 #include "events.h"
 
-/* pw_dctx gained a trailing optional field (cache); the positional
- * initialisers of pw_dctx across tests/ and fuzz/ leave it NULL on purpose,
- * which -Wextra's -Wmissing-field-initializers would turn into an error.
- * Remove this once every positional pw_dctx initialiser names the field. */
-#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
-
 typedef void (*pw_emit_fn)(void *arg, const pw_event *ev);
 
 /* Per-call context: which flow, which direction, which frame. */

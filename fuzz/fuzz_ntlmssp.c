@@ -23,7 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     size_t sunk = 0;
     pw_flow flow = {0};
-    pw_dctx ctx = {&flow, 1, 1, 0, sink, &sunk};
+    pw_dctx ctx = {&flow, 1, 1, 0, sink, &sunk, NULL};
     /* As a message (prefixed with the signature so the decoder is reached). */
     uint8_t *m = malloc(size + 8);
     memcpy(m, "NTLMSSP\0", 8);

@@ -53,7 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memcpy(pend[dir] + plen[dir], data + i, n);
         plen[dir] += n;
         i += n;
-        pw_dctx ctx = {&flow, dir, ++frame, 0, sink, &sunk};
+        pw_dctx ctx = {&flow, dir, ++frame, 0, sink, &sunk, NULL};
         size_t used = d->stream(&ctx, st, pend[dir], plen[dir], &done);
         if (used > plen[dir])
             abort(); /* contract: never consume more than given */

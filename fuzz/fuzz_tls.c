@@ -73,7 +73,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memcpy(pend[dir] + plen[dir], data + i, n);
         plen[dir] += n;
         i += n;
-        pw_dctx ctx = {&flow, dir, ++frame, 0, on_event, NULL};
+        pw_dctx ctx = {&flow, dir, ++frame, 0, on_event, NULL, NULL};
         size_t used = d->stream(&ctx, state, pend[dir], plen[dir], &done);
         if (used > plen[dir])
             abort();

@@ -138,7 +138,7 @@ static void sink(void *arg, const pw_event *ev)
     nev++;
 }
 static pw_flow flow;
-static pw_dctx ctx = {&flow, 1, 7, 0, sink, NULL};
+static pw_dctx ctx = {&flow, 1, 7, 0, sink, NULL, NULL};
 static void reset(void) { nev = nmal = 0; }
 
 static bool valid_str(const char *s, size_t max)

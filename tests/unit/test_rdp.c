@@ -326,7 +326,7 @@ static void feed(feeder *f, int dir, const uint8_t *p, size_t n)
         return;
     memcpy(f->pend[dir] + f->plen[dir], p, n);
     f->plen[dir] += n;
-    pw_dctx ctx = {&f->flow, dir, ++f->frame, 0, on_event, &f->sink};
+    pw_dctx ctx = {&f->flow, dir, ++f->frame, 0, on_event, &f->sink, NULL};
     size_t used = f->d->stream(&ctx, f->state, f->pend[dir], f->plen[dir], &f->done);
     if (used > f->plen[dir]) {
         fprintf(stderr, "consumed %zu of %zu\n", used, f->plen[dir]);

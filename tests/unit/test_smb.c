@@ -195,7 +195,7 @@ static void feed(feeder *f, int dir, const uint8_t *p, size_t n)
 {
     memcpy(f->pend[dir] + f->plen[dir], p, n);
     f->plen[dir] += n;
-    pw_dctx ctx = {&flow, dir, 1, 0, sink, NULL};
+    pw_dctx ctx = {&flow, dir, 1, 0, sink, NULL, NULL};
     bool done = false;
     size_t used = pw_dissector_smb.stream(&ctx, f->st, f->pend[dir], f->plen[dir], &done);
     if (used > f->plen[dir]) {
