@@ -443,6 +443,14 @@ def compare_file(binary, root, rel):
         if "unsupported link type" in err:
             print("skip %s: link type outside the issue's list (%s)" % (rel, err.strip()[-80:]))
             return None
+        if "snapshot length" in err and "different from" in err:
+            # libpcap (1.10) refuses pcapng files whose interfaces have different
+            # snapshot lengths; tshark has its own reader.  A documented limitation:
+            # the error must still name the file and say why.
+            check(rc == 1 and rel.split("/")[-1] in err,
+                  "%s: libpcap-unreadable pcapng gives exit 1 and names the file" % rel, "rc=%r" % rc)
+            print("skip %s: libpcap cannot read pcapng interfaces with different snapshot lengths" % rel)
+            return None
         if trc != 0 and ("cut short" in terr or "damaged or corrupt" in terr):
             # both tools see a truncated/corrupt file: compare what was read before it
             check(rc == 1 and rel.split("/")[-1] in err, "%s: damaged file gives exit 1 and names it"
