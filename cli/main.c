@@ -256,6 +256,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "portwitness: %s\n", info.error[0] ? info.error : iface);
             status = EXIT_INPUT;
         }
+        pw_pipeline_end_input(&pipe);
         pw_analysis_end_input(an, &info);
     }
     for (int i = 0; i < n_files; i++) {
@@ -266,6 +267,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "portwitness: %s\n", info.error[0] ? info.error : files[i]);
             status = EXIT_INPUT;
         }
+        pw_pipeline_end_input(&pipe);
         pw_analysis_end_input(an, &info);
     }
 

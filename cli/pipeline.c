@@ -12,6 +12,7 @@ typedef struct stream_ctx {
     const pw_dissector *d;
     void *state;
     bool probed;
+    struct stream_ctx *prev, *next; /* the pipeline's list of open streams */
 } stream_ctx;
 
 static void emit_event(void *arg, const pw_event *ev)
@@ -67,7 +68,10 @@ static void *on_stream_open(void *arg, const pw_stream_info *si, const pw_pkt *p
     s->flow.server = si->server;
     s->flow.server_port = si->server_port;
     s->d = pw_dissector_for_port(PW_IPPROTO_TCP, si->server_port);
-    (void)p;
+    s->next = p->open_streams;
+    if (s->next)
+        ((stream_ctx *)s->next)->prev = s;
+    p->open_streams = s;
     return s;
 }
 
@@ -118,17 +122,43 @@ static size_t on_stream_data(void *arg, void *user, int dir, const uint8_t *data
     return used > len ? len : used;
 }
 
-static void on_stream_close(void *arg, void *user, int how)
+static void free_stream(stream_ctx *s)
 {
-    (void)arg;
-    (void)how;
-    stream_ctx *s = user;
-    if (!s)
-        return;
     if (s->d && s->state && s->d->stream_free)
         s->d->stream_free(s->state);
     free(s->state);
     free(s);
+}
+
+static void on_stream_close(void *arg, void *user, int how)
+{
+    (void)how;
+    pw_pipeline *p = arg;
+    stream_ctx *s = user;
+    if (!s)
+        return;
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        p->open_streams = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    free_stream(s);
+}
+
+uint64_t pw_pipeline_end_input(pw_pipeline *p)
+{
+    uint64_t n = 0;
+    stream_ctx *s = p->open_streams;
+    while (s) {
+        stream_ctx *next = s->next;
+        free_stream(s);
+        s = next;
+        n++;
+    }
+    p->open_streams = NULL;
+    p->streams_unclosed += n;
+    return n;
 }
 
 void pw_pipeline_callbacks(pw_pipeline *p, pw_capture_cb *cb)

@@ -17,9 +17,17 @@ typedef struct pw_pipeline {
     /* Per-run dissector caches (pw_dissect_cache_new()), owned by whoever
      * made the pipeline; NULL works (dissectors then cache nothing). */
     pw_dissect_cache *cache;
+    /* TCP streams opened and not yet closed by the reassembler.  libnids
+     * occasionally forgets a stream without a closing callback; whatever is
+     * left when an input ends is freed by pw_pipeline_end_input(). */
+    struct stream_ctx *open_streams;
+    uint64_t streams_unclosed;
 } pw_pipeline;
 
 /* Fills cb so that capture feeds this pipeline. */
 void pw_pipeline_callbacks(pw_pipeline *p, pw_capture_cb *cb);
+/* After an input has been read to the end (no more stream callbacks can
+ * come): frees the streams the reassembler never closed; returns how many. */
+uint64_t pw_pipeline_end_input(pw_pipeline *p);
 
 #endif
