@@ -11,6 +11,7 @@
 
 #include "dissector.h"
 #include "ntlmssp.h"
+#include "stream_skip.h"
 
 #define RPC_HDR_LEN 16
 #define RPC_REQ_HDR_LEN 24
@@ -534,6 +535,18 @@ static void pdu(const pw_dctx *ctx, dcerpc_state *st, pw_cursor p, bool full, pw
     }
 }
 
+/* Sends the event held back for a PDU streamed past in pieces, if any. */
+static void emit_held(const pw_dctx *ctx, dcerpc_state *st, int dir)
+{
+    if (!st->held_on[dir])
+        return;
+    pw_event ev;
+    pw_event_init(&ev, ctx, PW_EV_DCERPC);
+    ev.u.dcerpc = st->held[dir];
+    st->held_on[dir] = false;
+    pw_emit(ctx, &ev);
+}
+
 static size_t dcerpc_stream(const pw_dctx *ctx, void *state, const uint8_t *data, size_t len, bool *done)
 {
     dcerpc_state *st = state;
@@ -545,19 +558,10 @@ static size_t dcerpc_stream(const pw_dctx *ctx, void *state, const uint8_t *data
     }
     for (;;) {
         if (st->skip[dir]) {
-            size_t n = pw_cur_left(&c) < st->skip[dir] ? pw_cur_left(&c) : st->skip[dir];
-            pw_skip(&c, n);
-            st->skip[dir] -= (uint32_t)n;
-            if (st->skip[dir])
+            if (!pw_skip_pending(&c, &st->skip[dir]))
                 break;
-            if (st->held_on[dir]) {
-                /* The streamed PDU is complete: its event, on this frame. */
-                pw_event ev;
-                pw_event_init(&ev, ctx, PW_EV_DCERPC);
-                ev.u.dcerpc = st->held[dir];
-                st->held_on[dir] = false;
-                pw_emit(ctx, &ev);
-            }
+            /* The streamed PDU is complete: its event, on this frame. */
+            emit_held(ctx, st, dir);
         }
         size_t left = pw_cur_left(&c);
         if (left < RPC_HDR_LEN)
@@ -597,22 +601,14 @@ static size_t dcerpc_stream(const pw_dctx *ctx, void *state, const uint8_t *data
         } else {
             st->held_on[dir] = false;
             pdu(ctx, st, pw_at(&c, pw_cur_pos(&c), head), false, &st->held[dir], &st->held_on[dir]);
-            size_t take = left < frag ? left : frag;
-            pw_skip(&c, take);
-            st->skip[dir] = (uint32_t)(frag - take);
+            pw_skip_message(&c, left, frag, &st->skip[dir]);
         }
         st->pdus++;
         st->bytes += frag;
         if (st->pdus >= RPC_MAX_PDUS || st->bytes >= RPC_MAX_BYTES) {
             *done = true;
-            if (st->held_on[dir]) {
-                /* No more bytes will come: send the held event now. */
-                pw_event ev;
-                pw_event_init(&ev, ctx, PW_EV_DCERPC);
-                ev.u.dcerpc = st->held[dir];
-                st->held_on[dir] = false;
-                pw_emit(ctx, &ev);
-            }
+            /* No more bytes will come: send the held event now. */
+            emit_held(ctx, st, dir);
             break;
         }
     }

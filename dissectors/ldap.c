@@ -27,6 +27,7 @@
 
 #include "dissector.h"
 #include "ntlmssp.h"
+#include "stream_skip.h"
 
 #define LDAP_MAX_MSGS 64
 #define LDAP_MAX_BYTES (64u * 1024u)
@@ -185,13 +186,8 @@ static size_t ldap_stream(const pw_dctx *ctx, void *state, const uint8_t *data, 
         return len;
     }
     for (;;) {
-        if (st->skip[dir]) {
-            size_t n = pw_cur_left(&c) < st->skip[dir] ? pw_cur_left(&c) : st->skip[dir];
-            pw_skip(&c, n);
-            st->skip[dir] -= (uint32_t)n;
-            if (st->skip[dir])
-                break;
-        }
+        if (st->skip[dir] && !pw_skip_pending(&c, &st->skip[dir]))
+            break;
         size_t left = pw_cur_left(&c);
         if (left == 0)
             break;
@@ -272,9 +268,7 @@ static size_t ldap_stream(const pw_dctx *ctx, void *state, const uint8_t *data, 
             else
                 finished = bind_op(ctx, st, op, body);
         } else {
-            size_t take = left < total ? left : total;
-            pw_skip(&c, take);
-            st->skip[dir] = (uint32_t)(total - take);
+            pw_skip_message(&c, left, total, &st->skip[dir]);
         }
         st->msgs++;
         st->bytes += (uint32_t)(total < LDAP_MAX_BYTES ? total : LDAP_MAX_BYTES);

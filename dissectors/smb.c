@@ -9,6 +9,7 @@
 
 #include "dissector.h"
 #include "ntlmssp.h"
+#include "stream_skip.h"
 
 #define NBSS_HDR_LEN 4
 #define SMB2_HDR_LEN 64
@@ -165,13 +166,8 @@ static size_t smb_stream(const pw_dctx *ctx, void *state, const uint8_t *data, s
         return len;
     }
     for (;;) {
-        if (st->skip[dir]) {
-            size_t n = pw_cur_left(&c) < st->skip[dir] ? pw_cur_left(&c) : st->skip[dir];
-            pw_skip(&c, n);
-            st->skip[dir] -= (uint32_t)n;
-            if (st->skip[dir])
-                break;
-        }
+        if (st->skip[dir] && !pw_skip_pending(&c, &st->skip[dir]))
+            break;
         size_t left = pw_cur_left(&c);
         if (left < NBSS_HDR_LEN)
             break;
@@ -185,9 +181,7 @@ static size_t smb_stream(const pw_dctx *ctx, void *state, const uint8_t *data, s
                 *done = true;
                 return len;
             }
-            size_t take = left < NBSS_HDR_LEN + (size_t)mlen ? left : NBSS_HDR_LEN + (size_t)mlen;
-            pw_skip(&c, take);
-            st->skip[dir] = (uint32_t)(NBSS_HDR_LEN + mlen - take);
+            pw_skip_message(&c, left, NBSS_HDR_LEN + (size_t)mlen, &st->skip[dir]);
             continue;
         }
         /* Need the protocol id and the command to decide. */
@@ -220,9 +214,7 @@ static size_t smb_stream(const pw_dctx *ctx, void *state, const uint8_t *data, s
             if (dir == 0)
                 st->setup_reqs++;
         } else {
-            size_t take = left < NBSS_HDR_LEN + (size_t)mlen ? left : NBSS_HDR_LEN + (size_t)mlen;
-            pw_skip(&c, take);
-            st->skip[dir] = (uint32_t)(NBSS_HDR_LEN + mlen - take);
+            pw_skip_message(&c, left, NBSS_HDR_LEN + (size_t)mlen, &st->skip[dir]);
         }
         st->msgs++;
         st->bytes += NBSS_HDR_LEN + mlen;

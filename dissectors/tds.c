@@ -21,6 +21,7 @@
 
 #include "dissector.h"
 #include "ntlmssp.h"
+#include "stream_skip.h"
 
 #define TDS_HDR_LEN 8
 #define TDS_MAX_PKTS 64
@@ -215,13 +216,8 @@ static size_t tds_stream(const pw_dctx *ctx, void *state, const uint8_t *data, s
         return len;
     }
     for (;;) {
-        if (st->skip[dir]) {
-            size_t n = pw_cur_left(&c) < st->skip[dir] ? pw_cur_left(&c) : st->skip[dir];
-            pw_skip(&c, n);
-            st->skip[dir] -= (uint32_t)n;
-            if (st->skip[dir])
-                break;
-        }
+        if (st->skip[dir] && !pw_skip_pending(&c, &st->skip[dir]))
+            break;
         size_t left = pw_cur_left(&c);
         if (left == 0)
             break;
@@ -292,9 +288,7 @@ static size_t tds_stream(const pw_dctx *ctx, void *state, const uint8_t *data, s
                 break;
             }
         } else {
-            size_t take = left < plen ? left : plen;
-            pw_skip(&c, take);
-            st->skip[dir] = (uint32_t)(plen - take);
+            pw_skip_message(&c, left, plen, &st->skip[dir]);
         }
         st->cont[dir] = !whole;
         st->pkts++;

@@ -4,20 +4,11 @@
  * The sink reads every event field and traps on unterminated strings, bytes
  * outside printable ASCII, or counts beyond their arrays. */
 #include "../dissectors/dissector.h"
+#include "stream_driver.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void check_str(const char *s, size_t cap)
-{
-    const char *end = memchr(s, 0, cap);
-    if (!end)
-        __builtin_trap();
-    for (const char *p = s; p < end; p++)
-        if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
-            __builtin_trap();
-}
 
 static void sink(void *arg, const pw_event *ev)
 {
@@ -25,18 +16,14 @@ static void sink(void *arg, const pw_event *ev)
     uint64_t h = ev->type + ev->frame + (uint64_t)ev->dir + ev->source;
     switch (ev->type) {
     case PW_EV_APP:
-        check_str(ev->u.app, sizeof ev->u.app);
-        if (strcmp(ev->u.app, "dns") != 0)
-            __builtin_trap();
-        break;
     case PW_EV_MALFORMED:
-        check_str(ev->u.malformed, sizeof ev->u.malformed);
+        fuzz_check_app_or_malformed(ev, "dns");
         break;
     case PW_EV_DNS: {
         const pw_ev_dns *d = &ev->u.dns;
         h += d->txid + d->response + d->opcode + d->rcode + d->qdcount + d->ancount;
         h += d->qtype + d->qclass + d->reverse;
-        check_str(d->qname, sizeof d->qname);
+        fuzz_check_printable(d->qname, sizeof d->qname);
         if (d->reverse && d->reverse_addr.family != 4 && d->reverse_addr.family != 6)
             __builtin_trap();
         if (!d->reverse && d->reverse_addr.family != 0)
@@ -49,7 +36,7 @@ static void sink(void *arg, const pw_event *ev)
             h += d->answers[i].type + d->answers[i].ttl + d->answers[i].addr.family;
             for (int k = 0; k < 16; k++)
                 h += d->answers[i].addr.b[k];
-            check_str(d->answers[i].target, sizeof d->answers[i].target);
+            fuzz_check_printable(d->answers[i].target, sizeof d->answers[i].target);
             if ((d->answers[i].type == 1 || d->answers[i].type == 28) != (d->answers[i].addr.family != 0))
                 __builtin_trap();
         }

@@ -2,19 +2,10 @@
  * The sink reads every field of every event, and traps when a string is not
  * NUL-terminated inside its field or holds a byte outside printable ASCII. */
 #include "../dissectors/dissector.h"
+#include "stream_driver.h"
 
 #include <stdint.h>
 #include <string.h>
-
-static void check_str(const char *s, size_t cap)
-{
-    const char *end = memchr(s, 0, cap);
-    if (!end)
-        __builtin_trap();
-    for (const char *p = s; p < end; p++)
-        if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
-            __builtin_trap();
-}
 
 static void sink(void *arg, const pw_event *ev)
 {
@@ -22,17 +13,13 @@ static void sink(void *arg, const pw_event *ev)
     uint64_t h = ev->type + ev->frame + (uint64_t)ev->dir + ev->source;
     switch (ev->type) {
     case PW_EV_APP:
-        check_str(ev->u.app, sizeof ev->u.app);
-        if (strcmp(ev->u.app, "netbios") != 0)
-            __builtin_trap();
-        break;
     case PW_EV_MALFORMED:
-        check_str(ev->u.malformed, sizeof ev->u.malformed);
+        fuzz_check_app_or_malformed(ev, "netbios");
         break;
     case PW_EV_NBNS: {
         const pw_ev_nbns *n = &ev->u.nbns;
         h += n->txid + n->response + n->opcode + n->rcode + n->qtype + n->qsuffix;
-        check_str(n->qname, sizeof n->qname);
+        fuzz_check_printable(n->qname, sizeof n->qname);
         if (n->n_addrs > PW_NBNS_MAX_ADDRS || n->n_names > PW_NBNS_MAX_NAMES)
             __builtin_trap();
         for (int i = 0; i < n->n_addrs; i++) {
@@ -41,7 +28,7 @@ static void sink(void *arg, const pw_event *ev)
             h += n->addrs[i].b[0] + n->addrs[i].b[3];
         }
         for (int i = 0; i < n->n_names; i++) {
-            check_str(n->names[i].name, sizeof n->names[i].name);
+            fuzz_check_printable(n->names[i].name, sizeof n->names[i].name);
             h += n->names[i].suffix + n->names[i].group + n->names[i].flags;
         }
         h += n->has_mac;

@@ -6,24 +6,13 @@
 #include <string.h>
 
 #include "../dissectors/ntlmssp.h"
-
-static void sink(void *arg, const pw_event *ev)
-{
-    size_t *n = arg;
-    if (ev->type == PW_EV_NTLMSSP)
-        *n += strlen(ev->u.ntlmssp.target_name) + strlen(ev->u.ntlmssp.nb_computer) +
-              strlen(ev->u.ntlmssp.nb_domain) + strlen(ev->u.ntlmssp.dns_computer) +
-              strlen(ev->u.ntlmssp.dns_domain) + strlen(ev->u.ntlmssp.dns_tree) + strlen(ev->u.ntlmssp.user) +
-              strlen(ev->u.ntlmssp.domain) + strlen(ev->u.ntlmssp.workstation);
-    else if (ev->type == PW_EV_MALFORMED)
-        *n += strlen(ev->u.malformed);
-}
+#include "stream_driver.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     size_t sunk = 0;
     pw_flow flow = {0};
-    pw_dctx ctx = {&flow, 1, 1, 0, sink, &sunk, NULL};
+    pw_dctx ctx = {&flow, 1, 1, 0, fuzz_sink, &sunk, NULL};
     /* As a message (prefixed with the signature so the decoder is reached). */
     uint8_t *m = malloc(size + 8);
     memcpy(m, "NTLMSSP\0", 8);

@@ -9,22 +9,18 @@
 #include "../../dissectors/ntlmssp.h"
 #include "check.h"
 
-/* ---- byte builder ---- */
-typedef struct buf {
-    uint8_t b[8192];
-    size_t n;
-} buf;
+#define NTLM_BUF_SIZE 8192
+#include "ntlm_build.h"
 
-static void put8(buf *b, uint8_t v) { b->b[b->n++] = v; }
-static void put16(buf *b, uint16_t v) { put8(b, (uint8_t)v), put8(b, (uint8_t)(v >> 8)); }
-static void put16be(buf *b, uint16_t v) { put8(b, (uint8_t)(v >> 8)), put8(b, (uint8_t)v); }
-static void put32(buf *b, uint32_t v) { put16(b, (uint16_t)v), put16(b, (uint16_t)(v >> 16)); }
+#define FEED_DISSECTOR pw_dissector_dcerpc
+#define FEED_PEND 70000
+#define FEED_STOP_WHEN_DONE 0
+#define FEED_FIRST_FRAME 100
+#define FEED_FRAME_STEP 1
+#include "feed_harness.h"
+
+/* ---- byte builders (beyond ntlm_build.h) ---- */
 static void put32be(buf *b, uint32_t v) { put16be(b, (uint16_t)(v >> 16)), put16be(b, (uint16_t)v); }
-static void put64(buf *b, uint64_t v) { put32(b, (uint32_t)v), put32(b, (uint32_t)(v >> 32)); }
-static void putn(buf *b, const void *p, size_t n) { memcpy(b->b + b->n, p, n), b->n += n; }
-static void zeros(buf *b, size_t n) { memset(b->b + b->n, 0, n), b->n += n; }
-static void set16(buf *b, size_t at, uint16_t v) { b->b[at] = (uint8_t)v, b->b[at + 1] = (uint8_t)(v >> 8); }
-static void set32(buf *b, size_t at, uint32_t v) { set16(b, at, (uint16_t)v), set16(b, at + 2, (uint16_t)(v >> 16)); }
 static void align(buf *b, size_t base, size_t a)
 {
     while ((b->n - base) % a)
@@ -52,20 +48,6 @@ static void put_uuid_e(buf *b, const char *s, bool be)
 }
 static void put_uuid(buf *b, const char *s) { put_uuid_e(b, s, false); }
 
-static size_t put_utf16(buf *b, const char *s)
-{
-    size_t start = b->n;
-    const unsigned char *p = (const unsigned char *)s;
-    while (*p) {
-        uint32_t cp;
-        if (*p < 0x80) cp = *p++;
-        else if ((*p & 0xe0) == 0xc0) cp = (uint32_t)(p[0] & 0x1f) << 6 | (p[1] & 0x3f), p += 2;
-        else cp = (uint32_t)(p[0] & 0x0f) << 12 | (uint32_t)(p[1] & 0x3f) << 6 | (p[2] & 0x3f), p += 3;
-        put16(b, (uint16_t)cp);
-    }
-    return b->n - start;
-}
-
 #define EPM "e1af8308-5d1f-11c9-91a4-08002b14a0fa"
 #define NDR "8a885d04-1ceb-11c9-9fe8-08002b104860"
 #define NDR64 "71710533-beba-4937-8319-b5dbef9ccc36"
@@ -73,23 +55,16 @@ static size_t put_utf16(buf *b, const char *s)
 #define LSARPC "12345778-1234-abcd-ef00-0123456789ab"
 #define NETLOGON "12345678-1234-abcd-ef00-01234567cffb"
 
-/* ---- NTLMSSP builders ---- */
-static void secbuf(buf *b, size_t at, size_t len, size_t off)
+/* ---- NTLMSSP builders (with version fields, unlike ntlm_build.h) ---- */
+/* NEGOTIATE with a version field. */
+static void ntlm_negotiate_ver(buf *b)
 {
-    set16(b, at, (uint16_t)len), set16(b, at + 2, (uint16_t)len), set32(b, at + 4, (uint32_t)off);
-}
-
-static void ntlm_negotiate(buf *b)
-{
-    b->n = 0;
-    putn(b, "NTLMSSP\0", 8), put32(b, 1);
-    put32(b, 0xe2088297);
-    put64(b, 0), put64(b, 0);
+    ntlm_negotiate(b);
     put64(b, 0x0f00000004612800ull);
 }
 
 #define TS_VALUE 0x01da0b0c0d0e0f10ull
-static void ntlm_challenge(buf *b, const char *nb, const char *dns)
+static void ntlm_challenge_ver(buf *b, const char *nb, const char *dns)
 {
     b->n = 0;
     putn(b, "NTLMSSP\0", 8), put32(b, 2);
@@ -267,81 +242,12 @@ static void ept_map_request(buf *stub, const buf *t)
     put32(stub, 4);
 }
 
-/* ---- harness: a pipeline-like feeder ---- */
-#define MAXEV 64
-static pw_event evs[MAXEV];
-static int nev;
-static void sink(void *arg, const pw_event *ev)
-{
-    (void)arg;
-    if (nev < MAXEV)
-        evs[nev] = *ev;
-    nev++;
-}
-static pw_flow flow;
-static int contract_violations; /* stream() consumed more than it was given */
-
-typedef struct feeder {
-    void *st;
-    uint8_t pend[2][70000];
-    size_t plen[2];
-    bool done;
-    size_t calls;
-} feeder;
-
-static feeder *feeder_new(void)
-{
-    feeder *f = calloc(1, sizeof *f);
-    f->st = calloc(1, pw_dissector_dcerpc.state_size);
-    nev = 0;
-    return f;
-}
-static void feeder_free(feeder *f)
-{
-    free(f->st);
-    free(f);
-}
-/* Appends bytes to the direction's unconsumed data and runs stream(). */
-static void feed(feeder *f, int dir, const uint8_t *p, size_t n)
-{
-    memcpy(f->pend[dir] + f->plen[dir], p, n);
-    f->plen[dir] += n;
-    pw_dctx ctx = {&flow, dir, 100 + f->calls++, 0, sink, NULL, NULL};
-    bool done = false;
-    size_t used = pw_dissector_dcerpc.stream(&ctx, f->st, f->pend[dir], f->plen[dir], &done);
-    if (used > f->plen[dir]) {
-        contract_violations++;
-        used = f->plen[dir];
-    }
-    memmove(f->pend[dir], f->pend[dir] + used, f->plen[dir] - used);
-    f->plen[dir] -= used;
-    if (done)
-        f->done = true;
-}
-
-static int count(pw_event_type t)
-{
-    int n = 0;
-    for (int i = 0; i < nev && i < MAXEV; i++)
-        n += evs[i].type == t;
-    return n;
-}
-static const pw_event *nth(pw_event_type t, int k)
-{
-    for (int i = 0; i < nev && i < MAXEV; i++)
-        if (evs[i].type == t && k-- == 0)
-            return &evs[i];
-    return NULL;
-}
-static const pw_event none_ev;
-#define NTH(t, k) (nth(t, k) ? nth(t, k) : &none_ev)
-
 /* ---- tests ---- */
 
 static void test_bind_ntlm_to_epm(void)
 {
     buf tok, b = {.n = 0};
-    ntlm_negotiate(&tok);
+    ntlm_negotiate_ver(&tok);
     ctxdef c[] = {{0, EPM, 3, NDR}};
     bind_pdu(&b, 11, 2, c, 1, &tok, 10);
     feeder *f = feeder_new();
@@ -368,7 +274,7 @@ static void test_bind_ntlm_to_epm(void)
 
     /* The bind_ack with the CHALLENGE: every AV pair, a non-ASCII name. */
     buf ack = {.n = 0};
-    ntlm_challenge(&tok, "SRV\xc3\x84\xe2\x82\xac", "srv\xc3\xa4.corp.example.com");
+    ntlm_challenge_ver(&tok, "SRV\xc3\x84\xe2\x82\xac", "srv\xc3\xa4.corp.example.com");
     resdef r[] = {{0, 0, NDR}};
     ack_pdu(&ack, 12, 2, "135", r, 1, &tok, 10);
     nev = 0;
@@ -400,7 +306,7 @@ static void test_bind_ntlm_to_epm(void)
 static void test_spnego_alter_context(void)
 {
     buf tok, sp, b = {.n = 0};
-    ntlm_challenge(&tok, "DC01", "dc01.corp.example.com");
+    ntlm_challenge_ver(&tok, "DC01", "dc01.corp.example.com");
     spnego_wrap(&sp, &tok);
     resdef r[] = {{0, 0, NDR}};
     ack_pdu(&b, 15, 7, "", r, 1, &sp, 9);
@@ -592,7 +498,7 @@ static void test_ept_lookup(void)
 static void test_framing(void)
 {
     buf tok, ack = {.n = 0}, two = {.n = 0};
-    ntlm_challenge(&tok, "SRV01", "srv01.corp.example.com");
+    ntlm_challenge_ver(&tok, "SRV01", "srv01.corp.example.com");
     resdef r[] = {{0, 0, NDR}};
     ack_pdu(&ack, 12, 1, "49667", r, 1, &tok, 10);
     feeder *f = feeder_new();
@@ -698,7 +604,7 @@ static void test_malformed(void)
 
     /* auth_length larger than the PDU. */
     buf tok, b = {.n = 0};
-    ntlm_negotiate(&tok);
+    ntlm_negotiate_ver(&tok);
     ctxdef c[] = {{0, EPM, 3, NDR}};
     bind_pdu(&b, 11, 2, c, 1, &tok, 10);
     set16(&b, 10, 4000);
@@ -750,7 +656,7 @@ static void test_malformed(void)
 static void test_truncation(void)
 {
     buf tok, ack = {.n = 0};
-    ntlm_challenge(&tok, "SRV01", "srv01.corp.example.com");
+    ntlm_challenge_ver(&tok, "SRV01", "srv01.corp.example.com");
     resdef r[] = {{0, 0, NDR}};
     ack_pdu(&ack, 12, 1, "135", r, 1, &tok, 10);
     int events_before_full = 0;
@@ -856,7 +762,7 @@ static void test_limits_and_probe(void)
     feeder_free(f);
 
     buf tok, bind = {.n = 0};
-    ntlm_negotiate(&tok);
+    ntlm_negotiate_ver(&tok);
     ctxdef c[] = {{0, EPM, 3, NDR}};
     bind_pdu(&bind, 11, 2, c, 1, &tok, 10);
     CHECK(pw_dissector_dcerpc.probe(bind.b, bind.n));

@@ -7,49 +7,10 @@
 #include "../../dissectors/ntlmssp.h"
 #include "check.h"
 
-/* ---- byte builder ---- */
-typedef struct buf {
-    uint8_t b[4096];
-    size_t n;
-} buf;
-
-static void put8(buf *b, uint8_t v) { b->b[b->n++] = v; }
-static void put16(buf *b, uint16_t v) { put8(b, (uint8_t)v), put8(b, (uint8_t)(v >> 8)); }
-static void put32(buf *b, uint32_t v) { put16(b, (uint16_t)v), put16(b, (uint16_t)(v >> 16)); }
-static void put64(buf *b, uint64_t v) { put32(b, (uint32_t)v), put32(b, (uint32_t)(v >> 32)); }
-static void putn(buf *b, const void *p, size_t n) { memcpy(b->b + b->n, p, n), b->n += n; }
-static void set16(buf *b, size_t at, uint16_t v) { b->b[at] = (uint8_t)v, b->b[at + 1] = (uint8_t)(v >> 8); }
-static void set32(buf *b, size_t at, uint32_t v) { set16(b, at, (uint16_t)v), set16(b, at + 2, (uint16_t)(v >> 16)); }
-
-/* UTF-8 (BMP + 4-byte sequences) -> UTF-16LE units appended to b; returns bytes. */
-static size_t put_utf16(buf *b, const char *s)
-{
-    size_t start = b->n;
-    const unsigned char *p = (const unsigned char *)s;
-    while (*p) {
-        uint32_t cp;
-        if (*p < 0x80) cp = *p++;
-        else if ((*p & 0xe0) == 0xc0) cp = (uint32_t)(p[0] & 0x1f) << 6 | (p[1] & 0x3f), p += 2;
-        else if ((*p & 0xf0) == 0xe0) cp = (uint32_t)(p[0] & 0x0f) << 12 | (uint32_t)(p[1] & 0x3f) << 6 | (p[2] & 0x3f), p += 3;
-        else cp = (uint32_t)(p[0] & 0x07) << 18 | (uint32_t)(p[1] & 0x3f) << 12 | (uint32_t)(p[2] & 0x3f) << 6 | (p[3] & 0x3f), p += 4;
-        if (cp >= 0x10000) {
-            cp -= 0x10000;
-            put16(b, (uint16_t)(0xd800 + (cp >> 10)));
-            put16(b, (uint16_t)(0xdc00 + (cp & 0x3ff)));
-        } else {
-            put16(b, (uint16_t)cp);
-        }
-    }
-    return b->n - start;
-}
+#define NTLM_BUF_SIZE 4096
+#include "ntlm_build.h"
 
 static void sig(buf *b, uint32_t type) { putn(b, "NTLMSSP\0", 8), put32(b, type); }
-
-/* Security buffer fields at `at` pointing to [off, off+len). */
-static void secbuf(buf *b, size_t at, size_t len, size_t off)
-{
-    set16(b, at, (uint16_t)len), set16(b, at + 2, (uint16_t)len), set32(b, at + 4, (uint32_t)off);
-}
 
 #define TS_VALUE 0x01d9a3b2c4d5e6f7ull
 

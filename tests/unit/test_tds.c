@@ -10,78 +10,22 @@
 #include "../../dissectors/dissector.h"
 #include "check.h"
 
-/* ---- byte builder ---- */
-typedef struct buf {
-    uint8_t b[16384];
-    size_t n;
-} buf;
+#define NTLM_BUF_SIZE 16384
+#include "ntlm_build.h"
 
-static void put8(buf *b, uint8_t v) { b->b[b->n++] = v; }
-static void put16(buf *b, uint16_t v) { put8(b, (uint8_t)v), put8(b, (uint8_t)(v >> 8)); }
-static void put16be(buf *b, uint16_t v) { put8(b, (uint8_t)(v >> 8)), put8(b, (uint8_t)v); }
-static void put32(buf *b, uint32_t v) { put16(b, (uint16_t)v), put16(b, (uint16_t)(v >> 16)); }
-static void put64(buf *b, uint64_t v) { put32(b, (uint32_t)v), put32(b, (uint32_t)(v >> 32)); }
-static void putn(buf *b, const void *p, size_t n) { memcpy(b->b + b->n, p, n), b->n += n; }
-static void zeros(buf *b, size_t n) { memset(b->b + b->n, 0, n), b->n += n; }
-static void set16(buf *b, size_t at, uint16_t v) { b->b[at] = (uint8_t)v, b->b[at + 1] = (uint8_t)(v >> 8); }
-static void set32(buf *b, size_t at, uint32_t v) { set16(b, at, (uint16_t)v), set16(b, at + 2, (uint16_t)(v >> 16)); }
+#define FEED_DISSECTOR pw_dissector_tds
+#define FEED_PEND 200000
+#define FEED_STOP_WHEN_DONE 1
+#define FEED_FIRST_FRAME 1
+#define FEED_FRAME_STEP 0
+#include "feed_harness.h"
 
-static size_t put_utf16(buf *b, const char *s)
-{
-    size_t start = b->n;
-    for (; *s; s++)
-        put16(b, (uint8_t)*s);
-    return b->n - start;
-}
-
-static void secbuf(buf *b, size_t at, size_t len, size_t off)
-{
-    set16(b, at, (uint16_t)len), set16(b, at + 2, (uint16_t)len), set32(b, at + 4, (uint32_t)off);
-}
-
-static void ntlm_negotiate(buf *b)
-{
-    b->n = 0;
-    putn(b, "NTLMSSP\0", 8), put32(b, 1);
-    put32(b, 0xe2088297);
-    put64(b, 0), put64(b, 0);
-}
-
+/* This test's names in the shared NTLMSSP builders. */
 static void ntlm_challenge(buf *b, const char *nb, const char *dns)
 {
-    b->n = 0;
-    putn(b, "NTLMSSP\0", 8), put32(b, 2);
-    put64(b, 0);
-    put32(b, 0xe28a8215);
-    put64(b, 0x8877665544332211ull), put64(b, 0), put64(b, 0), put64(b, 0);
-    size_t o = b->n;
-    secbuf(b, 12, put_utf16(b, "SQLDOM"), o);
-    size_t tio = b->n;
-    struct { uint16_t id; const char *v; } av[] = {{2, "SQLDOM"}, {1, nb}, {4, "sql.example"}, {3, dns}};
-    for (size_t i = 0; i < 4; i++) {
-        put16(b, av[i].id);
-        size_t at = b->n;
-        put16(b, 0);
-        set16(b, at, (uint16_t)put_utf16(b, av[i].v));
-    }
-    put32(b, 0);
-    secbuf(b, 40, b->n - tio, tio);
+    ntlm_challenge_in(b, "SQLDOM", "sql.example", nb, dns);
 }
-
-static void ntlm_authenticate(buf *b)
-{
-    b->n = 0;
-    putn(b, "NTLMSSP\0", 8), put32(b, 3);
-    zeros(b, 48);
-    put32(b, 0xe2888215);
-    size_t o = b->n;
-    secbuf(b, 28, put_utf16(b, "SQLDOM"), o);
-    o = b->n;
-    secbuf(b, 36, put_utf16(b, "svc_app"), o);
-    o = b->n;
-    secbuf(b, 44, put_utf16(b, "APPSRV3"), o);
-    secbuf(b, 12, 0, o), secbuf(b, 20, 0, o), secbuf(b, 52, 0, o);
-}
+static void ntlm_authenticate(buf *b) { ntlm_authenticate_as(b, "SQLDOM", "svc_app", "APPSRV3"); }
 
 /* TDS packet: header (type, status, length BE16, SPID, packet id, window). */
 static void tds_pkt(buf *out, uint8_t type, uint8_t status, const buf *payload)
@@ -147,81 +91,6 @@ static void login_ack(buf *p)
     put8(p, 0xad), put16(p, 10), put8(p, 1), put32(p, 0x04000074), put8(p, 0), put32(p, 0x10000000);
     put8(p, 0xfd), put16(p, 0), put16(p, 0), put64(p, 0);
 }
-
-/* ---- harness ---- */
-#define MAXEV 64
-static pw_event evs[MAXEV];
-static int nev;
-static void sink(void *arg, const pw_event *ev)
-{
-    (void)arg;
-    if (nev < MAXEV)
-        evs[nev] = *ev;
-    nev++;
-}
-static pw_flow flow;
-static int contract_violations;
-
-typedef struct feeder {
-    void *st;
-    uint8_t pend[2][200000];
-    size_t plen[2];
-    bool done;
-} feeder;
-
-static feeder *feeder_new(void)
-{
-    feeder *f = calloc(1, sizeof *f);
-    f->st = calloc(1, pw_dissector_tds.state_size);
-    nev = 0;
-    return f;
-}
-static void feeder_free(feeder *f)
-{
-    free(f->st);
-    free(f);
-}
-static void feed(feeder *f, int dir, const uint8_t *p, size_t n)
-{
-    if (f->done)
-        return;
-    memcpy(f->pend[dir] + f->plen[dir], p, n);
-    f->plen[dir] += n;
-    pw_dctx ctx = {.flow = &flow, .dir = dir, .frame = 1, .emit = sink};
-    bool done = false;
-    size_t used = pw_dissector_tds.stream(&ctx, f->st, f->pend[dir], f->plen[dir], &done);
-    if (used > f->plen[dir]) {
-        contract_violations++;
-        used = f->plen[dir];
-    }
-    memmove(f->pend[dir], f->pend[dir] + used, f->plen[dir] - used);
-    f->plen[dir] -= used;
-    if (done)
-        f->done = true;
-}
-static void feedb(feeder *f, int dir, const buf *b) { feed(f, dir, b->b, b->n); }
-static void feed_steps(feeder *f, int dir, const buf *b, size_t step)
-{
-    for (size_t off = 0; off < b->n; off += step)
-        feed(f, dir, b->b + off, b->n - off < step ? b->n - off : step);
-}
-
-static int count(pw_event_type t)
-{
-    int n = 0;
-    for (int i = 0; i < nev && i < MAXEV; i++)
-        n += evs[i].type == t;
-    return n;
-}
-static const pw_event *nth(pw_event_type t, int k)
-{
-    for (int i = 0; i < nev && i < MAXEV; i++)
-        if (evs[i].type == t && k-- == 0)
-            return &evs[i];
-    return NULL;
-}
-static const pw_event none_ev;
-#define NTH(t, k) (nth(t, k) ? nth(t, k) : &none_ev)
 
 /* PRELOGIN without encryption, LOGIN7 (NEGOTIATE), SSPI token (CHALLENGE),
  * SSPI packet (AUTHENTICATE), LOGINACK. */
@@ -466,31 +335,13 @@ static void test_malformed(void)
         f = feeder_new();
         feed(f, 0, c2s.b, c2s.n);
         feed(f, 1, s2c.b, cut);
-        for (int i = 0; i < nev && i < MAXEV; i++)
-            challenges += evs[i].type == PW_EV_NTLMSSP && evs[i].u.ntlmssp.msg_type == 2;
+        challenges += count_challenges();
         CHECK_INT(count(PW_EV_MALFORMED), 0);
         feeder_free(f);
     }
     size_t ack = 8 + p.n;
     CHECK_INT(challenges, (int)(ack + 1));
-    static buf mut;
-    for (size_t i = 0; i < s2c.n; i++) {
-        for (int x = 0; x < 2; x++) {
-            mut = s2c;
-            mut.b[i] ^= x ? 0xff : 0x01;
-            f = feeder_new();
-            feed_steps(f, 0, &c2s, 11);
-            feed_steps(f, 1, &mut, 7);
-            feeder_free(f);
-        }
-    }
-    for (size_t i = 0; i < c2s.n; i++) {
-        mut = c2s;
-        mut.b[i] ^= 0x80;
-        f = feeder_new();
-        feed_steps(f, 0, &mut, 5);
-        feeder_free(f);
-    }
+    feed_corruptions(&c2s, 11, &s2c);
     CHECK_INT(contract_violations, 0);
 }
 
