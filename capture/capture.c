@@ -9,6 +9,7 @@
 #include "capture_int.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -306,9 +307,255 @@ void pw_cap_record(pw_cap *cap, pw_usec ts, uint32_t caplen, uint32_t wirelen,
     }
 }
 
+static pw_usec ts_of(const struct pcap_pkthdr *h)
+{
+    return (pw_usec)h->ts.tv_sec * PW_USEC_PER_SEC + (pw_usec)h->ts.tv_usec;
+}
+
+/* ---- files: a reader thread ----
+ *
+ * A reader thread runs the libpcap loop (pcap_next_ex, and the BPF via
+ * pcap_offline_filter) and copies each record into large batches; the
+ * calling thread takes the batches in order and runs pw_cap_record on every
+ * record, so decode, libnids and all callbacks stay on the calling thread,
+ * in file order.  Frame numbers count every record (a record the BPF
+ * rejected is still in the batch, header only).  The reader stops at the
+ * end of the input or at the first read error; the error's text and byte
+ * offset travel with the last batch and are reported after the records read
+ * before it.  If the thread cannot be started the same batches are filled
+ * on the calling thread. */
+
+#define BATCH_BYTES (256 * 1024)
+#define NBATCH 8
+
+typedef struct rec_hdr {
+    pw_usec ts;
+    uint32_t caplen, len;
+    uint32_t stored;  /* data bytes that follow, 0 when the BPF rejected the record */
+    uint32_t matched; /* the BPF accepted it (or there is none) */
+} rec_hdr;            /* then the data, padded to a multiple of 8 */
+
+enum { END_NONE = 0, END_EOF, END_ERROR, END_NOMEM };
+
+typedef struct batch {
+    uint8_t *buf;     /* allocated once per file (grown only for a record larger than it) */
+    size_t cap, used;
+    long pos;         /* file position after the batch (progress line), -1 if unknown */
+    int end;          /* END_*: set on the last batch of the input */
+} batch;
+
+typedef struct reader {
+    pcap_t *p;
+    const struct bpf_program *prog; /* NULL: every record matches */
+    bool want_pos;
+    uint64_t counted; /* classic pcap: file header, then 16 + caplen per record */
+    /* a record read but not yet copied (it did not fit in the last batch);
+     * libpcap's pointers stay valid until the next pcap_next_ex */
+    const struct pcap_pkthdr *pend_h;
+    const u_char *pend_data;
+    bool pend_matched;
+    /* END_ERROR details, written before the last batch is published */
+    unsigned long long err_off;
+    char err_msg[PCAP_ERRBUF_SIZE];
+    batch b[NBATCH];
+    /* ring: b[rd] .. b[rd + nfull - 1] are full (the consumer owns b[rd]
+     * while it works on it); the reader fills b[wr] */
+    pthread_mutex_t mu;
+    pthread_cond_t full_cv, free_cv;
+    unsigned nfull, rd, wr;
+    bool quit;
+    bool threaded;
+    pthread_t thread;
+} reader;
+
+static size_t rec_size(uint32_t stored)
+{
+    return sizeof(rec_hdr) + (((size_t)stored + 7) & ~(size_t)7);
+}
+
+/* 1 = copied, 0 = does not fit (the batch has records), -1 = out of memory */
+static int put_rec(batch *b, const struct pcap_pkthdr *h, const u_char *data, bool matched)
+{
+    uint32_t stored = matched ? h->caplen : 0;
+    size_t need = rec_size(stored);
+    if (b->cap - b->used < need) {
+        if (b->used)
+            return 0;
+        /* a record larger than an empty batch: grow this batch once */
+        size_t ncap = (need + BATCH_BYTES - 1) / BATCH_BYTES * BATCH_BYTES;
+        uint8_t *nb = realloc(b->buf, ncap);
+        if (!nb)
+            return -1;
+        b->buf = nb;
+        b->cap = ncap;
+    }
+    rec_hdr *rh = (rec_hdr *)(void *)(b->buf + b->used);
+    rh->ts = ts_of(h);
+    rh->caplen = h->caplen;
+    rh->len = h->len;
+    rh->stored = stored;
+    rh->matched = matched;
+    if (stored)
+        memcpy(rh + 1, data, stored);
+    b->used += need;
+    return 1;
+}
+
+/* Fills b with records until it is full or the input ends (b->end). */
+static void fill(reader *r, batch *b)
+{
+    b->used = 0;
+    b->end = END_NONE;
+    b->pos = -1;
+    if (!b->buf) {
+        b->buf = malloc(BATCH_BYTES);
+        if (!b->buf) {
+            b->end = END_NOMEM;
+            return;
+        }
+        b->cap = BATCH_BYTES;
+    }
+    for (;;) {
+        if (r->pend_h) {
+            int k = put_rec(b, r->pend_h, r->pend_data, r->pend_matched);
+            if (k == 0)
+                break; /* batch full: the record starts the next one */
+            r->pend_h = NULL;
+            if (k < 0) {
+                b->end = END_NOMEM;
+                return;
+            }
+        }
+        struct pcap_pkthdr *h;
+        const u_char *data;
+        int rc = pcap_next_ex(r->p, &h, &data);
+        if (rc == 1) {
+            r->counted += 16 + (uint64_t)h->caplen;
+            r->pend_matched = !r->prog || pcap_offline_filter(r->prog, h, data) != 0;
+            r->pend_h = h;
+            r->pend_data = data;
+            continue;
+        }
+        if (rc == PCAP_ERROR_BREAK) {
+            b->end = END_EOF; /* end of file */
+            break;
+        }
+        /* PCAP_ERROR: truncated or corrupt record */
+        /* classic pcap: where the broken record starts (counted exactly);
+         * pcapng (block sizes vary): where libpcap stopped reading */
+        long pos = pcap_major_version(r->p) == 2 ? -1 : ftell(pcap_file(r->p));
+        r->err_off = pos >= 0 ? (unsigned long long)pos : (unsigned long long)r->counted;
+        snprintf(r->err_msg, sizeof r->err_msg, "%s", pcap_geterr(r->p));
+        b->end = END_ERROR;
+        break;
+    }
+    if (r->want_pos)
+        b->pos = ftell(pcap_file(r->p));
+}
+
+static void *reader_main(void *arg)
+{
+    reader *r = arg;
+    for (;;) {
+        pthread_mutex_lock(&r->mu);
+        while (r->nfull == NBATCH && !r->quit)
+            pthread_cond_wait(&r->free_cv, &r->mu);
+        bool quit = r->quit;
+        pthread_mutex_unlock(&r->mu);
+        if (quit)
+            break;
+        batch *b = &r->b[r->wr];
+        fill(r, b);
+        r->wr = (r->wr + 1) % NBATCH;
+        pthread_mutex_lock(&r->mu);
+        r->nfull++;
+        pthread_cond_signal(&r->full_cv);
+        pthread_mutex_unlock(&r->mu);
+        if (b->end)
+            break;
+    }
+    return NULL;
+}
+
+static bool reader_start(reader *r)
+{
+    if (pthread_mutex_init(&r->mu, NULL) != 0)
+        return false;
+    if (pthread_cond_init(&r->full_cv, NULL) != 0) {
+        pthread_mutex_destroy(&r->mu);
+        return false;
+    }
+    if (pthread_cond_init(&r->free_cv, NULL) != 0) {
+        pthread_cond_destroy(&r->full_cv);
+        pthread_mutex_destroy(&r->mu);
+        return false;
+    }
+    /* signals (SIGINT -> pw_capture_stop) stay with the calling thread */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pthread_t t;
+    int e = pthread_create(&t, NULL, reader_main, r);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (e != 0) {
+        pthread_cond_destroy(&r->free_cv);
+        pthread_cond_destroy(&r->full_cv);
+        pthread_mutex_destroy(&r->mu);
+        return false;
+    }
+    r->thread = t;
+    r->threaded = true;
+    return true;
+}
+
+/* The next batch in file order (its records are the consumer's until release). */
+static batch *take_batch(reader *r)
+{
+    if (!r->threaded) {
+        fill(r, &r->b[0]);
+        return &r->b[0];
+    }
+    pthread_mutex_lock(&r->mu);
+    while (r->nfull == 0)
+        pthread_cond_wait(&r->full_cv, &r->mu);
+    pthread_mutex_unlock(&r->mu);
+    return &r->b[r->rd];
+}
+
+static void release_batch(reader *r)
+{
+    if (!r->threaded)
+        return;
+    pthread_mutex_lock(&r->mu);
+    r->nfull--;
+    r->rd = (r->rd + 1) % NBATCH;
+    pthread_cond_signal(&r->free_cv);
+    pthread_mutex_unlock(&r->mu);
+}
+
+/* Stops and joins the reader (wherever it is) and frees the batches. */
+static void reader_finish(reader *r)
+{
+    if (r->threaded) {
+        pthread_mutex_lock(&r->mu);
+        r->quit = true;
+        pthread_cond_signal(&r->free_cv);
+        pthread_mutex_unlock(&r->mu);
+        pthread_join(r->thread, NULL);
+        pthread_cond_destroy(&r->free_cv);
+        pthread_cond_destroy(&r->full_cv);
+        pthread_mutex_destroy(&r->mu);
+        r->threaded = false;
+    }
+    for (int i = 0; i < NBATCH; i++) {
+        free(r->b[i].buf);
+        r->b[i].buf = NULL;
+    }
+}
+
 /* ---- files ---- */
 
-static void progress(pw_cap *cap, pcap_t *p, off_t size, bool final)
+static void progress(pw_cap *cap, long pos, off_t size, bool final)
 {
     if (final) {
         fputs("\r\033[K", stderr);
@@ -320,8 +567,7 @@ static void progress(pw_cap *cap, pcap_t *p, off_t size, bool final)
         return;
     cap->progress_sec = now.tv_sec;
     cap->progress_shown = true;
-    long pos = size > 0 ? ftell(pcap_file(p)) : -1;
-    if (pos >= 0)
+    if (size > 0 && pos >= 0)
         fprintf(stderr, "\r%s: %llu packets (%d%%)", cap->path,
                 (unsigned long long)cap->info->packets, (int)(100.0 * (double)pos / (double)size));
     else
@@ -341,11 +587,6 @@ static void set_linktype(pw_input_info *info, int dlt)
         snprintf(info->linktype, sizeof info->linktype, "%s", name);
     else
         snprintf(info->linktype, sizeof info->linktype, "DLT_%d", dlt);
-}
-
-static pw_usec ts_of(const struct pcap_pkthdr *h)
-{
-    return (pw_usec)h->ts.tv_sec * PW_USEC_PER_SEC + (pw_usec)h->ts.tv_usec;
 }
 
 int pw_capture_file(const char *path, uint32_t source, const pw_capture_opts *opts,
@@ -390,9 +631,13 @@ int pw_capture_file(const char *path, uint32_t source, const pw_capture_opts *op
         have_prog = true;
     }
     pw_cap *cap = malloc(sizeof *cap);
-    if (!cap || !pw_cap_begin(cap, path, source, dlt, opts, cb, info)) {
-        if (cap && !info->error[0])
+    reader *rd = calloc(1, sizeof *rd);
+    if (!cap || !rd || !pw_cap_begin(cap, path, source, dlt, opts, cb, info)) {
+        if (cap && rd && !info->error[0])
             snprintf(info->error, sizeof info->error, "%s: cannot start TCP reassembly", path);
+        else if (!info->error[0])
+            snprintf(info->error, sizeof info->error, "%s: out of memory", path);
+        free(rd);
         free(cap);
         if (have_prog)
             pcap_freecode(&prog);
@@ -400,42 +645,51 @@ int pw_capture_file(const char *path, uint32_t source, const pw_capture_opts *op
         return 1;
     }
     bool show = opts && opts->progress && isatty(2);
-    uint64_t counted = 24; /* classic pcap: file header, then 16 + caplen per record */
+    rd->p = p;
+    rd->prog = have_prog ? &prog : NULL;
+    rd->want_pos = show && size > 0;
+    rd->counted = 24;
+    reader_start(rd); /* when it cannot start, take_batch reads on this thread */
     int rc = 0;
-    for (;;) {
-        struct pcap_pkthdr *h;
-        const u_char *data;
-        int r = pcap_next_ex(p, &h, &data);
-        if (r == 1) {
-            counted += 16 + (uint64_t)h->caplen;
-            bool matched = !have_prog || pcap_offline_filter(&prog, h, data) != 0;
-            pw_cap_record(cap, ts_of(h), h->caplen, h->len, data, matched);
+    for (bool more = true; more;) {
+        batch *b = take_batch(rd);
+        size_t off = 0;
+        while (off < b->used) {
+            const rec_hdr *rh = (const rec_hdr *)(const void *)(b->buf + off);
+            off += rec_size(rh->stored);
+            pw_cap_record(cap, rh->ts, rh->caplen, rh->len, (const uint8_t *)(rh + 1),
+                          rh->matched != 0);
             if (show && (cap->frame & 0xffff) == 0)
-                progress(cap, p, size, false);
+                progress(cap, b->pos, size, false);
             if (g_stop) { /* interrupted: report what was read */
                 snprintf(info->error, sizeof info->error, "%s: interrupted after frame %llu", path,
                          (unsigned long long)cap->frame);
                 rc = 1;
+                more = false;
                 break;
             }
-            continue;
         }
-        if (r == PCAP_ERROR_BREAK)
-            break; /* end of file */
-        /* PCAP_ERROR: truncated or corrupt record */
-        /* classic pcap: where the broken record starts (counted exactly);
-         * pcapng (block sizes vary): where libpcap stopped reading */
-        long pos = pcap_major_version(p) == 2 ? -1 : ftell(pcap_file(p));
-        unsigned long long off = pos >= 0 ? (unsigned long long)pos : (unsigned long long)counted;
-        const char *msg = pcap_geterr(p);
-        snprintf(info->error, sizeof info->error, "%s: %s at byte %llu, after frame %llu (%s)",
-                 path, strstr(msg, "truncated") ? "truncated record" : "unreadable record", off,
-                 (unsigned long long)cap->frame, msg);
-        rc = 1;
-        break;
+        if (more && b->end != END_NONE) {
+            more = false;
+            if (b->end == END_ERROR) {
+                const char *msg = rd->err_msg;
+                snprintf(info->error, sizeof info->error,
+                         "%s: %s at byte %llu, after frame %llu (%s)", path,
+                         strstr(msg, "truncated") ? "truncated record" : "unreadable record",
+                         rd->err_off, (unsigned long long)cap->frame, msg);
+                rc = 1;
+            } else if (b->end == END_NOMEM) {
+                snprintf(info->error, sizeof info->error, "%s: out of memory after frame %llu",
+                         path, (unsigned long long)cap->frame);
+                rc = 1;
+            }
+        }
+        release_batch(rd);
     }
+    reader_finish(rd);
+    free(rd);
     if (cap->progress_shown)
-        progress(cap, p, size, true);
+        progress(cap, -1, size, true);
     pw_cap_end(cap);
     free(cap);
     if (have_prog)

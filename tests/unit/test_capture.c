@@ -559,6 +559,174 @@ static void test_two_files_and_stdin(void)
     }
 }
 
+/* ---- a file of many batches: every record, in order, with its frame number ---- */
+/* Record f (1-based): Ethernet + IPv4 + UDP f&0xffff -> 7 (every third frame)
+ * or 9, time f.f, payload plen(f) bytes ((f * 7 + i) & 0xff); records in
+ * huge[] are padded with a trailer to 262144 captured bytes (larger than one
+ * reader batch). */
+#define BIG_SNAP 262144u
+static uint8_t big_frame[BIG_SNAP];
+static uint32_t plen(uint64_t f) { return (uint32_t)((f * 37) % 1400); }
+static bool is_huge(uint64_t f) { return f == 1 || f == 4000 || f == 4001 || f == 12345; }
+
+static uint32_t make_big(uint64_t f)
+{
+    buf e = {.n = 0};
+    uint32_t l = plen(f);
+    zeros(&e, 12);
+    be16(&e, 0x0800);
+    u8(&e, 0x45); u8(&e, 0); be16(&e, 28 + l); be16(&e, 1); be16(&e, 0); u8(&e, 64); u8(&e, 17);
+    be16(&e, 0);
+    u8(&e, 10); u8(&e, 0); u8(&e, 0); u8(&e, 1);
+    u8(&e, 10); u8(&e, 0); u8(&e, 0); u8(&e, 2);
+    be16(&e, (unsigned)(f & 0xffff)); be16(&e, f % 3 == 0 ? 7 : 9); be16(&e, 8 + l); be16(&e, 0);
+    for (uint32_t i = 0; i < l; i++)
+        u8(&e, (unsigned)((f * 7 + i) & 0xff));
+    memcpy(big_frame, e.b, e.n);
+    uint32_t n = (uint32_t)e.n;
+    if (is_huge(f)) {
+        memset(big_frame + n, 0xee, BIG_SNAP - n);
+        n = BIG_SNAP;
+    }
+    return n;
+}
+
+/* Writes n records (and, if cut, 10 bytes of record n + 1); returns the
+ * offset where record n + 1 starts. */
+static uint64_t write_big(const char *path, uint64_t n, bool cut)
+{
+    FILE *f = fopen(path, "wb");
+    uint32_t h[6] = {0xa1b2c3d4, 0x00040002, 0, 0, BIG_SNAP, DLT_EN10MB};
+    fwrite(h, sizeof h, 1, f);
+    uint64_t off = 24;
+    for (uint64_t i = 1; i <= n + (cut ? 1 : 0); i++) {
+        uint32_t len = make_big(i);
+        uint32_t rh[4] = {(uint32_t)i, (uint32_t)(i % 1000000), len, len};
+        fwrite(rh, sizeof rh, 1, f);
+        if (i > n) {
+            fwrite(big_frame, 1, 10, f);
+            break;
+        }
+        fwrite(big_frame, 1, len, f);
+        off += 16 + len;
+    }
+    fclose(f);
+    return off;
+}
+
+static struct {
+    uint64_t want;  /* next expected frame */
+    uint64_t step;  /* 1, or 3 with the "udp dst port 7" filter */
+    uint64_t got, bad, huge;
+    uint64_t stop_at; /* call pw_capture_stop() at this frame (0: never) */
+} BIG;
+
+static void big_packet(void *arg, const pw_pkt *p)
+{
+    (void)arg;
+    uint64_t f = BIG.want;
+    BIG.want += BIG.step;
+    BIG.got++;
+    bool ok = p->frame == f && p->source == 3 && p->proto == PW_IPPROTO_UDP &&
+              p->sport == (f & 0xffff) && p->dport == (f % 3 == 0 ? 7 : 9) &&
+              p->ts == (pw_usec)f * PW_USEC_PER_SEC + (pw_usec)(f % 1000000) &&
+              p->payload_len == plen(f);
+    for (uint32_t i = 0; ok && i < p->payload_len; i++)
+        ok = p->payload[i] == (uint8_t)((f * 7 + i) & 0xff);
+    if (ok && is_huge(f))
+        BIG.huge++;
+    if (BIG.stop_at && p->frame == BIG.stop_at)
+        pw_capture_stop();
+    if (!ok && BIG.bad++ < 3)
+        fprintf(stderr, "  big: frame %llu (want %llu) wrong\n", (unsigned long long)p->frame,
+                (unsigned long long)f);
+}
+
+static void test_many_batches(void)
+{
+    static const pw_capture_cb bcb = {NULL, big_packet, NULL, NULL, NULL};
+    const uint64_t n = 30000;
+    const char *p = tmp("big.pcap");
+    uint64_t size = write_big(p, n, false);
+    CHECK(size > 16u * 1024 * 1024); /* many reader batches */
+    pw_capture_opts o = {NULL, 1024, false, 0};
+    pw_input_info info;
+    memset(&BIG, 0, sizeof BIG);
+    BIG.want = 1;
+    BIG.step = 1;
+    CHECK_INT(pw_capture_file(p, 3, &o, &bcb, &info), 0);
+    CHECK_STR(info.error, "");
+    CHECK_INT(BIG.got, n);
+    CHECK_INT(BIG.bad, 0);
+    CHECK_INT(BIG.huge, 4);
+    CHECK_INT(info.packets, n);
+    CHECK_INT(info.decoded, n);
+    CHECK_INT(info.bytes, size - 24 - 16 * n);
+    CHECK_INT(info.first_ts, 1 * PW_USEC_PER_SEC + 1);
+    CHECK_INT(info.last_ts, (pw_usec)n * PW_USEC_PER_SEC + (pw_usec)(n % 1000000));
+
+    /* BPF: frame numbers still count every record */
+    o.bpf = "udp dst port 7";
+    memset(&BIG, 0, sizeof BIG);
+    BIG.want = 3;
+    BIG.step = 3;
+    CHECK_INT(pw_capture_file(p, 3, &o, &bcb, &info), 0);
+    CHECK_INT(BIG.got, n / 3);
+    CHECK_INT(BIG.bad, 0);
+    CHECK_INT(BIG.huge, 1); /* 12345 */
+    CHECK_INT(info.packets, n);
+    CHECK_INT(info.decoded, n / 3);
+    CHECK_INT(info.bytes, size - 24 - 16 * n);
+
+    /* truncated after many batches: every record before it, then the same error */
+    const uint64_t m = 15000;
+    p = tmp("bigcut.pcap");
+    uint64_t at = write_big(p, m, true);
+    o.bpf = NULL;
+    memset(&BIG, 0, sizeof BIG);
+    BIG.want = 1;
+    BIG.step = 1;
+    CHECK_INT(pw_capture_file(p, 3, &o, &bcb, &info), 1);
+    CHECK_INT(BIG.got, m);
+    CHECK_INT(BIG.bad, 0);
+    CHECK_INT(info.packets, m);
+    char want[700];
+    snprintf(want, sizeof want, "%s: truncated record at byte %llu, after frame %llu (", p,
+             (unsigned long long)at, (unsigned long long)m);
+    CHECK(strncmp(info.error, want, strlen(want)) == 0);
+    if (strncmp(info.error, want, strlen(want)) != 0)
+        fprintf(stderr, "  error was: %s\n  want prefix: %s\n", info.error, want);
+
+    /* the same file on stdin (no file position): same text and offset */
+    if (freopen(p, "rb", stdin)) {
+        memset(&BIG, 0, sizeof BIG);
+        BIG.want = 1;
+        BIG.step = 1;
+        CHECK_INT(pw_capture_file("-", 3, &o, &bcb, &info), 1);
+        CHECK_INT(BIG.got, m);
+        CHECK_INT(BIG.bad, 0);
+        snprintf(want, sizeof want, "-: truncated record at byte %llu, after frame %llu (",
+                 (unsigned long long)at, (unsigned long long)m);
+        CHECK(strncmp(info.error, want, strlen(want)) == 0);
+        if (strncmp(info.error, want, strlen(want)) != 0)
+            fprintf(stderr, "  error was: %s\n  want prefix: %s\n", info.error, want);
+    }
+
+    /* pw_capture_stop() mid-file (the reader is ahead): stops right after that
+     * frame.  It is never cleared, so this must be the last capture here. */
+    p = tmp("big.pcap");
+    memset(&BIG, 0, sizeof BIG);
+    BIG.want = 1;
+    BIG.step = 1;
+    BIG.stop_at = 5000;
+    CHECK_INT(pw_capture_file(p, 3, &o, &bcb, &info), 1);
+    CHECK_INT(BIG.got, 5000);
+    CHECK_INT(BIG.bad, 0);
+    CHECK_INT(info.packets, 5000);
+    snprintf(want, sizeof want, "%s: interrupted after frame 5000", p);
+    CHECK_STR(info.error, want);
+}
+
 int main(void)
 {
     pw_log_level = PW_LOG_ERROR;
@@ -572,6 +740,7 @@ int main(void)
     test_nids_streams();
     test_ipv6_shim();
     test_two_files_and_stdin();
+    test_many_batches(); /* last: ends with pw_capture_stop() */
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", DIR_);
     if (system(cmd) != 0)
