@@ -156,7 +156,7 @@ void pw_analysis_end_input(pw_analysis *a, const pw_input_info *info)
         total += info->errors[i];
     }
     json_object_set_new(errs, "total", json_integer((json_int_t)total));
-    json_object_set_new(in, "decode_errors", errs);
+    json_object_set_new(in, "errors", errs); /* decode errors per class, and "total" */
     json_object_set_new(in, "error", info->error[0] ? json_string(info->error) : json_null());
     json_array_append_new(a->inputs, in);
 }

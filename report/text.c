@@ -222,7 +222,7 @@ static void write_inputs(FILE *out, json_t *model)
     fprintf(out, "portwitness report\n");
     json_array_foreach(json_object_get(model, "inputs"), i, in)
     {
-        json_t *e = json_object_get(in, "decode_errors");
+        json_t *e = json_object_get(in, "errors");
         fprintf(out, "input %s: %lld packets, link %s, %lld decode errors%s%s\n", str(in, "path"),
                 num(in, "packets"), str(in, "linktype"), num(e, "total"),
                 json_is_string(json_object_get(in, "error")) ? "; ERROR: " : "",

@@ -155,11 +155,11 @@ def check_json_report(what, rep, exp, path):
             v = inp.get(fld)
             check(isinstance(v, (int, float)) and abs(v - exp[fld]) < 1.5e-6,
                   what + ": inputs[0].%s" % fld, "expected %.6f got %r" % (exp[fld], v))
-        # the per-class decode error counters ("errors" in the issue; "decode_errors" is
-        # accepted too, beside the fatal read "error")
+        # the per-class decode error counters ("errors", as the issue names them),
+        # beside the fatal read "error"
         errs = inp.get("errors")
-        if not isinstance(errs, dict):
-            errs = inp.get("decode_errors")
+        check(isinstance(errs, dict) and isinstance(errs.get("total"), int),
+              what + ": inputs[0].errors object with a total", "inputs[0] = %r" % (inp,))
         for cls, n in (exp.get("min_errors") or {}).items():
             got = errs.get(cls) if isinstance(errs, dict) else None
             check(isinstance(got, int) and got >= n, what + ": inputs[0].errors.%s >= %d" % (cls, n),
