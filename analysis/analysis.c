@@ -71,18 +71,27 @@ static pw_sources sources_of(const pw_analysis *a)
     return s;
 }
 
-/* A retired attempt: summarise it everywhere and stream it to the sink. */
-static void on_retire(void *arg, const pw_attempt *at)
+/* An attempt's outcome is final: count it and stream it to the sink. */
+static void on_decided(void *arg, const pw_attempt *at)
 {
     pw_analysis *a = arg;
     a->attempts_total++;
     if ((unsigned)at->outcome < PW_OUT_COUNT)
         a->outcomes[at->outcome]++;
-    pw_services_attempt(a->services, at);
-    pw_nnr_attempt(a->nnr, at);
-    pw_policy_attempt(a->policy, at);
     if (a->sink.attempt)
         a->sink.attempt(a->sink.arg, at, at->source < a->n_paths ? a->paths[at->source] : "?");
+}
+
+/* The removal hook: a connection record leaves the table, with everything
+ * learned on it; every module finishes its work on the connection here. */
+static void on_removed(void *arg, pw_conn *c)
+{
+    pw_analysis *a = arg;
+    if (!c->attempt_done)
+        return;
+    pw_services_attempt(a->services, &c->a);
+    pw_nnr_attempt(a->nnr, &c->a);
+    pw_policy_attempt(a->policy, &c->a);
 }
 
 uint32_t pw_analysis_begin_input(pw_analysis *a, const char *path)
@@ -93,8 +102,9 @@ uint32_t pw_analysis_begin_input(pw_analysis *a, const char *path)
     }
     a->paths[a->n_paths] = strdup(path);
     a->current = (uint32_t)a->n_paths++;
-    pw_attempts_opts o = {a->cfg.tcp_timeout, a->cfg.udp_timeout, 0};
-    a->attempts = pw_attempts_new(&o, on_retire, a);
+    pw_attempts_opts o = {.tcp_timeout = a->cfg.tcp_timeout, .udp_timeout = a->cfg.udp_timeout,
+                          .max_open = 0, .removed = on_removed, .removed_arg = a};
+    a->attempts = pw_attempts_new(&o, on_decided, a);
     return a->current;
 }
 

@@ -13,15 +13,24 @@
 
 #include "../capture/packet.h"
 #include "attempt.h"
+#include "conn.h"
 
 typedef struct pw_attempts pw_attempts;
 
+/* Called once per attempt when its outcome is final and the linger for
+ * dissectors to name its application has passed (the jsonl stream). */
 typedef void (*pw_attempt_retire_fn)(void *arg, const pw_attempt *a);
+
+/* Default cap on connection records (--max-connections). */
+#define PW_ATTEMPTS_DEFAULT_MAX_OPEN (1u << 19)
 
 typedef struct pw_attempts_opts {
     pw_usec tcp_timeout;   /* default 10 s */
     pw_usec udp_timeout;   /* default 5 s */
-    uint32_t max_open;     /* cap on tracked attempts (0 = 1,000,000); oldest retired first */
+    uint32_t max_open;     /* cap on connection records (0 = PW_ATTEMPTS_DEFAULT_MAX_OPEN);
+                              the one with the earliest deadline goes first */
+    pw_conn_removed_fn removed; /* the removal hook: once per record (may be NULL) */
+    void *removed_arg;
 } pw_attempts_opts;
 
 typedef struct pw_attempts_stats {
@@ -37,11 +46,18 @@ typedef struct pw_attempts_stats {
     uint64_t peak_flows;
     uint64_t hosts;             /* destination addresses remembered for the one-sided check */
     uint64_t peak_hosts;
+    uint64_t evicted_idle;      /* records without a pending attempt removed early at the cap */
+    uint64_t event_only;        /* records made by a dissector event on an untracked flow */
 } pw_attempts_stats;
 
 pw_attempts *pw_attempts_new(const pw_attempts_opts *opts, pw_attempt_retire_fn retire, void *arg);
 /* One decoded packet, in capture order. */
 void pw_attempts_packet(pw_attempts *t, const pw_pkt *pkt);
+/* The record of a flow a dissector reports on (either orientation), made
+ * as a tracking-only record when the core has none; NULL for flows that are
+ * not connections (multicast, broadcast, non-TCP/UDP). */
+pw_conn *pw_attempts_conn(pw_attempts *t, uint8_t proto, const pw_addr *client, uint16_t cport,
+                          const pw_addr *server, uint16_t sport, pw_usec ts);
 /* A dissector recognised `app` on the flow client:cport -> server:sport. */
 void pw_attempts_set_app(pw_attempts *t, uint8_t proto, const pw_addr *client, uint16_t cport,
                          const pw_addr *server, uint16_t sport, const char *app);

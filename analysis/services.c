@@ -91,7 +91,8 @@ void pw_services_attempt(pw_services *s, const pw_attempt *a)
     }
     if ((unsigned)a->outcome < PW_OUT_COUNT)
         e->counts[a->outcome]++;
-    if (a->ts < e->first_ts) {
+    if (a->ts < e->first_ts || (a->ts == e->first_ts && (a->source < e->first_source ||
+                                (a->source == e->first_source && a->frame_request < e->first_frame)))) {
         e->first_ts = a->ts;
         e->first_frame = a->frame_request;
         e->first_source = a->source;

@@ -34,7 +34,7 @@ static pw_attempts *fresh(pw_usec tcp_to, pw_usec udp_to, uint32_t max_open)
 {
     ngot = 0;
     memset(got, 0, sizeof got);
-    pw_attempts_opts o = {tcp_to, udp_to, max_open};
+    pw_attempts_opts o = {.tcp_timeout = tcp_to, .udp_timeout = udp_to, .max_open = max_open};
     return pw_attempts_new(&o, collect, NULL);
 }
 
@@ -880,7 +880,7 @@ static void test_bounded_memory(void)
     memset(big_count, 0, sizeof big_count);
     memset(big_reason, 0, sizeof big_reason);
     big_total = big_retries = 0;
-    pw_attempts_opts o = {0, 0, 0};
+    pw_attempts_opts o = {.max_open = 0};
     pw_attempts *t = pw_attempts_new(&o, count_cb, NULL);
     const int N = 1000000;
     pw_addr srv = v4(10, 200, 0, 1), dns = v4(10, 200, 0, 53);
@@ -941,7 +941,7 @@ static void test_cap_stress(void)
     memset(big_count, 0, sizeof big_count);
     memset(big_reason, 0, sizeof big_reason);
     big_total = big_retries = 0;
-    pw_attempts_opts o = {0, 0, 1000};
+    pw_attempts_opts o = {.max_open = 1000};
     pw_attempts *t = pw_attempts_new(&o, count_cb, NULL);
     const int N = 200000;
     pw_addr srv = v4(10, 200, 0, 1);
@@ -1052,7 +1052,7 @@ static void bench(uint64_t n)
         x += p.sport;
     }
     double gen = now_s() - t0;
-    pw_attempts_opts o = {0, 0, 0};
+    pw_attempts_opts o = {.max_open = 0};
     pw_attempts *t = pw_attempts_new(&o, bench_cb, NULL);
     t0 = now_s();
     for (uint64_t k = 0; k < n; k++) {

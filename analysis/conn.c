@@ -1,0 +1,552 @@
+/* conn.c - the connection table's storage: pools, symmetric 4-tuple hash,
+ * deadline heap and destination-address table (see conn.h). */
+#include "conn.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define NONE PW_CONN_NONE
+#define CHUNK_SHIFT 12u
+#define CHUNK_SIZE (1u << CHUNK_SHIFT)
+#define CHUNK_MASK (CHUNK_SIZE - 1u)
+#define NEVER PW_USEC_NEVER
+
+typedef struct host {
+    pw_addr addr;
+    pw_usec last_seen;     /* last time seen as a destination, NEVER if not */
+    pw_usec queue_ts;      /* when it was (re)queued in the FIFO */
+    uint32_t hash, hnext, qnext, refs;
+} host;
+
+typedef struct hslot {
+    pw_usec key;
+    uint32_t idx;
+} hslot;
+
+typedef struct pool {
+    void **chunks;
+    uint32_t nchunks, capchunks;
+    uint32_t next;   /* first never-used slot */
+    uint32_t free;   /* freelist head */
+} pool;
+
+struct pw_conns {
+    pw_conn_removed_fn removed;
+    void *arg;
+    uint32_t cap;
+    pw_usec clock, host_window;
+
+    pool cp;              /* records */
+    uint32_t *cb;         /* record buckets */
+    uint32_t cmask, n, peak;
+    hslot *heap;
+    uint32_t heapn, heapcap;
+
+    pool hp;              /* destination addresses */
+    uint32_t *hb;
+    uint32_t hmask, nhosts, peak_hosts, host_cap;
+    uint32_t qhead, qtail;
+};
+
+/* ---- pools: out of memory aborts (one policy for the whole analysis core:
+ * a half-updated table is worse than a clear stop) -------------------------- */
+
+static void *xalloc(size_t n)
+{
+    void *p = calloc(1, n);
+    if (!p)
+        abort();
+    return p;
+}
+
+static inline pw_conn *C(const pw_conns *t, uint32_t i)
+{
+    return (pw_conn *)t->cp.chunks[i >> CHUNK_SHIFT] + (i & CHUNK_MASK);
+}
+
+static inline host *H(const pw_conns *t, uint32_t i)
+{
+    return (host *)t->hp.chunks[i >> CHUNK_SHIFT] + (i & CHUNK_MASK);
+}
+
+/* A free slot index: the freelist first, else a never-used one, adding a
+ * chunk when needed (rare).  `next_of` reads a free slot's link. */
+static uint32_t pool_take(pool *p, size_t elem, uint32_t *(*next_of)(void *slot))
+{
+    if (p->free != NONE) {
+        uint32_t i = p->free;
+        void *slot = (char *)p->chunks[i >> CHUNK_SHIFT] + (size_t)(i & CHUNK_MASK) * elem;
+        p->free = *next_of(slot);
+        return i;
+    }
+    if (p->next == p->nchunks * CHUNK_SIZE) {
+        if (p->nchunks == p->capchunks) {
+            uint32_t nc = p->capchunks ? p->capchunks * 2 : 16;
+            void **c = realloc(p->chunks, nc * sizeof *c);
+            if (!c)
+                abort();
+            p->chunks = c;
+            p->capchunks = nc;
+        }
+        p->chunks[p->nchunks++] = xalloc(CHUNK_SIZE * elem);
+    }
+    return p->next++;
+}
+
+static uint32_t *conn_link(void *slot) { return &((pw_conn *)slot)->hnext; }
+static uint32_t *host_link(void *slot) { return &((host *)slot)->hnext; }
+
+static void pool_free_all(pool *p)
+{
+    for (uint32_t i = 0; i < p->nchunks; i++)
+        free(p->chunks[i]);
+    free(p->chunks);
+    memset(p, 0, sizeof *p);
+}
+
+static uint32_t *new_buckets(uint32_t n)
+{
+    uint32_t *b = malloc(n * sizeof *b);
+    if (!b)
+        abort();
+    memset(b, 0xff, n * sizeof *b);
+    return b;
+}
+
+/* ---- hashing -------------------------------------------------------------- */
+
+static inline uint64_t mix64(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
+    return h;
+}
+
+static inline uint64_t ep_hash(const pw_addr *a, uint16_t port)
+{
+    uint64_t x, y;
+    memcpy(&x, a->b, 8);
+    memcpy(&y, a->b + 8, 8);
+    return mix64(x * 0x9e3779b97f4a7c15ULL ^ y * 0xc2b2ae3d27d4eb4fULL ^
+                 ((uint64_t)port << 8 | a->family));
+}
+
+/* Symmetric: the same for both orientations of the 4-tuple. */
+static inline uint32_t conn_hash(uint8_t proto, const pw_addr *a, uint16_t ap, const pw_addr *b,
+                                 uint16_t bp)
+{
+    uint64_t h = ep_hash(a, ap) + ep_hash(b, bp) + proto;
+    return (uint32_t)(h ^ (h >> 32));
+}
+
+static inline uint32_t host_hash(const pw_addr *a)
+{
+    uint64_t h = ep_hash(a, 0xffff);
+    return (uint32_t)(h ^ (h >> 32));
+}
+
+static inline bool addr_eq(const pw_addr *x, const pw_addr *y)
+{
+    return x->family == y->family && memcmp(x->b, y->b, 16) == 0;
+}
+
+/* ---- deadline heap -------------------------------------------------------- */
+
+static inline void heap_set(pw_conns *t, uint32_t pos, hslot s)
+{
+    t->heap[pos] = s;
+    C(t, s.idx)->hpos = pos;
+}
+
+static void sift_up(pw_conns *t, uint32_t pos)
+{
+    hslot s = t->heap[pos];
+    while (pos > 0) {
+        uint32_t parent = (pos - 1) / 2;
+        if (t->heap[parent].key <= s.key)
+            break;
+        heap_set(t, pos, t->heap[parent]);
+        pos = parent;
+    }
+    heap_set(t, pos, s);
+}
+
+static void sift_down(pw_conns *t, uint32_t pos)
+{
+    hslot s = t->heap[pos];
+    uint32_t n = t->heapn;
+    for (;;) {
+        uint32_t c = 2 * pos + 1;
+        if (c >= n)
+            break;
+        if (c + 1 < n && t->heap[c + 1].key < t->heap[c].key)
+            c++;
+        if (t->heap[c].key >= s.key)
+            break;
+        heap_set(t, pos, t->heap[c]);
+        pos = c;
+    }
+    heap_set(t, pos, s);
+}
+
+static void heap_push(pw_conns *t, uint32_t idx, pw_usec key)
+{
+    if (t->heapn == t->heapcap) {
+        uint32_t nc = t->heapcap ? t->heapcap * 2 : 1024;
+        hslot *h = realloc(t->heap, nc * sizeof *h);
+        if (!h)
+            abort();
+        t->heap = h;
+        t->heapcap = nc;
+    }
+    uint32_t pos = t->heapn++;
+    t->heap[pos] = (hslot){key, idx};
+    C(t, idx)->hpos = pos;
+    sift_up(t, pos);
+}
+
+static void heap_remove(pw_conns *t, uint32_t pos)
+{
+    uint32_t last = --t->heapn;
+    if (pos == last)
+        return;
+    pw_usec old = t->heap[pos].key;
+    heap_set(t, pos, t->heap[last]);
+    if (t->heap[pos].key < old)
+        sift_up(t, pos);
+    else
+        sift_down(t, pos);
+}
+
+/* Later deadlines are applied lazily (the heap key is fixed up when it
+ * reaches the top); earlier ones in place. */
+void pw_conn_set_deadline(pw_conns *t, pw_conn *c, pw_usec d)
+{
+    c->deadline = d;
+    if (d < t->heap[c->hpos].key) {
+        t->heap[c->hpos].key = d;
+        sift_up(t, c->hpos);
+    }
+}
+
+void pw_conn_extend(pw_conns *t, pw_conn *c, pw_usec d)
+{
+    if (d > c->deadline)
+        pw_conn_set_deadline(t, c, d);
+}
+
+/* The top record with its heap key made true (NULL when empty). */
+static pw_conn *heap_top(pw_conns *t)
+{
+    while (t->heapn) {
+        pw_conn *c = C(t, t->heap[0].idx);
+        if (c->deadline <= t->heap[0].key)
+            return c;
+        t->heap[0].key = c->deadline;
+        sift_down(t, 0);
+    }
+    return NULL;
+}
+
+pw_conn *pw_conns_due(pw_conns *t, pw_usec now, bool inclusive)
+{
+    if (!t->heapn || t->heap[0].key > now || (t->heap[0].key == now && !inclusive))
+        return NULL;
+    pw_conn *c = heap_top(t);
+    if (!c || c->deadline > now || (c->deadline == now && !inclusive))
+        return NULL;
+    return c;
+}
+
+pw_conn *pw_conns_earliest(pw_conns *t)
+{
+    return heap_top(t);
+}
+
+/* ---- destination-address table -------------------------------------------- */
+
+static uint32_t host_find(const pw_conns *t, const pw_addr *a, uint32_t h)
+{
+    for (uint32_t i = t->hb[h & t->hmask]; i != NONE;) {
+        host *e = H(t, i);
+        if (e->hash == h && addr_eq(&e->addr, a))
+            return i;
+        i = e->hnext;
+    }
+    return NONE;
+}
+
+static void host_unlink_free(pw_conns *t, uint32_t i)
+{
+    host *e = H(t, i);
+    uint32_t *pp = &t->hb[e->hash & t->hmask];
+    while (*pp != i)
+        pp = &H(t, *pp)->hnext;
+    *pp = e->hnext;
+    e->hnext = t->hp.free;
+    t->hp.free = i;
+    t->nhosts--;
+}
+
+static void host_enqueue(pw_conns *t, uint32_t i)
+{
+    host *e = H(t, i);
+    e->queue_ts = t->clock;
+    e->qnext = NONE;
+    if (t->qtail == NONE)
+        t->qhead = i;
+    else
+        H(t, t->qtail)->qnext = i;
+    t->qtail = i;
+}
+
+static uint32_t host_dequeue(pw_conns *t)
+{
+    uint32_t i = t->qhead;
+    t->qhead = H(t, i)->qnext;
+    if (t->qhead == NONE)
+        t->qtail = NONE;
+    return i;
+}
+
+/* Forget addresses not seen as a destination for host_window (unless pinned). */
+static void hosts_expire(pw_conns *t)
+{
+    pw_usec cutoff = t->clock - t->host_window;
+    while (t->qhead != NONE && H(t, t->qhead)->queue_ts < cutoff) {
+        uint32_t i = host_dequeue(t);
+        host *e = H(t, i);
+        if (e->refs == 0 && e->last_seen < cutoff)
+            host_unlink_free(t, i);
+        else
+            host_enqueue(t, i);
+    }
+}
+
+static void hosts_rehash(pw_conns *t)
+{
+    uint32_t nsize = (t->hmask + 1) * 2;
+    free(t->hb);
+    t->hb = new_buckets(nsize);
+    t->hmask = nsize - 1;
+    for (uint32_t i = t->qhead; i != NONE; i = H(t, i)->qnext) {
+        host *e = H(t, i);
+        e->hnext = t->hb[e->hash & t->hmask];
+        t->hb[e->hash & t->hmask] = i;
+    }
+}
+
+static uint32_t host_insert(pw_conns *t, const pw_addr *a, uint32_t h, pw_usec seen)
+{
+    if (t->nhosts >= t->host_cap) {
+        /* Full: drop the oldest unpinned entry.  Pinned entries are at most
+         * two per record, fewer than host_cap, so this terminates. */
+        for (;;) {
+            uint32_t j = host_dequeue(t);
+            if (H(t, j)->refs == 0) {
+                host_unlink_free(t, j);
+                break;
+            }
+            host_enqueue(t, j);
+        }
+    }
+    if (t->nhosts >= t->hmask + 1)
+        hosts_rehash(t);
+    uint32_t i = pool_take(&t->hp, sizeof(host), host_link);
+    host *e = H(t, i);
+    e->addr = *a;
+    e->last_seen = seen;
+    e->hash = h;
+    e->refs = 0;
+    e->hnext = t->hb[h & t->hmask];
+    t->hb[h & t->hmask] = i;
+    host_enqueue(t, i);
+    if (++t->nhosts > t->peak_hosts)
+        t->peak_hosts = t->nhosts;
+    return i;
+}
+
+static inline void host_seen(pw_conns *t, uint32_t i, pw_usec ts)
+{
+    host *e = H(t, i);
+    if (ts > e->last_seen)
+        e->last_seen = ts;
+}
+
+/* The entry for `a`, pinned (created as never seen when new). */
+static uint32_t host_pin(pw_conns *t, const pw_addr *a)
+{
+    uint32_t h = host_hash(a);
+    uint32_t i = host_find(t, a, h);
+    if (i == NONE)
+        i = host_insert(t, a, h, NEVER);
+    H(t, i)->refs++;
+    return i;
+}
+
+void pw_conns_clock(pw_conns *t, pw_usec now)
+{
+    t->clock = now;
+    if (t->qhead != NONE)
+        hosts_expire(t);
+}
+
+void pw_conns_dest_seen(pw_conns *t, const pw_conn *c, int side, const pw_addr *dst, pw_usec ts)
+{
+    if (c) {
+        host_seen(t, side == 0 ? c->hcli : c->hsrv, ts);
+        return;
+    }
+    if (pw_addr_is_group(dst))
+        return;
+    uint32_t h = host_hash(dst);
+    uint32_t i = host_find(t, dst, h);
+    if (i == NONE)
+        host_insert(t, dst, h, ts);
+    else
+        host_seen(t, i, ts);
+}
+
+pw_usec pw_conn_client_last_seen(const pw_conns *t, const pw_conn *c)
+{
+    return H(t, c->hcli)->last_seen;
+}
+
+uint32_t pw_conns_hosts(const pw_conns *t) { return t->nhosts; }
+uint32_t pw_conns_hosts_peak(const pw_conns *t) { return t->peak_hosts; }
+
+/* ---- records -------------------------------------------------------------- */
+
+pw_conns *pw_conns_new(uint32_t cap, pw_usec host_window, pw_conn_removed_fn removed, void *arg)
+{
+    pw_conns *t = xalloc(sizeof *t);
+    t->cap = cap ? cap : 1;
+    t->host_window = host_window;
+    t->removed = removed;
+    t->arg = arg;
+    /* Pinned hosts <= 2 * records < host_cap. */
+    t->host_cap = t->cap > UINT32_MAX / 4 ? UINT32_MAX - 1 : t->cap * 2 + 1024;
+    t->cp.free = t->hp.free = NONE;
+    t->qhead = t->qtail = NONE;
+    t->cmask = t->hmask = 1023;
+    t->cb = new_buckets(1024);
+    t->hb = new_buckets(1024);
+    return t;
+}
+
+pw_conn *pw_conn_find(const pw_conns *t, uint8_t proto, const pw_addr *a, uint16_t ap,
+                      const pw_addr *b, uint16_t bp, bool *fwd)
+{
+    uint32_t h = conn_hash(proto, a, ap, b, bp);
+    for (uint32_t i = t->cb[h & t->cmask]; i != NONE;) {
+        pw_conn *c = C(t, i);
+        if (c->hash == h && c->a.proto == proto) {
+            if (c->a.client_port == ap && c->a.port == bp && addr_eq(&c->a.client, a) &&
+                addr_eq(&c->a.server, b)) {
+                *fwd = true;
+                return c;
+            }
+            if (c->a.client_port == bp && c->a.port == ap && addr_eq(&c->a.client, b) &&
+                addr_eq(&c->a.server, a)) {
+                *fwd = false;
+                return c;
+            }
+        }
+        i = c->hnext;
+    }
+    return NULL;
+}
+
+static void conns_rehash(pw_conns *t)
+{
+    uint32_t nsize = (t->cmask + 1) * 2;
+    free(t->cb);
+    t->cb = new_buckets(nsize);
+    t->cmask = nsize - 1;
+    for (uint32_t k = 0; k < t->heapn; k++) { /* every live record is in the heap */
+        pw_conn *c = C(t, t->heap[k].idx);
+        c->hnext = t->cb[c->hash & t->cmask];
+        t->cb[c->hash & t->cmask] = c->idx;
+    }
+}
+
+pw_conn *pw_conn_new(pw_conns *t, uint8_t proto, const pw_addr *client, uint16_t cport,
+                     const pw_addr *server, uint16_t sport, pw_usec ts, pw_usec deadline)
+{
+    if (t->n >= t->cmask + 1)
+        conns_rehash(t);
+    uint32_t i = pool_take(&t->cp, sizeof(pw_conn), conn_link);
+    pw_conn *c = C(t, i);
+    memset(c, 0, sizeof *c);
+    c->idx = i;
+    c->hash = conn_hash(proto, client, cport, server, sport);
+    c->hnext = t->cb[c->hash & t->cmask];
+    t->cb[c->hash & t->cmask] = i;
+    c->a.proto = proto;
+    c->a.client = *client;
+    c->a.server = *server;
+    c->a.client_port = cport;
+    c->a.port = sport;
+    c->last_seen = ts;
+    c->deadline = deadline;
+    c->hsrv = host_pin(t, server);
+    c->hcli = host_pin(t, client); /* cannot drop hsrv: it is pinned */
+    heap_push(t, i, deadline);
+    if (++t->n > t->peak)
+        t->peak = t->n;
+    return c;
+}
+
+void pw_conn_recycle(pw_conns *t, pw_conn *c)
+{
+    if (t->removed)
+        t->removed(t->arg, c);
+    c->nnr = NULL;
+    c->policy = NULL;
+    c->has_attempt = c->attempt_done = false;
+}
+
+void pw_conn_remove(pw_conns *t, pw_conn *c)
+{
+    pw_conn_recycle(t, c);
+    H(t, c->hcli)->refs--;
+    H(t, c->hsrv)->refs--;
+    uint32_t *pp = &t->cb[c->hash & t->cmask];
+    while (*pp != c->idx)
+        pp = &C(t, *pp)->hnext;
+    *pp = c->hnext;
+    heap_remove(t, c->hpos);
+    c->state = 0;
+    c->hnext = t->cp.free;
+    t->cp.free = c->idx;
+    t->n--;
+}
+
+void pw_conn_reorient(pw_conn *c)
+{
+    uint32_t x = c->hcli;
+    c->hcli = c->hsrv;
+    c->hsrv = x;
+}
+
+bool pw_conns_full(const pw_conns *t) { return t->n >= t->cap; }
+uint32_t pw_conns_count(const pw_conns *t) { return t->n; }
+uint32_t pw_conns_peak(const pw_conns *t) { return t->peak; }
+
+void pw_conns_free(pw_conns *t)
+{
+    if (!t)
+        return;
+    pw_conn *c;
+    while ((c = pw_conns_earliest(t)) != NULL)
+        pw_conn_remove(t, c);
+    pool_free_all(&t->cp);
+    pool_free_all(&t->hp);
+    free(t->cb);
+    free(t->hb);
+    free(t->heap);
+    free(t);
+}
