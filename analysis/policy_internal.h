@@ -1,5 +1,6 @@
-/* policy_internal.h - the profile model shared by policy.c (verdicts) and
- * policy_load.c (the YAML loader).  Private to analysis/ and its tests. */
+/* policy_internal.h - the profile model shared by the files of
+ * analysis/policy/ (policy/load.c is the YAML loader).  Private to analysis/
+ * and its tests. */
 #ifndef PW_POLICY_INTERNAL_H
 #define PW_POLICY_INTERNAL_H
 
@@ -15,7 +16,7 @@
 #define PW_ROLE_ADDRS_MAX 32
 #define PW_PATTERN_MAX 8
 
-/* Memory bounds of the policy engine (per pw_policy; see the top of policy.c).
+/* Memory bounds of the policy engine (per pw_policy; see the top of policy/internal.h).
  * Attempts to a watched port are kept per (client, server, port) pair up to
  * PW_POLICY_MAX_PAIRS; beyond that, attempts of new pairs are folded into one
  * aggregate per (server, port) (up to PW_POLICY_MAX_SERVERS), then into one

@@ -1,8 +1,11 @@
-/* policy_load.c - reads a policy profile (YAML, libyaml document API) into
- * the model of policy_internal.h.  Every error names file:line:column. */
-#include "policy_internal.h"
+/* policy/load.c - loading and listing profiles: reads a policy profile (YAML,
+ * libyaml document API) into the model of policy_internal.h (every error
+ * names file:line:column), finds the built-in ones, and loads the profiles of
+ * a run into a pw_policy. */
+#include "internal.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fnmatch.h>
 #include <stdarg.h>
@@ -10,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
+
+#include "../../common/log.h"
 
 const char *pw_proto_str(uint8_t proto)
 {
@@ -618,4 +623,249 @@ pw_profile_def *pw_profile_load(const char *path, char *err, size_t errlen)
     pw_profile_def *p = pw_profile_parse(buf, len, path, err, errlen);
     free(buf);
     return p;
+}
+
+/* ---- the profiles of a run ------------------------------------------------- */
+
+#ifndef PW_PROFILE_DIR
+#define PW_PROFILE_DIR "profiles"
+#endif
+
+
+static void add_pattern(pw_policy *p, const char *pat)
+{
+    for (int i = 0; i < p->n_patterns; i++)
+        if (!strcasecmp(p->patterns[i], pat))
+            return;
+    if (p->n_patterns < 64)
+        snprintf(p->patterns[p->n_patterns++], sizeof p->patterns[0], "%s", pat);
+}
+
+static void index_profile(pw_policy *p, const pw_profile_def *d)
+{
+    for (int i = 0; i < d->n_detect; i++) {
+        const pw_cond *c = &d->detect[i];
+        for (int j = 0; j < c->n_ports; j++)
+            set_rel(p, c->ports[j].proto, c->ports[j].port);
+        if (c->kind == PW_COND_SNI)
+            add_pattern(p, c->pattern);
+    }
+    for (int r = 0; r < d->n_roles; r++)
+        for (int i = 0; i < d->roles[r].n_infer; i++) {
+            const pw_cond *c = &d->roles[r].infer[i];
+            for (int j = 0; j < c->n_ports; j++)
+                set_rel(p, c->ports[j].proto, c->ports[j].port);
+            if (c->kind == PW_COND_SNI)
+                add_pattern(p, c->pattern);
+        }
+    for (int r = 0; r < d->n_rules; r++) {
+        const pw_rule_def *rule = &d->rules[r];
+        for (int i = 0; i < rule->n_hosts; i++)
+            add_pattern(p, rule->hosts[i]);
+        if (rule->n_hosts || rule->ports.epm_dynamic || rule->ports.rpc_dynamic)
+            continue; /* name rules use cloud flows; dynamic ones the dyn flag */
+        for (int i = 0; i < rule->ports.n; i++)
+            for (uint32_t port = rule->ports.lo[i]; port <= rule->ports.hi[i]; port++)
+                set_rel(p, rule->proto, (uint16_t)port);
+    }
+}
+
+/* ---- loading ---------------------------------------------------------------- */
+
+static bool is_path(const char *s)
+{
+    size_t n = strlen(s);
+    return strchr(s, '/') || (n > 5 && !strcmp(s + n - 5, ".yaml")) || (n > 4 && !strcmp(s + n - 4, ".yml"));
+}
+
+static const char *profile_dir(const pw_config *cfg)
+{
+    return cfg && cfg->profile_dir && cfg->profile_dir[0] ? cfg->profile_dir : PW_PROFILE_DIR;
+}
+
+static int yaml_filter(const struct dirent *e)
+{
+    size_t n = strlen(e->d_name);
+    return e->d_name[0] != '.' && n > 5 && !strcmp(e->d_name + n - 5, ".yaml");
+}
+
+/* Sorted list of built-in profile files; returns count or -1. */
+static int builtin_files(const char *dir, struct dirent ***list)
+{
+    return scandir(dir, list, yaml_filter, alphasort);
+}
+
+static bool add_profile(pw_policy *p, pw_profile_def *d, bool explicit_, char *err, size_t errlen)
+{
+    for (int i = 0; i < p->n_prof; i++)
+        if (!strcmp(p->prof[i].def->name, d->name)) {
+            if (explicit_ && p->prof[i].explicit_) {
+                pw_profile_free(d); /* named twice: keep one */
+                return true;
+            }
+            snprintf(err, errlen, "%s: profile name '%s' is already loaded from %s", d->path, d->name,
+                     p->prof[i].def->path);
+            pw_profile_free(d);
+            return false;
+        }
+    if (p->n_prof >= (int)(sizeof p->prof / sizeof p->prof[0])) {
+        snprintf(err, errlen, "too many profiles");
+        pw_profile_free(d);
+        return false;
+    }
+    loaded *l = &p->prof[p->n_prof++];
+    l->def = d;
+    l->explicit_ = explicit_;
+    l->active = explicit_;
+    if (explicit_)
+        snprintf(l->why, sizeof l->why, "selected with --profile");
+    index_profile(p, d);
+    return true;
+}
+
+pw_policy *pw_policy_new(const pw_config *cfg, char *err, size_t errlen)
+{
+    pw_policy *p = calloc(1, sizeof *p);
+    if (!p) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (cfg)
+        p->cfg = *cfg;
+    else
+        pw_config_defaults(&p->cfg);
+    if (p->cfg.max_evidence < 0)
+        p->cfg.max_evidence = 0;
+    if (p->cfg.max_evidence > 1000)
+        p->cfg.max_evidence = 1000;
+    p->lim.pairs = PW_POLICY_MAX_PAIRS;
+    p->lim.servers = PW_POLICY_MAX_SERVERS;
+    p->lim.samples = PW_POLICY_MAX_SAMPLES;
+    p->lim.flows = PW_POLICY_MAX_FLOWS;
+    const char *dir = profile_dir(&p->cfg);
+    if (p->cfg.n_profiles > 0) {
+        for (int i = 0; i < p->cfg.n_profiles; i++) {
+            const char *name = p->cfg.profiles[i];
+            char path[1024];
+            bool builtin = !is_path(name);
+            if (builtin)
+                snprintf(path, sizeof path, "%s/%s.yaml", dir, name);
+            else
+                snprintf(path, sizeof path, "%s", name);
+            FILE *f = fopen(path, "rb");
+            if (!f) {
+                if (builtin)
+                    snprintf(err, errlen, "unknown profile '%s' (no %s; see --list-profiles)", name, path);
+                else
+                    snprintf(err, errlen, "%s: cannot open profile", path);
+                pw_policy_free(p);
+                return NULL;
+            }
+            fclose(f);
+            pw_profile_def *d = pw_profile_load(path, err, errlen);
+            if (!d) {
+                pw_policy_free(p);
+                return NULL;
+            }
+            d->builtin = builtin;
+            if (!add_profile(p, d, true, err, errlen)) {
+                pw_policy_free(p);
+                return NULL;
+            }
+        }
+    } else {
+        p->auto_choose = true;
+        struct dirent **list = NULL;
+        int n = builtin_files(dir, &list);
+        if (n < 0)
+            pw_warn("policy: no built-in profiles in %s", dir);
+        for (int i = 0; i < n; i++) {
+            char path[1024];
+            snprintf(path, sizeof path, "%s/%s", dir, list[i]->d_name);
+            pw_profile_def *d = pw_profile_load(path, err, errlen);
+            bool ok = d != NULL;
+            if (d) {
+                d->builtin = true;
+                ok = add_profile(p, d, false, err, errlen);
+            }
+            if (!ok) {
+                for (int j = i; j < n; j++)
+                    free(list[j]);
+                free(list);
+                pw_policy_free(p);
+                return NULL;
+            }
+            free(list[i]);
+        }
+        free(list);
+    }
+    return p;
+}
+
+
+int pw_policy_list_profiles(const char *dir, FILE *out)
+{
+    if (!dir || !*dir)
+        dir = PW_PROFILE_DIR;
+    struct dirent **list = NULL;
+    int n = builtin_files(dir, &list);
+    if (n < 0) {
+        pw_error("%s: cannot list profiles", dir);
+        return -1;
+    }
+    int rc = 0;
+    for (int i = 0; i < n; i++) {
+        char path[1024], err[512];
+        snprintf(path, sizeof path, "%s/%s", dir, list[i]->d_name);
+        pw_profile_def *d = pw_profile_load(path, err, sizeof err);
+        if (d) {
+            fprintf(out, "%s\t%s\n", d->name, d->description);
+            pw_profile_free(d);
+        } else {
+            pw_error("%s", err);
+            rc = -1;
+        }
+        free(list[i]);
+    }
+    free(list);
+    return rc;
+}
+
+void pw_policy_free(pw_policy *p)
+{
+    if (!p)
+        return;
+    for (int i = 0; i < p->n_prof; i++)
+        pw_profile_free(p->prof[i].def);
+    for (size_t i = 0; i < p->n_agv; i++) {
+        free(p->agv[i]->ok);
+        free(p->agv[i]->bad);
+        free(p->agv[i]);
+    }
+    free(p->agv);
+    free(p->slots);
+    epm_ent *e, *te;
+    HASH_ITER(hh, p->epm, e, te) {
+        HASH_DEL(p->epm, e);
+        free(e);
+    }
+    cflow *f, *tf;
+    HASH_ITER(hh, p->cflows, f, tf) {
+        HASH_DEL(p->cflows, f);
+        free(f);
+    }
+    dns_ent *d, *td;
+    HASH_ITER(hh, p->dns, d, td) {
+        HASH_DEL(p->dns, d);
+        free(d);
+    }
+    proxy_ent *x, *tx;
+    HASH_ITER(hh, p->proxies, x, tx) {
+        HASH_DEL(p->proxies, x);
+        free(x);
+    }
+    clear_assigns(p);
+    free(p->as);
+    free(p->cidr_idx);
+    free(p);
 }

@@ -1,0 +1,431 @@
+/* policy/match.c - intake: dissector events (endpoint-mapper grants, TLS, HTTP
+ * CONNECT, NTLM-over-RPC binds, DNS answers for watched names) and the
+ * core's attempts, folded into bounded aggregates with evidence samples
+ * (see internal.h for the memory bounds). */
+#include "internal.h"
+
+void pw_policy_set_limits(pw_policy *p, const pw_policy_limits *l)
+{
+    if (!p || !l)
+        return;
+    if (l->pairs)
+        p->lim.pairs = l->pairs;
+    if (l->servers)
+        p->lim.servers = l->servers;
+    if (l->samples)
+        p->lim.samples = l->samples;
+    if (l->flows)
+        p->lim.flows = l->flows;
+}
+
+void pw_policy_get_stats(const pw_policy *p, pw_policy_stats *o)
+{
+    memset(o, 0, sizeof *o);
+    if (!p)
+        return;
+    o->pairs = p->n_level[LV_PAIR];
+    o->servers = p->n_level[LV_SERVER];
+    o->ports = p->n_level[LV_PORT];
+    o->samples = p->n_samples;
+    o->folded = p->folded;
+    o->samples_dropped = p->samples_dropped;
+    o->cflows = p->n_cflows;
+    o->epm = p->n_epm;
+    o->dns = p->n_dns;
+    o->proxies = p->n_proxies;
+    o->events_dropped = p->events_dropped;
+}
+
+/* A new entry in an event table of n entries may be made. */
+static bool room(pw_policy *p, size_t n)
+{
+    if (n < p->lim.flows)
+        return true;
+    p->events_dropped++;
+    return false;
+}
+
+static bool watched_name(const pw_policy *p, const char *name)
+{
+    for (int i = 0; i < p->n_patterns; i++)
+        if (pw_name_match(p->patterns[i], name))
+            return true;
+    return false;
+}
+/* ---- events ----------------------------------------------------------------- */
+
+static flow_key fkey(uint8_t proto, const pw_addr *c, uint16_t cp, const pw_addr *s, uint16_t sp)
+{
+    flow_key k;
+    memset(&k, 0, sizeof k);
+    k.client = *c;
+    k.server = *s;
+    k.cport = cp;
+    k.sport = sp;
+    k.proto = proto;
+    return k;
+}
+
+static cflow *cflow_get(pw_policy *p, const flow_key *k, bool create, const pw_event *ev)
+{
+    cflow *f;
+    HASH_FIND(hh, p->cflows, k, sizeof *k, f);
+    if (!f && create) {
+        if (!room(p, p->n_cflows))
+            return NULL;
+        f = calloc(1, sizeof *f);
+        if (!f)
+            return NULL;
+        p->n_cflows++;
+        f->k = *k;
+        if (ev) {
+            f->source = ev->source;
+            f->ts = ev->ts;
+            f->frame = ev->frame;
+            f->name_frame = ev->frame;
+        }
+        HASH_ADD(hh, p->cflows, k, sizeof f->k, f);
+    }
+    return f;
+}
+
+static bool addr_zero(const pw_addr *a)
+{
+    for (int i = 0; i < 16; i++)
+        if (a->b[i])
+            return false;
+    return true;
+}
+
+void pw_policy_event(pw_policy *p, const pw_event *ev)
+{
+    if (!p || !ev)
+        return;
+    const pw_flow *fl = &ev->flow;
+    flow_key k = fkey(fl->proto, &fl->client, fl->client_port, &fl->server, fl->server_port);
+    switch (ev->type) {
+    case PW_EV_EPM_PORT: {
+        const pw_ev_epm_port *e = &ev->u.epm;
+        if (e->proto != 6 || !e->port)
+            break;
+        epm_key ek;
+        memset(&ek, 0, sizeof ek);
+        ek.client = fl->client;
+        ek.target = (e->has_addr && e->addr.family && !addr_zero(&e->addr)) ? e->addr : fl->server;
+        ek.port = e->port;
+        ek.proto = 6;
+        epm_ent *x;
+        HASH_FIND(hh, p->epm, &ek, sizeof ek, x);
+        if (!x) {
+            if (!room(p, p->n_epm) || (x = calloc(1, sizeof *x)) == NULL)
+                break;
+            p->n_epm++;
+            x->k = ek;
+            x->ts = ev->ts;
+            x->frame = ev->frame;
+            x->source = ev->source;
+            HASH_ADD(hh, p->epm, k, sizeof x->k, x);
+        }
+        break;
+    }
+    case PW_EV_TLS: {
+        const pw_ev_tls *t = &ev->u.tls;
+        if (t->kind == PW_TLS_CLIENT_HELLO) {
+            bool want = t->sni[0] && watched_name(p, t->sni);
+            cflow *f = cflow_get(p, &k, want, ev);
+            if (f) {
+                f->client_hello = true;
+                if (t->sni[0] && !f->sni[0])
+                    snprintf(f->sni, sizeof f->sni, "%s", t->sni);
+            }
+            break;
+        }
+        cflow *f = cflow_get(p, &k, false, NULL);
+        if (!f)
+            break;
+        if (t->kind == PW_TLS_SERVER_HELLO && !f->server_hello) {
+            f->server_hello = true;
+            f->sh_frame = ev->frame;
+        } else if (t->kind == PW_TLS_CERTIFICATE && !f->cert) {
+            f->cert = true;
+            f->cert_frame = ev->frame;
+            snprintf(f->issuer, sizeof f->issuer, "%s", t->issuer[0] ? t->issuer : t->issuer_cn);
+        } else if (t->kind == PW_TLS_ALERT && !f->alert) {
+            f->alert = true;
+            f->alert_frame = ev->frame;
+            f->alert_desc = t->alert_desc;
+        }
+        break;
+    }
+    case PW_EV_HTTP: {
+        const pw_ev_http *h = &ev->u.http;
+        if (h->kind == PW_HTTP_REQUEST && !strcasecmp(h->method, "CONNECT")) {
+            flow_key pk = fkey(fl->proto, &fl->client, 0, &fl->server, fl->server_port);
+            memset(&pk.client, 0, sizeof pk.client);
+            proxy_ent *px;
+            HASH_FIND(hh, p->proxies, &pk, sizeof pk, px);
+            if (!px && room(p, p->n_proxies) && (px = calloc(1, sizeof *px)) != NULL) {
+                p->n_proxies++;
+                px->k = pk;
+                px->first_client = fl->client;
+                px->source = ev->source;
+                px->frame = ev->frame;
+                snprintf(px->host, sizeof px->host, "%s", h->host);
+                HASH_ADD(hh, p->proxies, k, sizeof px->k, px);
+            }
+            if (px)
+                px->connects++;
+            bool want = watched_name(p, h->host);
+            cflow *f = cflow_get(p, &k, want, ev);
+            if (f && !f->is_connect) {
+                f->is_connect = true;
+                snprintf(f->connect_host, sizeof f->connect_host, "%s", h->host);
+                f->connect_port = h->port ? h->port : 443;
+            }
+        } else if (h->kind == PW_HTTP_RESPONSE) {
+            cflow *f = cflow_get(p, &k, false, NULL);
+            /* the last status wins: a CONNECT retried with credentials (407, then 200) */
+            if (f && f->is_connect && h->status >= 200) {
+                f->status = h->status;
+                f->status_frame = ev->frame;
+            }
+        }
+        break;
+    }
+    case PW_EV_DCERPC:
+        if (fl->proto == 6 && fl->server_port == 135 && ev->dir == 0 &&
+            (ev->u.dcerpc.ptype == PW_DCERPC_BIND || ev->u.dcerpc.ptype == PW_DCERPC_ALTER_CONTEXT) &&
+            ev->u.dcerpc.auth_type == PW_AUTHN_WINNT) {
+            if (!p->ntlm_rpc++) {
+                p->ntlm_rpc_source = ev->source;
+                p->ntlm_rpc_frame = ev->frame;
+            }
+        }
+        break;
+    case PW_EV_DNS: {
+        const pw_ev_dns *d = &ev->u.dns;
+        if (!d->response || d->rcode != 0 || !watched_name(p, d->qname))
+            break;
+        for (int i = 0; i < d->n_answers && i < PW_DNS_MAX_ANSWERS; i++) {
+            if (d->answers[i].type != 1 && d->answers[i].type != 28)
+                continue;
+            dns_key dk;
+            memset(&dk, 0, sizeof dk);
+            dk.client = fl->client;
+            dk.ip = d->answers[i].addr;
+            dns_ent *x;
+            HASH_FIND(hh, p->dns, &dk, sizeof dk, x);
+            if (!x && room(p, p->n_dns) && (x = calloc(1, sizeof *x)) != NULL) {
+                p->n_dns++;
+                x->k = dk;
+                snprintf(x->name, sizeof x->name, "%s", d->qname);
+                HASH_ADD(hh, p->dns, k, sizeof x->k, x);
+            }
+        }
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+/* ---- attempts --------------------------------------------------------------- */
+
+static void keep_sample(pw_policy *p, sample **arr, uint16_t *n, uint16_t *cap, const sample *s)
+{
+    int max = p->cfg.max_evidence;
+    if (*n >= max)
+        return;
+    if (*n == *cap) {
+        int c = *cap ? *cap * 2 : 1;
+        if (c > max)
+            c = max;
+        if (p->n_samples + (size_t)(c - *cap) > p->lim.samples) {
+            p->samples_dropped++;
+            return;
+        }
+        sample *x = realloc(*arr, (size_t)c * sizeof *x);
+        if (!x)
+            return;
+        p->n_samples += (size_t)(c - *cap);
+        *arr = x;
+        *cap = (uint16_t)c;
+    }
+    (*arr)[(*n)++] = *s;
+}
+static uint32_t agg_hash(const agg_key *k)
+{
+    const unsigned char *b = (const unsigned char *)k;
+    const size_t n = sizeof *k;
+    uint64_t h = 0x9e3779b97f4a7c15ull, w;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        memcpy(&w, b + i, 8);
+        h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+        h ^= h >> 31;
+    }
+    w = 0;
+    memcpy(&w, b + i, n - i);
+    h = (h ^ w) * 0x94d049bb133111ebull;
+    h ^= h >> 29;
+    h *= 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 32;
+    return (uint32_t)h;
+}
+
+static agg *agg_find(const pw_policy *p, const agg_key *k, uint32_t h)
+{
+    if (!p->slots)
+        return NULL;
+    for (size_t i = h & p->slot_mask;; i = (i + 1) & p->slot_mask) {
+        const struct aslot *s = &p->slots[i];
+        if (!s->g)
+            return NULL;
+        if (s->h == h && !memcmp(&s->g->k, k, sizeof *k))
+            return s->g;
+    }
+}
+
+static void slot_put(struct aslot *slots, size_t mask, uint32_t h, agg *g)
+{
+    size_t i = h & mask;
+    while (slots[i].g)
+        i = (i + 1) & mask;
+    slots[i].h = h;
+    slots[i].g = g;
+}
+
+/* Adds g (not present); false when out of memory. Load stays at most 1/2. */
+static bool agg_insert(pw_policy *p, agg *g, uint32_t h)
+{
+    if (p->n_agv == p->cap_agv) {
+        size_t cap = p->cap_agv ? p->cap_agv * 2 : 64;
+        agg **v = realloc(p->agv, cap * sizeof *v);
+        if (!v)
+            return false;
+        p->agv = v;
+        p->cap_agv = cap;
+    }
+    if (!p->slots || (p->n_agv + 1) * 2 > p->slot_mask + 1) {
+        size_t n = p->slots ? (p->slot_mask + 1) * 2 : 256;
+        struct aslot *ns = calloc(n, sizeof *ns);
+        if (!ns)
+            return false;
+        for (size_t i = 0; i < p->n_agv; i++)
+            slot_put(ns, n - 1, agg_hash(&p->agv[i]->k), p->agv[i]);
+        free(p->slots);
+        p->slots = ns;
+        p->slot_mask = n - 1;
+    }
+    slot_put(p->slots, p->slot_mask, h, g);
+    p->agv[p->n_agv++] = g;
+    return true;
+}
+
+/* The aggregate an attempt counts in: its pair's, else (pair table full) its
+ * server's, else its port's. */
+static agg *agg_get(pw_policy *p, const pw_attempt *a, uint8_t dyn, const sample *s)
+{
+    agg_key k;
+    memset(&k, 0, sizeof k);
+    k.client = a->client;
+    k.server = a->server;
+    k.port = a->port;
+    k.proto = a->proto;
+    k.dyn = dyn;
+    const size_t lim[LV_COUNT] = {p->lim.pairs, p->lim.servers, SIZE_MAX};
+    for (int level = LV_PAIR; level < LV_COUNT; level++) {
+        k.level = (uint8_t)level;
+        if (level == LV_SERVER)
+            memset(&k.client, 0, sizeof k.client);
+        else if (level == LV_PORT)
+            memset(&k.server, 0, sizeof k.server);
+        uint32_t h = agg_hash(&k);
+        agg *g = agg_find(p, &k, h);
+        if (!g && p->n_level[level] < lim[level]) {
+            if ((g = calloc(1, sizeof *g)) == NULL)
+                return NULL;
+            g->k = k;
+            g->first = *s;
+            if (!agg_insert(p, g, h)) {
+                free(g);
+                return NULL;
+            }
+            p->n_level[level]++;
+        }
+        if (g) {
+            if (level != LV_PAIR)
+                p->folded++;
+            return g;
+        }
+    }
+    return NULL;
+}
+
+void pw_policy_attempt(pw_policy *p, const pw_attempt *a)
+{
+    if (!p || !a || (a->proto != 6 && a->proto != 17) || a->outcome == PW_OUT_PENDING ||
+        a->outcome >= PW_OUT_COUNT)
+        return;
+    uint8_t dyn = 0;
+    uint64_t epm_frame = 0;
+    if (a->proto == 6 && p->epm) {
+        epm_key ek;
+        memset(&ek, 0, sizeof ek);
+        ek.client = a->client;
+        ek.target = a->server;
+        ek.port = a->port;
+        ek.proto = 6;
+        epm_ent *x;
+        HASH_FIND(hh, p->epm, &ek, sizeof ek, x);
+        if (x && a->ts >= x->ts) {
+            dyn = 1;
+            epm_frame = x->frame;
+        }
+    }
+    if (dyn || is_rel(p, a->proto, a->port)) {
+        sample s = {.source = a->source, .frame = a->frame_request, .frame_reply = a->frame_reply,
+                    .epm_frame = epm_frame, .ts = a->ts, .client = a->client, .server = a->server,
+                    .outcome = (uint8_t)a->outcome, .reason = (uint8_t)a->reason};
+        agg *g = agg_get(p, a, dyn, &s);
+        if (g) {
+            g->counts[a->outcome]++;
+            if (s.ts < g->first.ts)
+                g->first = s;
+            if (a->outcome == PW_OUT_ANSWERED)
+                keep_sample(p, &g->ok, &g->n_ok, &g->cap_ok, &s);
+            else
+                keep_sample(p, &g->bad, &g->n_bad, &g->cap_bad, &s);
+        }
+    }
+    if (a->proto == 6 && (p->cflows || p->dns)) {
+        flow_key fk = fkey(6, &a->client, a->client_port, &a->server, a->port);
+        cflow *f = cflow_get(p, &fk, false, NULL);
+        if (!f && p->dns) {
+            dns_key dk;
+            memset(&dk, 0, sizeof dk);
+            dk.client = a->client;
+            dk.ip = a->server;
+            dns_ent *d;
+            HASH_FIND(hh, p->dns, &dk, sizeof dk, d);
+            if (d && (f = cflow_get(p, &fk, true, NULL)) != NULL) {
+                snprintf(f->dns_name, sizeof f->dns_name, "%s", d->name);
+                f->source = a->source;
+                f->ts = a->ts;
+                f->frame = a->frame_request;
+            }
+        }
+        if (f && !f->has_attempt) {
+            f->has_attempt = true;
+            f->tcp_out = (uint8_t)a->outcome;
+            f->tcp_reason = (uint8_t)a->reason;
+            f->att_frame = a->frame_request;
+            f->att_reply = a->frame_reply;
+            if (!f->frame || a->frame_request < f->frame) {
+                f->frame = a->frame_request;
+                f->ts = a->ts;
+                f->source = a->source;
+            }
+        }
+    }
+}
