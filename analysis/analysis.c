@@ -9,8 +9,10 @@
 #include "../common/log.h"
 #include "attempts.h"
 #include "hosts.h"
+#include "policy_internal.h"
 #include "nnr.h"
 #include "policy.h"
+#include "scanners.h"
 #include "services.h"
 #include "sources.h"
 
@@ -28,6 +30,7 @@ struct pw_analysis {
     pw_attempts_stats attempt_totals;
     /* modules */
     pw_services *services;
+    pw_scanners *scanners;
     pw_hosts *hosts;
     pw_nnr *nnr;
     pw_policy *policy;
@@ -54,7 +57,8 @@ pw_analysis *pw_analysis_new(const pw_config *cfg, const pw_analysis_sink *sink,
     if (sink)
         a->sink = *sink;
     a->inputs = json_array();
-    a->services = pw_services_new();
+    a->services = pw_services_new(cfg->max_services);
+    a->scanners = pw_scanners_new(cfg->scanner_threshold, 0);
     a->hosts = pw_hosts_new();
     a->nnr = pw_nnr_new(&a->cfg);
     a->policy = pw_policy_new(&a->cfg, err, errlen);
@@ -87,11 +91,10 @@ static void on_decided(void *arg, const pw_attempt *at)
 static void on_removed(void *arg, pw_conn *c)
 {
     pw_analysis *a = arg;
-    if (!c->attempt_done)
-        return;
-    pw_services_attempt(a->services, &c->a);
-    pw_nnr_attempt(a->nnr, &c->a);
-    pw_policy_attempt(a->policy, &c->a);
+    if (c->attempt_done && !pw_scanners_attempt(a->scanners, &c->a))
+        pw_services_attempt(a->services, &c->a);
+    pw_nnr_conn_removed(a->nnr, c);
+    pw_policy_conn_removed(a->policy, c);
 }
 
 uint32_t pw_analysis_begin_input(pw_analysis *a, const char *path)
@@ -103,7 +106,7 @@ uint32_t pw_analysis_begin_input(pw_analysis *a, const char *path)
     a->paths[a->n_paths] = strdup(path);
     a->current = (uint32_t)a->n_paths++;
     pw_attempts_opts o = {.tcp_timeout = a->cfg.tcp_timeout, .udp_timeout = a->cfg.udp_timeout,
-                          .max_open = 0, .removed = on_removed, .removed_arg = a};
+                          .max_open = a->cfg.max_connections, .removed = on_removed, .removed_arg = a};
     a->attempts = pw_attempts_new(&o, on_decided, a);
     return a->current;
 }
@@ -124,8 +127,11 @@ void pw_analysis_event(pw_analysis *a, const pw_event *ev)
         return;
     }
     pw_hosts_event(a->hosts, ev);
-    pw_nnr_event(a->nnr, ev);
-    pw_policy_event(a->policy, ev);
+    const pw_flow *f = &ev->flow;
+    pw_conn *c = pw_attempts_conn(a->attempts, f->proto, &f->client, f->client_port, &f->server,
+                                  f->server_port, ev->ts);
+    pw_nnr_event(a->nnr, c, ev);
+    pw_policy_event(a->policy, c, ev);
 }
 
 static void add_stat(pw_attempts_stats *tot, const pw_attempts_stats *s)
@@ -135,6 +141,12 @@ static void add_stat(pw_attempts_stats *tot, const pw_attempts_stats *s)
     tot->icmp_errors += s->icmp_errors;
     tot->icmp_unmatched += s->icmp_unmatched;
     tot->midstream += s->midstream;
+    tot->evicted_idle += s->evicted_idle;
+    tot->event_only += s->event_only;
+    if (s->peak_flows > tot->peak_flows)
+        tot->peak_flows = s->peak_flows;
+    if (s->peak_hosts > tot->peak_hosts)
+        tot->peak_hosts = s->peak_hosts;
     if (s->peak_open > tot->peak_open)
         tot->peak_open = s->peak_open;
 }
@@ -171,6 +183,100 @@ void pw_analysis_end_input(pw_analysis *a, const pw_input_info *info)
     json_array_append_new(a->inputs, in);
 }
 
+static json_t *jcap(uint64_t max, uint64_t used, const char *what, uint64_t n)
+{
+    return json_pack("{s:I,s:I,s:I}", "max", (json_int_t)max, "used", (json_int_t)used, what, (json_int_t)n);
+}
+
+/* stats.caps: every memory cap, how much of it was used and what it evicted or folded. */
+static json_t *caps_json(pw_analysis *a)
+{
+    pw_services_stats sv;
+    pw_services_stats_get(a->services, &sv);
+    pw_scanners_stats sc;
+    pw_scanners_stats_get(a->scanners, &sc);
+    pw_policy_stats ps;
+    pw_policy_get_stats(a->policy, &ps);
+    uint64_t ips, d_ips, d_names;
+    pw_hosts_caps(a->hosts, &ips, &d_ips, &d_names);
+    uint32_t maxc = a->cfg.max_connections ? a->cfg.max_connections : PW_ATTEMPTS_DEFAULT_MAX_OPEN;
+    json_t *c = json_object();
+    json_t *conn = jcap(maxc, a->attempt_totals.peak_flows, "evicted_attempts", a->attempt_totals.evicted);
+    json_object_set_new(conn, "evicted_idle", json_integer((json_int_t)a->attempt_totals.evicted_idle));
+    json_object_set_new(c, "connections", conn);
+    json_t *svc = jcap(sv.max_services, sv.services, "folded_attempts", sv.folded_attempts);
+    json_object_set_new(svc, "folded_ports", json_integer((json_int_t)sv.folded_ports));
+    json_object_set_new(c, "services", svc);
+    json_t *scn = jcap(PW_SCANNER_DEFAULT_MAX_CLIENTS, sc.clients, "untracked_attempts", sc.untracked);
+    json_object_set_new(scn, "scanners", json_integer((json_int_t)sc.scanners));
+    json_object_set_new(scn, "diverted_attempts", json_integer((json_int_t)sc.diverted));
+    json_object_set_new(c, "clients", scn);
+    json_t *hst = jcap(PW_HOSTS_MAX_IPS, ips, "dropped_ips", d_ips);
+    json_object_set_new(hst, "dropped_names", json_integer((json_int_t)d_names));
+    json_object_set_new(c, "hosts", hst);
+    json_t *pol = jcap(PW_POLICY_MAX_PAIRS, ps.pairs, "folded_attempts", ps.folded);
+    json_object_set_new(pol, "events_dropped", json_integer((json_int_t)ps.events_dropped));
+    json_object_set_new(c, "policy_pairs", pol);
+    return c;
+}
+
+static json_t *jfirst_last(const pw_sources *s, uint32_t fs, uint64_t ff, pw_usec ft, uint32_t ls,
+                           uint64_t lf, pw_usec lt)
+{
+    return json_pack("{s:{s:s,s:I,s:f},s:{s:s,s:I,s:f}}", "first", "file", pw_source_name(s, fs), "frame",
+                     (json_int_t)ff, "ts", pw_usec_to_sec(ft), "last", "file", pw_source_name(s, ls), "frame",
+                     (json_int_t)lf, "ts", pw_usec_to_sec(lt));
+}
+
+static json_t *jcounts(const uint64_t counts[PW_OUT_COUNT])
+{
+    json_t *o = json_object();
+    for (int i = PW_OUT_ANSWERED; i < PW_OUT_COUNT; i++)
+        json_object_set_new(o, pw_outcome_name((pw_outcome)i), json_integer((json_int_t)counts[i]));
+    return o;
+}
+
+/* "scanners": one row per client that tried more distinct targets than the threshold. */
+static json_t *scanners_json(pw_analysis *a, const pw_sources *srcs)
+{
+    size_t n;
+    const pw_scanner_row *r = pw_scanners_rows(a->scanners, &n);
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++) {
+        char ip[PW_ADDR_STRLEN];
+        json_t *o = jfirst_last(srcs, r[i].first_source, r[i].first_frame, r[i].first_ts, r[i].last_source,
+                                r[i].last_frame, r[i].last_ts);
+        json_object_set_new(o, "client", json_string(pw_addr_str(&r[i].client, ip, sizeof ip)));
+        json_object_set_new(o, "attempts", json_integer((json_int_t)r[i].attempts));
+        json_object_set_new(o, "counts", jcounts(r[i].counts));
+        json_object_set_new(o, "servers", json_integer(r[i].servers));
+        json_object_set_new(o, "ports", json_integer(r[i].ports));
+        json_object_set_new(o, "port_range", json_pack("[i,i]", r[i].port_lo, r[i].port_hi));
+        json_object_set_new(o, "protos", json_string(r[i].protos == 3 ? "tcp,udp" : r[i].protos == 2 ? "udp" : "tcp"));
+        json_array_append_new(arr, o);
+    }
+    return arr;
+}
+
+/* "folded_services": per transport and port, the services beyond --max-services. */
+static json_t *folds_json(pw_analysis *a, const pw_sources *srcs)
+{
+    size_t n;
+    const pw_services_fold *f = pw_services_folds(a->services, &n);
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_t *o = jfirst_last(srcs, f[i].first_source, f[i].first_frame, f[i].first_ts, f[i].last_source,
+                                f[i].last_frame, f[i].last_ts);
+        json_object_set_new(o, "proto", json_string(f[i].proto == 17 ? "udp" : "tcp"));
+        json_object_set_new(o, "port", json_integer(f[i].port));
+        json_object_set_new(o, "attempts", json_integer((json_int_t)f[i].attempts));
+        json_object_set_new(o, "counts", jcounts(f[i].counts));
+        json_object_set_new(o, "servers", json_integer(f[i].servers));
+        json_array_append_new(arr, o);
+    }
+    return arr;
+}
+
 json_t *pw_analysis_result(pw_analysis *a)
 {
     pw_sources srcs = sources_of(a);
@@ -193,9 +299,12 @@ json_t *pw_analysis_result(pw_analysis *a)
     for (int i = 1; i < PW_EV_COUNT; i++)
         json_object_set_new(ev, event_names[i], json_integer((json_int_t)a->events[i]));
     json_object_set_new(stats, "events", ev);
+    json_object_set_new(stats, "caps", caps_json(a));
     json_object_set_new(r, "stats", stats);
 
     json_object_set_new(r, "services", pw_services_json(a->services, &srcs));
+    json_object_set_new(r, "folded_services", folds_json(a, &srcs));
+    json_object_set_new(r, "scanners", scanners_json(a, &srcs));
     json_object_set_new(r, "hosts", pw_hosts_json(a->hosts, &srcs));
     json_object_set_new(r, "nnr", pw_nnr_json(a->nnr, a->hosts, &srcs));
     json_t *pol = pw_policy_json(a->policy, a->services, &srcs);
@@ -219,6 +328,7 @@ void pw_analysis_free(pw_analysis *a)
     if (a->attempts)
         pw_attempts_free(a->attempts);
     pw_services_free(a->services);
+    pw_scanners_free(a->scanners);
     pw_hosts_free(a->hosts);
     pw_nnr_free(a->nnr);
     pw_policy_free(a->policy);

@@ -35,6 +35,10 @@ typedef struct pw_config {
     int n_roles;
     int max_evidence;                /* evidence entries per rule, default 10 */
     bool fail_on[8];                 /* --fail-on: indexed by pw_verdict (analysis/policy.h) */
+    /* memory caps (0 = the default named beside each) */
+    uint32_t max_connections;        /* --max-connections: records (PW_ATTEMPTS_DEFAULT_MAX_OPEN) */
+    uint32_t max_services;           /* --max-services: (server, port) services (PW_SERVICES_DEFAULT_MAX) */
+    uint32_t scanner_threshold;      /* --scanner-threshold: distinct targets (PW_SCANNER_DEFAULT_THRESHOLD) */
 } pw_config;
 
 void pw_config_defaults(pw_config *c);

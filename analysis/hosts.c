@@ -35,8 +35,6 @@
 
 #include "nnr_util.h"
 
-#define PW_HOSTS_MAX_NAMES 16
-#define PW_HOSTS_MAX_IPS (1u << 20)
 
 typedef struct host_name {
     char *name;
@@ -328,4 +326,11 @@ void pw_hosts_free(pw_hosts *h)
         free(e);
     }
     free(h);
+}
+
+void pw_hosts_caps(const pw_hosts *h, uint64_t *ips, uint64_t *dropped_ips, uint64_t *dropped_names)
+{
+    *ips = h->count;
+    *dropped_ips = h->dropped_ips;
+    *dropped_names = h->dropped_names;
 }

@@ -11,6 +11,10 @@
 
 typedef struct pw_hosts pw_hosts;
 
+/* Caps: names kept per address, and addresses. */
+#define PW_HOSTS_MAX_NAMES 16
+#define PW_HOSTS_MAX_IPS (1u << 20)
+
 typedef enum pw_name_source {
     PW_NAME_NETBIOS = 0, PW_NAME_NTLM, PW_NAME_TLS_CERT, PW_NAME_PTR, PW_NAME_DNS, PW_NAME_SOURCE_COUNT
 } pw_name_source;
@@ -27,6 +31,8 @@ const char *pw_hosts_best_name(const pw_hosts *h, const pw_addr *ip);
 bool pw_hosts_conflict(const pw_hosts *h, const pw_addr *ip);
 /* "hosts": [{"ip":..., "names":[{"name","source","frame","file"}], "conflict":bool}] sorted by IP. */
 json_t *pw_hosts_json(const pw_hosts *h, const pw_sources *srcs);
+/* Addresses kept and what the caps (PW_HOSTS_MAX_IPS, PW_HOSTS_MAX_NAMES) left out. */
+void pw_hosts_caps(const pw_hosts *h, uint64_t *ips, uint64_t *dropped_ips, uint64_t *dropped_names);
 void pw_hosts_free(pw_hosts *h);
 
 #endif

@@ -36,13 +36,11 @@
  * resolved > answered with an application failure > refused > blocked >
  * unanswered > indeterminate; equal ones: the earliest (input, frame).
  *
- * Dissector events of a flow usually arrive before the core retires its
- * attempt, but not always (a UDP reply can retire the attempt before the
- * reply is dissected; late TCP data).  So per flow a record collects both;
- * it is folded into the (sensor, target, method) summary when the attempt
- * retires with a final answer (an outcome other than answered, or an
- * application result), else at the end.  Open records are capped
- * (PW_NNR_MAX_FLOWS, the oldest folded first), summaries too.
+ * What a connection teaches NNR lives in a slot on the core's connection
+ * record (conn.h): the events of the flow, whenever they arrive, and the
+ * attempt.  The record's removal hook (pw_nnr_conn_removed) folds both into
+ * the (sensor, target, method) summary once, when nothing more can arrive.
+ * Summaries are capped (PW_NNR_MAX_PAIRS, further pairs counted as dropped).
  *
  * Sensors: --sensor IP[/CIDR] (found_by "option"; a single address is listed
  * even when it sent nothing).  Without --sensor they are inferred: a host is
@@ -304,36 +302,6 @@ static void free_flow(nnr_flow *f)
     free(f->name);
     for (int i = 0; i < f->nq; i++)
         free(f->q[i].name);
-    free(f);
-}
-
-void fold_and_drop(pw_nnr *n, nnr_flow *f)
-{
-    fold_flow(n, f);
-    HASH_DEL(n->flows, f);
-    n->n_flows--;
-    free_flow(f);
-}
-
-static nnr_flow *find_flow(pw_nnr *n, const flow_key *k)
-{
-    nnr_flow *f = NULL;
-    HASH_FIND(hh, n->flows, k, sizeof *k, f);
-    return f;
-}
-
-static nnr_flow *new_flow(pw_nnr *n, const flow_key *k, int method)
-{
-    if (n->n_flows >= PW_NNR_MAX_FLOWS && n->flows)
-        fold_and_drop(n, n->flows); /* the oldest (uthash keeps insertion order) */
-    nnr_flow *f = calloc(1, sizeof *f);
-    if (!f)
-        return NULL;
-    f->k = *k;
-    f->method = (uint8_t)method;
-    HASH_ADD(hh, n->flows, k, sizeof f->k, f);
-    n->n_flows++;
-    return f;
 }
 
 static void make_key(flow_key *k, uint32_t source, uint8_t proto, const pw_addr *client,
@@ -368,31 +336,41 @@ static void set_app(nnr_flow *f, uint8_t r, uint32_t code, const char *name, uin
 
 /* ---- events ------------------------------------------------------------- */
 
-/* The flow record an event belongs to; requester/responder as given. */
-static nnr_flow *event_flow(pw_nnr *n, const pw_event *ev, int method, const pw_addr *req,
+/* NNR's state on a connection record, made when an event makes the
+ * connection NNR-relevant.  side[0] is the try whose requester is the
+ * record's client, side[1] the one whose requester is its server: NBNS runs
+ * 137 <-> 137, so a response whose query was not captured makes the core's
+ * record point the other way. */
+typedef struct pw_nnr_slot {
+    uint8_t used; /* bit per side */
+    nnr_flow side[2];
+} pw_nnr_slot;
+
+/* The try an event belongs to; requester/responder as given. */
+static nnr_flow *event_flow(pw_nnr *n, pw_conn *c, const pw_event *ev, int method, const pw_addr *req,
                             uint16_t req_port, const pw_addr *resp, uint16_t resp_port)
 {
-    if (!is_sensor_candidate(n, req) || pw_addr_is_group(resp) || pw_addr_eq(req, resp))
+    if (!c || !is_sensor_candidate(n, req) || pw_addr_is_group(resp) || pw_addr_eq(req, resp))
         return NULL;
-    flow_key k;
-    make_key(&k, ev->source, ev->flow.proto, req, req_port, resp, resp_port);
-    nnr_flow *f = find_flow(n, &k);
-    if (!f)
-        f = new_flow(n, &k, method);
-    if (f && (!f->first_frame || ev->frame < f->first_frame))
+    if (!c->nnr) {
+        c->nnr = calloc(1, sizeof *c->nnr);
+        if (!c->nnr)
+            abort();
+        n->slots++;
+    }
+    int side = pw_addr_eq(req, &c->a.client) && req_port == c->a.client_port ? 0 : 1;
+    nnr_flow *f = &c->nnr->side[side];
+    if (!(c->nnr->used & (1u << side))) {
+        c->nnr->used |= (uint8_t)(1u << side);
+        make_key(&f->k, ev->source, ev->flow.proto, req, req_port, resp, resp_port);
+        f->method = (uint8_t)method;
+    }
+    if (!f->first_frame || ev->frame < f->first_frame)
         f->first_frame = ev->frame;
     return f;
 }
 
-/* A flow that already has its attempt and now holds a conclusive
- * application answer can be folded right away. */
-static void maybe_fold(pw_nnr *n, nnr_flow *f)
-{
-    if (f->has_attempt && f->method != M_RDNS && app_rank(f->app) >= 2)
-        fold_and_drop(n, f);
-}
-
-static void on_nbns(pw_nnr *n, const pw_event *ev)
+static void on_nbns(pw_nnr *n, pw_conn *c, const pw_event *ev)
 {
     const pw_ev_nbns *m = &ev->u.nbns;
     if (ev->flow.proto != 17 || m->opcode != 0)
@@ -404,13 +382,13 @@ static void on_nbns(pw_nnr *n, const pw_event *ev)
     if (m->response && rqp == 137) {
         /* A response to port 137 whose query is not in the capture looks to
          * the core like a request from the responder: not an NNR try. */
-        nnr_flow *r = event_flow(n, ev, M_NETBIOS, resp, rsp, req, rqp);
+        nnr_flow *r = event_flow(n, c, ev, M_NETBIOS, resp, rsp, req, rqp);
         if (r && !r->shaped)
             r->unshaped = true;
     }
     if (rsp != 137)
         return;
-    nnr_flow *f = event_flow(n, ev, M_NETBIOS, req, rqp, resp, rsp);
+    nnr_flow *f = event_flow(n, c, ev, M_NETBIOS, req, rqp, resp, rsp);
     if (!f)
         return;
     if (!m->response) {
@@ -436,10 +414,9 @@ static void on_nbns(pw_nnr *n, const pw_event *ev)
         else
             set_app(f, R_NO_NAME, 0, NULL, ev->frame);
     }
-    maybe_fold(n, f);
 }
 
-static void on_dns(pw_nnr *n, const pw_event *ev)
+static void on_dns(pw_nnr *n, pw_conn *c, const pw_event *ev)
 {
     const pw_ev_dns *m = &ev->u.dns;
     if (!m->reverse || m->qtype != 12 || m->opcode != 0)
@@ -448,7 +425,7 @@ static void on_dns(pw_nnr *n, const pw_event *ev)
     const pw_addr *resp = m->response ? pw_nu_sender(ev) : pw_nu_receiver(ev);
     uint16_t rqp = m->response ? pw_nu_receiver_port(ev) : pw_nu_sender_port(ev);
     uint16_t rsp = m->response ? pw_nu_sender_port(ev) : pw_nu_receiver_port(ev);
-    nnr_flow *f = event_flow(n, ev, M_RDNS, req, rqp, resp, rsp);
+    nnr_flow *f = event_flow(n, c, ev, M_RDNS, req, rqp, resp, rsp);
     if (!f || f->method != M_RDNS)
         return;
     f->shaped = true;
@@ -486,7 +463,7 @@ static void on_dns(pw_nnr *n, const pw_event *ev)
     }
 }
 
-static void on_tcp_event(pw_nnr *n, const pw_event *ev)
+static void on_tcp_event(pw_nnr *n, pw_conn *c, const pw_event *ev)
 {
     if (ev->flow.proto != 6)
         return;
@@ -497,7 +474,7 @@ static void on_tcp_event(pw_nnr *n, const pw_event *ev)
         method = M_RDP;
     else
         return;
-    nnr_flow *f = event_flow(n, ev, method, &ev->flow.client, ev->flow.client_port,
+    nnr_flow *f = event_flow(n, c, ev, method, &ev->flow.client, ev->flow.client_port,
                              &ev->flow.server, ev->flow.server_port);
     if (!f || f->method != method)
         return;
@@ -585,62 +562,59 @@ static void on_tcp_event(pw_nnr *n, const pw_event *ev)
     default:
         return;
     }
-    maybe_fold(n, f);
 }
 
-void pw_nnr_event(pw_nnr *n, const pw_event *ev)
+void pw_nnr_event(pw_nnr *n, pw_conn *c, const pw_event *ev)
 {
     if (!n || !ev)
         return;
     switch (ev->type) {
     case PW_EV_NBNS:
-        on_nbns(n, ev);
+        on_nbns(n, c, ev);
         break;
     case PW_EV_DNS:
-        on_dns(n, ev);
+        on_dns(n, c, ev);
         break;
     case PW_EV_DCERPC:
     case PW_EV_NTLMSSP:
     case PW_EV_RDP:
     case PW_EV_TLS:
-        on_tcp_event(n, ev);
+        on_tcp_event(n, c, ev);
         break;
     default:
         break;
     }
 }
 
-void pw_nnr_attempt(pw_nnr *n, const pw_attempt *a)
+/* The NNR method a connection's server port stands for, or -1. */
+static int method_of_port(uint8_t proto, uint16_t port)
 {
-    if (!n || !a || a->outcome == PW_OUT_PENDING)
+    if (proto == 6 && port == 135)
+        return M_NTLM_RPC;
+    if (proto == 17 && port == 137)
+        return M_NETBIOS;
+    if (proto == 6 && port == 3389)
+        return M_RDP;
+    if (port == 53 && (proto == 6 || proto == 17))
+        return M_RDNS;
+    return -1;
+}
+
+/* The core's attempt goes to the try whose requester is its client. */
+static void take_attempt(pw_nnr *n, pw_conn *c)
+{
+    const pw_attempt *a = &c->a;
+    int method = method_of_port(a->proto, a->port);
+    if (method < 0 || !is_sensor_candidate(n, &a->client) || pw_addr_is_group(&a->server))
         return;
-    int method;
-    if (a->proto == 6 && a->port == 135)
-        method = M_NTLM_RPC;
-    else if (a->proto == 17 && a->port == 137)
-        method = M_NETBIOS;
-    else if (a->proto == 6 && a->port == 3389)
-        method = M_RDP;
-    else if (a->port == 53 && (a->proto == 6 || a->proto == 17))
-        method = M_RDNS;
-    else
-        return;
-    if (!is_sensor_candidate(n, &a->client) || pw_addr_is_group(&a->server))
-        return;
-    flow_key k;
-    make_key(&k, a->source, a->proto, &a->client, a->client_port, &a->server, a->port);
-    nnr_flow *f = find_flow(n, &k);
-    if (f && f->has_attempt) { /* the 4-tuple was reused: close the old try */
-        fold_and_drop(n, f);
-        f = NULL;
-    }
-    if (!f) {
+    if (!c->nnr || !(c->nnr->used & 1u)) {
         if (method == M_RDNS)
             return; /* DNS without a PTR query on it: not NNR */
-        f = new_flow(n, &k, method);
-        if (!f)
+        pw_event ev = {.source = a->source, .flow = {.proto = a->proto}};
+        if (!event_flow(n, c, &ev, method, &a->client, a->client_port, &a->server, a->port))
             return;
     }
+    nnr_flow *f = &c->nnr->side[0];
     if (f->method != method)
         return;
     f->has_attempt = true;
@@ -651,28 +625,30 @@ void pw_nnr_attempt(pw_nnr *n, const pw_attempt *a)
     f->icmp_from = a->icmp_from;
     f->frame_request = a->frame_request;
     f->frame_reply = a->frame_reply;
-    bool final = a->outcome != PW_OUT_ANSWERED;
-    if (method == M_RDNS) {
-        bool all = f->nq > 0;
-        for (int i = 0; i < f->nq; i++)
-            all &= f->q[i].answered;
-        final |= all;
-    } else {
-        final |= app_rank(f->app) >= 2;
-    }
-    if (final)
-        fold_and_drop(n, f);
+}
+
+void pw_nnr_conn_removed(pw_nnr *n, pw_conn *c)
+{
+    if (!n || !c)
+        return;
+    if (c->attempt_done && c->a.outcome != PW_OUT_PENDING)
+        take_attempt(n, c);
+    if (!c->nnr)
+        return;
+    for (int side = 0; side < 2; side++)
+        if (c->nnr->used & (1u << side)) {
+            fold_flow(n, &c->nnr->side[side]);
+            free_flow(&c->nnr->side[side]);
+        }
+    free(c->nnr);
+    c->nnr = NULL;
+    n->slots--;
 }
 
 void pw_nnr_free(pw_nnr *n)
 {
     if (!n)
         return;
-    nnr_flow *f, *ft;
-    HASH_ITER(hh, n->flows, f, ft) {
-        HASH_DEL(n->flows, f);
-        free_flow(f);
-    }
     nnr_pair *p, *pt;
     HASH_ITER(hh, n->pairs, p, pt) {
         HASH_DEL(n->pairs, p);

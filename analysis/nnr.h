@@ -10,14 +10,19 @@
 #include "../dissectors/events.h"
 #include "attempt.h"
 #include "config.h"
+#include "conn.h"
 #include "hosts.h"
 #include "sources.h"
 
 typedef struct pw_nnr pw_nnr;
 
 pw_nnr *pw_nnr_new(const pw_config *cfg);
-void pw_nnr_event(pw_nnr *n, const pw_event *ev);
-void pw_nnr_attempt(pw_nnr *n, const pw_attempt *a);
+/* A dissector event on connection c (NULL when the flow is no connection:
+ * multicast, broadcast).  What NNR learns is kept in c's slot. */
+void pw_nnr_event(pw_nnr *n, pw_conn *c, const pw_event *ev);
+/* The removal hook: c's attempt (if any) and what its slot learned become
+ * tries of (sensor, target, method); the slot is freed. */
+void pw_nnr_conn_removed(pw_nnr *n, pw_conn *c);
 /* The "nnr" object of the report schema (sensors, targets). */
 json_t *pw_nnr_json(pw_nnr *n, const pw_hosts *hosts, const pw_sources *srcs);
 void pw_nnr_free(pw_nnr *n);

@@ -11,7 +11,6 @@
 #include "nnr.h"
 
 #define PW_NNR_INFER_MIN_TARGETS 3
-#define PW_NNR_MAX_FLOWS (1u << 16)
 #define PW_NNR_MAX_PAIRS (1u << 20)
 #define PW_NNR_MAX_QUERIES 4
 #define PW_NNR_MAX_FRAMES 4
@@ -73,7 +72,6 @@ typedef struct nnr_flow {
     /* reverse_dns: the PTR queries on this flow */
     int nq;
     rdns_q q[PW_NNR_MAX_QUERIES];
-    UT_hash_handle hh;
 } nnr_flow;
 
 typedef struct nnr_try {
@@ -108,8 +106,7 @@ typedef struct nnr_pair {
 
 struct pw_nnr {
     pw_config cfg;
-    nnr_flow *flows;
-    size_t n_flows;
+    size_t slots; /* NNR slots on live connection records */
     nnr_pair *pairs;
     size_t n_pairs;
     uint64_t dropped;
@@ -117,7 +114,5 @@ struct pw_nnr {
 
 /* nnr.c */
 bool is_sensor_candidate(const pw_nnr *n, const pw_addr *a);
-/* Folds an open flow record into its (sensor, target, method) summary. */
-void fold_and_drop(pw_nnr *n, nnr_flow *f);
 
 #endif

@@ -439,9 +439,6 @@ json_t *pw_nnr_json(pw_nnr *n, const pw_hosts *hosts, const pw_sources *srcs)
     json_t *root = json_pack("{s:o, s:o}", "sensors", sensors, "targets", targets);
     if (!n || !root)
         return root;
-    /* Everything still open is final now. */
-    while (n->flows)
-        fold_and_drop(n, n->flows);
 
     size_t np = n->n_pairs;
     nnr_pair **pv = np ? malloc(np * sizeof *pv) : NULL;

@@ -11,6 +11,7 @@
 #include "../dissectors/events.h"
 #include "attempt.h"
 #include "config.h"
+#include "conn.h"
 #include "services.h"
 #include "sources.h"
 
@@ -28,8 +29,14 @@ typedef struct pw_policy pw_policy;
  * every built-in profile is loaded and chosen later by the traffic seen.
  * Returns NULL with err filled on a bad profile. */
 pw_policy *pw_policy_new(const pw_config *cfg, char *err, size_t errlen);
-void pw_policy_event(pw_policy *p, const pw_event *ev);
-void pw_policy_attempt(pw_policy *p, const pw_attempt *a);
+/* A dissector event on connection c (NULL when the flow is no connection).
+ * Cloud-check facts (TLS, CONNECT) are kept in c's slot; endpoint-mapper
+ * grants, DNS answers for watched names and proxies in policy's own tables
+ * (keyed by what they grant, not by the connection). */
+void pw_policy_event(pw_policy *p, pw_conn *c, const pw_event *ev);
+/* The removal hook: c's attempt counts in its aggregate, and a cloud
+ * connection joins the list the sensor-to-cloud checks read. */
+void pw_policy_conn_removed(pw_policy *p, pw_conn *c);
 /* Decides verdicts.  Returns an object {"profiles":[...], "roles":[...],
  * "rules":[...], "sensor_cloud":[...]} whose members the report merges
  * into the top level. */

@@ -6,6 +6,7 @@
  * keep memory bounded. */
 #include "services.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "../common/table.h"
@@ -33,13 +34,28 @@ typedef struct svc {
     uint32_t clients[CLIENT_SLOTS]; /* hash of each distinct client; 0 = empty */
 } svc;
 
+/* Attempts to services beyond the cap, folded per transport and port. */
+typedef struct port_fold {
+    pw_services_fold pub;
+    uint64_t servers_sketch[4]; /* 256-bit linear counting of distinct servers */
+} port_fold;
+
 struct pw_services {
     svc *table;
+    uint32_t n, max;
+    port_fold *folds[2];        /* [tcp, udp] x 65536 ports, made on the first fold */
+    pw_services_fold *out;
+    uint64_t folded;            /* attempts folded */
+    uint32_t n_folds;
 };
 
-pw_services *pw_services_new(void)
+pw_services *pw_services_new(uint32_t max_services)
 {
-    return calloc(1, sizeof(pw_services));
+    pw_services *s = calloc(1, sizeof(pw_services));
+    if (!s)
+        abort();
+    s->max = max_services ? max_services : PW_SERVICES_DEFAULT_MAX;
+    return s;
 }
 
 static svc *find(const pw_services *s, const pw_addr *server, uint8_t proto, uint16_t port)
@@ -74,13 +90,55 @@ static void add_client(svc *e, const pw_addr *c)
     e->n_clients++;
 }
 
+static unsigned popcount256(const uint64_t w[4])
+{
+    return (unsigned)(__builtin_popcountll(w[0]) + __builtin_popcountll(w[1]) +
+                      __builtin_popcountll(w[2]) + __builtin_popcountll(w[3]));
+}
+
+/* The attempt of a service beyond the cap counts in its port's fold. */
+static void fold_attempt(pw_services *s, const pw_attempt *a)
+{
+    int pi = a->proto == 17 ? 1 : 0;
+    if (!s->folds[pi] && !(s->folds[pi] = calloc(65536, sizeof(port_fold))))
+        abort();
+    port_fold *f = &s->folds[pi][a->port];
+    pw_services_fold *p = &f->pub;
+    if (!p->attempts) {
+        p->proto = a->proto;
+        p->port = a->port;
+        p->first_source = a->source;
+        p->first_frame = a->frame_request;
+        p->first_ts = a->ts;
+        s->n_folds++;
+    }
+    p->attempts++;
+    if ((unsigned)a->outcome < PW_OUT_COUNT)
+        p->counts[a->outcome]++;
+    uint32_t bit = (pw_addr_hash(&a->server) * 2654435761u) >> 24;
+    f->servers_sketch[bit / 64] |= 1ULL << (bit % 64);
+    unsigned set = popcount256(f->servers_sketch);
+    p->servers = set >= 256 ? 1420 : (uint32_t)lround(-256.0 * log((256.0 - set) / 256.0));
+    if (a->ts >= p->last_ts) {
+        p->last_ts = a->ts;
+        p->last_source = a->source;
+        p->last_frame = a->frame_request;
+    }
+    s->folded++;
+}
+
 void pw_services_attempt(pw_services *s, const pw_attempt *a)
 {
     svc *e = find(s, &a->server, a->proto, a->port);
     if (!e) {
+        if (s->n >= s->max) {
+            fold_attempt(s, a);
+            return;
+        }
         e = calloc(1, sizeof *e);
         if (!e)
-            return;
+            abort();
+        s->n++;
         e->key.server = a->server;
         e->key.proto = a->proto;
         e->key.port = a->port;
@@ -183,10 +241,36 @@ json_t *pw_services_json(const pw_services *s, const pw_sources *srcs)
     return arr;
 }
 
+const pw_services_fold *pw_services_folds(pw_services *s, size_t *n)
+{
+    free(s->out);
+    s->out = malloc((s->n_folds ? s->n_folds : 1) * sizeof *s->out);
+    if (!s->out)
+        abort();
+    size_t k = 0;
+    for (int pi = 0; pi < 2; pi++)
+        for (uint32_t port = 0; s->folds[pi] && port < 65536; port++)
+            if (s->folds[pi][port].pub.attempts)
+                s->out[k++] = s->folds[pi][port].pub;
+    *n = k;
+    return s->out;
+}
+
+void pw_services_stats_get(const pw_services *s, pw_services_stats *st)
+{
+    st->services = s->n;
+    st->max_services = s->max;
+    st->folded_attempts = s->folded;
+    st->folded_ports = s->n_folds;
+}
+
 void pw_services_free(pw_services *s)
 {
     if (!s)
         return;
+    free(s->folds[0]);
+    free(s->folds[1]);
+    free(s->out);
     svc *e, *tmp;
     HASH_ITER(hh, s->table, e, tmp)
     {

@@ -9,7 +9,29 @@
 
 typedef struct pw_services pw_services;
 
-pw_services *pw_services_new(void);
+/* Default cap on (server, proto, port) services (--max-services).  Beyond
+ * it, attempts to further services are folded per transport and port. */
+#define PW_SERVICES_DEFAULT_MAX 16384
+
+/* One port's folded attempts: every server beyond the cap. */
+typedef struct pw_services_fold {
+    uint8_t proto;
+    uint16_t port;
+    uint64_t attempts;
+    uint64_t counts[PW_OUT_COUNT];
+    uint32_t servers;                  /* distinct servers, estimated */
+    uint32_t first_source, last_source;
+    uint64_t first_frame, last_frame;
+    pw_usec first_ts, last_ts;
+} pw_services_fold;
+
+typedef struct pw_services_stats {
+    uint64_t services, max_services;
+    uint64_t folded_attempts;          /* attempts counted in port folds */
+    uint64_t folded_ports;             /* port folds */
+} pw_services_stats;
+
+pw_services *pw_services_new(uint32_t max_services);
 void pw_services_attempt(pw_services *s, const pw_attempt *a);
 /* Outcome counts for one server/proto/port (counts[PW_OUT_*]); false if never seen. */
 bool pw_services_lookup(const pw_services *s, const pw_addr *server, uint8_t proto, uint16_t port,
@@ -21,6 +43,9 @@ void pw_services_each(const pw_services *s,
                       void *arg);
 /* "services": [...] as in the report schema, sorted by server, proto, port. */
 json_t *pw_services_json(const pw_services *s, const pw_sources *srcs);
+/* The port folds, by transport then port; valid until the next call. */
+const pw_services_fold *pw_services_folds(pw_services *s, size_t *n);
+void pw_services_stats_get(const pw_services *s, pw_services_stats *st);
 void pw_services_free(pw_services *s);
 
 #endif

@@ -46,6 +46,10 @@ static const char usage_text[] =
     "  --timeout SEC          TCP reply timeout in packet time (default 10)\n"
     "  --udp-timeout SEC      UDP reply timeout (default 5)\n"
     "  --tcp-streams N        TCP reassembly table size (default 131072)\n"
+    "Memory caps (each evicted or folded item is counted in stats):\n"
+    "  --max-connections N    connection records (default 524288)\n"
+    "  --max-services N       (server, port) services; more fold per port (default 16384)\n"
+    "  --scanner-threshold N  distinct targets that make a client a scanner row (default 512)\n"
     "Name resolution (NNR):\n"
     "  --sensor IP[/CIDR]     a Defender for Identity sensor (repeatable; inferred if absent)\n"
     "  --nnr-alert-threshold X  failure share that raises a health alert (default 0.9)\n"
@@ -97,6 +101,16 @@ static void on_signal(int sig)
 }
 
 /* jsonl streams attempts as they are decided. */
+/* A positive count for a memory cap. */
+static uint32_t parse_cap(const char *s, const char *opt)
+{
+    char *end;
+    unsigned long v = strtoul(s, &end, 10);
+    if (*s == '\0' || *end || v == 0 || v > 100000000UL)
+        usage_error("bad %s value (a count from 1 to 100000000)", opt);
+    return (uint32_t)v;
+}
+
 static void stream_attempt(void *arg, const pw_attempt *a, const char *source_path)
 {
     pw_jsonl_attempt((FILE *)arg, a, source_path);
@@ -107,6 +121,7 @@ int main(int argc, char **argv)
     enum {
         OPT_FORMAT = 256, OPT_TIMEOUT, OPT_UDP_TIMEOUT, OPT_SENSOR, OPT_NNR_THRESHOLD, OPT_PROFILE,
         OPT_LIST_PROFILES, OPT_ROLE, OPT_FAIL_ON, OPT_MAX_EVIDENCE, OPT_TCP_STREAMS, OPT_NO_PROGRESS,
+        OPT_MAX_CONNECTIONS, OPT_MAX_SERVICES, OPT_SCANNER_THRESHOLD,
     };
     static const struct option longopts[] = {
         {"help", no_argument, NULL, 'h'},
@@ -126,6 +141,9 @@ int main(int argc, char **argv)
         {"max-evidence", required_argument, NULL, OPT_MAX_EVIDENCE},
         {"tcp-streams", required_argument, NULL, OPT_TCP_STREAMS},
         {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+        {"max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS},
+        {"max-services", required_argument, NULL, OPT_MAX_SERVICES},
+        {"scanner-threshold", required_argument, NULL, OPT_SCANNER_THRESHOLD},
         {NULL, 0, NULL, 0},
     };
 
@@ -201,6 +219,9 @@ int main(int argc, char **argv)
         case OPT_MAX_EVIDENCE: cfg.max_evidence = atoi(optarg); break;
         case OPT_TCP_STREAMS: copts.tcp_streams = atoi(optarg); break;
         case OPT_NO_PROGRESS: progress = false; break;
+        case OPT_MAX_CONNECTIONS: cfg.max_connections = parse_cap(optarg, "--max-connections"); break;
+        case OPT_MAX_SERVICES: cfg.max_services = parse_cap(optarg, "--max-services"); break;
+        case OPT_SCANNER_THRESHOLD: cfg.scanner_threshold = parse_cap(optarg, "--scanner-threshold"); break;
         default: fprintf(stderr, "Try 'portwitness --help'.\n"); return EXIT_USAGE;
         }
     }

@@ -109,7 +109,7 @@ json_t *sensor_cloud(pw_policy *p, const pw_sources *srcs)
     size_t n = 0, cap = 16;
     const cflow **fl = malloc(cap * sizeof *fl);
     cflow *f, *t;
-    HASH_ITER(hh, p->cflows, f, t) {
+    LL_FOREACH_SAFE(p->cflows, f, t) {
         const pw_rule_def *hit = NULL;
         for (int i = 0; i < nr && !hit; i++)
             if (cflow_matches(rules[i], f))

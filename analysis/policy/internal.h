@@ -35,6 +35,9 @@
 #include <strings.h>
 
 #include "../../common/table.h"
+#include <utlist.h>
+
+#include "../conn.h"
 #include "../policy.h"
 #include "../policy_internal.h"
 
@@ -98,7 +101,7 @@ typedef struct flow_key {
     uint8_t proto;
 } flow_key;
 
-typedef struct cflow {
+typedef struct pw_policy_slot {
     flow_key k;
     uint32_t source;
     pw_usec ts;
@@ -118,7 +121,7 @@ typedef struct cflow {
     bool has_attempt;
     uint8_t tcp_out, tcp_reason;
     uint64_t att_frame, att_reply;
-    UT_hash_handle hh;
+    struct pw_policy_slot *next; /* the list of finished cloud connections */
 } cflow;
 
 typedef struct dns_key {
@@ -227,7 +230,7 @@ struct pw_policy {
     size_t n_level[LV_COUNT];        /* aggregates per level */
     size_t n_samples;                /* sample slots allocated */
     uint64_t folded, samples_dropped;
-    size_t n_cflows, n_epm, n_dns, n_proxies;
+    size_t n_cflows, n_cflows_open, n_epm, n_dns, n_proxies;
     uint64_t events_dropped;
 };
 

@@ -850,8 +850,8 @@ void pw_policy_free(pw_policy *p)
         free(e);
     }
     cflow *f, *tf;
-    HASH_ITER(hh, p->cflows, f, tf) {
-        HASH_DEL(p->cflows, f);
+    LL_FOREACH_SAFE(p->cflows, f, tf) {
+        LL_DELETE(p->cflows, f);
         free(f);
     }
     dns_ent *d, *td;

@@ -66,17 +66,18 @@ static flow_key fkey(uint8_t proto, const pw_addr *c, uint16_t cp, const pw_addr
     return k;
 }
 
-static cflow *cflow_get(pw_policy *p, const flow_key *k, bool create, const pw_event *ev)
+/* The connection's cloud-check slot, made when create (a watched name was
+ * asked for on it); the flow as the dissector saw it is its key. */
+static cflow *cflow_get(pw_policy *p, pw_conn *c, const flow_key *k, bool create, const pw_event *ev)
 {
-    cflow *f;
-    HASH_FIND(hh, p->cflows, k, sizeof *k, f);
+    if (!c)
+        return NULL;
+    cflow *f = c->policy;
     if (!f && create) {
-        if (!room(p, p->n_cflows))
-            return NULL;
         f = calloc(1, sizeof *f);
         if (!f)
-            return NULL;
-        p->n_cflows++;
+            abort();
+        p->n_cflows_open++;
         f->k = *k;
         if (ev) {
             f->source = ev->source;
@@ -84,7 +85,7 @@ static cflow *cflow_get(pw_policy *p, const flow_key *k, bool create, const pw_e
             f->frame = ev->frame;
             f->name_frame = ev->frame;
         }
-        HASH_ADD(hh, p->cflows, k, sizeof f->k, f);
+        c->policy = f;
     }
     return f;
 }
@@ -97,7 +98,7 @@ static bool addr_zero(const pw_addr *a)
     return true;
 }
 
-void pw_policy_event(pw_policy *p, const pw_event *ev)
+void pw_policy_event(pw_policy *p, pw_conn *c, const pw_event *ev)
 {
     if (!p || !ev)
         return;
@@ -132,7 +133,7 @@ void pw_policy_event(pw_policy *p, const pw_event *ev)
         const pw_ev_tls *t = &ev->u.tls;
         if (t->kind == PW_TLS_CLIENT_HELLO) {
             bool want = t->sni[0] && watched_name(p, t->sni);
-            cflow *f = cflow_get(p, &k, want, ev);
+            cflow *f = cflow_get(p, c, &k, want, ev);
             if (f) {
                 f->client_hello = true;
                 if (t->sni[0] && !f->sni[0])
@@ -140,7 +141,7 @@ void pw_policy_event(pw_policy *p, const pw_event *ev)
             }
             break;
         }
-        cflow *f = cflow_get(p, &k, false, NULL);
+        cflow *f = cflow_get(p, c, &k, false, NULL);
         if (!f)
             break;
         if (t->kind == PW_TLS_SERVER_HELLO && !f->server_hello) {
@@ -176,14 +177,14 @@ void pw_policy_event(pw_policy *p, const pw_event *ev)
             if (px)
                 px->connects++;
             bool want = watched_name(p, h->host);
-            cflow *f = cflow_get(p, &k, want, ev);
+            cflow *f = cflow_get(p, c, &k, want, ev);
             if (f && !f->is_connect) {
                 f->is_connect = true;
                 snprintf(f->connect_host, sizeof f->connect_host, "%s", h->host);
                 f->connect_port = h->port ? h->port : 443;
             }
         } else if (h->kind == PW_HTTP_RESPONSE) {
-            cflow *f = cflow_get(p, &k, false, NULL);
+            cflow *f = cflow_get(p, c, &k, false, NULL);
             /* the last status wins: a CONNECT retried with credentials (407, then 200) */
             if (f && f->is_connect && h->status >= 200) {
                 f->status = h->status;
@@ -362,11 +363,9 @@ static agg *agg_get(pw_policy *p, const pw_attempt *a, uint8_t dyn, const sample
     return NULL;
 }
 
-void pw_policy_attempt(pw_policy *p, const pw_attempt *a)
+/* The attempt counts in its aggregate (pair, else server, else port). */
+static void count_attempt(pw_policy *p, const pw_attempt *a)
 {
-    if (!p || !a || (a->proto != 6 && a->proto != 17) || a->outcome == PW_OUT_PENDING ||
-        a->outcome >= PW_OUT_COUNT)
-        return;
     uint8_t dyn = 0;
     uint64_t epm_frame = 0;
     if (a->proto == 6 && p->epm) {
@@ -383,49 +382,82 @@ void pw_policy_attempt(pw_policy *p, const pw_attempt *a)
             epm_frame = x->frame;
         }
     }
-    if (dyn || is_rel(p, a->proto, a->port)) {
-        sample s = {.source = a->source, .frame = a->frame_request, .frame_reply = a->frame_reply,
-                    .epm_frame = epm_frame, .ts = a->ts, .client = a->client, .server = a->server,
-                    .outcome = (uint8_t)a->outcome, .reason = (uint8_t)a->reason};
-        agg *g = agg_get(p, a, dyn, &s);
-        if (g) {
-            g->counts[a->outcome]++;
-            if (s.ts < g->first.ts)
-                g->first = s;
-            if (a->outcome == PW_OUT_ANSWERED)
-                keep_sample(p, &g->ok, &g->n_ok, &g->cap_ok, &s);
-            else
-                keep_sample(p, &g->bad, &g->n_bad, &g->cap_bad, &s);
-        }
+    if (!dyn && !is_rel(p, a->proto, a->port))
+        return;
+    sample s = {.source = a->source, .frame = a->frame_request, .frame_reply = a->frame_reply,
+                .epm_frame = epm_frame, .ts = a->ts, .client = a->client, .server = a->server,
+                .outcome = (uint8_t)a->outcome, .reason = (uint8_t)a->reason};
+    agg *g = agg_get(p, a, dyn, &s);
+    if (!g)
+        return;
+    g->counts[a->outcome]++;
+    if (s.ts < g->first.ts)
+        g->first = s;
+    if (a->outcome == PW_OUT_ANSWERED)
+        keep_sample(p, &g->ok, &g->n_ok, &g->cap_ok, &s);
+    else
+        keep_sample(p, &g->bad, &g->n_bad, &g->cap_bad, &s);
+}
+
+/* A TCP connection to an address a DNS answer for a watched name gave its
+ * client is a cloud connection too (the sensor connects by name). */
+static cflow *cflow_from_dns(pw_policy *p, pw_conn *c)
+{
+    const pw_attempt *a = &c->a;
+    dns_key dk;
+    memset(&dk, 0, sizeof dk);
+    dk.client = a->client;
+    dk.ip = a->server;
+    dns_ent *d;
+    HASH_FIND(hh, p->dns, &dk, sizeof dk, d);
+    if (!d)
+        return NULL;
+    flow_key fk = fkey(6, &a->client, a->client_port, &a->server, a->port);
+    cflow *f = cflow_get(p, c, &fk, true, NULL);
+    snprintf(f->dns_name, sizeof f->dns_name, "%s", d->name);
+    f->source = a->source;
+    f->ts = a->ts;
+    f->frame = a->frame_request;
+    return f;
+}
+
+static void cflow_take_attempt(cflow *f, const pw_attempt *a)
+{
+    f->has_attempt = true;
+    f->tcp_out = (uint8_t)a->outcome;
+    f->tcp_reason = (uint8_t)a->reason;
+    f->att_frame = a->frame_request;
+    f->att_reply = a->frame_reply;
+    if (!f->frame || a->frame_request < f->frame) {
+        f->frame = a->frame_request;
+        f->ts = a->ts;
+        f->source = a->source;
     }
-    if (a->proto == 6 && (p->cflows || p->dns)) {
-        flow_key fk = fkey(6, &a->client, a->client_port, &a->server, a->port);
-        cflow *f = cflow_get(p, &fk, false, NULL);
-        if (!f && p->dns) {
-            dns_key dk;
-            memset(&dk, 0, sizeof dk);
-            dk.client = a->client;
-            dk.ip = a->server;
-            dns_ent *d;
-            HASH_FIND(hh, p->dns, &dk, sizeof dk, d);
-            if (d && (f = cflow_get(p, &fk, true, NULL)) != NULL) {
-                snprintf(f->dns_name, sizeof f->dns_name, "%s", d->name);
-                f->source = a->source;
-                f->ts = a->ts;
-                f->frame = a->frame_request;
-            }
-        }
-        if (f && !f->has_attempt) {
-            f->has_attempt = true;
-            f->tcp_out = (uint8_t)a->outcome;
-            f->tcp_reason = (uint8_t)a->reason;
-            f->att_frame = a->frame_request;
-            f->att_reply = a->frame_reply;
-            if (!f->frame || a->frame_request < f->frame) {
-                f->frame = a->frame_request;
-                f->ts = a->ts;
-                f->source = a->source;
-            }
-        }
+}
+
+void pw_policy_conn_removed(pw_policy *p, pw_conn *c)
+{
+    if (!p || !c)
+        return;
+    const pw_attempt *a = &c->a;
+    bool att = c->attempt_done && (a->proto == 6 || a->proto == 17) &&
+               a->outcome != PW_OUT_PENDING && a->outcome < PW_OUT_COUNT;
+    if (att)
+        count_attempt(p, a);
+    cflow *f = c->policy;
+    if (!f && att && a->proto == 6 && p->dns)
+        f = cflow_from_dns(p, c);
+    if (!f)
+        return;
+    c->policy = NULL;
+    p->n_cflows_open--;
+    if (att && a->proto == 6)
+        cflow_take_attempt(f, a);
+    /* The finished cloud connection joins the list the verdicts read. */
+    if (!room(p, p->n_cflows)) {
+        free(f);
+        return;
     }
+    p->n_cflows++;
+    LL_APPEND(p->cflows, f);
 }

@@ -196,7 +196,7 @@ static void infer_cond(pw_policy *p, const char *role, const pw_cond *c, const p
         break;
     case PW_COND_SNI: {
         cflow *f, *t;
-        HASH_ITER(hh, p->cflows, f, t) {
+        LL_FOREACH_SAFE(p->cflows, f, t) {
             if (!f->sni[0] && !f->connect_host[0])
                 continue;
             const char *name = cflow_name(f);
@@ -304,7 +304,7 @@ void choose_profiles(pw_policy *p, const pw_sources *srcs)
             } else if (cd->kind == PW_COND_SNI) {
                 cflow *f, *t, *first = NULL;
                 uint64_t n = 0;
-                HASH_ITER(hh, p->cflows, f, t) {
+                LL_FOREACH_SAFE(p->cflows, f, t) {
                     const char *name = cflow_name(f);
                     if (!pw_name_match(cd->pattern, name))
                         continue;

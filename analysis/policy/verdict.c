@@ -299,7 +299,7 @@ static json_t *evaluate_rule(pw_policy *p, const pw_profile_def *d, const pw_rul
         }
     } else {
         cflow *f, *t;
-        HASH_ITER(hh, p->cflows, f, t) {
+        LL_FOREACH_SAFE(p->cflows, f, t) {
             if (!cflow_matches(r, f))
                 continue;
             if (!side_ok(p, d, r->from, &f->k.client, r, false, &c_inf, &c_rule))

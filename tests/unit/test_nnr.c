@@ -6,6 +6,7 @@
 
 #include "../../analysis/nnr.h"
 #include "check.h"
+#include "conn_shim.h"
 
 #define S "10.0.0.5"
 #define T1 "10.0.1.1"
@@ -58,6 +59,28 @@ static pw_attempt att(uint8_t proto, const char *client, uint16_t cport, const c
     return a;
 }
 
+/* Connection records the events and attempts land on (conn_shim.h). */
+static conn_shim shim;
+
+static void nnr_removed(void *arg, pw_conn *c)
+{
+    pw_nnr_conn_removed(arg, c);
+}
+
+static void feed(pw_nnr *n, const pw_event *ev)
+{
+    if (shim.arg != n)
+        shim_init(&shim, nnr_removed, n), shim.attempts_linger = true;
+    pw_nnr_event(n, shim_event(&shim, ev), ev);
+}
+
+/* Every connection is removed, as at the end of an input. */
+static void settle(pw_nnr *n)
+{
+    if (shim.arg == n)
+        shim_flush(&shim);
+}
+
 /* ---- event builders -------------------------------------------------------- */
 
 static void rpc_bind(pw_nnr *n, uint64_t f, const char *c, uint16_t cp, const char *t, uint8_t auth)
@@ -66,11 +89,11 @@ static void rpc_bind(pw_nnr *n, uint64_t f, const char *c, uint16_t cp, const ch
     ev.u.dcerpc.ptype = PW_DCERPC_BIND;
     ev.u.dcerpc.iface_is_epm = true;
     ev.u.dcerpc.auth_type = auth;
-    pw_nnr_event(n, &ev);
+    feed(n, &ev);
     if (auth == PW_AUTHN_WINNT) {
         pw_event ne = ev_make(PW_EV_NTLMSSP, f, 6, c, cp, t, 135, 0);
         ne.u.ntlmssp.msg_type = PW_NTLM_NEGOTIATE;
-        pw_nnr_event(n, &ne);
+        feed(n, &ne);
     }
 }
 
@@ -80,7 +103,7 @@ static void rpc_reply(pw_nnr *n, uint64_t f, const char *c, uint16_t cp, const c
     pw_event ev = ev_make(PW_EV_DCERPC, f, 6, c, cp, t, 135, 1);
     ev.u.dcerpc.ptype = ptype;
     ev.u.dcerpc.reject_reason = reason;
-    pw_nnr_event(n, &ev);
+    feed(n, &ev);
     if (nb || dnsname) {
         pw_event ne = ev_make(PW_EV_NTLMSSP, f, 6, c, cp, t, 135, 1);
         ne.u.ntlmssp.msg_type = PW_NTLM_CHALLENGE;
@@ -88,7 +111,7 @@ static void rpc_reply(pw_nnr *n, uint64_t f, const char *c, uint16_t cp, const c
             strcpy(ne.u.ntlmssp.nb_computer, nb);
         if (dnsname)
             strcpy(ne.u.ntlmssp.dns_computer, dnsname);
-        pw_nnr_event(n, &ne);
+        feed(n, &ne);
     }
 }
 
@@ -98,7 +121,7 @@ static void nbstat_query(pw_nnr *n, uint64_t f, const char *c, uint16_t cp, cons
     ev.u.nbns.txid = (uint16_t)cp;
     ev.u.nbns.qtype = qtype;
     strcpy(ev.u.nbns.qname, "*");
-    pw_nnr_event(n, &ev);
+    feed(n, &ev);
 }
 
 static void nbstat_reply(pw_nnr *n, uint64_t f, const char *c, uint16_t cp, const char *t,
@@ -118,7 +141,7 @@ static void nbstat_reply(pw_nnr *n, uint64_t f, const char *c, uint16_t cp, cons
         strcpy(ev.u.nbns.names[2].name, name);
         ev.u.nbns.names[2].suffix = 0x00;
     }
-    pw_nnr_event(n, &ev);
+    feed(n, &ev);
 }
 
 static void rdp_cr(pw_nnr *n, uint64_t f, const char *c, uint16_t cp, const char *t)
@@ -128,7 +151,7 @@ static void rdp_cr(pw_nnr *n, uint64_t f, const char *c, uint16_t cp, const char
     strcpy(ev.u.rdp.cookie, "sensor");
     ev.u.rdp.has_neg = true;
     ev.u.rdp.requested_protocols = 1;
-    pw_nnr_event(n, &ev);
+    feed(n, &ev);
 }
 
 static void rdp_cc(pw_nnr *n, uint64_t f, const char *c, uint16_t cp, const char *t, bool failure,
@@ -140,7 +163,7 @@ static void rdp_cc(pw_nnr *n, uint64_t f, const char *c, uint16_t cp, const char
     ev.u.rdp.selected_protocol = 1;
     ev.u.rdp.failure = failure;
     ev.u.rdp.failure_code = code;
-    pw_nnr_event(n, &ev);
+    feed(n, &ev);
 }
 
 static void tls_ev(pw_nnr *n, uint64_t f, const char *c, uint16_t cp, const char *t, uint8_t kind,
@@ -152,7 +175,7 @@ static void tls_ev(pw_nnr *n, uint64_t f, const char *c, uint16_t cp, const char
         ev.u.tls.version = 0x0303;
     if (cn)
         strcpy(ev.u.tls.subject_cn, cn);
-    pw_nnr_event(n, &ev);
+    feed(n, &ev);
 }
 
 static void ptr_query(pw_nnr *n, uint64_t f, uint8_t proto, const char *c, uint16_t cp,
@@ -165,7 +188,7 @@ static void ptr_query(pw_nnr *n, uint64_t f, uint8_t proto, const char *c, uint1
     strcpy(ev.u.dns.qname, "x.in-addr.arpa");
     ev.u.dns.reverse = true;
     ev.u.dns.reverse_addr = A(target);
-    pw_nnr_event(n, &ev);
+    feed(n, &ev);
 }
 
 static void ptr_reply(pw_nnr *n, uint64_t f, uint8_t proto, const char *c, uint16_t cp,
@@ -185,12 +208,14 @@ static void ptr_reply(pw_nnr *n, uint64_t f, uint8_t proto, const char *c, uint1
         ev.u.dns.answers[0].type = 12;
         strcpy(ev.u.dns.answers[0].target, name);
     }
-    pw_nnr_event(n, &ev);
+    feed(n, &ev);
 }
 
 static void attempt(pw_nnr *n, pw_attempt a)
 {
-    pw_nnr_attempt(n, &a);
+    if (shim.arg != n)
+        shim_init(&shim, nnr_removed, n), shim.attempts_linger = true;
+    shim_attempt(&shim, &a);
 }
 
 /* ---- JSON helpers ---------------------------------------------------------- */
@@ -363,6 +388,7 @@ int main(void)
     pw_hosts *h = pw_hosts_new();
     pw_addr t2 = A(T2);
     pw_hosts_add(h, &t2, "T2KNOWN", PW_NAME_DNS, 0, 1);
+    settle(n);
     json_t *j = pw_nnr_json(n, h, &srcs);
     char *dump = json_dumps(j, JSON_INDENT(1) | JSON_SORT_KEYS);
     CHECK(dump != NULL);
@@ -468,6 +494,7 @@ int main(void)
 
     CHECK_INT(json_array_size(json_object_get(s, "alerts")), 0);
     /* idempotent */
+    settle(n);
     json_t *j2 = pw_nnr_json(n, h, &srcs);
     CHECK(json_equal(j, j2));
     json_decref(j2);
@@ -478,6 +505,7 @@ int main(void)
     cfg.nnr_alert_threshold = 0.5;
     n = pw_nnr_new(&cfg);
     feed_main(n);
+    settle(n);
     j = pw_nnr_json(n, h, &srcs);
     s = sensor_of(j, S);
     CHECK_INT(json_array_size(json_object_get(s, "alerts")), 3); /* ntlm_rpc, rdp, reverse_dns */
@@ -531,6 +559,7 @@ int main(void)
     /* a host outside the sensors is ignored */
     nbstat_query(n, 111, "10.0.0.200", 1137, T1, PW_NBNS_QTYPE_NBSTAT);
     attempt(n, att(17, "10.0.0.200", 1137, T1, 137, PW_OUT_UNANSWERED, PW_R_TIMEOUT, 111, 0));
+    settle(n);
     j = pw_nnr_json(n, h, &srcs);
     CHECK_INT(json_array_size(json_object_get(j, "sensors")), 4);
     CHECK_STR(json_string_value(json_object_get(json_array_get(json_object_get(j, "sensors"), 0), "sensor")), S);
@@ -578,13 +607,14 @@ int main(void)
         strcpy(ev.u.nbns.qname, "WORKSTATION");
         ev.u.nbns.n_addrs = 1;
         ev.u.nbns.addrs[0] = A("10.0.0.200");
-        pw_nnr_event(n, &ev);
+        feed(n, &ev);
         attempt(n, att(17, "10.0.0.50", 49153, "10.0.0.1", 137, PW_OUT_INDETERMINATE, PW_R_ONE_SIDED, 537, 0));
         /* while a real NBSTAT from 10.0.0.50 port 137 still counts */
         nbstat_query(n, 600, "10.0.0.50", 137, "10.0.0.2", PW_NBNS_QTYPE_NBSTAT);
         nbstat_reply(n, 601, "10.0.0.50", 137, "10.0.0.2", 0, "TWO");
         attempt(n, att(17, "10.0.0.50", 137, "10.0.0.2", 137, PW_OUT_ANSWERED, PW_R_UDP_REPLY, 600, 601));
     }
+    settle(n);
     j = pw_nnr_json(n, NULL, &srcs);
     s = sensor_of(j, "10.0.0.50");
     CHECK_INT(stat_of(s, "netbios", "attempted"), 1);
@@ -597,6 +627,7 @@ int main(void)
     /* ===== empty ===== */
     pw_config_defaults(&cfg);
     n = pw_nnr_new(&cfg);
+    settle(n);
     j = pw_nnr_json(n, NULL, NULL);
     CHECK_INT(json_array_size(json_object_get(j, "sensors")), 0);
     CHECK_INT(json_array_size(json_object_get(j, "targets")), 0);
@@ -611,6 +642,7 @@ int main(void)
         snprintf(t, sizeof t, "10.%d.%d.%d", 100 + i / 40000, (i / 200) % 200, i % 200 + 1);
         nbstat_query(n, (uint64_t)i + 1, S, 20000, t, PW_NBNS_QTYPE_NBSTAT);
     }
+    settle(n);
     j = pw_nnr_json(n, NULL, NULL);
     s = sensor_of(j, S);
     CHECK_INT(stat_of(s, "netbios", "attempted"), 70000);

@@ -8,6 +8,34 @@
 #include "../../analysis/policy.h"
 #include "../../analysis/policy_internal.h"
 #include "check.h"
+#include "conn_shim.h"
+
+/* Connection records the events and attempts land on (conn_shim.h). */
+static conn_shim S;
+
+static void policy_removed(void *arg, pw_conn *c)
+{
+    pw_policy_conn_removed(arg, c);
+}
+
+static void bind_shim(pw_policy *p)
+{
+    if (S.arg != p)
+        shim_init(&S, policy_removed, p);
+}
+
+static void feed(pw_policy *p, const pw_event *e)
+{
+    bind_shim(p);
+    pw_policy_event(p, shim_event(&S, e), e);
+}
+
+/* Every connection is removed, as at the end of an input. */
+static void settle(pw_policy *p)
+{
+    bind_shim(p);
+    shim_flush(&S);
+}
 
 static const char *const paths[] = {"cap.pcap"};
 static const pw_sources srcs = {paths, 1};
@@ -40,7 +68,8 @@ static void att(pw_policy *p, uint8_t proto, const char *c, uint16_t cport, cons
     a.frame_request = frame_no++;
     if (o == PW_OUT_ANSWERED || o == PW_OUT_REFUSED)
         a.frame_reply = frame_no++;
-    pw_policy_attempt(p, &a);
+    bind_shim(p);
+    shim_attempt(&S, &a);
 }
 
 static void ev_init(pw_event *e, pw_event_type type, const char *c, uint16_t cport, const char *s, uint16_t sport,
@@ -67,7 +96,7 @@ static void epm(pw_policy *p, const char *c, uint16_t cport, const char *s, uint
     e.u.epm.addr = A("0.0.0.0");
     e.u.epm.port = port;
     e.u.epm.opnum = 3;
-    pw_policy_event(p, &e);
+    feed(p, &e);
 }
 
 static void tls(pw_policy *p, const char *c, uint16_t cport, const char *s, uint16_t sport, int kind,
@@ -80,7 +109,7 @@ static void tls(pw_policy *p, const char *c, uint16_t cport, const char *s, uint
         snprintf(e.u.tls.sni, sizeof e.u.tls.sni, "%s", text);
     if (kind == PW_TLS_CERTIFICATE && text)
         snprintf(e.u.tls.issuer, sizeof e.u.tls.issuer, "%s", text);
-    pw_policy_event(p, &e);
+    feed(p, &e);
 }
 
 static void http(pw_policy *p, const char *c, uint16_t cport, const char *s, uint16_t sport, const char *host,
@@ -92,12 +121,12 @@ static void http(pw_policy *p, const char *c, uint16_t cport, const char *s, uin
     snprintf(e.u.http.method, sizeof e.u.http.method, "CONNECT");
     snprintf(e.u.http.host, sizeof e.u.http.host, "%s", host);
     e.u.http.port = 443;
-    pw_policy_event(p, &e);
+    feed(p, &e);
     if (status) {
         ev_init(&e, PW_EV_HTTP, c, cport, s, sport, 1, t + 0.01);
         e.u.http.kind = PW_HTTP_RESPONSE;
         e.u.http.status = status;
-        pw_policy_event(p, &e);
+        feed(p, &e);
     }
 }
 
@@ -264,6 +293,8 @@ static void test_netwrix(void)
     att(p, 6, TM, 50050, DC, 135, PW_OUT_ANSWERED, PW_R_SYN_ACK, 6.9);
     att(p, 6, TM, 50051, DC, 49700, PW_OUT_ANSWERED, PW_R_SYN_ACK, 7.1);
 
+    settle(p);
+
     json_t *res = pw_policy_json(p, NULL, &srcs);
     CHECK(res != NULL);
     json_t *rules = json_object_get(res, "rules");
@@ -378,6 +409,7 @@ static void test_fail_on_and_roles(void)
     /* 3741 to a host that is not the bound EM does not match */
     att(p, 6, "10.0.0.11", 50003, "10.0.0.99", 3741, PW_OUT_REFUSED, PW_R_RST, 3);
     att(p, 6, "10.0.0.11", 50004, "10.0.0.2", 3741, PW_OUT_ANSWERED, PW_R_SYN_ACK, 3);
+    settle(p);
     json_t *res = pw_policy_json(p, NULL, &srcs);
     CHECK_STR(verdict(res, "nasuni-agent-api"), "pass");
     CHECK_STR(verdict(res, "nasuni-events"), "fail");
@@ -398,6 +430,7 @@ static void test_fail_on_and_roles(void)
     p = pw_policy_new(&cfg, err, sizeof err);
     att(p, 6, "10.0.9.7", 50002, "10.0.0.50", 5671, PW_OUT_BLOCKED, PW_R_ICMP_ADMIN_PROHIBITED, 2);
     CHECK(!pw_policy_should_fail(p)); /* not decided yet */
+    settle(p);
     res = pw_policy_json(p, NULL, &srcs);
     CHECK(pw_policy_should_fail(p));
     json_decref(res);
@@ -412,6 +445,7 @@ static void test_fail_on_and_roles(void)
     p = pw_policy_new(&cfg, err, sizeof err);
     att(p, 6, "10.0.0.11", 50001, "10.0.0.2", 3741, PW_OUT_ANSWERED, PW_R_SYN_ACK, 1);
     att(p, 6, "10.0.0.2", 50002, "10.0.0.11", 135, PW_OUT_REFUSED, PW_R_RST, 2);
+    settle(p);
     res = pw_policy_json(p, NULL, &srcs);
     CHECK_STR(verdict(res, "em-agents-rpc"), "fail");
     CHECK(!pw_policy_should_fail(p));
@@ -433,6 +467,7 @@ static void test_nnr(void)
     att(p, 17, S, 137, "10.1.0.10", 137, PW_OUT_UNANSWERED, PW_R_TIMEOUT, 2);
     att(p, 17, S, 137, "10.1.0.11", 137, PW_OUT_BLOCKED, PW_R_ICMP_ADMIN_PROHIBITED, 2);
     att(p, 17, S, 53001, "10.1.0.1", 53, PW_OUT_ANSWERED, PW_R_UDP_REPLY, 3);
+    settle(p);
     json_t *res = pw_policy_json(p, NULL, &srcs);
     CHECK_STR(verdict(res, "nnr-ntlm-rpc"), "partial");
     CHECK_STR(server_verdict(res, "nnr-ntlm-rpc", "10.1.0.10"), "pass");
@@ -486,6 +521,8 @@ static void test_sensor_cloud(void)
     att(p, 6, "10.2.0.6", 49006, CLOUD, 443, PW_OUT_ANSWERED, PW_R_SYN_ACK, 5.99);
     /* unrelated TLS is ignored */
     tls(p, "10.2.0.7", 49007, "1.1.1.1", 443, PW_TLS_CLIENT_HELLO, "www.example.com", 7);
+
+    settle(p);
 
     json_t *res = pw_policy_json(p, NULL, &srcs);
     CHECK_STR(verdict(res, "sensor-cloud-443"), "partial");
@@ -541,7 +578,7 @@ static void dns_answer(pw_policy *p, const char *client, const char *qname, cons
     e.u.dns.n_answers = 1;
     e.u.dns.answers[0].type = 1;
     e.u.dns.answers[0].addr = A(addr);
-    pw_policy_event(p, &e);
+    feed(p, &e);
 }
 
 /* 407 then 200 on one connection, a tunnel whose TLS never completes, a DNS-named
@@ -571,6 +608,7 @@ static void test_sensor_cloud_more(void)
     att(p, 6, "10.3.0.3", 40004, "20.50.0.2", 443, PW_OUT_UNANSWERED, PW_R_TIMEOUT, 3.2); /* not named */
     /* a client outside the bound sensors is not a sensor */
     tls(p, "10.4.0.1", 40005, "20.50.0.1", 443, PW_TLS_CLIENT_HELLO, "contoso-corpsensorapi.atp.azure.com", 4);
+    settle(p);
     json_t *res = pw_policy_json(p, NULL, &srcs);
     json_t *sc = json_object_get(res, "sensor_cloud");
     CHECK_INT(json_array_size(sc), 3);
@@ -602,6 +640,7 @@ static void test_auto_ntlm_rpc(void)
         return;
     }
     att(p, 6, "10.1.0.5", 40001, "10.1.0.10", 135, PW_OUT_ANSWERED, PW_R_SYN_ACK, 1);
+    settle(p);
     json_t *res = pw_policy_json(p, NULL, &srcs);
     CHECK_INT(json_array_size(json_object_get(res, "profiles")), 0);
     json_decref(res);
@@ -609,7 +648,8 @@ static void test_auto_ntlm_rpc(void)
     ev_init(&e, PW_EV_DCERPC, "10.1.0.5", 40001, "10.1.0.10", 135, 0, 1.01);
     e.u.dcerpc.ptype = PW_DCERPC_BIND;
     e.u.dcerpc.auth_type = PW_AUTHN_WINNT;
-    pw_policy_event(p, &e);
+    feed(p, &e);
+    settle(p);
     res = pw_policy_json(p, NULL, &srcs); /* deciding twice is allowed */
     json_t *profs = json_object_get(res, "profiles");
     CHECK_INT(json_array_size(profs), 1);
@@ -631,6 +671,7 @@ static void test_auto_choice(void)
     tls(p, "10.2.0.1", 49001, "20.40.1.1", 443, PW_TLS_CLIENT_HELLO, "contoso-corpsensorapi.atp.azure.com", 1);
     att(p, 6, "10.2.0.1", 49001, "20.40.1.1", 443, PW_OUT_UNANSWERED, PW_R_TIMEOUT, 0.9);
     att(p, 6, "10.0.0.8", 49001, "10.0.0.9", 445, PW_OUT_ANSWERED, PW_R_SYN_ACK, 2);
+    settle(p);
     json_t *res = pw_policy_json(p, NULL, &srcs);
     json_t *profs = json_object_get(res, "profiles");
     CHECK_INT(json_array_size(profs), 1);
@@ -644,6 +685,7 @@ static void test_auto_choice(void)
 
     p = mk(NULL, &cfg);
     att(p, 6, "10.0.0.11", 50001, "10.0.0.2", 3741, PW_OUT_ANSWERED, PW_R_SYN_ACK, 1);
+    settle(p);
     res = pw_policy_json(p, NULL, &srcs);
     profs = json_object_get(res, "profiles");
     CHECK_INT(json_array_size(profs), 1);
@@ -653,6 +695,7 @@ static void test_auto_choice(void)
     pw_policy_free(p);
 
     p = mk(NULL, &cfg); /* nothing seen: nothing chosen */
+    settle(p);
     res = pw_policy_json(p, NULL, &srcs);
     CHECK_INT(json_array_size(json_object_get(res, "profiles")), 0);
     CHECK_INT(json_array_size(json_object_get(res, "rules")), 0);
@@ -719,6 +762,7 @@ static void test_yaml_errors(void)
     if (p) {
         att(p, 6, "192.0.2.9", 1000, "192.0.2.1", 3741, PW_OUT_UNANSWERED, PW_R_TIMEOUT, 1);
         att(p, 6, "192.0.2.9", 1001, "192.0.2.2", 3741, PW_OUT_ANSWERED, PW_R_SYN_ACK, 1);
+        settle(p);
         json_t *res = pw_policy_json(p, NULL, &srcs);
         CHECK_STR(verdict(res, "r1"), "fail");
         CHECK_STR(json_string_value(json_object_get(json_array_get(json_object_get(res, "profiles"), 0), "source")),
@@ -751,7 +795,8 @@ static void att_fast(pw_policy *p, uint32_t client, uint32_t server, uint16_t po
     a.ts = (pw_usec)frame * 10;
     a.frame_request = frame;
     a.frame_reply = frame + 1;
-    pw_policy_attempt(p, &a);
+    bind_shim(p);
+    shim_attempt(&S, &a);
 }
 
 /* Memory stays bounded on a capture of a million short flows from distinct
@@ -776,6 +821,7 @@ static void test_bounded(void)
     CHECK_INT(st.ports, 0);
     CHECK_INT(st.folded, n - PW_POLICY_MAX_PAIRS);
     CHECK(st.samples <= PW_POLICY_MAX_SAMPLES);
+    settle(p);
     json_t *res = pw_policy_json(p, NULL, &srcs);
     json_t *r = rule(res, "agent-em");
     json_t *counts = json_object_get(r, "counts");
@@ -818,6 +864,7 @@ static void test_bounded(void)
     CHECK_INT(st.servers, 10);
     CHECK_INT(st.ports, 2);
     CHECK_INT(st.folded, 9901);
+    settle(p);
     res = pw_policy_json(p, NULL, &srcs);
     counts = json_object_get(rule(res, "agent-em"), "counts");
     CHECK_STR(verdict(res, "agent-em"), "pass");

@@ -1,0 +1,206 @@
+/* scanners.c - per-client distinct-target sketches and scanner rows (see
+ * scanners.h).  Open addressing over a fixed-size table sized at creation:
+ * no allocation per attempt. */
+#include "scanners.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SKETCH_BITS 512
+#define SKETCH_WORDS (SKETCH_BITS / 64)
+
+typedef struct sketch {
+    uint64_t w[SKETCH_WORDS];
+} sketch;
+
+typedef struct client {
+    pw_addr addr;
+    bool used, scanner;
+    uint32_t row;          /* index in rows when scanner */
+    sketch targets;        /* (server, proto, port) */
+} client;
+
+/* A scanner row with the sketches behind its estimates. */
+typedef struct row {
+    pw_scanner_row pub;
+    sketch servers, ports;
+} row;
+
+struct pw_scanners {
+    uint32_t threshold, max_clients, mask;
+    client *tab;           /* 2 * max_clients slots (load <= 1/2) */
+    row *rows;
+    pw_scanner_row *out;   /* sorted copy handed to the caller */
+    size_t n_rows, cap_rows;
+    pw_scanners_stats st;
+};
+
+static inline uint64_t mix(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
+    return h;
+}
+
+static uint64_t addr_hash(const pw_addr *a)
+{
+    uint64_t x, y;
+    memcpy(&x, a->b, 8);
+    memcpy(&y, a->b + 8, 8);
+    return mix(x ^ mix(y ^ a->family));
+}
+
+static void sketch_add(sketch *k, uint64_t h)
+{
+    unsigned bit = (unsigned)(mix(h) % SKETCH_BITS);
+    k->w[bit / 64] |= 1ULL << (bit % 64);
+}
+
+/* Linear counting: n ~ -m ln(zero bits / m). */
+static uint32_t sketch_estimate(const sketch *k)
+{
+    unsigned set = 0;
+    for (int i = 0; i < SKETCH_WORDS; i++)
+        set += (unsigned)__builtin_popcountll(k->w[i]);
+    if (set >= SKETCH_BITS)
+        set = SKETCH_BITS - 1; /* saturated: report the largest estimate */
+    double m = SKETCH_BITS;
+    return (uint32_t)lround(-m * log((m - set) / m));
+}
+
+pw_scanners *pw_scanners_new(uint32_t threshold, uint32_t max_clients)
+{
+    pw_scanners *s = calloc(1, sizeof *s);
+    if (!s)
+        abort();
+    s->threshold = threshold ? threshold : PW_SCANNER_DEFAULT_THRESHOLD;
+    s->max_clients = max_clients ? max_clients : PW_SCANNER_DEFAULT_MAX_CLIENTS;
+    uint32_t slots = 1024;
+    while (slots < 2 * s->max_clients)
+        slots *= 2;
+    s->mask = slots - 1;
+    s->tab = calloc(slots, sizeof *s->tab);
+    if (!s->tab)
+        abort();
+    return s;
+}
+
+/* The client's slot, made when new and there is room; NULL when not tracked. */
+static client *client_get(pw_scanners *s, const pw_addr *a)
+{
+    for (uint32_t i = (uint32_t)addr_hash(a) & s->mask;; i = (i + 1) & s->mask) {
+        client *c = &s->tab[i];
+        if (c->used && pw_addr_eq(&c->addr, a))
+            return c;
+        if (!c->used) {
+            if (s->st.clients >= s->max_clients)
+                return NULL;
+            c->used = true;
+            c->addr = *a;
+            s->st.clients++;
+            return c;
+        }
+    }
+}
+
+static row *new_row(pw_scanners *s, client *c, const pw_attempt *a)
+{
+    if (s->n_rows == s->cap_rows) {
+        size_t cap = s->cap_rows ? s->cap_rows * 2 : 16;
+        row *r = realloc(s->rows, cap * sizeof *r);
+        if (!r)
+            abort();
+        s->rows = r;
+        s->cap_rows = cap;
+    }
+    c->scanner = true;
+    c->row = (uint32_t)s->n_rows;
+    row *w = &s->rows[s->n_rows++];
+    memset(w, 0, sizeof *w);
+    pw_scanner_row *r = &w->pub;
+    r->client = c->addr;
+    r->port_lo = r->port_hi = a->port;
+    r->first_source = a->source;
+    r->first_frame = a->frame_request;
+    r->first_ts = a->ts;
+    s->st.scanners++;
+    return w;
+}
+
+static void row_add(row *w, const pw_attempt *a)
+{
+    pw_scanner_row *r = &w->pub;
+    r->attempts++;
+    if ((unsigned)a->outcome < PW_OUT_COUNT)
+        r->counts[a->outcome]++;
+    sketch_add(&w->servers, addr_hash(&a->server));
+    sketch_add(&w->ports, ((uint64_t)a->proto << 16) | a->port);
+    r->servers = sketch_estimate(&w->servers);
+    r->ports = sketch_estimate(&w->ports);
+    if (a->port < r->port_lo)
+        r->port_lo = a->port;
+    if (a->port > r->port_hi)
+        r->port_hi = a->port;
+    r->protos |= a->proto == 17 ? 2 : 1;
+    if (a->ts >= r->last_ts) {
+        r->last_ts = a->ts;
+        r->last_source = a->source;
+        r->last_frame = a->frame_request;
+    }
+}
+
+bool pw_scanners_attempt(pw_scanners *s, const pw_attempt *a)
+{
+    client *c = client_get(s, &a->client);
+    if (!c) {
+        s->st.untracked++;
+        return false;
+    }
+    if (!c->scanner) {
+        sketch_add(&c->targets, addr_hash(&a->server) ^ mix(((uint64_t)a->proto << 16) | a->port));
+        if (sketch_estimate(&c->targets) <= s->threshold)
+            return false;
+    }
+    row *w = c->scanner ? &s->rows[c->row] : new_row(s, c, a);
+    row_add(w, a);
+    s->st.diverted++;
+    return true;
+}
+
+static int cmp_row(const void *x, const void *y)
+{
+    const pw_scanner_row *a = x, *b = y;
+    return pw_addr_cmp(&a->client, &b->client);
+}
+
+const pw_scanner_row *pw_scanners_rows(pw_scanners *s, size_t *n)
+{
+    free(s->out);
+    s->out = malloc((s->n_rows ? s->n_rows : 1) * sizeof *s->out);
+    if (!s->out)
+        abort();
+    for (size_t i = 0; i < s->n_rows; i++)
+        s->out[i] = s->rows[i].pub;
+    qsort(s->out, s->n_rows, sizeof *s->out, cmp_row);
+    *n = s->n_rows;
+    return s->out;
+}
+
+void pw_scanners_stats_get(const pw_scanners *s, pw_scanners_stats *st)
+{
+    *st = s->st;
+}
+
+void pw_scanners_free(pw_scanners *s)
+{
+    if (!s)
+        return;
+    free(s->tab);
+    free(s->rows);
+    free(s->out);
+    free(s);
+}
