@@ -106,13 +106,6 @@ static inline uint64_t pw_le64(pw_cursor *c)
     return lo | (hi << 32);
 }
 
-static inline uint64_t pw_be64(pw_cursor *c)
-{
-    uint64_t hi = pw_be32(c);
-    uint64_t lo = pw_be32(c);
-    return lo | (hi << 32);
-}
-
 static inline void pw_skip(pw_cursor *c, size_t n)
 {
     if (pw_cur_need_(c, n))

@@ -25,8 +25,6 @@ static void test_reads(void)
     CHECK_INT(pw_le32(&d), 0x08070605u);
     pw_cursor e = pw_cur(bytes, sizeof bytes);
     CHECK(pw_le64(&e) == 0x0807060504030201ull);
-    pw_cursor f = pw_cur(bytes, sizeof bytes);
-    CHECK(pw_be64(&f) == 0x0102030405060708ull);
 }
 
 /* The peek readers: values in both byte orders at any offset, the cursor
