@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <uthash.h>
+#include "../common/table.h"
 
 #define UNITS ((PW_FRAG_MAX_DATA + 7) / 8 + 1)
 

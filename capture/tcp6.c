@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <uthash.h>
+#include "../common/table.h"
 
 typedef struct pw_tcp6_key {
     uint8_t a[16], b[16];
