@@ -1,4 +1,4 @@
-/* config.h - the analysis settings the CLI fills in (cli/options.c). */
+/* config.h - the analysis settings the CLI fills in (cli/main.c). */
 #ifndef PW_CONFIG_H
 #define PW_CONFIG_H
 

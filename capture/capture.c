@@ -227,6 +227,20 @@ bool pw_cap_begin(pw_cap *cap, const char *path, uint32_t source, int dlt,
     return nids_start(cap);
 }
 
+/* The out-of-memory policy (HACKING.md): reassembly state that cannot be
+ * allocated drops its datagram or stream, reading goes on, and the input
+ * ends with an error naming the first frame affected. */
+static void report_nomem(pw_cap *cap)
+{
+    if (!cap->nomem_frame || cap->info->error[0])
+        return;
+    snprintf(cap->info->error, sizeof cap->info->error,
+             "%s: out of memory from frame %llu on (%llu IP fragment reassemblies and %llu IPv6 TCP "
+             "streams dropped)",
+             cap->path, (unsigned long long)cap->nomem_frame, (unsigned long long)cap->dec.frag.nomem,
+             (unsigned long long)cap->tcp6.nomem);
+}
+
 void pw_cap_end(pw_cap *cap)
 {
     pw_decoder_free(&cap->dec);
@@ -235,10 +249,12 @@ void pw_cap_end(pw_cap *cap)
     pw_tcp6_exit(&cap->tcp6);
     cap->info->tcp_streams += cap->tcp6.opened;
     cap->tcp6.opened = 0;
+    report_nomem(cap);
 }
 
-void pw_cap_record(pw_cap *cap, pw_usec ts, uint32_t caplen, uint32_t wirelen,
-                   const uint8_t *data, bool matched)
+/* One record: decode, the packet callback, TCP reassembly. */
+static void record(pw_cap *cap, pw_usec ts, uint32_t caplen, uint32_t wirelen, const uint8_t *data,
+                   bool matched)
 {
     pw_input_info *info = cap->info;
     cap->frame++;
@@ -305,6 +321,14 @@ void pw_cap_record(pw_cap *cap, pw_usec ts, uint32_t caplen, uint32_t wirelen,
     } else {
         pw_tcp6_packet(&cap->tcp6, &pkt);
     }
+}
+
+void pw_cap_record(pw_cap *cap, pw_usec ts, uint32_t caplen, uint32_t wirelen,
+                   const uint8_t *data, bool matched)
+{
+    record(cap, ts, caplen, wirelen, data, matched);
+    if (!cap->nomem_frame && (cap->dec.frag.nomem || cap->tcp6.nomem))
+        cap->nomem_frame = cap->frame;
 }
 
 static pw_usec ts_of(const struct pcap_pkthdr *h)
@@ -692,6 +716,8 @@ int pw_capture_file(const char *path, uint32_t source, const pw_capture_opts *op
         progress(cap, -1, size, true);
     pw_cap_end(cap);
     free(cap);
+    if (info->error[0])
+        rc = 1; /* also reassembly state dropped for want of memory */
     if (have_prog)
         pcap_freecode(&prog);
     pcap_close(p); /* closes fp (also stdin) */
@@ -753,6 +779,9 @@ int pw_capture_live(const char *iface, uint32_t source, const pw_capture_opts *o
     }
     pw_cap *cap = malloc(sizeof *cap);
     if (!cap || !pw_cap_begin(cap, iface, source, dlt, opts, cb, info)) {
+        if (!info->error[0])
+            snprintf(info->error, sizeof info->error, "%s: %s", iface,
+                     cap ? "cannot start TCP reassembly" : "out of memory");
         free(cap);
         pcap_close(p);
         return 1;
@@ -773,5 +802,5 @@ int pw_capture_live(const char *iface, uint32_t source, const pw_capture_opts *o
     pw_cap_end(cap);
     free(cap);
     pcap_close(p);
-    return rc;
+    return info->error[0] ? 1 : rc;
 }

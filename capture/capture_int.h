@@ -29,6 +29,7 @@ typedef struct pw_cap {
     pcap_t *dead;
     bool nids_on;
     unsigned warned[PW_DERR_COUNT];
+    uint64_t nomem_frame;     /* first frame where reassembly state could not be allocated */
     time_t progress_sec;
     bool progress_shown;
 } pw_cap;
@@ -39,7 +40,8 @@ bool pw_cap_begin(pw_cap *cap, const char *path, uint32_t source, int dlt,
 /* One record; matched = false when the BPF rejected it (counted, not decoded). */
 void pw_cap_record(pw_cap *cap, pw_usec ts, uint32_t caplen, uint32_t wirelen,
                    const uint8_t *data, bool matched);
-/* Flushes and closes every stream (nids_exit), frees fragments. */
+/* Flushes and closes every stream (nids_exit), frees fragments; reports
+ * reassembly state dropped for want of memory in info->error. */
 void pw_cap_end(pw_cap *cap);
 
 #endif

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <uthash.h>
+#include "../common/table.h"
 
 #define UNITS ((PW_FRAG_MAX_DATA + 7) / 8 + 1)
 
@@ -100,8 +100,11 @@ bool pw_frag_add(pw_frag_table *t, const pw_frag_key *k, pw_usec ts, uint32_t of
             unlink_free(t, t->oldest);
         }
         f = calloc(1, sizeof *f);
-        if (!f)
+        if (!f) {
+            t->dropped++;
+            t->nomem++;
             return false;
+        }
         f->key = *k;
         f->first_ts = ts;
         HASH_ADD(hh, t->hash, key, sizeof f->key, f);
@@ -140,6 +143,7 @@ bool pw_frag_add(pw_frag_table *t, const pw_frag_key *k, pw_usec ts, uint32_t of
     }
     if (!grow(f, end)) {
         t->dropped++;
+        t->nomem++;
         unlink_free(t, f);
         return false;
     }
@@ -171,6 +175,7 @@ bool pw_frag_add(pw_frag_table *t, const pw_frag_key *k, pw_usec ts, uint32_t of
     /* complete */
     if (!grow(f, 1)) {
         t->dropped++;
+        t->nomem++;
         unlink_free(t, f);
         return false;
     }

@@ -35,6 +35,7 @@ typedef struct pw_frag_table {
     struct pw_frag *oldest, *newest; /* creation order, for expiry */
     unsigned count;
     uint64_t dropped;              /* fragments/datagrams dropped (PW_DERR_FRAGMENT) */
+    uint64_t nomem;                /* of those, dropped for want of memory */
 } pw_frag_table;
 
 typedef struct pw_frag_done {

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <uthash.h>
+#include "../common/table.h"
 
 typedef struct pw_tcp6_key {
     uint8_t a[16], b[16];
@@ -128,8 +128,10 @@ static bool deliver(pw_tcp6_table *t, pw_tcp6 *s, int dir, const uint8_t *data, 
         return false;
     if (!s->buf[dir]) {
         s->buf[dir] = malloc(PW_TCP6_BUF);
-        if (!s->buf[dir])
+        if (!s->buf[dir]) {
+            t->nomem++;
             return false;
+        }
     }
     memmove(s->buf[dir], p + used, rest);
     s->blen[dir] = (uint32_t)rest;
@@ -155,8 +157,10 @@ void pw_tcp6_packet(pw_tcp6_table *t, const pw_pkt *pkt)
         if (t->count >= PW_TCP6_MAX_STREAMS)
             destroy(t, t->lru_head, PW_STREAM_TIMED_OUT);
         s = calloc(1, sizeof *s);
-        if (!s)
+        if (!s) {
+            t->nomem++;
             return;
+        }
         s->key = k;
         s->si.source = t->source;
         s->si.client = pkt->src;

@@ -28,6 +28,7 @@ typedef struct pw_tcp6_table {
     const pw_capture_cb *cb;
     uint32_t source;
     uint64_t opened; /* streams handed to stream_open */
+    uint64_t nomem;  /* streams not followed, or stopped, for want of memory */
 } pw_tcp6_table;
 
 void pw_tcp6_init(pw_tcp6_table *t, const pw_capture_cb *cb, uint32_t source);

@@ -106,13 +106,6 @@ static inline uint64_t pw_le64(pw_cursor *c)
     return lo | (hi << 32);
 }
 
-static inline uint64_t pw_be64(pw_cursor *c)
-{
-    uint64_t hi = pw_be32(c);
-    uint64_t lo = pw_be32(c);
-    return lo | (hi << 32);
-}
-
 static inline void pw_skip(pw_cursor *c, size_t n)
 {
     if (pw_cur_need_(c, n))
@@ -131,12 +124,60 @@ static inline bool pw_copy(pw_cursor *c, void *dst, size_t n)
     return true;
 }
 
-/* Peeks at the byte `ahead` positions past the current one without moving. */
+/* Peeks at the byte `ahead` positions past the current one without moving;
+ * 0 when it is not at hand (check pw_cur_has() when 0 is a valid value). */
 static inline uint8_t pw_peek_u8(const pw_cursor *c, size_t ahead)
 {
     if (c->err || c->len - c->off <= ahead)
         return 0;
     return c->base[c->off + ahead];
+}
+
+/* Peeks at an n-byte (n <= 4) integer starting `ahead` bytes past the
+ * current position, in either byte order, without moving the cursor or
+ * failing it: framing code looks at a length field before deciding whether
+ * the whole message is there.  False (and *out = 0) when the bytes are not
+ * all at hand or the cursor has failed. */
+static inline bool pw_peek_uint_(const pw_cursor *c, size_t ahead, size_t n, bool le, uint32_t *out)
+{
+    *out = 0;
+    if (c->err || c->len - c->off < ahead || c->len - c->off - ahead < n)
+        return false;
+    const uint8_t *p = c->base + c->off + ahead;
+    for (size_t i = 0; i < n; i++)
+        *out |= (uint32_t)p[i] << (8 * (le ? i : n - 1 - i));
+    return true;
+}
+
+static inline bool pw_peek_be16(const pw_cursor *c, size_t ahead, uint16_t *out)
+{
+    uint32_t v;
+    bool ok = pw_peek_uint_(c, ahead, 2, false, &v);
+    *out = (uint16_t)v;
+    return ok;
+}
+
+static inline bool pw_peek_le16(const pw_cursor *c, size_t ahead, uint16_t *out)
+{
+    uint32_t v;
+    bool ok = pw_peek_uint_(c, ahead, 2, true, &v);
+    *out = (uint16_t)v;
+    return ok;
+}
+
+static inline bool pw_peek_be24(const pw_cursor *c, size_t ahead, uint32_t *out)
+{
+    return pw_peek_uint_(c, ahead, 3, false, out);
+}
+
+static inline bool pw_peek_be32(const pw_cursor *c, size_t ahead, uint32_t *out)
+{
+    return pw_peek_uint_(c, ahead, 4, false, out);
+}
+
+static inline bool pw_peek_le32(const pw_cursor *c, size_t ahead, uint32_t *out)
+{
+    return pw_peek_uint_(c, ahead, 4, true, out);
 }
 
 /* A cursor over the next n bytes; the parent advances past them.

@@ -11,7 +11,7 @@
 
 #include "dissector.h"
 #include "ntlmssp.h"
-#include "stream_skip.h"
+#include "pdu_loop.h"
 
 #define RPC_HDR_LEN 16
 #define RPC_REQ_HDR_LEN 24
@@ -49,13 +49,12 @@ typedef struct rpc_call {
 } rpc_call;
 
 typedef struct dcerpc_state {
-    uint32_t skip[2];  /* bytes of the current PDU still to discard, per direction */
+    pw_pdu_state loop;
     bool held_on[2];   /* a streamed PDU's event, sent when its last byte passes */
     pw_ev_dcerpc held[2];
     uint32_t pdus;
     uint32_t bytes;
     bool app_sent;
-    bool dead;         /* not DCE/RPC: stop */
     uint8_t call_next;
     rpc_ctx ctx[RPC_MAX_CTX];
     rpc_call calls[RPC_MAX_CALLS];
@@ -366,7 +365,7 @@ static void auth_token(const pw_dctx *ctx, uint8_t auth_type, pw_cursor tok)
 
 /* Decodes one PDU.  p covers the whole PDU when full, else its first bytes;
  * then the event is stored in *hold (when given) instead of being sent. */
-static void pdu(const pw_dctx *ctx, dcerpc_state *st, pw_cursor p, bool full, pw_ev_dcerpc *hold, bool *held)
+static void decode_pdu(const pw_dctx *ctx, dcerpc_state *st, pw_cursor p, bool full, pw_ev_dcerpc *hold, bool *held)
 {
     pw_event ev;
     pw_event_init(&ev, ctx, PW_EV_DCERPC);
@@ -547,72 +546,92 @@ static void emit_held(const pw_dctx *ctx, dcerpc_state *st, int dir)
     pw_emit(ctx, &ev);
 }
 
-static size_t dcerpc_stream(const pw_dctx *ctx, void *state, const uint8_t *data, size_t len, bool *done)
+/* The last byte of a PDU read in part has passed: its event, on this frame. */
+static void dcerpc_passed(const pw_dctx *ctx, void *state)
+{
+    emit_held(ctx, state, ctx->dir ? 1 : 0);
+}
+
+/* Frames one PDU from its common header.  The bind family, faults and
+ * endpoint mapper calls are read whole; of other PDUs the first 24 bytes
+ * (the request / response header) are enough. */
+static pw_pdu_step dcerpc_frame(const pw_dctx *ctx, void *state, const pw_cursor *c, pw_pdu *pdu)
+{
+    dcerpc_state *st = state;
+    if (!pw_cur_has(c, RPC_HDR_LEN))
+        return PW_PDU_WAIT;
+    uint8_t vers = pw_peek_u8(c, 0), minor = pw_peek_u8(c, 1), ptype = pw_peek_u8(c, 2);
+    uint8_t flags = pw_peek_u8(c, 3), drep0 = pw_peek_u8(c, 4);
+    bool le = (drep0 & 0xf0) == 0x10;
+    uint16_t frag = 0;
+    if (le)
+        pw_peek_le16(c, 8, &frag);
+    else
+        pw_peek_be16(c, 8, &frag);
+    if (vers != 5 || minor > 1 || ptype > 19 || (drep0 & 0xe0) || frag < RPC_HDR_LEN) {
+        pw_emit_malformed(ctx, "dcerpc: not a connection-oriented PDU");
+        return PW_PDU_STOP;
+    }
+    if (!st->app_sent) {
+        pw_emit_app(ctx, "dcerpc");
+        st->app_sent = true;
+    }
+    size_t head = frag < RPC_REQ_HDR_LEN ? frag : RPC_REQ_HDR_LEN;
+    if (!pw_cur_has(c, head))
+        return PW_PDU_WAIT;
+    /* call_id, and a request's context id and opnum, within the PDU only */
+    pw_cursor h = pw_at(c, pw_cur_pos(c), head);
+    uint32_t call_id = 0;
+    uint16_t cont = 0, opnum = 0;
+    if (le) {
+        pw_peek_le32(&h, 12, &call_id);
+        pw_peek_le16(&h, 20, &cont);
+        pw_peek_le16(&h, 22, &opnum);
+    } else {
+        pw_peek_be32(&h, 12, &call_id);
+        pw_peek_be16(&h, 20, &cont);
+        pw_peek_be16(&h, 22, &opnum);
+    }
+    pdu->len = frag;
+    pdu->read = want_full(st, ptype, flags, cont, opnum, call_id);
+    return PW_PDU_NEXT;
+}
+
+static pw_pdu_step dcerpc_pdu(const pw_dctx *ctx, void *state, const pw_pdu *pdu, pw_cursor m)
 {
     dcerpc_state *st = state;
     int dir = ctx->dir ? 1 : 0;
-    pw_cursor c = pw_cur(data, len);
-    if (st->dead) {
-        *done = true;
-        return len;
+    if (pdu->read || pw_cur_left(&m) == pdu->len) {
+        /* Whole PDU at hand (also for ones we would not wait for): the
+         * auth verifier's type and level are then reported too. */
+        decode_pdu(ctx, st, m, true, NULL, NULL);
+    } else {
+        /* Its event waits for the PDU's last byte (dcerpc_passed). */
+        st->held_on[dir] = false;
+        size_t head = pdu->len < RPC_REQ_HDR_LEN ? pdu->len : RPC_REQ_HDR_LEN;
+        decode_pdu(ctx, st, pw_at(&m, 0, head), false, &st->held[dir], &st->held_on[dir]);
     }
-    for (;;) {
-        if (st->skip[dir]) {
-            if (!pw_skip_pending(&c, &st->skip[dir]))
-                break;
-            /* The streamed PDU is complete: its event, on this frame. */
-            emit_held(ctx, st, dir);
-        }
-        size_t left = pw_cur_left(&c);
-        if (left < RPC_HDR_LEN)
-            break;
-        uint8_t vers = pw_peek_u8(&c, 0), minor = pw_peek_u8(&c, 1), ptype = pw_peek_u8(&c, 2);
-        uint8_t flags = pw_peek_u8(&c, 3), drep0 = pw_peek_u8(&c, 4);
-        bool le = (drep0 & 0xf0) == 0x10;
-        uint16_t frag = le ? (uint16_t)(pw_peek_u8(&c, 8) | pw_peek_u8(&c, 9) << 8)
-                           : (uint16_t)(pw_peek_u8(&c, 8) << 8 | pw_peek_u8(&c, 9));
-        if (vers != 5 || minor > 1 || ptype > 19 || (drep0 & 0xe0) || frag < RPC_HDR_LEN) {
-            pw_emit_malformed(ctx, "dcerpc: not a connection-oriented PDU");
-            st->dead = true;
-            *done = true;
-            return len;
-        }
-        if (!st->app_sent) {
-            pw_emit_app(ctx, "dcerpc");
-            st->app_sent = true;
-        }
-        size_t head = frag < RPC_REQ_HDR_LEN ? frag : RPC_REQ_HDR_LEN;
-        if (left < head)
-            break;
-        pw_cursor h = pw_at(&c, pw_cur_pos(&c), head);
-        pw_skip(&h, 8);
-        rd16(&h, le);
-        rd16(&h, le);
-        uint32_t call_id = rd32(&h, le);
-        pw_skip(&h, 4);
-        uint16_t cont = rd16(&h, le), opnum = rd16(&h, le);
-        bool full = want_full(st, ptype, flags, cont, opnum, call_id);
-        if (full && left < frag)
-            break;
-        if (full || left >= frag) {
-            /* Whole PDU at hand (also for ones we would not wait for): the
-             * auth verifier's type and level are then reported too. */
-            pdu(ctx, st, pw_sub(&c, frag), true, NULL, NULL);
-        } else {
-            st->held_on[dir] = false;
-            pdu(ctx, st, pw_at(&c, pw_cur_pos(&c), head), false, &st->held[dir], &st->held_on[dir]);
-            pw_skip_message(&c, left, frag, &st->skip[dir]);
-        }
-        st->pdus++;
-        st->bytes += frag;
-        if (st->pdus >= RPC_MAX_PDUS || st->bytes >= RPC_MAX_BYTES) {
-            *done = true;
-            /* No more bytes will come: send the held event now. */
-            emit_held(ctx, st, dir);
-            break;
-        }
+    st->pdus++;
+    st->bytes += (uint32_t)pdu->len;
+    if (st->pdus >= RPC_MAX_PDUS || st->bytes >= RPC_MAX_BYTES) {
+        /* No more bytes will come: send the held event now. */
+        emit_held(ctx, st, dir);
+        return PW_PDU_DONE;
     }
-    return pw_cur_pos(&c);
+    return PW_PDU_NEXT;
+}
+
+static const pw_pdu_ops dcerpc_ops = {
+    .frame = dcerpc_frame,
+    .handle = dcerpc_pdu,
+    .passed = dcerpc_passed,
+    .max_len = 0xffff, /* frag_length's range: every PDU fits */
+};
+
+static size_t dcerpc_stream(const pw_dctx *ctx, void *state, const uint8_t *data, size_t len, bool *done)
+{
+    dcerpc_state *st = state;
+    return pw_pdu_stream(&dcerpc_ops, &st->loop, ctx, st, data, len, done);
 }
 
 /* A bind or alter_context from the client, on any port; or a request (a

@@ -1,11 +1,13 @@
 /* dissector.h - the dissector contract and registry.
  *
- * One protocol per file (nbns.c, dns.c, dcerpc.c, ntlmssp.c, rdp.c, tls.c,
- * http.c), in the spirit of nDPI's protocols/ files: each file exports one
+ * One protocol per file (nbns.c, dns.c, dcerpc.c, smb.c, ldap.c, tds.c,
+ * rdp.c, tls.c, http.c; ntlmssp.c is the decoder the NTLM carriers share),
+ * in the spirit of nDPI's protocols/ files: each file exports one
  * `const pw_dissector pw_dissector_<name>` and registry.c lists them.
  * A dissector is pure: bytes in, pw_events out through pw_emit(); it reads
  * bytes only through common/cursor.h, keeps only per-flow framing state in
- * the state block the registry allocates for it, and has no globals. */
+ * the state block its caller (cli/pipeline.c) allocates for it, and has no
+ * globals. */
 #ifndef PW_DISSECTOR_H
 #define PW_DISSECTOR_H
 
@@ -52,11 +54,12 @@ typedef struct pw_dissector {
     bool (*probe)(const uint8_t *data, size_t len);
     /* UDP: one datagram. */
     void (*datagram)(const pw_dctx *ctx, const uint8_t *data, size_t len);
-    /* TCP: per-stream state of state_size bytes, zeroed by the registry,
-     * then stream_init (optional).  stream() gets the unconsumed bytes of one
-     * direction and returns how many it consumed; unconsumed bytes come back
-     * with more next time (so a dissector frames messages across segments
-     * without buffering itself).  Set *done when the stream holds nothing
+    /* TCP: per-stream state of state_size bytes, allocated zeroed by the
+     * caller, then stream_init (optional).  stream() gets the unconsumed
+     * bytes of one direction and returns how many it consumed; unconsumed
+     * bytes come back with more next time (so a dissector frames messages
+     * across segments without buffering itself; pdu_loop.h does it for
+     * length-prefixed protocols).  Set *done when the stream holds nothing
      * more of interest: capture then stops collecting it (first flights only). */
     size_t state_size;
     void (*stream_init)(void *state);
@@ -70,8 +73,6 @@ void pw_dissectors_init(void);
 const pw_dissector *pw_dissector_for_port(uint8_t proto, uint16_t port);
 /* The first dissector whose probe claims these client bytes, or NULL. */
 const pw_dissector *pw_dissector_probe(uint8_t proto, const uint8_t *data, size_t len);
-/* All registered dissectors (NULL-terminated). */
-const pw_dissector *const *pw_dissectors_all(void);
 /* Look one up by name ("tls"), or NULL. */
 const pw_dissector *pw_dissector_by_name(const char *name);
 

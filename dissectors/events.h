@@ -190,7 +190,7 @@ typedef struct pw_event {
     pw_flow flow;
     int dir;          /* 0 client->server, 1 server->client */
     union {
-        char app[16];         /* PW_EV_APP: "netbios", "dns", "dcerpc", "rdp", "tls", "http" */
+        char app[16];         /* PW_EV_APP: "netbios", "dns", "dcerpc", "smb", "ldap", "tds", "rdp", "tls", "http" */
         char malformed[64];   /* PW_EV_MALFORMED: "dns: truncated answer", ... */
         pw_ev_nbns nbns;
         pw_ev_dns dns;

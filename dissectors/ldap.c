@@ -27,7 +27,7 @@
 
 #include "dissector.h"
 #include "ntlmssp.h"
-#include "stream_skip.h"
+#include "pdu_loop.h"
 
 #define LDAP_MAX_MSGS 64
 #define LDAP_MAX_BYTES (64u * 1024u)
@@ -51,13 +51,12 @@ enum {
 enum { LDAP_SASL_BIND_IN_PROGRESS = 14 };
 
 typedef struct ldap_state {
-    uint32_t skip[2]; /* bytes of the current message still to discard, per direction */
+    pw_pdu_state loop;
     uint32_t msgs;
     uint32_t bytes;
     uint8_t auth;     /* authentication tag of the last bind request (0 = none seen) */
     bool sasl;        /* a SASL / sicily bind was seen: SASL-wrapped data may follow */
     bool app_sent;
-    bool dead;
 } ldap_state;
 
 typedef enum ber_status { BER_OK, BER_SHORT, BER_BAD } ber_status;
@@ -176,109 +175,113 @@ static bool bind_op(const pw_dctx *ctx, ldap_state *st, uint8_t op, pw_cursor bo
     }
 }
 
+/* Reads the LDAPMessage header at c: its length (*total, header included)
+ * and the protocolOp's identifier, which must lie inside the message.
+ * BER_SHORT when more bytes are needed to tell. */
+static ber_status message_header(pw_cursor h, size_t *total, uint8_t *op)
+{
+    size_t start = pw_cur_pos(&h);
+    uint8_t tag = 0;
+    uint32_t mlen = 0, idlen = 0;
+    ber_status s = ber_hdr(&h, &tag, &mlen);
+    if (s != BER_OK)
+        return s;
+    if (mlen > LDAP_MAX_ELEM)
+        return BER_BAD;
+    *total = pw_cur_pos(&h) - start + (size_t)mlen;
+    pw_cursor m = h;
+    s = ber_hdr(&m, &tag, &idlen);
+    if (s == BER_OK && (tag != 0x02 || idlen < 1 || idlen > 4))
+        s = BER_BAD;
+    if (s == BER_OK) {
+        if (!pw_cur_has(&m, idlen + 1))
+            s = BER_SHORT;
+        else {
+            pw_skip(&m, idlen);
+            *op = pw_peek_u8(&m, 0);
+        }
+    }
+    if (s == BER_SHORT && pw_cur_left(&h) >= mlen)
+        return BER_BAD; /* the whole message is there and still short */
+    if (s == BER_OK && (pw_cur_pos(&m) - pw_cur_pos(&h)) + 1 > mlen)
+        return BER_BAD;
+    if (s == BER_OK && (*op & 0xc0) != 0x40)
+        return BER_BAD; /* protocolOp is an APPLICATION tag */
+    return s;
+}
+
+/* Frames one LDAPMessage; bind requests and responses are read whole. */
+static pw_pdu_step ldap_frame(const pw_dctx *ctx, void *state, const pw_cursor *c, pw_pdu *pdu)
+{
+    ldap_state *st = state;
+    uint8_t first = pw_peek_u8(c, 0);
+    if (first != LDAP_SEQUENCE) {
+        /* TLS after StartTLS (or LDAPS on an LDAP port), or SASL-wrapped
+         * messages (a 4-byte length, then a GSS / NTLM wrap token) after
+         * a SASL bind whose answer we missed: not ours. */
+        if (first != 0x16 && first != 0x15 && first != 0x17 && !st->sasl)
+            pw_emit_malformed(ctx, "ldap: not an LDAPMessage");
+        return PW_PDU_STOP;
+    }
+    uint8_t op = 0;
+    ber_status s = message_header(*c, &pdu->len, &op);
+    if (s == BER_SHORT) {
+        if (!pw_cur_has(c, LDAP_HDR_MAX * 3))
+            return PW_PDU_WAIT;
+        s = BER_BAD;
+    }
+    if (s == BER_BAD) {
+        pw_emit_malformed(ctx, "ldap: bad LDAPMessage header");
+        return PW_PDU_STOP;
+    }
+    if (!st->app_sent) {
+        pw_emit_app(ctx, "ldap");
+        st->app_sent = true;
+    }
+    pdu->read = op == LDAP_BIND_REQUEST || op == LDAP_BIND_RESPONSE;
+    return PW_PDU_NEXT;
+}
+
+/* A whole bind message (framed by ldap_frame).  Returns true when it ends a
+ * SASL / sicily bind exchange. */
+static bool bind_message(const pw_dctx *ctx, ldap_state *st, pw_cursor m)
+{
+    uint8_t tag = 0;
+    uint32_t mlen = 0, idlen = 0, oplen = 0;
+    ber_hdr(&m, &tag, &mlen); /* LDAPMessage */
+    ber_hdr(&m, &tag, &idlen);
+    pw_skip(&m, idlen);       /* messageID */
+    uint8_t op = pw_peek_u8(&m, 0);
+    ber_status so = ber_hdr(&m, &tag, &oplen);
+    pw_cursor body = pw_sub(&m, oplen);
+    if (so != BER_OK || !pw_cur_ok(&body)) {
+        pw_emit_malformed(ctx, "ldap: truncated bind");
+        return false;
+    }
+    return bind_op(ctx, st, op, body);
+}
+
+static pw_pdu_step ldap_message(const pw_dctx *ctx, void *state, const pw_pdu *pdu, pw_cursor m)
+{
+    ldap_state *st = state;
+    bool finished = pdu->read && bind_message(ctx, st, m);
+    st->msgs++;
+    st->bytes += (uint32_t)(pdu->len < LDAP_MAX_BYTES ? pdu->len : LDAP_MAX_BYTES);
+    if (finished || st->msgs >= LDAP_MAX_MSGS || st->bytes >= LDAP_MAX_BYTES)
+        return PW_PDU_END;
+    return PW_PDU_NEXT;
+}
+
+static const pw_pdu_ops ldap_ops = {
+    .frame = ldap_frame,
+    .handle = ldap_message,
+    .max_len = LDAP_MAX_BIND,
+};
+
 static size_t ldap_stream(const pw_dctx *ctx, void *state, const uint8_t *data, size_t len, bool *done)
 {
     ldap_state *st = state;
-    int dir = ctx->dir ? 1 : 0;
-    pw_cursor c = pw_cur(data, len);
-    if (st->dead) {
-        *done = true;
-        return len;
-    }
-    for (;;) {
-        if (st->skip[dir] && !pw_skip_pending(&c, &st->skip[dir]))
-            break;
-        size_t left = pw_cur_left(&c);
-        if (left == 0)
-            break;
-        uint8_t first = pw_peek_u8(&c, 0);
-        if (first != LDAP_SEQUENCE) {
-            /* TLS after StartTLS (or LDAPS on an LDAP port), or SASL-wrapped
-             * messages (a 4-byte length, then a GSS / NTLM wrap token) after
-             * a SASL bind whose answer we missed: not ours. */
-            if (first != 0x16 && first != 0x15 && first != 0x17 && !st->sasl)
-                pw_emit_malformed(ctx, "ldap: not an LDAPMessage");
-            st->dead = true;
-            *done = true;
-            return len;
-        }
-        /* LDAPMessage header, messageID, protocolOp header. */
-        pw_cursor h = c;
-        uint8_t tag = 0, op = 0;
-        uint32_t mlen = 0, idlen = 0, oplen = 0;
-        ber_status s = ber_hdr(&h, &tag, &mlen);
-        size_t hdr = pw_cur_pos(&h) - pw_cur_pos(&c);
-        if (s == BER_OK && mlen > LDAP_MAX_ELEM)
-            s = BER_BAD;
-        if (s == BER_OK) {
-            /* The messageID and the op's identifier must lie inside the message. */
-            pw_cursor m = h;
-            ber_status s2 = ber_hdr(&m, &tag, &idlen);
-            if (s2 == BER_OK && (tag != 0x02 || idlen < 1 || idlen > 4))
-                s2 = BER_BAD;
-            if (s2 == BER_OK) {
-                if (!pw_cur_has(&m, idlen + 1))
-                    s2 = BER_SHORT;
-                else {
-                    pw_skip(&m, idlen);
-                    op = pw_peek_u8(&m, 0);
-                }
-            }
-            if (s2 == BER_SHORT && pw_cur_left(&h) >= mlen)
-                s2 = BER_BAD; /* the whole message is there and still short */
-            if (s2 == BER_OK && (pw_cur_pos(&m) - pw_cur_pos(&h)) + 1 > mlen)
-                s2 = BER_BAD;
-            if (s2 == BER_OK && (op & 0xc0) != 0x40)
-                s2 = BER_BAD; /* protocolOp is an APPLICATION tag */
-            s = s2;
-        }
-        if (s == BER_SHORT) {
-            if (left >= LDAP_HDR_MAX * 3)
-                s = BER_BAD;
-            else
-                break; /* wait for more */
-        }
-        if (s == BER_BAD) {
-            pw_emit_malformed(ctx, "ldap: bad LDAPMessage header");
-            st->dead = true;
-            *done = true;
-            return len;
-        }
-        if (!st->app_sent) {
-            pw_emit_app(ctx, "ldap");
-            st->app_sent = true;
-        }
-        size_t total = hdr + (size_t)mlen;
-        bool bind = op == LDAP_BIND_REQUEST || op == LDAP_BIND_RESPONSE;
-        bool finished = false;
-        if (bind && total <= LDAP_MAX_BIND) {
-            if (left < total)
-                break; /* wait for the whole bind */
-            pw_skip(&c, hdr);
-            pw_cursor m = pw_sub(&c, mlen);
-            pw_skip(&m, 1);
-            uint8_t b = pw_u8(&m);
-            pw_skip(&m, b < 0x80 ? 0 : (size_t)(b & 0x7f)); /* messageID length */
-            pw_skip(&m, idlen);
-            pw_cursor opc = pw_rest(&m);
-            ber_status so = ber_hdr(&opc, &tag, &oplen);
-            pw_cursor body = pw_sub(&opc, oplen);
-            if (so != BER_OK || !pw_cur_ok(&body))
-                pw_emit_malformed(ctx, "ldap: truncated bind");
-            else
-                finished = bind_op(ctx, st, op, body);
-        } else {
-            pw_skip_message(&c, left, total, &st->skip[dir]);
-        }
-        st->msgs++;
-        st->bytes += (uint32_t)(total < LDAP_MAX_BYTES ? total : LDAP_MAX_BYTES);
-        if (finished || st->msgs >= LDAP_MAX_MSGS || st->bytes >= LDAP_MAX_BYTES) {
-            st->dead = true;
-            *done = true;
-            break;
-        }
-    }
-    return pw_cur_pos(&c);
+    return pw_pdu_stream(&ldap_ops, &st->loop, ctx, st, data, len, done);
 }
 
 /* Another port: an LDAP bind request (messageID, then [APPLICATION 0] with

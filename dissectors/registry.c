@@ -48,8 +48,6 @@ const pw_dissector *pw_dissector_probe(uint8_t proto, const uint8_t *data, size_
     return NULL;
 }
 
-const pw_dissector *const *pw_dissectors_all(void) { return all; }
-
 const pw_dissector *pw_dissector_by_name(const char *name)
 {
     for (size_t i = 0; all[i]; i++)

@@ -9,7 +9,7 @@
 
 #include "dissector.h"
 #include "ntlmssp.h"
-#include "stream_skip.h"
+#include "pdu_loop.h"
 
 #define NBSS_HDR_LEN 4
 #define SMB2_HDR_LEN 64
@@ -25,12 +25,11 @@ enum { SMB2_FLAGS_SERVER_TO_REDIR = 0x00000001u };
 #define STATUS_MORE_PROCESSING_REQUIRED 0xc0000016u
 
 typedef struct smb_state {
-    uint32_t skip[2]; /* bytes of the current message still to discard, per direction */
+    pw_pdu_state loop;
     uint32_t msgs;
     uint32_t bytes;
     uint32_t setup_reqs; /* session setup requests seen */
     bool app_sent;
-    bool dead;
 } smb_state;
 
 /* Parses the security blob for NTLMSSP. */
@@ -156,76 +155,76 @@ static bool smb1(const pw_dctx *ctx, pw_cursor m)
     return resp && status == 0;
 }
 
+/* Frames one NetBIOS session packet (type, 24-bit length).  SMB session
+ * setups are read whole; every other message is passed over. */
+static pw_pdu_step smb_frame(const pw_dctx *ctx, void *state, const pw_cursor *c, pw_pdu *pdu)
+{
+    smb_state *st = state;
+    uint32_t mlen = 0;
+    if (!pw_peek_be24(c, 1, &mlen))
+        return PW_PDU_WAIT;
+    uint8_t type = pw_peek_u8(c, 0);
+    pdu->len = NBSS_HDR_LEN + (size_t)mlen;
+    if (type != NBSS_MESSAGE) {
+        /* Session request / response / keepalive: RFC 1002 types only. */
+        if (type != 0x81 && type != 0x82 && type != 0x83 && type != 0x84 && type != 0x85) {
+            pw_emit_malformed(ctx, "smb: bad NetBIOS session message type");
+            return PW_PDU_STOP;
+        }
+        return PW_PDU_NEXT;
+    }
+    /* Need the protocol id and the command to decide. */
+    size_t head = mlen < 16 ? mlen : 16;
+    if (!pw_cur_has(c, NBSS_HDR_LEN + head))
+        return PW_PDU_WAIT;
+    uint8_t p0 = pw_peek_u8(c, 4), p1 = pw_peek_u8(c, 5), p2 = pw_peek_u8(c, 6), p3 = pw_peek_u8(c, 7);
+    bool is2 = p0 == 0xfe && p1 == 'S' && p2 == 'M' && p3 == 'B';
+    bool is1 = p0 == 0xff && p1 == 'S' && p2 == 'M' && p3 == 'B';
+    bool enc = (p0 == 0xfd || p0 == 0xfc) && p1 == 'S' && p2 == 'M' && p3 == 'B';
+    if (!is1 && !is2 && !enc) {
+        pw_emit_malformed(ctx, "smb: not an SMB message");
+        return PW_PDU_STOP;
+    }
+    if (!st->app_sent) {
+        pw_emit_app(ctx, "smb");
+        st->app_sent = true;
+    }
+    pdu->read = (is2 && mlen >= 16 && pw_peek_u8(c, 4 + 12) == SMB2_SESSION_SETUP && pw_peek_u8(c, 4 + 13) == 0) ||
+                (is1 && mlen >= 5 && pw_peek_u8(c, 4 + 4) == SMB1_SESSION_SETUP_ANDX);
+    return PW_PDU_NEXT;
+}
+
+static pw_pdu_step smb_message(const pw_dctx *ctx, void *state, const pw_pdu *pdu, pw_cursor m)
+{
+    smb_state *st = state;
+    if (pw_u8(&m) != NBSS_MESSAGE)
+        return PW_PDU_NEXT; /* session service packets are framed, not counted */
+    bool finished = false;
+    if (pdu->read) {
+        pw_skip(&m, NBSS_HDR_LEN - 1);
+        finished = pw_peek_u8(&m, 0) == 0xfe ? smb2(ctx, pw_rest(&m)) : smb1(ctx, pw_rest(&m));
+        if (ctx->dir == 0)
+            st->setup_reqs++;
+    }
+    st->msgs++;
+    st->bytes += (uint32_t)pdu->len;
+    /* NTLM takes two legs (NEGOTIATE, AUTHENTICATE); a success after one
+     * leg (Kerberos, or a guest answer) may still be followed by more. */
+    if ((finished && st->setup_reqs >= 2) || st->msgs >= SMB_MAX_MSGS || st->bytes >= SMB_MAX_BYTES)
+        return PW_PDU_DONE;
+    return PW_PDU_NEXT;
+}
+
+static const pw_pdu_ops smb_ops = {
+    .frame = smb_frame,
+    .handle = smb_message,
+    .max_len = NBSS_HDR_LEN + SMB_MAX_SETUP,
+};
+
 static size_t smb_stream(const pw_dctx *ctx, void *state, const uint8_t *data, size_t len, bool *done)
 {
     smb_state *st = state;
-    int dir = ctx->dir ? 1 : 0;
-    pw_cursor c = pw_cur(data, len);
-    if (st->dead) {
-        *done = true;
-        return len;
-    }
-    for (;;) {
-        if (st->skip[dir] && !pw_skip_pending(&c, &st->skip[dir]))
-            break;
-        size_t left = pw_cur_left(&c);
-        if (left < NBSS_HDR_LEN)
-            break;
-        uint8_t type = pw_peek_u8(&c, 0);
-        uint32_t mlen = (uint32_t)pw_peek_u8(&c, 1) << 16 | (uint32_t)pw_peek_u8(&c, 2) << 8 | pw_peek_u8(&c, 3);
-        if (type != NBSS_MESSAGE) {
-            /* Session request / response / keepalive: RFC 1002 types only. */
-            if (type != 0x81 && type != 0x82 && type != 0x83 && type != 0x84 && type != 0x85) {
-                pw_emit_malformed(ctx, "smb: bad NetBIOS session message type");
-                st->dead = true;
-                *done = true;
-                return len;
-            }
-            pw_skip_message(&c, left, NBSS_HDR_LEN + (size_t)mlen, &st->skip[dir]);
-            continue;
-        }
-        /* Need the protocol id and the command to decide. */
-        size_t head = mlen < 16 ? mlen : 16;
-        if (left < NBSS_HDR_LEN + head)
-            break;
-        uint8_t p0 = pw_peek_u8(&c, 4), p1 = pw_peek_u8(&c, 5), p2 = pw_peek_u8(&c, 6), p3 = pw_peek_u8(&c, 7);
-        bool is2 = p0 == 0xfe && p1 == 'S' && p2 == 'M' && p3 == 'B';
-        bool is1 = p0 == 0xff && p1 == 'S' && p2 == 'M' && p3 == 'B';
-        bool enc = (p0 == 0xfd || p0 == 0xfc) && p1 == 'S' && p2 == 'M' && p3 == 'B';
-        if (!is1 && !is2 && !enc) {
-            pw_emit_malformed(ctx, "smb: not an SMB message");
-            st->dead = true;
-            *done = true;
-            return len;
-        }
-        if (!st->app_sent) {
-            pw_emit_app(ctx, "smb");
-            st->app_sent = true;
-        }
-        bool setup = (is2 && mlen >= 16 && pw_peek_u8(&c, 4 + 12) == SMB2_SESSION_SETUP && pw_peek_u8(&c, 4 + 13) == 0) ||
-                     (is1 && mlen >= 5 && pw_peek_u8(&c, 4 + 4) == SMB1_SESSION_SETUP_ANDX);
-        bool finished = false;
-        if (setup && mlen <= SMB_MAX_SETUP) {
-            if (left < NBSS_HDR_LEN + (size_t)mlen)
-                break;
-            pw_skip(&c, NBSS_HDR_LEN);
-            pw_cursor m = pw_sub(&c, mlen);
-            finished = is2 ? smb2(ctx, m) : smb1(ctx, m);
-            if (dir == 0)
-                st->setup_reqs++;
-        } else {
-            pw_skip_message(&c, left, NBSS_HDR_LEN + (size_t)mlen, &st->skip[dir]);
-        }
-        st->msgs++;
-        st->bytes += NBSS_HDR_LEN + mlen;
-        /* NTLM takes two legs (NEGOTIATE, AUTHENTICATE); a success after one
-         * leg (Kerberos, or a guest answer) may still be followed by more. */
-        if ((finished && st->setup_reqs >= 2) || st->msgs >= SMB_MAX_MSGS || st->bytes >= SMB_MAX_BYTES) {
-            *done = true;
-            break;
-        }
-    }
-    return pw_cur_pos(&c);
+    return pw_pdu_stream(&smb_ops, &st->loop, ctx, st, data, len, done);
 }
 
 static bool smb_probe(const uint8_t *data, size_t len)

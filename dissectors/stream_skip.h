@@ -1,7 +1,7 @@
 /* stream_skip.h - passing over a message too large (or of no interest) to
- * wait for, as it streams past: the stream dissectors (ldap, tds, smb,
- * dcerpc) consume what is at hand and keep, per direction, the count of its
- * bytes still to come in a uint32_t. */
+ * wait for, as it streams past: pdu_loop.c (on behalf of the ldap, tds, smb
+ * and dcerpc dissectors) consumes what is at hand and keeps, per direction,
+ * the count of its bytes still to come in a uint32_t. */
 #ifndef PW_STREAM_SKIP_H
 #define PW_STREAM_SKIP_H
 

@@ -21,7 +21,7 @@
 
 #include "dissector.h"
 #include "ntlmssp.h"
-#include "stream_skip.h"
+#include "pdu_loop.h"
 
 #define TDS_HDR_LEN 8
 #define TDS_MAX_PKTS 64
@@ -54,14 +54,13 @@ enum {
 };
 
 typedef struct tds_state {
-    uint32_t skip[2];  /* bytes of the current packet still to discard, per direction */
+    pw_pdu_state loop;
     bool cont[2];      /* the next packet continues a message (previous one lacked EOM) */
     uint32_t pkts;
     uint32_t bytes;
     bool prelogin_pending; /* client PRELOGIN sent, server answer not yet seen */
     bool login_sent;       /* LOGIN7 seen */
     bool app_sent;
-    bool dead;
 } tds_state;
 
 static bool known_type(uint8_t t)
@@ -200,105 +199,110 @@ short_:
     return false;
 }
 
-static void give_up(tds_state *st, bool *done)
+/* Frames one packet from its 8-byte header.  Only the first packet of a
+ * message that may carry NTLMSSP (or a PRELOGIN) is read whole. */
+static pw_pdu_step tds_frame(const pw_dctx *ctx, void *state, const pw_cursor *c, pw_pdu *pdu)
 {
-    st->dead = true;
-    *done = true;
+    tds_state *st = state;
+    int dir = ctx->dir ? 1 : 0;
+    uint8_t type = pw_peek_u8(c, 0);
+    if (!known_type(type)) {
+        if (!pw_cur_has(c, 2))
+            return PW_PDU_WAIT;
+        /* TLS: TDS 8.0 (TLS first) or the login encrypted after PRELOGIN. */
+        if (!tls_record(c))
+            pw_emit_malformed(ctx, "tds: not a TDS packet");
+        return PW_PDU_STOP;
+    }
+    uint16_t plen = 0;
+    if (!pw_cur_has(c, TDS_HDR_LEN) || !pw_peek_be16(c, 2, &plen))
+        return PW_PDU_WAIT;
+    if (plen < TDS_HDR_LEN) {
+        pw_emit_malformed(ctx, "tds: bad packet length");
+        return PW_PDU_STOP;
+    }
+    if (!st->app_sent && (type == TDS_PRELOGIN || type == TDS_LOGIN7 || type == TDS_PRE_TDS7_LOGIN)) {
+        pw_emit_app(ctx, "tds");
+        st->app_sent = true;
+    }
+    pdu->len = plen;
+    pdu->read = !st->cont[dir] && (type == TDS_LOGIN7 || type == TDS_SSPI || type == TDS_PRELOGIN ||
+                                   (type == TDS_TABULAR && dir == 1));
+    return PW_PDU_NEXT;
 }
+
+/* The payload of a packet read whole.  Returns STOP when TLS takes over,
+ * else whether the server answered the login. */
+static pw_pdu_step tds_payload(const pw_dctx *ctx, tds_state *st, uint8_t type, bool whole, pw_cursor p)
+{
+    int dir = ctx->dir ? 1 : 0;
+    switch (type) {
+    case TDS_PRELOGIN:
+        if (prelogin_is_tls(&p))
+            return PW_PDU_STOP; /* encryption negotiated: TLS from here */
+        if (!prelogin_ok(p))
+            pw_emit_malformed(ctx, "tds: bad PRELOGIN");
+        /* (the answer normally comes as a tabular result) */
+        st->prelogin_pending = dir == 0;
+        break;
+    case TDS_LOGIN7:
+        if (dir == 0) {
+            st->login_sent = true;
+            login7(ctx, p, whole);
+        }
+        break;
+    case TDS_SSPI:
+        sspi_blob(ctx, p);
+        break;
+    case TDS_TABULAR:
+        if (st->prelogin_pending) {
+            /* The server's PRELOGIN answer travels as a tabular result. */
+            st->prelogin_pending = false;
+            if (!prelogin_ok(p))
+                pw_emit_malformed(ctx, "tds: bad PRELOGIN response");
+            break;
+        }
+        if (tabular(ctx, p, whole) && st->login_sent)
+            return PW_PDU_DONE;
+        break;
+    default:
+        break;
+    }
+    return PW_PDU_NEXT;
+}
+
+static pw_pdu_step tds_packet(const pw_dctx *ctx, void *state, const pw_pdu *pdu, pw_cursor m)
+{
+    tds_state *st = state;
+    int dir = ctx->dir ? 1 : 0;
+    uint8_t type = pw_u8(&m);
+    bool whole = pw_u8(&m) & TDS_STATUS_EOM;
+    pw_pdu_step step = PW_PDU_NEXT;
+    if (pdu->read) {
+        pw_skip(&m, TDS_HDR_LEN - 2);
+        step = tds_payload(ctx, st, type, whole, pw_rest(&m));
+        if (step == PW_PDU_STOP)
+            return step;
+    }
+    st->cont[dir] = !whole;
+    st->pkts++;
+    st->bytes += (uint32_t)pdu->len;
+    /* The login answered, or enough read: nothing more of interest. */
+    if (step == PW_PDU_DONE || st->pkts >= TDS_MAX_PKTS || st->bytes >= TDS_MAX_BYTES)
+        return PW_PDU_END;
+    return PW_PDU_NEXT;
+}
+
+static const pw_pdu_ops tds_ops = {
+    .frame = tds_frame,
+    .handle = tds_packet,
+    .max_len = 0xffff, /* the length field's range: every packet fits */
+};
 
 static size_t tds_stream(const pw_dctx *ctx, void *state, const uint8_t *data, size_t len, bool *done)
 {
     tds_state *st = state;
-    int dir = ctx->dir ? 1 : 0;
-    pw_cursor c = pw_cur(data, len);
-    if (st->dead) {
-        *done = true;
-        return len;
-    }
-    for (;;) {
-        if (st->skip[dir] && !pw_skip_pending(&c, &st->skip[dir]))
-            break;
-        size_t left = pw_cur_left(&c);
-        if (left == 0)
-            break;
-        uint8_t type = pw_peek_u8(&c, 0);
-        if (!known_type(type)) {
-            if (left < 2)
-                break;
-            /* TLS: TDS 8.0 (TLS first) or the login encrypted after PRELOGIN. */
-            if (!tls_record(&c))
-                pw_emit_malformed(ctx, "tds: not a TDS packet");
-            give_up(st, done);
-            return len;
-        }
-        if (left < TDS_HDR_LEN)
-            break;
-        uint8_t status = pw_peek_u8(&c, 1);
-        size_t plen = (size_t)pw_peek_u8(&c, 2) << 8 | pw_peek_u8(&c, 3);
-        if (plen < TDS_HDR_LEN) {
-            pw_emit_malformed(ctx, "tds: bad packet length");
-            give_up(st, done);
-            return len;
-        }
-        bool first = !st->cont[dir];
-        bool whole = status & TDS_STATUS_EOM;
-        bool interesting = first && (type == TDS_LOGIN7 || type == TDS_SSPI || type == TDS_PRELOGIN ||
-                                     (type == TDS_TABULAR && dir == 1));
-        if (!st->app_sent && (type == TDS_PRELOGIN || type == TDS_LOGIN7 || type == TDS_PRE_TDS7_LOGIN)) {
-            pw_emit_app(ctx, "tds");
-            st->app_sent = true;
-        }
-        bool finished = false;
-        if (interesting) {
-            if (left < plen)
-                break; /* wait for the whole packet (at most 64 KiB) */
-            pw_skip(&c, TDS_HDR_LEN);
-            pw_cursor p = pw_sub(&c, plen - TDS_HDR_LEN);
-            switch (type) {
-            case TDS_PRELOGIN:
-                if (prelogin_is_tls(&p)) {
-                    give_up(st, done); /* encryption negotiated: TLS from here */
-                    return len;
-                }
-                if (!prelogin_ok(p))
-                    pw_emit_malformed(ctx, "tds: bad PRELOGIN");
-                /* (the answer normally comes as a tabular result) */
-                st->prelogin_pending = dir == 0;
-                break;
-            case TDS_LOGIN7:
-                if (dir == 0) {
-                    st->login_sent = true;
-                    login7(ctx, p, whole);
-                }
-                break;
-            case TDS_SSPI:
-                sspi_blob(ctx, p);
-                break;
-            case TDS_TABULAR:
-                if (st->prelogin_pending) {
-                    /* The server's PRELOGIN answer travels as a tabular result. */
-                    st->prelogin_pending = false;
-                    if (!prelogin_ok(p))
-                        pw_emit_malformed(ctx, "tds: bad PRELOGIN response");
-                    break;
-                }
-                finished = tabular(ctx, p, whole) && st->login_sent;
-                break;
-            default:
-                break;
-            }
-        } else {
-            pw_skip_message(&c, left, plen, &st->skip[dir]);
-        }
-        st->cont[dir] = !whole;
-        st->pkts++;
-        st->bytes += (uint32_t)plen;
-        if (finished || st->pkts >= TDS_MAX_PKTS || st->bytes >= TDS_MAX_BYTES) {
-            give_up(st, done);
-            break;
-        }
-    }
-    return pw_cur_pos(&c);
+    return pw_pdu_stream(&tds_ops, &st->loop, ctx, st, data, len, done);
 }
 
 /* Another port: a PRELOGIN packet (EOM, plausible length, an option list

@@ -472,6 +472,13 @@ static bool hs_append(pw_tls_dir *d, pw_cursor *rec, uint32_t want)
     return true;
 }
 
+/* The out-of-memory policy (HACKING.md): say so, and stop the stream. */
+static void out_of_memory(const pw_dctx *ctx, pw_tls_state *st)
+{
+    pw_emit_malformed(ctx, "tls: out of memory");
+    st->dead = true;
+}
+
 static void handshake_record(const pw_dctx *ctx, pw_tls_state *st, pw_cursor *rec)
 {
     pw_tls_dir *d = &st->d[ctx->dir];
@@ -502,14 +509,14 @@ static void handshake_record(const pw_dctx *ctx, pw_tls_state *st, pw_cursor *re
                 }
             }
             if (!hs_append(d, rec, (uint32_t)pw_cur_left(rec))) {
-                st->dead = true;
+                out_of_memory(ctx, st);
                 return;
             }
             continue;
         }
         /* Continue the buffered message. */
         if (d->hs_len < 4 && !hs_append(d, rec, 4 - d->hs_len)) {
-            st->dead = true;
+            out_of_memory(ctx, st);
             return;
         }
         if (d->hs_len < 4)
@@ -524,7 +531,7 @@ static void handshake_record(const pw_dctx *ctx, pw_tls_state *st, pw_cursor *re
             continue;
         }
         if (d->hs_len < 4 + mlen && !hs_append(d, rec, 4 + mlen - d->hs_len)) {
-            st->dead = true;
+            out_of_memory(ctx, st);
             return;
         }
         if (d->hs_len < 4 + mlen)
