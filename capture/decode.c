@@ -889,12 +889,29 @@ static int inner(pw_decoder *d, int r)
     return r;
 }
 
+/* An Ethernet frame a tunnel carries must name a protocol a network would
+ * bridge there (IP, ARP, tags, MPLS, I-TAG); text or other payload on a
+ * tunnel port rarely does. */
+static bool ether_plausible(const pw_cursor *pl)
+{
+    if (!pw_cur_has(pl, 14))
+        return false;
+    uint16_t type = (uint16_t)(pw_peek_u8(pl, 12) << 8 | pw_peek_u8(pl, 13));
+    switch (type) {
+    case 0x0800: case 0x86DD: case 0x0806: case 0x8035: case 0x8100: case 0x88A8: case 0x9100:
+    case 0x8847: case 0x8848: case 0x88E7: case 0x8864: case 0x8863:
+        return true;
+    default:
+        return false;
+    }
+}
+
 /* VXLAN (RFC 7348): flags with the I bit, 24-bit VNI; Ethernet follows. */
 static int udp_vxlan(pw_decoder *d, pw_cursor pl, pw_pkt *pkt)
 {
     uint8_t flags = pw_u8(&pl);
     pw_skip(&pl, 7);
-    if (!pw_cur_ok(&pl) || !(flags & 0x08) || !pw_cur_has(&pl, 14))
+    if (!pw_cur_ok(&pl) || !(flags & 0x08) || !ether_plausible(&pl))
         return -1;
     if (tunnel_depth(d))
         return PW_DEC_ERROR;
@@ -913,6 +930,8 @@ static int udp_vxlan_gpe(pw_decoder *d, pw_cursor pl, pw_pkt *pkt)
     if (!(flags & 0x04) && next == 0)
         next = 3; /* no next protocol: Ethernet as in plain VXLAN */
     if (next != 1 && next != 2 && next != 3)
+        return -1;
+    if (next == 3 && !ether_plausible(&pl))
         return -1;
     if (tunnel_depth(d))
         return PW_DEC_ERROR;
@@ -933,6 +952,8 @@ static int udp_geneve(pw_decoder *d, pw_cursor pl, pw_pkt *pkt)
     if (!pw_cur_ok(&pl) || (vo >> 6) != 0 || !pw_cur_has(&pl, 20))
         return -1;
     if (type != 0x6558 && type != 0x0800 && type != 0x86DD)
+        return -1;
+    if (type == 0x6558 && !ether_plausible(&pl))
         return -1;
     if (tunnel_depth(d))
         return PW_DEC_ERROR;
