@@ -394,8 +394,12 @@ static int dec_ether(pw_decoder *d, pw_cursor *c, pw_pkt *pkt)
     return dec_ethertype(d, type, c, pkt);
 }
 
+/* 802.1ah I-TAGs one frame may stack (Wireshark decodes any number). */
+#define MAX_ITAGS 64
+
 static int dec_ethertype(pw_decoder *d, uint16_t type, pw_cursor *c, pw_pkt *pkt)
 {
+    int itags = 0;
     for (int tags = 0;; tags++) {
         switch (type) {
         case 0x0800:
@@ -478,13 +482,16 @@ static int dec_ethertype(pw_decoder *d, uint16_t type, pw_cursor *c, pw_pkt *pkt
             if (tunnel_depth(d))
                 return PW_DEC_ERROR;
             return dec_ether(d, c, pkt);
-        case 0x88E7: { /* 802.1ah I-TAG: flags + I-SID, then the customer's Ethernet frame */
-            pw_skip(c, 4);
-            if (!pw_cur_has(c, 14))
+        case 0x88E7: { /* 802.1ah I-TAG: flags + I-SID, then the customer's Ethernet
+                          * frame (addresses, type), read in this loop: I-TAGs stacked
+                          * by the dozen cost no recursion */
+            if (++itags > MAX_ITAGS)
+                return fail(d, PW_DERR_TUNNEL, "too many 802.1ah I-TAGs");
+            pw_skip(c, 4 + 12);
+            type = pw_be16(c);
+            if (!pw_cur_ok(c))
                 return short_hdr(d, "short 802.1ah I-TAG");
-            if (tunnel_depth(d))
-                return PW_DEC_ERROR;
-            return dec_ether(d, c, pkt);
+            continue;
         }
         default:
             return PW_DEC_NONIP; /* ARP, LLDP, STP (802.3 lengths), IPX... */

@@ -19,6 +19,9 @@ FIELDS = ["frame.number", "frame.time_epoch", "frame.protocols", "ip.src", "ip.d
           "icmpv6.code", "eth.dst", "vlan.id", "_ws.malformed"]
 
 IP_LAYERS = {"ip": ("ip.src", "ip.dst"), "ipv6": ("ipv6.src", "ipv6.dst")}
+# layers that start another link-level frame: after the last IP header they mean
+# the tunnel carries something that is not IP (ARP, STP...): no inner IP packet
+LINK_LAYERS = {"eth", "arp", "ppp", "wlan", "llc", "stp", "lldp", "cdp", "chdlc", "mpls"}
 
 
 def _vals(s):
@@ -84,7 +87,7 @@ def inner_frames(core, path):
         fr.malformed = bool(d["_ws.malformed"])
         fr.vlan = _vals(d["vlan.id"])[0] if d["vlan.id"] else ""
         em = _vals(d["eth.dst"])
-        fr.bcast_mac = bool(em) and (int(em[-1].split(":")[0], 16) & 1) == 1
+        fr.bcast_mac = False
         fr.icmp = None
         fr.proto = fr.sport = fr.dport = fr.flags = fr.seq = fr.ack = None
         fr.src = fr.dst = None
@@ -125,6 +128,17 @@ def inner_frames(core, path):
             frames.append(fr)
             continue
         inner = ips[-1]
+        if any(n in LINK_LAYERS for n, _k in layers[inner + 1:]):
+            frames.append(fr)   # the innermost packet is not IP
+            continue
+        # the MAC address of the innermost packet: the Ethernet header right around it
+        for n, k in reversed(layers[:inner]):
+            if n in IP_LAYERS:
+                break
+            if n == "eth":
+                mac = _nth(em, k)
+                fr.bcast_mac = bool(mac) and (int(mac.split(":")[0], 16) & 1) == 1
+                break
         fr.src, fr.dst = (core.norm_ip(a) for a in _ip_at(d, layers[inner]))
         tr = _transport_after(layers, inner)
         if tr:
