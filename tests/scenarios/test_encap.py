@@ -15,6 +15,9 @@ pcap, ordinary datagrams on tunnel ports, tunnels nested too deep):
   - the input's packet count is tshark's frame count, its link type name is the
     scenario's, and protected 802.11 frames are counted (wireless_protected) as
     many times as tshark shows wlan.fc.protected;
+  - (tshark decodes tunnel ports whatever the bytes say, so for ordinary datagrams on
+    those ports and for tunnels nested beyond the bound the expected attempts are the
+    ones the scenario wrote);
   - a trailing BPF filter applies to records read through libwiretap (pcapng with
     mixed link types, gzip) and keeps frame numbers.
 
@@ -163,8 +166,9 @@ def main():
                 check(gotset == want, "%s: attempts are exactly tshark's inner flows" % name,
                       "missing %s; extra %s" % (sorted(want - gotset), sorted(gotset - want)))
         else:
-            check(got == exp["attempts"], "%s: attempts %r" % (name, exp["attempts"]),
-                  json.dumps(got)[:300])
+            want = {tuple(a) for a in exp["attempts"]}
+            check(gotset == want, "%s: attempts are the scenario's %d" % (name, len(want)),
+                  "missing %s; extra %s" % (sorted(want - gotset), sorted(gotset - want)))
 
     # the trailing filter applies to records libwiretap reads, frames keep their numbers
     # (the gzip'd frames are VLAN-tagged: BPF needs "vlan" to look inside, as with libpcap)
