@@ -950,13 +950,13 @@ static int udp_vxlan_gpe(pw_decoder *d, pw_cursor pl, pw_pkt *pkt)
 }
 
 /* Geneve (RFC 8926): version 0, option length in 4-byte words, protocol type. */
-static int udp_geneve(pw_decoder *d, pw_cursor pl, pw_pkt *pkt)
+static int udp_geneve(pw_decoder *d, pw_cursor pl, pw_pkt *pkt, bool cut)
 {
     uint8_t vo = pw_u8(&pl);
     pw_skip(&pl, 1);
     uint16_t type = pw_be16(&pl);
     pw_skip(&pl, 4 + (size_t)(vo & 0x3f) * 4);
-    if (!pw_cur_ok(&pl) || (vo >> 6) != 0 || !pw_cur_has(&pl, 20))
+    if (!pw_cur_ok(&pl) || (vo >> 6) != 0 || (!cut && !pw_cur_has(&pl, 20)))
         return -1;
     if (type != 0x6558 && type != 0x0800 && type != 0x86DD)
         return -1;
@@ -970,20 +970,32 @@ static int udp_geneve(pw_decoder *d, pw_cursor pl, pw_pkt *pkt)
 }
 
 /* The IPv6 packet a Teredo or AYIYA header carries must fill the datagram
- * exactly: that is what tells a tunnel from other traffic on the port. */
-static bool ip6_fills(const pw_cursor *pl)
+ * exactly (or, when snaplen cut it, at least what was captured): that is
+ * what tells a tunnel from other traffic on the port. */
+static bool ip6_fills(const pw_cursor *pl, bool cut)
 {
     size_t left = pw_cur_left(pl);
-    if (left < 40 || (pw_peek_u8(pl, 0) >> 4) != 6)
+    if (left == 0 || (pw_peek_u8(pl, 0) >> 4) != 6)
         return false;
+    if (left < 40)
+        return cut; /* the length is beyond snaplen */
     size_t plen = (size_t)pw_peek_u8(pl, 4) << 8 | pw_peek_u8(pl, 5);
-    return plen + 40 == left;
+    return cut ? plen + 40 >= left : plen + 40 == left;
+}
+
+/* An IPv4 packet an AYIYA header announces: version 4 and room for the
+ * header, unless snaplen cut it. */
+static bool ip4_fits(const pw_cursor *pl, bool cut)
+{
+    if (!pw_cur_left(pl))
+        return cut;
+    return (pw_peek_u8(pl, 0) >> 4) == 4 && (cut || pw_cur_has(pl, 20));
 }
 
 /* Teredo (RFC 4380): IPv6 in UDP, optionally preceded by an authentication
  * indication (0x0001, id and auth lengths, id, auth, nonce, confirmation)
  * and/or an origin indication (0x0000, port, address: 8 bytes). */
-static int udp_teredo(pw_decoder *d, pw_cursor pl, pw_pkt *pkt)
+static int udp_teredo(pw_decoder *d, pw_cursor pl, pw_pkt *pkt, bool cut)
 {
     if (pw_peek_u8(&pl, 0) == 0 && pw_peek_u8(&pl, 1) == 1) {
         pw_skip(&pl, 2);
@@ -992,7 +1004,7 @@ static int udp_teredo(pw_decoder *d, pw_cursor pl, pw_pkt *pkt)
     }
     if (pw_peek_u8(&pl, 0) == 0 && pw_peek_u8(&pl, 1) == 0)
         pw_skip(&pl, 8);
-    if (!pw_cur_ok(&pl) || !ip6_fills(&pl))
+    if (!pw_cur_ok(&pl) || !ip6_fills(&pl, cut))
         return -1;
     if (tunnel_depth(d))
         return PW_DEC_ERROR;
@@ -1002,7 +1014,7 @@ static int udp_teredo(pw_decoder *d, pw_cursor pl, pw_pkt *pkt)
 /* AYIYA (Anything In Anything): identity length/type, signature length/hash
  * method, auth method/opcode, next header, epoch, identity, signature.
  * Only opcode 1 (forward) carries a packet. */
-static int udp_ayiya(pw_decoder *d, pw_cursor pl, pw_pkt *pkt)
+static int udp_ayiya(pw_decoder *d, pw_cursor pl, pw_pkt *pkt, bool cut)
 {
     uint8_t id = pw_u8(&pl);
     uint8_t sig = pw_u8(&pl);
@@ -1012,7 +1024,9 @@ static int udp_ayiya(pw_decoder *d, pw_cursor pl, pw_pkt *pkt)
     pw_skip(&pl, ((size_t)1 << (id >> 4)) + (size_t)(sig >> 4) * 4);
     if (!pw_cur_ok(&pl) || (op & 0x0f) != 1 || (next != 4 && next != 41))
         return -1;
-    if (next == 41 ? !ip6_fills(&pl) : !pw_cur_has(&pl, 20) || (pw_peek_u8(&pl, 0) >> 4) != 4)
+    if (next == 41 && !ip6_fills(&pl, cut) && !(cut && !pw_cur_left(&pl)))
+        return -1;
+    if (next == 4 && !ip4_fits(&pl, cut))
         return -1;
     if (tunnel_depth(d))
         return PW_DEC_ERROR;
@@ -1022,16 +1036,17 @@ static int udp_ayiya(pw_decoder *d, pw_cursor pl, pw_pkt *pkt)
 /* GTP-U (3GPP TS 29.281): version 1, protocol type GTP, message G-PDU (255),
  * a length that fits, then optional sequence / N-PDU / extension headers
  * (chained by a next-type byte, lengths in 4-byte units) and the IP packet. */
-static int udp_gtpu(pw_decoder *d, pw_cursor pl, pw_pkt *pkt)
+static int udp_gtpu(pw_decoder *d, pw_cursor pl, pw_pkt *pkt, bool cut)
 {
     uint8_t flags = pw_u8(&pl);
     uint8_t type = pw_u8(&pl);
     uint16_t len = pw_be16(&pl);
     pw_skip(&pl, 4); /* TEID */
-    if (!pw_cur_ok(&pl) || (flags >> 5) != 1 || !(flags & 0x10) || type != 0xff ||
-        len > pw_cur_left(&pl))
+    if (!pw_cur_ok(&pl) || (flags >> 5) != 1 || !(flags & 0x10) || type != 0xff)
         return -1;
-    pw_cursor body = pw_sub(&pl, len);
+    if (len > pw_cur_left(&pl) && !cut)
+        return -1;
+    pw_cursor body = len > pw_cur_left(&pl) ? pw_rest(&pl) : pw_sub(&pl, len);
     if (flags & 0x07) { /* sequence number, N-PDU number, next extension type */
         pw_skip(&body, 3);
         uint8_t next = pw_u8(&body);
@@ -1045,10 +1060,10 @@ static int udp_gtpu(pw_decoder *d, pw_cursor pl, pw_pkt *pkt)
             next = pw_u8(&body);
         }
     }
-    if (!pw_cur_ok(&body) || !pw_cur_has(&body, 20))
+    if (!pw_cur_ok(&body))
         return -1;
     uint8_t nib = pw_peek_u8(&body, 0) >> 4;
-    if (nib != 4 && nib != 6)
+    if (pw_cur_left(&body) ? (nib != 4 && nib != 6) || (!cut && !pw_cur_has(&body, 20)) : !cut)
         return -1;
     if (tunnel_depth(d))
         return PW_DEC_ERROR;
@@ -1088,8 +1103,12 @@ static bool tunnel_port(uint16_t sport, uint16_t dport)
     }
 }
 
-/* Returns -1 when the payload is not a tunnel (deliver the UDP packet). */
-static int dec_udp_tunnel(pw_decoder *d, uint16_t sport, uint16_t dport, pw_cursor pl, pw_pkt *pkt)
+/* Returns -1 when the payload is not a tunnel (deliver the UDP packet).
+ * cut: snaplen cut the datagram; a tunnel header that was captured whole is
+ * still peeled, so that a short snaplen never turns the outer flow into an
+ * attempt (the inner packet is then decoded as truncated). */
+static int dec_udp_tunnel(pw_decoder *d, uint16_t sport, uint16_t dport, pw_cursor pl, pw_pkt *pkt,
+                          bool cut)
 {
     switch (dport) {
     case PORT_VXLAN:
@@ -1097,18 +1116,18 @@ static int dec_udp_tunnel(pw_decoder *d, uint16_t sport, uint16_t dport, pw_curs
     case PORT_VXLAN_GPE:
         return udp_vxlan_gpe(d, pl, pkt);
     case PORT_GENEVE:
-        return udp_geneve(d, pl, pkt);
+        return udp_geneve(d, pl, pkt, cut);
     case PORT_GTPU:
-        return udp_gtpu(d, pl, pkt);
+        return udp_gtpu(d, pl, pkt, cut);
     case PORT_GRE_UDP:
         return udp_gre(d, pl, pkt);
     default:
         break;
     }
     if (dport == PORT_TEREDO || sport == PORT_TEREDO)
-        return udp_teredo(d, pl, pkt);
+        return udp_teredo(d, pl, pkt, cut);
     if (dport == PORT_AYIYA || sport == PORT_AYIYA)
-        return udp_ayiya(d, pl, pkt);
+        return udp_ayiya(d, pl, pkt, cut);
     return -1;
 }
 
@@ -1170,11 +1189,11 @@ static int dec_l4(pw_decoder *d, uint8_t proto, pw_cursor *c, pw_pkt *pkt, bool 
         } else {
             return fail(d, PW_DERR_BAD_LENGTH, "UDP length beyond IP payload");
         }
-        if (!ptrunc && tunnel_port(pkt->sport, pkt->dport)) {
+        if (tunnel_port(pkt->sport, pkt->dport)) {
             pw_pkt save = *pkt;
             const uint8_t *save_ip4 = d->ip4;
             uint32_t save_ip4_len = d->ip4_len;
-            int r = dec_udp_tunnel(d, pkt->sport, pkt->dport, pl, pkt);
+            int r = dec_udp_tunnel(d, pkt->sport, pkt->dport, pl, pkt, ptrunc);
             if (r >= 0)
                 return r;
             *pkt = save;
