@@ -518,9 +518,8 @@ static bool switch_to_wtap(reader *r, batch *b)
             return false; /* wiretap sees fewer packets: keep libpcap's error */
         skipped += wr.packet;
     }
-    int dlt = pw_wtap_file_dlt(w);
-    const char *name = dlt >= 0 ? pcap_datalink_val_to_name(dlt) : "PER_PACKET";
-    snprintf(r->linktype, sizeof r->linktype, "%s", name ? name : "PER_PACKET");
+    /* libpcap stopped because the interfaces differ: the link type is per record */
+    snprintf(r->linktype, sizeof r->linktype, "PER_PACKET");
     b->switched = true;
     return true;
 }
