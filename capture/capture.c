@@ -750,7 +750,7 @@ static bool open_input(reader *rd, const char *path, FILE *fp, bool is_stdin, pw
     char werr[PCAP_ERRBUF_SIZE] = "stdin cannot be reopened";
     rd->w = is_stdin ? NULL : pw_wtap_open(path, werr, sizeof werr);
     if (!rd->w) {
-        snprintf(info->error, sizeof info->error, "%s: not a capture file (%s; wiretap: %s)", path,
+        snprintf(info->error, sizeof info->error, "%s: not a capture file (%.160s; wiretap: %.160s)", path,
                  errbuf, werr);
         return false;
     }

@@ -19,7 +19,9 @@ pcap, ordinary datagrams on tunnel ports, tunnels nested too deep):
     those ports and for tunnels nested beyond the bound the expected attempts are the
     ones the scenario wrote);
   - a trailing BPF filter applies to records read through libwiretap (pcapng with
-    mixed link types, gzip) and keeps frame numbers.
+    mixed link types, gzip) and keeps frame numbers;
+  - the GTP-U scenario converted by editcap into Network Monitor 1.x/2.x, snoop,
+    Sniffer and other formats libpcap cannot read gives the same inner flows.
 
 Usage: test_encap.py --binary PATH --source REPO_DIR
 Exit 0 pass, 1 fail, 77 skipped (no tshark); last line "N passed, N failed".
@@ -188,6 +190,29 @@ def main():
             if inp:
                 check(inp["packets"] == len(frames), "%s '%s': every record still counted" %
                       (name, proto), "got %r" % inp["packets"])
+
+    # other capture formats Wireshark reads (Network Monitor 1.x/2.x, snoop, Sniffer...):
+    # the tunnelled scenario converted by editcap (Wireshark's own writer) at test time
+    src = files.get("encap-gtpu")
+    if shutil.which("editcap") is None or src is None:
+        print("skip: editcap not installed, other capture formats not checked")
+    else:
+        for fmt in ("netmon2", "netmon1", "snoop", "ngsniffer", "ngwsniffer_2_0", "lanalyzer",
+                    "5views", "visual", "commview-ncf"):
+            conv = os.path.join(tmp, "gtpu." + fmt)
+            p = subprocess.run(["editcap", "-F", fmt, src, conv], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE)
+            if not check(p.returncode == 0, "editcap writes %s" % fmt, p.stderr.decode()[-200:]):
+                continue
+            frames, _rc, _err = inner.inner_frames(core, conv)
+            want = expected_attempts(core, frames)
+            rc, got, inp, err = report(binary, conv)
+            check(rc == 0, "%s: exit 0" % fmt, err[-300:])
+            check(inp is not None and inp["packets"] == len(frames),
+                  "%s: packets = tshark's frame count %d" % (fmt, len(frames)), repr(inp))
+            check(want is not None and len(want) == 2 and {key_of(g) for g in got} == want,
+                  "%s: the inner flows, as tshark decodes them" % fmt,
+                  "want %s got %s" % (sorted(want or []), json.dumps(got)[:300]))
 
     print("%d passed, %d failed" % (PASSED, FAILED))
     return 1 if FAILED else 0
