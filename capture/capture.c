@@ -731,7 +731,8 @@ static void set_linktype(pw_input_info *info, int dlt)
 /* Opens path with libpcap, or with libwiretap when libpcap refuses it
  * (gzip, Network Monitor, ...).  Fills rd->p or rd->w, rd->dlt and the
  * input's link type; false with info->error set. */
-static bool open_input(reader *rd, const char *path, FILE *fp, bool is_stdin, pw_input_info *info)
+static bool open_input(reader *rd, const char *path, FILE *fp, bool is_stdin, off_t size,
+                       pw_input_info *info)
 {
     char errbuf[PCAP_ERRBUF_SIZE] = "";
     rd->p = pcap_fopen_offline(fp, errbuf);
@@ -747,8 +748,10 @@ static bool open_input(reader *rd, const char *path, FILE *fp, bool is_stdin, pw
     }
     if (!is_stdin)
         fclose(fp);
-    char werr[PCAP_ERRBUF_SIZE] = "stdin cannot be reopened";
-    rd->w = is_stdin ? NULL : pw_wtap_open(path, werr, sizeof werr);
+    /* an empty file is no capture, although wiretap's ERF heuristic takes it */
+    char werr[PCAP_ERRBUF_SIZE] = "";
+    snprintf(werr, sizeof werr, "%s", is_stdin ? "stdin cannot be reopened" : "empty file");
+    rd->w = is_stdin || size == 0 ? NULL : pw_wtap_open(path, werr, sizeof werr);
     if (!rd->w) {
         snprintf(info->error, sizeof info->error, "%s: not a capture file (%.160s; wiretap: %.160s)", path,
                  errbuf, werr);
@@ -827,7 +830,7 @@ int pw_capture_file(const char *path, uint32_t source, const pw_capture_opts *op
     const char *bpf = opts && opts->bpf && *opts->bpf ? opts->bpf : NULL;
     rd->bpf = bpf;
     pw_cap *cap = NULL;
-    if (!open_input(rd, path, fp, is_stdin, info) ||
+    if (!open_input(rd, path, fp, is_stdin, size, info) ||
         (bpf && !compile_filter(rd, &prog, bpf, path, info))) {
         close_input(rd);
         free(rd);
