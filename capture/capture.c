@@ -4,7 +4,11 @@
  * Per record: count it (frame numbers count every record, as Wireshark
  * does), apply the BPF with pcap_offline_filter, decode (decode.c), call
  * cb->packet, then feed IPv4 TCP to libnids / IPv6 TCP to the shim so that
- * the stream callbacks a frame causes come after its packet callback. */
+ * the stream callbacks a frame causes come after its packet callback.
+ *
+ * Files libpcap refuses (pcapng with interfaces of different link types or
+ * snapshot lengths, gzip, Network Monitor and other formats) are read with
+ * libwiretap (wtap_file.c); each record then carries its own link type. */
 #include "capture.h"
 #include "capture_int.h"
 
@@ -22,6 +26,7 @@
 #include <pcap/pcap.h>
 
 #include "../common/log.h"
+#include "wtap_file.h"
 
 #define WARN_PER_CLASS 3
 #define NIDS_LOG_MAX 20
@@ -357,7 +362,27 @@ typedef struct rec_hdr {
     uint32_t caplen, len;
     uint32_t stored;  /* data bytes that follow, 0 when the BPF rejected the record */
     uint32_t matched; /* the BPF accepted it (or there is none) */
+    int32_t dlt;      /* this record's link type */
+    uint32_t pad_;
 } rec_hdr;            /* then the data, padded to a multiple of 8 */
+
+/* A record as a source hands it over (its bytes belong to the source until
+ * its next read). */
+typedef struct src_rec {
+    pw_usec ts;
+    uint32_t caplen, len;
+    int dlt;
+    const uint8_t *data;
+    bool matched;
+} src_rec;
+
+/* The trailing BPF compiled once per link type met in a wiretap-read file. */
+#define MAX_FILTER_DLTS 16
+typedef struct dlt_filter {
+    int dlt;
+    bool ok; /* compiled; false: the expression does not apply to this link type */
+    struct bpf_program prog;
+} dlt_filter;
 
 enum { END_NONE = 0, END_EOF, END_ERROR, END_NOMEM };
 
@@ -366,18 +391,27 @@ typedef struct batch {
     size_t cap, used;
     long pos;         /* file position after the batch (progress line), -1 if unknown */
     int end;          /* END_*: set on the last batch of the input */
+    bool switched;    /* the reader moved to libwiretap during this batch */
 } batch;
 
 typedef struct reader {
-    pcap_t *p;
+    pcap_t *p;                      /* NULL when the file is read with libwiretap only */
+    int dlt;                        /* libpcap's link type for the whole file */
     const struct bpf_program *prog; /* NULL: every record matches */
     bool want_pos;
     uint64_t counted; /* classic pcap: file header, then 16 + caplen per record */
+    uint64_t npcap;   /* records libpcap returned */
+    /* libwiretap: the file (from the start, or after libpcap refused it midway) */
+    const char *path; /* NULL for stdin, which cannot be reopened */
+    pw_wtap *w;
+    const char *bpf;  /* the expression, compiled per link type into filters */
+    dlt_filter filters[MAX_FILTER_DLTS];
+    int nfilters;
+    char linktype[32]; /* set when switching to libwiretap midway */
     /* a record read but not yet copied (it did not fit in the last batch);
-     * libpcap's pointers stay valid until the next pcap_next_ex */
-    const struct pcap_pkthdr *pend_h;
-    const u_char *pend_data;
-    bool pend_matched;
+     * the source's pointers stay valid until its next read */
+    src_rec pend;
+    bool pending;
     /* END_ERROR details, written before the last batch is published */
     unsigned long long err_off;
     char err_msg[PCAP_ERRBUF_SIZE];
@@ -398,9 +432,9 @@ static size_t rec_size(uint32_t stored)
 }
 
 /* 1 = copied, 0 = does not fit (the batch has records), -1 = out of memory */
-static int put_rec(batch *b, const struct pcap_pkthdr *h, const u_char *data, bool matched)
+static int put_rec(batch *b, const src_rec *h)
 {
-    uint32_t stored = matched ? h->caplen : 0;
+    uint32_t stored = h->matched ? h->caplen : 0;
     size_t need = rec_size(stored);
     if (b->cap - b->used < need) {
         if (b->used)
@@ -414,15 +448,136 @@ static int put_rec(batch *b, const struct pcap_pkthdr *h, const u_char *data, bo
         b->cap = ncap;
     }
     rec_hdr *rh = (rec_hdr *)(void *)(b->buf + b->used);
-    rh->ts = ts_of(h);
+    rh->ts = h->ts;
     rh->caplen = h->caplen;
     rh->len = h->len;
     rh->stored = stored;
-    rh->matched = matched;
+    rh->matched = h->matched;
+    rh->dlt = h->dlt;
+    rh->pad_ = 0;
     if (stored)
-        memcpy(rh + 1, data, stored);
+        memcpy(rh + 1, h->data, stored);
     b->used += need;
     return 1;
+}
+
+/* The compiled filter for a link type (wiretap records carry their own);
+ * NULL when the expression cannot apply to it (such records never match). */
+static const struct bpf_program *filter_for(reader *r, int dlt)
+{
+    for (int i = 0; i < r->nfilters; i++)
+        if (r->filters[i].dlt == dlt)
+            return r->filters[i].ok ? &r->filters[i].prog : NULL;
+    if (r->nfilters == MAX_FILTER_DLTS)
+        return NULL;
+    dlt_filter *f = &r->filters[r->nfilters++];
+    f->dlt = dlt;
+    f->ok = false;
+    pcap_t *dead = pcap_open_dead(dlt, 262144);
+    if (dead) {
+        f->ok = pcap_compile(dead, &f->prog, r->bpf, 1, PCAP_NETMASK_UNKNOWN) == 0;
+        pcap_close(dead);
+    }
+    return f->ok ? &f->prog : NULL;
+}
+
+static void free_filters(reader *r)
+{
+    for (int i = 0; i < r->nfilters; i++)
+        if (r->filters[i].ok)
+            pcap_freecode(&r->filters[i].prog);
+    r->nfilters = 0;
+}
+
+/* The next wiretap record into r->pend: 1, 0 at the end, -1 on error. */
+static int next_wtap(reader *r)
+{
+    pw_wtap_rec wr;
+    int rc = pw_wtap_next(r->w, &wr, r->err_msg, sizeof r->err_msg);
+    if (rc <= 0) {
+        if (rc < 0)
+            r->err_off = (unsigned long long)pw_wtap_offset(r->w);
+        return rc;
+    }
+    src_rec *h = &r->pend;
+    h->ts = wr.ts;
+    h->caplen = wr.caplen;
+    h->len = wr.len;
+    h->dlt = wr.dlt;
+    h->data = wr.data;
+    if (!wr.packet || wr.dlt < 0) {
+        h->matched = wr.packet; /* a packet of a link type with no DLT: counted as unsupported */
+    } else if (!r->bpf) {
+        h->matched = true;
+    } else {
+        const struct bpf_program *prog = filter_for(r, wr.dlt);
+        struct pcap_pkthdr ph;
+        memset(&ph, 0, sizeof ph);
+        ph.caplen = wr.caplen;
+        ph.len = wr.len;
+        h->matched = prog && pcap_offline_filter(prog, &ph, wr.data) != 0;
+    }
+    r->pending = true;
+    return 1;
+}
+
+/* libpcap refused the rest of a pcapng file (an interface with another link
+ * type or snapshot length): reopen it with libwiretap and skip the packets
+ * libpcap already returned, so nothing is delivered twice and frame numbers
+ * continue.  (Non-packet records before that point, which libpcap does not
+ * return, are then not counted.)  false when that is not possible. */
+static bool switch_to_wtap(reader *r, batch *b)
+{
+    const char *msg = pcap_geterr(r->p);
+    if (!r->path || !strstr(msg, "different from"))
+        return false;
+    char err[PCAP_ERRBUF_SIZE];
+    pw_wtap *w = pw_wtap_open(r->path, err, sizeof err);
+    if (!w)
+        return false;
+    r->w = w;
+    for (uint64_t skipped = 0; skipped < r->npcap;) {
+        pw_wtap_rec wr;
+        if (pw_wtap_next(w, &wr, err, sizeof err) <= 0)
+            return false; /* wiretap sees fewer packets: keep libpcap's error */
+        skipped += wr.packet;
+    }
+    /* libpcap stopped because the interfaces differ: the link type is per record */
+    snprintf(r->linktype, sizeof r->linktype, "PER_PACKET");
+    b->switched = true;
+    return true;
+}
+
+/* The next libpcap record into r->pend: 1, 0 at the end, -1 on error. */
+static int next_pcap(reader *r, batch *b)
+{
+    struct pcap_pkthdr *h;
+    const u_char *data;
+    int rc = pcap_next_ex(r->p, &h, &data);
+    if (rc == 1) {
+        r->counted += 16 + (uint64_t)h->caplen;
+        r->npcap++;
+        src_rec *s = &r->pend;
+        s->ts = ts_of(h);
+        s->caplen = h->caplen;
+        s->len = h->len;
+        s->dlt = r->dlt;
+        s->data = data;
+        s->matched = !r->prog || pcap_offline_filter(r->prog, h, data) != 0;
+        r->pending = true;
+        return 1;
+    }
+    if (rc == PCAP_ERROR_BREAK)
+        return 0; /* end of file */
+    if (switch_to_wtap(r, b))
+        return next_wtap(r);
+    /* PCAP_ERROR: truncated or corrupt record */
+    /* classic pcap: where the broken record starts (counted exactly);
+     * pcapng (block sizes vary): where libpcap stopped reading */
+    long pos = pcap_major_version(r->p) == 2 ? -1 : ftell(pcap_file(r->p));
+    r->err_off = pos >= 0 ? (unsigned long long)pos : (unsigned long long)r->counted;
+    snprintf(r->err_msg, sizeof r->err_msg, "%s", pcap_geterr(r->p));
+    return -1;
 }
 
 /* Fills b with records until it is full or the input ends (b->end). */
@@ -431,6 +586,7 @@ static void fill(reader *r, batch *b)
     b->used = 0;
     b->end = END_NONE;
     b->pos = -1;
+    b->switched = false;
     if (!b->buf) {
         b->buf = malloc(BATCH_BYTES);
         if (!b->buf) {
@@ -440,41 +596,24 @@ static void fill(reader *r, batch *b)
         b->cap = BATCH_BYTES;
     }
     for (;;) {
-        if (r->pend_h) {
-            int k = put_rec(b, r->pend_h, r->pend_data, r->pend_matched);
+        if (r->pending) {
+            int k = put_rec(b, &r->pend);
             if (k == 0)
                 break; /* batch full: the record starts the next one */
-            r->pend_h = NULL;
+            r->pending = false;
             if (k < 0) {
                 b->end = END_NOMEM;
                 return;
             }
         }
-        struct pcap_pkthdr *h;
-        const u_char *data;
-        int rc = pcap_next_ex(r->p, &h, &data);
-        if (rc == 1) {
-            r->counted += 16 + (uint64_t)h->caplen;
-            r->pend_matched = !r->prog || pcap_offline_filter(r->prog, h, data) != 0;
-            r->pend_h = h;
-            r->pend_data = data;
+        int rc = r->w ? next_wtap(r) : next_pcap(r, b);
+        if (rc == 1)
             continue;
-        }
-        if (rc == PCAP_ERROR_BREAK) {
-            b->end = END_EOF; /* end of file */
-            break;
-        }
-        /* PCAP_ERROR: truncated or corrupt record */
-        /* classic pcap: where the broken record starts (counted exactly);
-         * pcapng (block sizes vary): where libpcap stopped reading */
-        long pos = pcap_major_version(r->p) == 2 ? -1 : ftell(pcap_file(r->p));
-        r->err_off = pos >= 0 ? (unsigned long long)pos : (unsigned long long)r->counted;
-        snprintf(r->err_msg, sizeof r->err_msg, "%s", pcap_geterr(r->p));
-        b->end = END_ERROR;
+        b->end = rc == 0 ? END_EOF : END_ERROR;
         break;
     }
     if (r->want_pos)
-        b->pos = ftell(pcap_file(r->p));
+        b->pos = r->w ? (long)pw_wtap_offset(r->w) : ftell(pcap_file(r->p));
 }
 
 static void *reader_main(void *arg)
@@ -613,11 +752,86 @@ static void set_linktype(pw_input_info *info, int dlt)
         snprintf(info->linktype, sizeof info->linktype, "DLT_%d", dlt);
 }
 
+/* Opens path with libpcap, or with libwiretap when libpcap refuses it
+ * (gzip, Network Monitor, ...).  Fills rd->p or rd->w, rd->dlt and the
+ * input's link type; false with info->error set. */
+static bool open_input(reader *rd, const char *path, FILE *fp, bool is_stdin, off_t size,
+                       pw_input_info *info)
+{
+    char errbuf[PCAP_ERRBUF_SIZE] = "";
+    rd->p = pcap_fopen_offline(fp, errbuf);
+    if (rd->p) {
+        rd->dlt = pcap_datalink(rd->p);
+        set_linktype(info, rd->dlt);
+        if (!pw_decode_dlt_supported(rd->dlt)) {
+            snprintf(info->error, sizeof info->error, "%s: unsupported link type %s (DLT %d)",
+                     path, info->linktype, rd->dlt);
+            return false;
+        }
+        return true;
+    }
+    if (!is_stdin)
+        fclose(fp);
+    /* an empty file is no capture, although wiretap's ERF heuristic takes it */
+    char werr[PCAP_ERRBUF_SIZE] = "";
+    snprintf(werr, sizeof werr, "%s", is_stdin ? "stdin cannot be reopened" : "empty file");
+    rd->w = is_stdin || size == 0 ? NULL : pw_wtap_open(path, werr, sizeof werr);
+    if (!rd->w) {
+        snprintf(info->error, sizeof info->error, "%s: not a capture file (%.160s; wiretap: %.160s)", path,
+                 errbuf, werr);
+        return false;
+    }
+    rd->dlt = pw_wtap_file_dlt(rd->w);
+    if (rd->dlt >= 0)
+        set_linktype(info, rd->dlt);
+    else
+        snprintf(info->linktype, sizeof info->linktype, "PER_PACKET");
+    pw_debug("%s: read with libwiretap (%s)", path, pw_wtap_format(rd->w));
+    return true;
+}
+
+static void close_input(reader *rd)
+{
+    free_filters(rd);
+    if (rd->w)
+        pw_wtap_close(rd->w);
+    rd->w = NULL;
+    if (rd->p)
+        pcap_close(rd->p); /* closes the FILE (also stdin) */
+    rd->p = NULL;
+}
+
+/* Compiles the trailing filter: against the libpcap handle, or (wiretap)
+ * once for the file's link type to report a bad expression up front; the
+ * per-record link types compile lazily (filter_for). */
+static bool compile_filter(reader *rd, struct bpf_program *prog, const char *bpf, const char *path,
+                           pw_input_info *info)
+{
+    if (rd->p) {
+        if (pcap_compile(rd->p, prog, bpf, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+            snprintf(info->error, sizeof info->error, "%s: bad filter \"%s\": %s", path, bpf,
+                     pcap_geterr(rd->p));
+            return false;
+        }
+        rd->prog = prog;
+        return true;
+    }
+    pcap_t *dead = pcap_open_dead(rd->dlt >= 0 ? rd->dlt : DLT_EN10MB, 262144);
+    bool ok = dead && pcap_compile(dead, prog, bpf, 1, PCAP_NETMASK_UNKNOWN) == 0;
+    if (!ok)
+        snprintf(info->error, sizeof info->error, "%s: bad filter \"%s\": %s", path, bpf,
+                 dead ? pcap_geterr(dead) : "cannot compile");
+    else
+        pcap_freecode(prog);
+    if (dead)
+        pcap_close(dead);
+    return ok;
+}
+
 int pw_capture_file(const char *path, uint32_t source, const pw_capture_opts *opts,
                     const pw_capture_cb *cb, pw_input_info *info)
 {
     info_reset(info, path);
-    char errbuf[PCAP_ERRBUF_SIZE] = "";
     bool is_stdin = strcmp(path, "-") == 0;
     FILE *fp = is_stdin ? stdin : fopen(path, "rb");
     if (!fp) {
@@ -628,59 +842,51 @@ int pw_capture_file(const char *path, uint32_t source, const pw_capture_opts *op
     struct stat st;
     if (!is_stdin && fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode))
         size = st.st_size;
-    pcap_t *p = pcap_fopen_offline(fp, errbuf);
-    if (!p) {
+    reader *rd = calloc(1, sizeof *rd);
+    if (!rd) {
         if (!is_stdin)
             fclose(fp);
-        snprintf(info->error, sizeof info->error, "%s: not a capture file (%s)", path, errbuf);
+        snprintf(info->error, sizeof info->error, "%s: out of memory", path);
         return 1;
     }
-    int dlt = pcap_datalink(p);
-    set_linktype(info, dlt);
-    if (!pw_decode_dlt_supported(dlt)) {
-        snprintf(info->error, sizeof info->error, "%s: unsupported link type %s (DLT %d)", path,
-                 info->linktype, dlt);
-        pcap_close(p);
-        return 1;
-    }
+    rd->path = is_stdin ? NULL : path;
     struct bpf_program prog;
-    bool have_prog = false;
-    if (opts && opts->bpf && *opts->bpf) {
-        if (pcap_compile(p, &prog, opts->bpf, 1, PCAP_NETMASK_UNKNOWN) != 0) {
-            snprintf(info->error, sizeof info->error, "%s: bad filter \"%s\": %s", path, opts->bpf,
-                     pcap_geterr(p));
-            pcap_close(p);
-            return 1;
-        }
-        have_prog = true;
+    const char *bpf = opts && opts->bpf && *opts->bpf ? opts->bpf : NULL;
+    rd->bpf = bpf;
+    pw_cap *cap = NULL;
+    if (!open_input(rd, path, fp, is_stdin, size, info) ||
+        (bpf && !compile_filter(rd, &prog, bpf, path, info))) {
+        close_input(rd);
+        free(rd);
+        return 1;
     }
-    pw_cap *cap = malloc(sizeof *cap);
-    reader *rd = calloc(1, sizeof *rd);
-    if (!cap || !rd || !pw_cap_begin(cap, path, source, dlt, opts, cb, info)) {
-        if (cap && rd && !info->error[0])
+    cap = malloc(sizeof *cap);
+    if (!cap || !pw_cap_begin(cap, path, source, rd->dlt, opts, cb, info)) {
+        if (cap && !info->error[0])
             snprintf(info->error, sizeof info->error, "%s: cannot start TCP reassembly", path);
         else if (!info->error[0])
             snprintf(info->error, sizeof info->error, "%s: out of memory", path);
-        free(rd);
         free(cap);
-        if (have_prog)
+        if (rd->prog)
             pcap_freecode(&prog);
-        pcap_close(p);
+        close_input(rd);
+        free(rd);
         return 1;
     }
     bool show = opts && opts->progress && isatty(2);
-    rd->p = p;
-    rd->prog = have_prog ? &prog : NULL;
     rd->want_pos = show && size > 0;
     rd->counted = 24;
     reader_start(rd); /* when it cannot start, take_batch reads on this thread */
     int rc = 0;
     for (bool more = true; more;) {
         batch *b = take_batch(rd);
+        if (b->switched) /* the rest of the file is read with libwiretap */
+            snprintf(info->linktype, sizeof info->linktype, "%s", rd->linktype);
         size_t off = 0;
         while (off < b->used) {
             const rec_hdr *rh = (const rec_hdr *)(const void *)(b->buf + off);
             off += rec_size(rh->stored);
+            cap->dlt = rh->dlt;
             pw_cap_record(cap, rh->ts, rh->caplen, rh->len, (const uint8_t *)(rh + 1),
                           rh->matched != 0);
             if (show && (cap->frame & 0xffff) == 0)
@@ -699,7 +905,8 @@ int pw_capture_file(const char *path, uint32_t source, const pw_capture_opts *op
                 const char *msg = rd->err_msg;
                 snprintf(info->error, sizeof info->error,
                          "%s: %s at byte %llu, after frame %llu (%s)", path,
-                         strstr(msg, "truncated") ? "truncated record" : "unreadable record",
+                         strstr(msg, "truncated") || strstr(msg, "cut short") ? "truncated record"
+                                                                              : "unreadable record",
                          rd->err_off, (unsigned long long)cap->frame, msg);
                 rc = 1;
             } else if (b->end == END_NOMEM) {
@@ -711,16 +918,16 @@ int pw_capture_file(const char *path, uint32_t source, const pw_capture_opts *op
         release_batch(rd);
     }
     reader_finish(rd);
-    free(rd);
     if (cap->progress_shown)
         progress(cap, -1, size, true);
     pw_cap_end(cap);
     free(cap);
     if (info->error[0])
         rc = 1; /* also reassembly state dropped for want of memory */
-    if (have_prog)
+    if (rd->prog)
         pcap_freecode(&prog);
-    pcap_close(p); /* closes fp (also stdin) */
+    close_input(rd);
+    free(rd);
     return rc;
 }
 

@@ -60,6 +60,9 @@ enum pw_decode_err {
     PW_DERR_BAD_HEADER,     /* bad version / header length */
     PW_DERR_UNSUPPORTED,    /* not IP, or an ethertype/link we do not decode */
     PW_DERR_FRAGMENT,       /* fragment dropped (overlap, overflow, timeout) */
+    PW_DERR_TUNNEL,         /* a valid tunnel header whose inner packet cannot be read,
+                               or tunnels nested beyond the bound */
+    PW_DERR_WLAN_PROTECTED, /* an encrypted 802.11 data frame (its payload is opaque) */
     PW_DERR_COUNT
 };
 extern const char *const pw_decode_err_names[PW_DERR_COUNT];

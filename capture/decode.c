@@ -1,13 +1,18 @@
 /* decode.c - link -> IP -> transport decoding (see decode.h).
  *
- * Link types: Ethernet (any stack of 802.1Q / 802.1ad / 0x9100 tags),
- * Linux cooked v1 and v2, raw IP (DLT_RAW, LINKTYPE_IPV4/IPV6), BSD
- * null/loopback.  Tunnels peeled (the innermost packet is reported): GRE
- * (incl. ERSPAN I/II/III, transparent Ethernet bridging, PPTP's enhanced
- * GRE with PPP, Aruba GRE with 802.11 data frames), VXLAN (UDP 4789),
+ * Link types: Ethernet (any stack of 802.1Q / 802.1ad / 0x9100 tags,
+ * 802.1ah I-TAGs), Linux cooked v1 and v2, raw IP (DLT_RAW,
+ * LINKTYPE_IPV4/IPV6), BSD null/loopback, PPP (DLT_PPP, DLT_PPP_SERIAL with
+ * HDLC-like or Cisco HDLC framing, DLT_C_HDLC), 802.11 (plain, behind
+ * radiotap, Prism or AVS headers), Linux NFLOG.  Tunnels peeled (the
+ * innermost packet is reported, the outer flow never is): GRE (incl. ERSPAN
+ * I/II/III, transparent Ethernet bridging, PPP, PPTP's enhanced GRE, Aruba
+ * GRE with 802.11 data frames), GRE in UDP (4754), VXLAN (UDP 4789),
  * VXLAN-GPE (4790), Geneve (UDP 6081), GTP-U (UDP 2152), Teredo (UDP 3544),
- * IP-in-IP, IPv6-in-IPv4 (and the IPv6 equivalents), MPLS label stacks and
- * PPPoE sessions.  Every byte is read through common/cursor.h. */
+ * AYIYA (UDP 5072), IP-in-IP, IPv6-in-IPv4 (and the IPv6 equivalents), MPLS
+ * label stacks and PPPoE sessions.  A UDP datagram on a tunnel port is
+ * peeled only when its header validates; otherwise it stays an ordinary
+ * datagram.  Every byte is read through common/cursor.h. */
 #include "decode.h"
 
 #include <stddef.h>
@@ -50,6 +55,9 @@ static int dec_ethertype(pw_decoder *d, uint16_t type, pw_cursor *c, pw_pkt *pkt
 static int dec_ip4(pw_decoder *d, pw_cursor *c, pw_pkt *pkt);
 static int dec_ip6(pw_decoder *d, pw_cursor *c, pw_pkt *pkt);
 static int dec_l4(pw_decoder *d, uint8_t proto, pw_cursor *c, pw_pkt *pkt, bool trunc);
+static int dec_ppp(pw_decoder *d, pw_cursor *c, pw_pkt *pkt);
+static int dec_wlan(pw_decoder *d, pw_cursor *c, pw_pkt *pkt);
+static int tunnel_depth(pw_decoder *d);
 
 bool pw_decode_dlt_supported(int dlt)
 {
@@ -64,6 +72,14 @@ bool pw_decode_dlt_supported(int dlt)
     case DLT_IPV6:
     case DLT_NULL:
     case 108: /* DLT_LOOP */
+    case 9:   /* DLT_PPP */
+    case 50:  /* DLT_PPP_SERIAL */
+    case 104: /* DLT_C_HDLC */
+    case 105: /* DLT_IEEE802_11 */
+    case 119: /* DLT_PRISM_HEADER */
+    case 127: /* DLT_IEEE802_11_RADIO (radiotap) */
+    case 163: /* DLT_IEEE802_11_RADIO_AVS */
+    case 239: /* DLT_NFLOG */
         return true;
     default:
         return false;
@@ -123,6 +139,138 @@ static int dec_af(pw_decoder *d, uint32_t af, pw_cursor *c, pw_pkt *pkt)
     }
 }
 
+/* ---- PPP, HDLC, 802.11 radio headers, NFLOG ---- */
+
+/* Cisco HDLC: address (0x0f unicast, 0x8f broadcast), control 0, ethertype. */
+static int dec_chdlc(pw_decoder *d, pw_cursor *c, pw_pkt *pkt)
+{
+    pw_skip(c, 2);
+    uint16_t type = pw_be16(c);
+    if (!pw_cur_ok(c))
+        return short_hdr(d, "short Cisco HDLC header");
+    return dec_ethertype(d, type, c, pkt);
+}
+
+/* DLT_PPP and DLT_PPP_SERIAL: a PPP frame (RFC 1661), or on serial links
+ * the Cisco HDLC framing that shares the link type. */
+static int dec_ppp_link(pw_decoder *d, pw_cursor *c, pw_pkt *pkt)
+{
+    uint8_t first = pw_peek_u8(c, 0);
+    if (first == 0x0f || first == 0x8f)
+        return dec_chdlc(d, c, pkt);
+    int r = dec_ppp(d, c, pkt);
+    return r < 0 ? short_hdr(d, "short PPP header") : r;
+}
+
+/* DLT_IEEE802_11 (also behind the radio headers): the frame starts here. */
+static int dec_wlan_link(pw_decoder *d, pw_cursor *c, pw_pkt *pkt)
+{
+    if (!pw_cur_has(c, 2))
+        return short_hdr(d, "short 802.11 header");
+    return dec_wlan(d, c, pkt);
+}
+
+/* Radiotap: version 0, pad, total header length (LE), present bitmaps.
+ * Only the length matters: the 802.11 frame follows it. */
+static int dec_radiotap(pw_decoder *d, pw_cursor *c, pw_pkt *pkt)
+{
+    uint8_t version = pw_u8(c);
+    pw_skip(c, 1);
+    uint16_t len = pw_le16(c);
+    if (!pw_cur_ok(c))
+        return short_hdr(d, "short radiotap header");
+    if (version != 0 || len < 8)
+        return fail(d, PW_DERR_BAD_HEADER, "radiotap header with a bad version or length");
+    pw_skip(c, (size_t)len - 4);
+    if (!pw_cur_ok(c))
+        return short_hdr(d, "radiotap header beyond the frame");
+    return dec_wlan_link(d, c, pkt);
+}
+
+/* AVS capture header: magic/version and header length, both big-endian. */
+#define AVS_MAGIC 0x80211000u
+static int dec_avs(pw_decoder *d, pw_cursor *c, pw_pkt *pkt)
+{
+    uint32_t version = pw_be32(c);
+    uint32_t len = pw_be32(c);
+    if (!pw_cur_ok(c))
+        return short_hdr(d, "short AVS header");
+    if ((version & 0xfffffff0u) != AVS_MAGIC || len < 8)
+        return fail(d, PW_DERR_BAD_HEADER, "AVS header with a bad version or length");
+    pw_skip(c, (size_t)len - 8);
+    if (!pw_cur_ok(c))
+        return short_hdr(d, "AVS header beyond the frame");
+    return dec_wlan_link(d, c, pkt);
+}
+
+/* Prism monitor header: message code and length (host order, written LE
+ * in practice).  Captures labelled Prism may carry an AVS header instead,
+ * recognisable by its big-endian magic (Wireshark does the same). */
+static int dec_prism(pw_decoder *d, pw_cursor *c, pw_pkt *pkt)
+{
+    if (pw_cur_has(c, 4) && (((uint32_t)pw_peek_u8(c, 0) << 24 | (uint32_t)pw_peek_u8(c, 1) << 16 |
+                              (uint32_t)pw_peek_u8(c, 2) << 8 | pw_peek_u8(c, 3)) &
+                             0xfffffff0u) == AVS_MAGIC)
+        return dec_avs(d, c, pkt);
+    pw_skip(c, 4); /* message code */
+    uint32_t len = pw_le32(c);
+    if (!pw_cur_ok(c))
+        return short_hdr(d, "short Prism header");
+    if (len > 0xffff) /* written big-endian */
+        len = ((len & 0xff) << 24) | ((len & 0xff00) << 8) | ((len >> 8) & 0xff00) | (len >> 24);
+    if (len < 8)
+        return fail(d, PW_DERR_BAD_HEADER, "Prism header length below 8");
+    pw_skip(c, (size_t)len - 8);
+    if (!pw_cur_ok(c))
+        return short_hdr(d, "Prism header beyond the frame");
+    return dec_wlan_link(d, c, pkt);
+}
+
+/* Linux NFLOG: family, version 0, resource id, then TLVs (length includes
+ * the 4-byte TLV header, padded to 4; length and type in the capturing
+ * host's byte order) until NFULA_PAYLOAD (type 9), the bare IP packet. */
+#define NFULA_PAYLOAD 9
+static int dec_nflog(pw_decoder *d, pw_cursor *c, pw_pkt *pkt)
+{
+    uint8_t family = pw_u8(c);
+    uint8_t version = pw_u8(c);
+    pw_skip(c, 2);
+    if (!pw_cur_ok(c))
+        return short_hdr(d, "short NFLOG header");
+    if (version != 0)
+        return fail(d, PW_DERR_BAD_HEADER, "NFLOG version is not 0");
+    /* byte order: the first TLV's length must fit in the record */
+    bool be = false;
+    if (pw_cur_has(c, 4)) {
+        size_t left = pw_cur_left(c);
+        uint16_t le_len = (uint16_t)(pw_peek_u8(c, 0) | pw_peek_u8(c, 1) << 8);
+        be = le_len < 4 || le_len > left;
+    }
+    for (int i = 0; i < 64; i++) {
+        uint16_t len = be ? pw_be16(c) : pw_le16(c);
+        uint16_t type = be ? pw_be16(c) : pw_le16(c);
+        if (!pw_cur_ok(c))
+            return short_hdr(d, "NFLOG record without a payload TLV");
+        if (len < 4)
+            return fail(d, PW_DERR_BAD_LENGTH, "NFLOG TLV length below 4");
+        size_t body = (size_t)len - 4;
+        if ((type & 0x7fff) == NFULA_PAYLOAD) {
+            pw_cursor pl = pw_sub(c, body);
+            if (!pw_cur_ok(c))
+                return short_hdr(d, "NFLOG payload beyond the record");
+            if (family == 2)
+                return dec_ip4(d, &pl, pkt);
+            if (family == 10)
+                return dec_ip6(d, &pl, pkt);
+            return dec_ip_any(d, &pl, pkt);
+        }
+        pw_skip(c, (body + 3) & ~(size_t)3);
+        if (!pw_cur_ok(c))
+            return short_hdr(d, "NFLOG TLV beyond the record");
+    }
+    return fail(d, PW_DERR_BAD_HEADER, "too many NFLOG TLVs");
+}
+
 static int dec_link(pw_decoder *d, int dlt, pw_cursor *c, pw_pkt *pkt)
 {
     switch (dlt) {
@@ -162,6 +310,21 @@ static int dec_link(pw_decoder *d, int dlt, pw_cursor *c, pw_pkt *pkt)
             return short_hdr(d, "short loopback header");
         return dec_af(d, af, c, pkt);
     }
+    case 9:  /* DLT_PPP */
+    case 50: /* DLT_PPP_SERIAL */
+        return dec_ppp_link(d, c, pkt);
+    case 104: /* DLT_C_HDLC */
+        return dec_chdlc(d, c, pkt);
+    case 105: /* DLT_IEEE802_11 */
+        return dec_wlan_link(d, c, pkt);
+    case 119: /* DLT_PRISM_HEADER */
+        return dec_prism(d, c, pkt);
+    case 127: /* DLT_IEEE802_11_RADIO */
+        return dec_radiotap(d, c, pkt);
+    case 163: /* DLT_IEEE802_11_RADIO_AVS */
+        return dec_avs(d, c, pkt);
+    case 239: /* DLT_NFLOG */
+        return dec_nflog(d, c, pkt);
     default:
         return fail(d, PW_DERR_UNSUPPORTED, "unsupported link type");
     }
@@ -231,8 +394,12 @@ static int dec_ether(pw_decoder *d, pw_cursor *c, pw_pkt *pkt)
     return dec_ethertype(d, type, c, pkt);
 }
 
+/* 802.1ah I-TAGs one frame may stack (Wireshark decodes any number). */
+#define MAX_ITAGS 64
+
 static int dec_ethertype(pw_decoder *d, uint16_t type, pw_cursor *c, pw_pkt *pkt)
 {
+    int itags = 0;
     for (int tags = 0;; tags++) {
         switch (type) {
         case 0x0800:
@@ -312,9 +479,20 @@ static int dec_ethertype(pw_decoder *d, uint16_t type, pw_cursor *c, pw_pkt *pkt
             return PW_DEC_NONIP;
         }
         case 0x6558: /* transparent Ethernet bridging (inside GRE) */
-            if (++d->depth > MAX_DEPTH)
-                return fail(d, PW_DERR_UNSUPPORTED, "tunnels nested too deep");
+            if (tunnel_depth(d))
+                return PW_DEC_ERROR;
             return dec_ether(d, c, pkt);
+        case 0x88E7: { /* 802.1ah I-TAG: flags + I-SID, then the customer's Ethernet
+                          * frame (addresses, type), read in this loop: I-TAGs stacked
+                          * by the dozen cost no recursion */
+            if (++itags > MAX_ITAGS)
+                return fail(d, PW_DERR_TUNNEL, "too many 802.1ah I-TAGs");
+            pw_skip(c, 4 + 12);
+            type = pw_be16(c);
+            if (!pw_cur_ok(c))
+                return short_hdr(d, "short 802.1ah I-TAG");
+            continue;
+        }
         default:
             return PW_DEC_NONIP; /* ARP, LLDP, STP (802.3 lengths), IPX... */
         }
@@ -591,8 +769,10 @@ static void parse_quote(pw_cursor q, pw_icmp_quote *qt, int family)
 
 static int tunnel_depth(pw_decoder *d)
 {
-    if (++d->depth > MAX_DEPTH)
-        return fail(d, PW_DERR_UNSUPPORTED, "tunnels nested too deep");
+    if (++d->depth > MAX_DEPTH) {
+        fail(d, PW_DERR_TUNNEL, "tunnels nested too deep");
+        return 1;
+    }
     return 0;
 }
 
@@ -602,8 +782,10 @@ static int dec_wlan(pw_decoder *d, pw_cursor *c, pw_pkt *pkt)
 {
     uint8_t fc0 = pw_u8(c);
     uint8_t fc1 = pw_u8(c);
-    if (!pw_cur_ok(c) || ((fc0 >> 2) & 3) != 2 || (fc0 & 0x40) || (fc1 & 0x40))
-        return PW_DEC_NONIP; /* not data, null data or protected */
+    if (!pw_cur_ok(c) || ((fc0 >> 2) & 3) != 2 || (fc0 & 0x40))
+        return PW_DEC_NONIP; /* management, control, or a data subtype without data */
+    if (fc1 & 0x40) /* protected: the payload is ciphertext */
+        return fail(d, PW_DERR_WLAN_PROTECTED, "protected 802.11 data frame");
     bool qos = fc0 & 0x80;
     pw_skip(c, 22); /* duration, three addresses, sequence control */
     if ((fc1 & 3) == 3)
@@ -699,93 +881,253 @@ static int dec_gre(pw_decoder *d, pw_cursor *c, pw_pkt *pkt)
     return -1;
 }
 
-/* UDP encapsulations; returns -1 when the payload is not one (deliver the UDP packet). */
-static int dec_udp_tunnel(pw_decoder *d, uint16_t sport, uint16_t dport, pw_cursor pl, pw_pkt *pkt)
+/* ---- UDP encapsulations ----
+ * Each returns -1 when the datagram is not that tunnel (its header does not
+ * validate): the caller then delivers the UDP datagram itself, so ordinary
+ * traffic on these ports is never swallowed.  Once a header validated, the
+ * inner packet is what is delivered, and what cannot be read in it counts. */
+
+/* A validated tunnel whose payload is not a readable packet: a tunnel error
+ * (truncation keeps its own class). */
+static int inner(pw_decoder *d, int r)
 {
-    if (dport == 4789) { /* VXLAN */
-        uint8_t flags = pw_u8(&pl);
-        pw_skip(&pl, 7);
-        if (!pw_cur_ok(&pl) || !(flags & 0x08) || !pw_cur_has(&pl, 14))
-            return -1;
-        if (tunnel_depth(d))
-            return PW_DEC_ERROR;
-        return dec_ether(d, &pl, pkt);
+    if (r == PW_DEC_ERROR && (d->err == PW_DERR_BAD_HEADER || d->err == PW_DERR_UNSUPPORTED))
+        d->err = PW_DERR_TUNNEL;
+    return r;
+}
+
+/* An Ethernet frame a tunnel carries must name a protocol a network would
+ * bridge there (IP, ARP, tags, MPLS, I-TAG); text or other payload on a
+ * tunnel port rarely does. */
+static bool ether_plausible(const pw_cursor *pl)
+{
+    if (!pw_cur_has(pl, 14))
+        return false;
+    uint16_t type = (uint16_t)(pw_peek_u8(pl, 12) << 8 | pw_peek_u8(pl, 13));
+    switch (type) {
+    case 0x0800: case 0x86DD: case 0x0806: case 0x8035: case 0x8100: case 0x88A8: case 0x9100:
+    case 0x8847: case 0x8848: case 0x88E7: case 0x8864: case 0x8863:
+        return true;
+    default:
+        return false;
     }
-    if (dport == 4790) { /* VXLAN-GPE */
-        uint8_t flags = pw_u8(&pl);
+}
+
+/* VXLAN (RFC 7348): flags with the I bit, 24-bit VNI; Ethernet follows. */
+static int udp_vxlan(pw_decoder *d, pw_cursor pl, pw_pkt *pkt)
+{
+    uint8_t flags = pw_u8(&pl);
+    pw_skip(&pl, 7);
+    if (!pw_cur_ok(&pl) || !(flags & 0x08) || !ether_plausible(&pl))
+        return -1;
+    if (tunnel_depth(d))
+        return PW_DEC_ERROR;
+    return inner(d, dec_ether(d, &pl, pkt));
+}
+
+/* VXLAN-GPE: like VXLAN plus a next-protocol byte (1 IPv4, 2 IPv6, 3 Ethernet). */
+static int udp_vxlan_gpe(pw_decoder *d, pw_cursor pl, pw_pkt *pkt)
+{
+    uint8_t flags = pw_u8(&pl);
+    pw_skip(&pl, 2);
+    uint8_t next = pw_u8(&pl);
+    pw_skip(&pl, 4);
+    if (!pw_cur_ok(&pl) || !(flags & 0x08) || !pw_cur_has(&pl, 20))
+        return -1;
+    if (!(flags & 0x04) && next == 0)
+        next = 3; /* no next protocol: Ethernet as in plain VXLAN */
+    if (next != 1 && next != 2 && next != 3)
+        return -1;
+    if (next == 3 && !ether_plausible(&pl))
+        return -1;
+    if (tunnel_depth(d))
+        return PW_DEC_ERROR;
+    if (next == 1)
+        return inner(d, dec_ip4(d, &pl, pkt));
+    if (next == 2)
+        return inner(d, dec_ip6(d, &pl, pkt));
+    return inner(d, dec_ether(d, &pl, pkt));
+}
+
+/* Geneve (RFC 8926): version 0, option length in 4-byte words, protocol type. */
+static int udp_geneve(pw_decoder *d, pw_cursor pl, pw_pkt *pkt, bool cut)
+{
+    uint8_t vo = pw_u8(&pl);
+    pw_skip(&pl, 1);
+    uint16_t type = pw_be16(&pl);
+    pw_skip(&pl, 4 + (size_t)(vo & 0x3f) * 4);
+    if (!pw_cur_ok(&pl) || (vo >> 6) != 0 || (!cut && !pw_cur_has(&pl, 20)))
+        return -1;
+    if (type != 0x6558 && type != 0x0800 && type != 0x86DD)
+        return -1;
+    if (type == 0x6558 && !ether_plausible(&pl))
+        return -1;
+    if (tunnel_depth(d))
+        return PW_DEC_ERROR;
+    if (type == 0x6558)
+        return inner(d, dec_ether(d, &pl, pkt));
+    return inner(d, dec_ethertype(d, type, &pl, pkt));
+}
+
+/* The IPv6 packet a Teredo or AYIYA header carries must fill the datagram
+ * exactly (or, when snaplen cut it, at least what was captured): that is
+ * what tells a tunnel from other traffic on the port. */
+static bool ip6_fills(const pw_cursor *pl, bool cut)
+{
+    size_t left = pw_cur_left(pl);
+    if (left == 0 || (pw_peek_u8(pl, 0) >> 4) != 6)
+        return false;
+    if (left < 40)
+        return cut; /* the length is beyond snaplen */
+    size_t plen = (size_t)pw_peek_u8(pl, 4) << 8 | pw_peek_u8(pl, 5);
+    return cut ? plen + 40 >= left : plen + 40 == left;
+}
+
+/* An IPv4 packet an AYIYA header announces: version 4 and room for the
+ * header, unless snaplen cut it. */
+static bool ip4_fits(const pw_cursor *pl, bool cut)
+{
+    if (!pw_cur_left(pl))
+        return cut;
+    return (pw_peek_u8(pl, 0) >> 4) == 4 && (cut || pw_cur_has(pl, 20));
+}
+
+/* Teredo (RFC 4380): IPv6 in UDP, optionally preceded by an authentication
+ * indication (0x0001, id and auth lengths, id, auth, nonce, confirmation)
+ * and/or an origin indication (0x0000, port, address: 8 bytes). */
+static int udp_teredo(pw_decoder *d, pw_cursor pl, pw_pkt *pkt, bool cut)
+{
+    if (pw_peek_u8(&pl, 0) == 0 && pw_peek_u8(&pl, 1) == 1) {
         pw_skip(&pl, 2);
-        uint8_t next = pw_u8(&pl);
-        pw_skip(&pl, 4);
-        if (!pw_cur_ok(&pl) || !(flags & 0x08) || !pw_cur_has(&pl, 20))
-            return -1;
-        if (!(flags & 0x04) && next == 0)
-            next = 3; /* no next protocol: Ethernet as in plain VXLAN */
-        if (next != 1 && next != 2 && next != 3)
-            return -1;
-        if (tunnel_depth(d))
-            return PW_DEC_ERROR;
-        if (next == 1)
-            return dec_ip4(d, &pl, pkt);
-        if (next == 2)
-            return dec_ip6(d, &pl, pkt);
-        return dec_ether(d, &pl, pkt);
+        uint8_t idlen = pw_u8(&pl), aulen = pw_u8(&pl);
+        pw_skip(&pl, (size_t)idlen + aulen + 9); /* ids, nonce (8), confirmation (1) */
     }
-    if (dport == 3544 || sport == 3544) { /* Teredo: IPv6 in UDP, optional origin indication */
-        if (pw_peek_u8(&pl, 0) == 0 && pw_peek_u8(&pl, 1) == 1) { /* authentication */
-            pw_skip(&pl, 2);
-            uint8_t idlen = pw_u8(&pl), aulen = pw_u8(&pl);
-            pw_skip(&pl, (size_t)idlen + aulen + 9); /* ids, nonce, confirmation */
+    if (pw_peek_u8(&pl, 0) == 0 && pw_peek_u8(&pl, 1) == 0)
+        pw_skip(&pl, 8);
+    if (!pw_cur_ok(&pl) || !ip6_fills(&pl, cut))
+        return -1;
+    if (tunnel_depth(d))
+        return PW_DEC_ERROR;
+    return inner(d, dec_ip6(d, &pl, pkt));
+}
+
+/* AYIYA (Anything In Anything): identity length/type, signature length/hash
+ * method, auth method/opcode, next header, epoch, identity, signature.
+ * Only opcode 1 (forward) carries a packet. */
+static int udp_ayiya(pw_decoder *d, pw_cursor pl, pw_pkt *pkt, bool cut)
+{
+    uint8_t id = pw_u8(&pl);
+    uint8_t sig = pw_u8(&pl);
+    uint8_t op = pw_u8(&pl);
+    uint8_t next = pw_u8(&pl);
+    pw_skip(&pl, 4); /* epoch */
+    pw_skip(&pl, ((size_t)1 << (id >> 4)) + (size_t)(sig >> 4) * 4);
+    if (!pw_cur_ok(&pl) || (op & 0x0f) != 1 || (next != 4 && next != 41))
+        return -1;
+    if (next == 41 && !ip6_fills(&pl, cut) && !(cut && !pw_cur_left(&pl)))
+        return -1;
+    if (next == 4 && !ip4_fits(&pl, cut))
+        return -1;
+    if (tunnel_depth(d))
+        return PW_DEC_ERROR;
+    return inner(d, next == 41 ? dec_ip6(d, &pl, pkt) : dec_ip4(d, &pl, pkt));
+}
+
+/* GTP-U (3GPP TS 29.281): version 1, protocol type GTP, message G-PDU (255),
+ * a length that fits, then optional sequence / N-PDU / extension headers
+ * (chained by a next-type byte, lengths in 4-byte units) and the IP packet. */
+static int udp_gtpu(pw_decoder *d, pw_cursor pl, pw_pkt *pkt, bool cut)
+{
+    uint8_t flags = pw_u8(&pl);
+    uint8_t type = pw_u8(&pl);
+    uint16_t len = pw_be16(&pl);
+    pw_skip(&pl, 4); /* TEID */
+    if (!pw_cur_ok(&pl) || (flags >> 5) != 1 || !(flags & 0x10) || type != 0xff)
+        return -1;
+    if (len > pw_cur_left(&pl) && !cut)
+        return -1;
+    pw_cursor body = len > pw_cur_left(&pl) ? pw_rest(&pl) : pw_sub(&pl, len);
+    if (flags & 0x07) { /* sequence number, N-PDU number, next extension type */
+        pw_skip(&body, 3);
+        uint8_t next = pw_u8(&body);
+        if (!(flags & 0x04))
+            next = 0; /* the byte is there but no extension follows */
+        for (int i = 0; next && pw_cur_ok(&body); i++) {
+            uint8_t n = pw_u8(&body);
+            if (n == 0 || i >= 16)
+                return -1;
+            pw_skip(&body, (size_t)n * 4 - 2);
+            next = pw_u8(&body);
         }
-        if (pw_peek_u8(&pl, 0) == 0 && pw_peek_u8(&pl, 1) == 0)
-            pw_skip(&pl, 8); /* origin indication */
-        if (!pw_cur_ok(&pl) || (pw_peek_u8(&pl, 0) >> 4) != 6 || !pw_cur_has(&pl, 40))
-            return -1;
-        if (tunnel_depth(d))
-            return PW_DEC_ERROR;
-        int r = dec_ip6(d, &pl, pkt);
-        return r == PW_DEC_ERROR ? -1 : r; /* not Teredo after all: keep the UDP datagram */
     }
-    if (dport == 6081) { /* Geneve */
-        uint8_t vo = pw_u8(&pl);
-        pw_skip(&pl, 1);
-        uint16_t type = pw_be16(&pl);
-        pw_skip(&pl, 4 + (size_t)(vo & 0x3f) * 4);
-        if (!pw_cur_ok(&pl) || (vo >> 6) != 0 || !pw_cur_has(&pl, 20))
-            return -1;
-        if (type != 0x6558 && type != 0x0800 && type != 0x86DD)
-            return -1;
-        if (tunnel_depth(d))
-            return PW_DEC_ERROR;
-        if (type == 0x6558)
-            return dec_ether(d, &pl, pkt);
-        return dec_ethertype(d, type, &pl, pkt);
+    if (!pw_cur_ok(&body))
+        return -1;
+    uint8_t nib = pw_peek_u8(&body, 0) >> 4;
+    if (pw_cur_left(&body) ? (nib != 4 && nib != 6) || (!cut && !pw_cur_has(&body, 20)) : !cut)
+        return -1;
+    if (tunnel_depth(d))
+        return PW_DEC_ERROR;
+    return inner(d, dec_ip_any(d, &body, pkt));
+}
+
+/* GRE in UDP (RFC 8086): a GRE header (version 0, no routing, reserved
+ * bits clear) carrying a protocol we peel. */
+static int udp_gre(pw_decoder *d, pw_cursor pl, pw_pkt *pkt)
+{
+    uint16_t fv = (uint16_t)(pw_peek_u8(&pl, 0) << 8 | pw_peek_u8(&pl, 1));
+    uint16_t type = (uint16_t)(pw_peek_u8(&pl, 2) << 8 | pw_peek_u8(&pl, 3));
+    if (!pw_cur_has(&pl, 4) || (fv & 0x4ff8) || (fv & 7))
+        return -1;
+    if (type != 0x0800 && type != 0x86DD && type != 0x6558 && type != 0x8847 && type != 0x8848 &&
+        type != 0x880B)
+        return -1;
+    if (tunnel_depth(d))
+        return PW_DEC_ERROR;
+    int r = dec_gre(d, &pl, pkt);
+    return r < 0 ? -1 : inner(d, r);
+}
+
+enum {
+    PORT_GTPU = 2152, PORT_TEREDO = 3544, PORT_GRE_UDP = 4754, PORT_VXLAN = 4789,
+    PORT_VXLAN_GPE = 4790, PORT_AYIYA = 5072, PORT_GENEVE = 6081
+};
+
+static bool tunnel_port(uint16_t sport, uint16_t dport)
+{
+    switch (dport) {
+    case PORT_GTPU: case PORT_TEREDO: case PORT_GRE_UDP: case PORT_VXLAN: case PORT_VXLAN_GPE:
+    case PORT_AYIYA: case PORT_GENEVE:
+        return true;
+    default:
+        return sport == PORT_TEREDO || sport == PORT_AYIYA;
     }
-    if (dport == 2152) { /* GTP-U */
-        uint8_t flags = pw_u8(&pl);
-        uint8_t type = pw_u8(&pl);
-        pw_skip(&pl, 6);
-        if (!pw_cur_ok(&pl) || (flags >> 5) != 1 || type != 0xff)
-            return -1;
-        if (flags & 0x07) {
-            pw_skip(&pl, 3);
-            uint8_t next = pw_u8(&pl);
-            for (int i = 0; next && i < 8 && pw_cur_ok(&pl); i++) {
-                uint8_t len = pw_u8(&pl);
-                if (!len)
-                    return -1;
-                pw_skip(&pl, (size_t)len * 4 - 2);
-                next = pw_u8(&pl);
-            }
-        }
-        if (!pw_cur_ok(&pl) || !pw_cur_has(&pl, 20))
-            return -1;
-        uint8_t nib = pw_peek_u8(&pl, 0) >> 4;
-        if (nib != 4 && nib != 6)
-            return -1;
-        if (tunnel_depth(d))
-            return PW_DEC_ERROR;
-        return dec_ip_any(d, &pl, pkt);
+}
+
+/* Returns -1 when the payload is not a tunnel (deliver the UDP packet).
+ * cut: snaplen cut the datagram; a tunnel header that was captured whole is
+ * still peeled, so that a short snaplen never turns the outer flow into an
+ * attempt (the inner packet is then decoded as truncated). */
+static int dec_udp_tunnel(pw_decoder *d, uint16_t sport, uint16_t dport, pw_cursor pl, pw_pkt *pkt,
+                          bool cut)
+{
+    switch (dport) {
+    case PORT_VXLAN:
+        return udp_vxlan(d, pl, pkt);
+    case PORT_VXLAN_GPE:
+        return udp_vxlan_gpe(d, pl, pkt);
+    case PORT_GENEVE:
+        return udp_geneve(d, pl, pkt, cut);
+    case PORT_GTPU:
+        return udp_gtpu(d, pl, pkt, cut);
+    case PORT_GRE_UDP:
+        return udp_gre(d, pl, pkt);
+    default:
+        break;
     }
+    if (dport == PORT_TEREDO || sport == PORT_TEREDO)
+        return udp_teredo(d, pl, pkt, cut);
+    if (dport == PORT_AYIYA || sport == PORT_AYIYA)
+        return udp_ayiya(d, pl, pkt, cut);
     return -1;
 }
 
@@ -847,13 +1189,11 @@ static int dec_l4(pw_decoder *d, uint8_t proto, pw_cursor *c, pw_pkt *pkt, bool 
         } else {
             return fail(d, PW_DERR_BAD_LENGTH, "UDP length beyond IP payload");
         }
-        if (!ptrunc && d->depth < MAX_DEPTH &&
-            (pkt->dport == 4789 || pkt->dport == 4790 || pkt->dport == 6081 || pkt->dport == 2152 ||
-             pkt->dport == 3544 || pkt->sport == 3544)) {
+        if (tunnel_port(pkt->sport, pkt->dport)) {
             pw_pkt save = *pkt;
             const uint8_t *save_ip4 = d->ip4;
             uint32_t save_ip4_len = d->ip4_len;
-            int r = dec_udp_tunnel(d, pkt->sport, pkt->dport, pl, pkt);
+            int r = dec_udp_tunnel(d, pkt->sport, pkt->dport, pl, pkt, ptrunc);
             if (r >= 0)
                 return r;
             *pkt = save;

@@ -1,6 +1,7 @@
 /* fuzz_decode.c - libFuzzer harness for the whole decode path: link ->
  * IP -> transport, tunnels, IPv4/IPv6 defragmentation, libnids feeding and
- * the IPv6 TCP shim, with consuming stream callbacks.
+ * the IPv6 TCP shim, with consuming stream callbacks.  Link types include
+ * PPP/HDLC, 802.11 (plain, radiotap, Prism, AVS) and NFLOG.
  *
  * Input: byte 0 picks the link type; then records, each
  *   [len hi][len lo][flags] then len bytes
@@ -15,8 +16,11 @@
 #include "../capture/capture_int.h"
 #include "../common/log.h"
 
-static const int dlts[] = {DLT_EN10MB, DLT_LINUX_SLL, DLT_LINUX_SLL2, 12, 14, 101,
-                           DLT_IPV4,   DLT_IPV6,      DLT_NULL,       108};
+/* every link type pw_decode_dlt_supported() accepts (UDP tunnels, GRE, PBB
+ * and the rest are reached through them) */
+static const int dlts[] = {DLT_EN10MB, DLT_LINUX_SLL, DLT_LINUX_SLL2,  12,  14,  101, DLT_IPV4,
+                           DLT_IPV6,   DLT_NULL,      108,             9,   50,  104, 105,
+                           119,        127,           163,             239};
 
 static int token;
 static unsigned opened, closed;
@@ -75,6 +79,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&info, 0, sizeof info);
     static pw_cap cap;
     int dlt = dlts[data[0] % (sizeof dlts / sizeof dlts[0])];
+    if (!pw_decode_dlt_supported(dlt))
+        abort(); /* the list above and decode.c disagree */
     if (!pw_cap_begin(&cap, "fuzz", 0, dlt, &opts, &cb, &info))
         abort();
     opened = closed = 0;

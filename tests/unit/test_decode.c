@@ -677,6 +677,7 @@ static void test_tunnels(void)
     ip4_len(&gt, gti);
     ip4_len(&gt, gto);
     put16at(&gt, gtu + 4, (unsigned)(gt.n - gtu));
+    put16at(&gt, gtu + 8 + 2, (unsigned)(gt.n - gtu - 16)); /* GTP length: after 8 bytes */
     CHECK_INT(dec(DLT_RAW, &gt), PW_DEC_PKT);
     CHECK(is_v4(&P.src, 23));
     CHECK_INT(P.dport, 53);

@@ -3,8 +3,9 @@
 
 Each scenarios_*.py module beside this file defines SCENARIOS: a list of
 (name, function) where function() returns (Capture, fmt) with fmt "pcap" or
-"pcapng", or (bytes,) for deliberately broken files.  Files are named
-<name>.pcap / <name>.pcapng.  Output is deterministic.
+"pcapng", (bytes,) for deliberately broken files, or (bytes, ext) for files
+already encoded (ext e.g. "pcapng", "pcap.gz").  Files are named
+<name>.<ext>.  Output is deterministic.
 """
 import argparse
 import glob
@@ -35,7 +36,10 @@ def generate(out_dir):
                 data, ext = result[0], "pcap"
             else:
                 cap, ext = result
-                data = cap.pcapng_bytes() if ext == "pcapng" else cap.pcap_bytes()
+                if isinstance(cap, bytes):
+                    data = cap
+                else:
+                    data = cap.pcapng_bytes() if ext == "pcapng" else cap.pcap_bytes()
             path = os.path.join(out_dir, "%s.%s" % (name, ext))
             with open(path, "wb") as f:
                 f.write(data)

@@ -305,3 +305,179 @@ def record_offsets(cap):
         offs.append(pos)
         pos += 16 + len(data)
     return offs
+
+
+# ---- encapsulations (tools/pcapgen/scenarios_encap.py) ---------------------
+
+DLT_PPP = 9
+DLT_PPP_SERIAL = 50
+DLT_IEEE802_11 = 105
+DLT_PRISM_HEADER = 119
+DLT_IEEE802_11_RADIO = 127
+DLT_IEEE802_11_RADIO_AVS = 163
+DLT_NFLOG = 239
+
+
+def udp_raw(sport, dport, payload):
+    """A UDP header + payload with checksum 0 (allowed for IPv4; what most tunnel
+    endpoints send), for ip_raw()."""
+    return struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
+
+
+def ip_raw(src, dst, proto, payload, ttl=64, ident=1):
+    """An IPv4 or IPv6 packet around an already built transport/tunnel payload."""
+    s, d = ip_bytes(src), ip_bytes(dst)
+    if len(s) == 4:
+        hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), ident, 0, ttl, proto, 0, s, d)
+        return hdr[:10] + struct.pack("!H", _csum(hdr)) + hdr[12:] + payload
+    return struct.pack("!IHBB16s16s", 6 << 28, len(payload), proto, ttl, s, d) + payload
+
+
+def ether_type(payload, ethertype, src_mac=mac(1), dst_mac=mac(2)):
+    return dst_mac + src_mac + struct.pack("!H", ethertype) + payload
+
+
+def gtpu(packet, teid=0x1234, seq=None, ext=()):
+    """GTP-U G-PDU (version 1, PT=1) around an IP packet; ext = [(type, content), ...]
+    extension headers (content padded so each is a multiple of 4 bytes)."""
+    opt = b""
+    flags = 0x30
+    if seq is not None or ext:
+        flags |= 0x02 if seq is not None else 0
+        flags |= 0x04 if ext else 0
+        opt = struct.pack("!HBB", seq or 0, 0, ext[0][0] if ext else 0)
+        for i, (_t, content) in enumerate(ext):
+            body = content + b"\0" * ((-(len(content) + 2)) % 4)
+            nxt = ext[i + 1][0] if i + 1 < len(ext) else 0
+            opt += bytes([(len(body) + 2) // 4]) + body + bytes([nxt])
+    body = opt + packet
+    return struct.pack("!BBHI", flags, 0xFF, len(body), teid) + body
+
+
+def teredo(packet, origin=None, auth=None):
+    """Teredo (RFC 4380) around an IPv6 packet; origin = (port, '192.0.2.x'),
+    auth = (client_id bytes, auth_value bytes, nonce 8 bytes)."""
+    out = b""
+    if auth is not None:
+        cid, val, nonce = auth
+        out += struct.pack("!HBB", 1, len(cid), len(val)) + cid + val + nonce + b"\0"
+    if origin is not None:
+        port, addr = origin
+        out += struct.pack("!HH", 0, port ^ 0xFFFF) + bytes(b ^ 0xFF for b in ip_bytes(addr))
+    return out + packet
+
+
+def ayiya(packet, identity=b"\x20\x01\x0d\xb8" + b"\0" * 11 + b"\x02", signature=b"\x5a" * 20,
+          epoch=1700000000):
+    """AYIYA forward (opcode 1) around an IPv4 or IPv6 packet: identity of 2^n bytes
+    (IPv6 address: n=4, type 1), SHA-1 signature (5 words, hash method 2)."""
+    n = len(identity).bit_length() - 1
+    nxt = 41 if packet[0] >> 4 == 6 else 4
+    return struct.pack("!BBBBI", n << 4 | 1, (len(signature) // 4) << 4 | 2, 0x10 | 1, nxt,
+                       epoch) + identity + signature + packet
+
+
+def gre(payload, proto, key=None, seq=None):
+    """GRE version 0 (RFC 2784/2890) with optional key and sequence number."""
+    flags = (0x2000 if key is not None else 0) | (0x1000 if seq is not None else 0)
+    out = struct.pack("!HH", flags, proto)
+    if key is not None:
+        out += struct.pack("!I", key)
+    if seq is not None:
+        out += struct.pack("!I", seq)
+    return out + payload
+
+
+def vxlan(frame, vni=100):
+    return struct.pack("!BxxxI", 0x08, vni << 8) + frame
+
+
+def geneve(payload, proto, vni=200, options=b""):
+    """Geneve (RFC 8926) version 0; options already encoded (multiple of 4 bytes)."""
+    return struct.pack("!BBHI", len(options) // 4, 0, proto, vni << 8) + options + payload
+
+
+def pbb(frame, isid=0x10203, bvid=None):
+    """802.1ah: backbone Ethernet (optionally a B-TAG) + I-TAG around a customer frame."""
+    tag = struct.pack("!HH", 0x88A8, bvid) if bvid is not None else b""
+    return (mac(0x100) + mac(0x101) + tag + struct.pack("!HI", 0x88E7, isid & 0xFFFFFF) + frame)
+
+
+def llc_snap(packet):
+    et = 0x86DD if packet[0] >> 4 == 6 else 0x0800
+    return b"\xaa\xaa\x03\x00\x00\x00" + struct.pack("!H", et) + packet
+
+
+def wlan_data(packet, to_ds=True, qos=False, protected=False, seq=0):
+    """An 802.11 data frame (ToDS or FromDS) with LLC/SNAP, optionally QoS data;
+    protected frames carry an opaque CCMP header and ciphertext instead."""
+    fc0 = 0x08 | (0x80 if qos else 0)
+    fc1 = (0x01 if to_ds else 0x02) | (0x40 if protected else 0)
+    bssid, sta, other = mac(0x200), mac(0x201), mac(0x202)
+    addrs = bssid + sta + other if to_ds else sta + bssid + other
+    hdr = struct.pack("<BBH", fc0, fc1, 0x2c) + addrs + struct.pack("<H", seq << 4)
+    if qos:
+        hdr += b"\x00\x00"
+    if protected:
+        return hdr + b"\x01\x00\x00\x20\x00\x00\x00\x00" + bytes((i * 37) & 0xFF for i in range(48))
+    return hdr + llc_snap(packet)
+
+
+def wlan_beacon():
+    hdr = struct.pack("<BBH", 0x80, 0, 0) + b"\xff" * 6 + mac(0x200) + mac(0x200) + b"\0\0"
+    return hdr + struct.pack("<QHH", 0, 100, 0x0401) + b"\x00\x04test"
+
+
+def radiotap(frame):
+    """Radiotap header: present = flags (bit 1) + rate (bit 2); no FCS."""
+    return struct.pack("<BBHIBB", 0, 0, 10, 0x06, 0x00, 0x0C) + frame
+
+
+def prism(frame):
+    """Prism monitor header (144 bytes): msgcode, msglen, device name, 10 items."""
+    items = b"".join(struct.pack("<IHHI", 0x00010044 + i * 0x1000, 0, 4, i) for i in range(10))
+    return struct.pack("<II16s", 0x41, 144, b"wlan0") + items + frame
+
+
+def avs(frame):
+    """AVS capture header version 2 (64 bytes, big-endian)."""
+    body = struct.pack("!QQIIIIiIIII", 0, 0, 1, 6, 2412, 1, -40, 0, 0, 1, 0)
+    hdr = struct.pack("!II", 0x80211002, 8 + len(body)) + body
+    return hdr + frame
+
+
+def ppp(packet, acfc=False):
+    """A PPP frame (address/control ff 03 unless compressed away, protocol)."""
+    proto = 0x0057 if packet[0] >> 4 == 6 else 0x0021
+    return (b"" if acfc else b"\xff\x03") + struct.pack("!H", proto) + packet
+
+
+def chdlc(packet):
+    et = 0x86DD if packet[0] >> 4 == 6 else 0x0800
+    return struct.pack("!BBH", 0x0F, 0, et) + packet
+
+
+def nflog(packet, prefix=b"portwitness"):
+    """Linux NFLOG record (little-endian TLVs): packet header, prefix, payload."""
+    def tlv(t, v):
+        raw = struct.pack("<HH", 4 + len(v), t) + v
+        return raw + b"\0" * ((-len(raw)) % 4)
+    fam = 10 if packet[0] >> 4 == 6 else 2
+    return (struct.pack("!BBH", fam, 0, 0) + tlv(1, struct.pack("!HBB", 0x0800, 3, 0))
+            + tlv(10, prefix + b"\0") + tlv(9, packet))
+
+
+def pcapng_multi(interfaces, records):
+    """pcapng with several interfaces: interfaces = [(linktype, snaplen)], records =
+    [(interface index, usec, data, orig_len)] in file order."""
+    def block(btype, body):
+        pad = (-len(body)) % 4
+        total = 12 + len(body) + pad
+        return struct.pack("<II", btype, total) + body + b"\0" * pad + struct.pack("<I", total)
+    out = [block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))]
+    out += [block(1, struct.pack("<HHI", lt, 0, snap)) for lt, snap in interfaces]
+    for ifc, usec, data, orig in records:
+        data = data[: interfaces[ifc][1]]
+        out.append(block(6, struct.pack("<IIIII", ifc, usec >> 32, usec & 0xFFFFFFFF, len(data),
+                                        orig) + data))
+    return b"".join(out)

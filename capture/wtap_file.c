@@ -1,0 +1,151 @@
+/* wtap_file.c - reading capture files through libwiretap (see wtap_file.h). */
+#include "wtap_file.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <wireshark.h>
+#include <wiretap/pcap-encap.h>
+#include <wiretap/wtap.h>
+#include <wsutil/buffer.h>
+#include <wsutil/wslog.h>
+
+struct pw_wtap {
+    wtap *wth;
+    wtap_rec rec;
+    Buffer buf;
+};
+
+static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+
+/* WTAP_ENCAP_ -> libpcap DLT.  libwiretap 4.0 exports only the other
+ * direction (wtap_pcap_encap_to_wtap_encap), so the table is built from it
+ * once: the first DLT that maps to an encapsulation wins (DLT_RAW's several
+ * numbers all decode the same way). */
+#define MAX_DLT 512
+static int *g_to_dlt;
+static int g_nencap;
+
+/* wtap_init registers every file format once per process; the process keeps
+ * it (wtap_cleanup at exit would race other readers and buys nothing). */
+/* Wireshark's log goes nowhere: without ws_log_init it prints debug text
+ * on stderr, and every failure we care about comes back as an error code. */
+static void quiet(const char *domain, enum ws_log_level level, struct timespec ts,
+                  const char *file, long line, const char *func, const char *fmt, va_list ap,
+                  void *user)
+{
+    (void)domain, (void)level, (void)ts, (void)file, (void)line, (void)func, (void)fmt;
+    (void)ap, (void)user;
+}
+
+static void init_once(void)
+{
+    ws_log_init_with_writer("portwitness", quiet, NULL);
+    ws_log_set_level(LOG_LEVEL_CRITICAL);
+    wtap_init(FALSE);
+    g_nencap = wtap_get_num_encap_types();
+    g_to_dlt = malloc(sizeof *g_to_dlt * (size_t)(g_nencap > 0 ? g_nencap : 1));
+    if (!g_to_dlt) {
+        g_nencap = 0;
+        return;
+    }
+    for (int i = 0; i < g_nencap; i++)
+        g_to_dlt[i] = -1;
+    for (int dlt = 0; dlt < MAX_DLT; dlt++) {
+        int encap = wtap_pcap_encap_to_wtap_encap(dlt);
+        if (encap > 0 && encap < g_nencap && g_to_dlt[encap] < 0)
+            g_to_dlt[encap] = dlt;
+    }
+}
+
+static int encap_to_dlt(int encap)
+{
+    return encap > 0 && encap < g_nencap ? g_to_dlt[encap] : -1;
+}
+
+static void describe(char *err, size_t errlen, int code, gchar *info)
+{
+    snprintf(err, errlen, "%s%s%s", wtap_strerror(code), info ? ": " : "", info ? info : "");
+    g_free(info);
+}
+
+pw_wtap *pw_wtap_open(const char *path, char *err, size_t errlen)
+{
+    pthread_once(&g_once, init_once);
+    pw_wtap *w = calloc(1, sizeof *w);
+    if (!w) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    int code = 0;
+    gchar *info = NULL;
+    w->wth = wtap_open_offline(path, WTAP_TYPE_AUTO, &code, &info, FALSE);
+    if (!w->wth) {
+        describe(err, errlen, code, info);
+        free(w);
+        return NULL;
+    }
+    wtap_rec_init(&w->rec);
+    ws_buffer_init(&w->buf, 65536);
+    return w;
+}
+
+int pw_wtap_next(pw_wtap *w, pw_wtap_rec *out, char *err, size_t errlen)
+{
+    int code = 0;
+    gchar *info = NULL;
+    gint64 off;
+    wtap_rec_reset(&w->rec);
+    if (!wtap_read(w->wth, &w->rec, &w->buf, &code, &info, &off)) {
+        if (code == 0)
+            return 0;
+        describe(err, errlen, code, info);
+        return -1;
+    }
+    g_free(info);
+    const wtap_rec *r = &w->rec;
+    out->ts = (r->presence_flags & WTAP_HAS_TS)
+                  ? (pw_usec)r->ts.secs * PW_USEC_PER_SEC + (pw_usec)(r->ts.nsecs / 1000)
+                  : 0;
+    out->packet = r->rec_type == REC_TYPE_PACKET;
+    if (out->packet) {
+        const wtap_packet_header *h = &r->rec_header.packet_header;
+        out->caplen = h->caplen;
+        out->len = h->len;
+        out->dlt = encap_to_dlt(h->pkt_encap);
+        out->data = ws_buffer_start_ptr(&w->buf);
+    } else {
+        out->caplen = out->len = 0;
+        out->dlt = -1;
+        out->data = NULL;
+    }
+    return 1;
+}
+
+int pw_wtap_file_dlt(pw_wtap *w)
+{
+    int encap = wtap_file_encap(w->wth);
+    return encap == WTAP_ENCAP_PER_PACKET ? -1 : encap_to_dlt(encap);
+}
+
+const char *pw_wtap_format(pw_wtap *w)
+{
+    const char *name = wtap_file_type_subtype_name(wtap_file_type_subtype(w->wth));
+    return name ? name : "?";
+}
+
+long long pw_wtap_offset(pw_wtap *w)
+{
+    return (long long)wtap_read_so_far(w->wth);
+}
+
+void pw_wtap_close(pw_wtap *w)
+{
+    if (!w)
+        return;
+    wtap_close(w->wth);
+    wtap_rec_cleanup(&w->rec);
+    ws_buffer_free(&w->buf);
+    free(w);
+}
