@@ -232,7 +232,7 @@ static void block_fragment(const pw_dctx *ctx, pw_http2_state *st, pw_http2_dir 
 {
     size_t n = pw_cur_left(frag);
     if (n > PW_HTTP2_BLOCK_MAX - d->block_bytes) {
-        hpack_broken(ctx, st, d->block_stream, "http2: header block over 16 KiB");
+        hpack_broken(ctx, st, d->block_stream, "http2: header block over 64 KiB");
         return;
     }
     d->block_bytes += (uint32_t)n;
@@ -531,8 +531,8 @@ static void frames(const pw_dctx *ctx, pw_http2_state *st, pw_http2_dir *d, pw_c
             give_up(ctx, st, "http2: frame larger than SETTINGS_MAX_FRAME_SIZE");
             return;
         }
-        if (is_block_frame(f.type) && f.len > PW_HTTP2_BLOCK_MAX) {
-            hpack_broken(ctx, st, f.stream, "http2: header block over 16 KiB");
+        if (is_block_frame(f.type) && f.len > PW_HTTP2_BLOCK_FRAME_MAX) {
+            hpack_broken(ctx, st, f.stream, "http2: header frame over 16 KiB");
             return;
         }
         size_t need = payload_needed(&f);
@@ -576,6 +576,29 @@ void pw_http2_end(const pw_dctx *ctx, pw_http2_state *st)
     ev.u.http2.frames[0] = st->d[0].frames;
     ev.u.http2.frames[1] = st->d[1].frames;
     pw_emit(ctx, &ev);
+}
+
+static void copy_printable(char *dst, size_t cap, const char *s)
+{
+    size_t o = 0;
+    for (; s && *s && o + 1 < cap; s++)
+        dst[o++] = ((unsigned char)*s >= 0x20 && (unsigned char)*s < 0x7f) ? *s : '?';
+    dst[o] = '\0';
+}
+
+void pw_http2_upgraded_request(const pw_dctx *ctx, pw_http2_state *st, const char *method,
+                               const char *path, const char *authority)
+{
+    if (st->dead || find_call(st, 1))
+        return;
+    pw_grpc_call *call = new_call(ctx, st, 1);
+    pw_ev_grpc *g = &call->ev;
+    copy_printable(g->method, sizeof g->method, method);
+    copy_printable(g->path, sizeof g->path, path);
+    copy_printable(g->authority, sizeof g->authority, authority);
+    call->request_done = true;
+    g->request_frame = ctx->frame;
+    g->request_ts = ctx->ts;
 }
 
 /* ---- the dissector ---- */

@@ -8,7 +8,8 @@
  * calls still open are reported as cut), pw_http2_free().
  *
  * Bounds: a header block (HEADERS + CONTINUATION) is decoded as its frames
- * arrive and may not exceed PW_HTTP2_BLOCK_MAX bytes; at most
+ * arrive and may not exceed PW_HTTP2_BLOCK_MAX bytes, nor one of its frames
+ * PW_HTTP2_BLOCK_FRAME_MAX (the default SETTINGS_MAX_FRAME_SIZE); at most
  * PW_HTTP2_MAX_STREAMS request streams are followed at once (the oldest is
  * reported as evicted to make room); DATA is passed over as it streams by.
  * The only allocations are the HPACK inflaters and their dynamic tables
@@ -24,7 +25,9 @@
 #include "grpc.h"
 
 #define PW_HTTP2_MAX_STREAMS 32
-#define PW_HTTP2_BLOCK_MAX 16384u
+#define PW_HTTP2_BLOCK_MAX 65536u
+/* A HEADERS / PUSH_PROMISE / CONTINUATION frame is waited for whole: at most this. */
+#define PW_HTTP2_BLOCK_FRAME_MAX 16384u
 /* Largest dynamic table a SETTINGS_HEADER_TABLE_SIZE may grant the decoder. */
 #define PW_HTTP2_TABLE_MAX 65536u
 
@@ -61,6 +64,11 @@ bool pw_http2_init(pw_http2_state *st);
 size_t pw_http2_stream(const pw_dctx *ctx, pw_http2_state *st, const uint8_t *data, size_t len,
                        bool *done);
 void pw_http2_end(const pw_dctx *ctx, pw_http2_state *st);
+/* HTTP/1.1 "Upgrade: h2c" (RFC 7540 3.2): the request that asked for the
+ * upgrade becomes stream 1, already sent by the client, whose response
+ * comes in HTTP/2 after the 101.  Call before the first HTTP/2 bytes. */
+void pw_http2_upgraded_request(const pw_dctx *ctx, pw_http2_state *st, const char *method,
+                               const char *path, const char *authority);
 void pw_http2_free(pw_http2_state *st);
 
 /* True when the bytes are (a prefix of at least 4 bytes of) the client

@@ -679,7 +679,7 @@ static void test_hostile(void)
     CHECK(f->done);
     feeder_free(f);
 
-    /* an endless CONTINUATION chain: over 16 KiB the block is given up */
+    /* an endless CONTINUATION chain: over 64 KiB the block is given up */
     f = open_conn();
     send_request(f, 1, "/before.The/Chain");
     h.n = b.n = 0;
@@ -696,7 +696,7 @@ static void test_hostile(void)
     const pw_event *e = http2_kind(&f->sink, PW_HTTP2_HPACK_BROKEN, 0);
     CHECK(e != NULL);
     if (e) {
-        CHECK_STR(e->u.http2.detail, "http2: header block over 16 KiB");
+        CHECK_STR(e->u.http2.detail, "http2: header block over 64 KiB");
         CHECK_INT(e->dir, 1);
     }
     const pw_ev_grpc *g = call_on(&f->sink, 1);
@@ -716,7 +716,7 @@ static void test_hostile(void)
     b.b[0] = 0x00, b.b[1] = 0x40, b.b[2] = 0x01; /* 16385 bytes, not sent: refused at the header */
     feed(f, 1, b.b, b.n);
     e = http2_kind(&f->sink, PW_HTTP2_HPACK_BROKEN, 0);
-    CHECK(e && strcmp(e->u.http2.detail, "http2: header block over 16 KiB") == 0);
+    CHECK(e && strcmp(e->u.http2.detail, "http2: header frame over 16 KiB") == 0);
     feeder_free(f);
 
     /* a 1 MB DATA frame the client allowed is passed over as it streams */
@@ -908,6 +908,92 @@ static void test_percent_decoding(void)
     CHECK_STR(out, "");
 }
 
+/* HTTP/2 on an HTTP port goes through the http dissector: prior knowledge
+ * (with the server's SETTINGS arriving first) and Upgrade: h2c. */
+static void test_via_http(void)
+{
+    static buf b, h;
+    feeder *f = feeder_new(&pw_dissector_http, 80);
+    b.n = 0;
+    settings(&b, false);
+    feed(f, 1, b.b, b.n); /* the server's preface before the client's */
+    CHECK_INT(f->sink.n, 0);
+    CHECK(!f->done);
+    b.n = h.n = 0;
+    put(&b, PREFACE, 24);
+    settings(&b, false);
+    hp_indexed(&h, 2);  /* :method GET */
+    hp_indexed(&h, 6);  /* :scheme http */
+    hp_indexed(&h, 5);  /* :path /index.html */
+    hp_noidx(&h, S_AUTHORITY, NULL, "www.example.org");
+    frame(&b, HEADERS, END_HEADERS | END_STREAM, 1, h.b, h.n);
+    feed(f, 0, b.b, b.n);
+    b.n = h.n = 0;
+    settings(&b, true);
+    hp_indexed(&h, 13); /* :status 404 */
+    frame(&b, HEADERS, END_HEADERS | END_STREAM, 1, h.b, h.n);
+    feed(f, 1, b.b, b.n);
+    const pw_ev_grpc *g = call_on(&f->sink, 1);
+    CHECK(g && strcmp(g->method, "GET") == 0 && strcmp(g->path, "/index.html") == 0 &&
+          strcmp(g->authority, "www.example.org") == 0 && g->http_status == 404 && !g->is_grpc);
+    CHECK(has_app(&f->sink, "http2") && !has_app(&f->sink, "http"));
+    CHECK_INT(count(&f->sink, PW_EV_HTTP2), 4); /* preface, 3 SETTINGS */
+    CHECK_INT(f->sink.malformed, 0);
+    feeder_end(f);
+    CHECK(http2_kind(&f->sink, PW_HTTP2_END, 0) != NULL);
+    feeder_free(f);
+
+    /* Upgrade: h2c, answered 101; the server's HTTP/2 follows the 101 in the same segment */
+    static const char up_req[] = "GET /robots.txt HTTP/1.1\r\nHost: www.example.org\r\n"
+                                 "Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n"
+                                 "HTTP2-Settings: AAMAAABkAARAAAAA\r\n\r\n";
+    static const char up_resp[] = "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n"
+                                  "Upgrade: h2c\r\n\r\n";
+    f = feeder_new(&pw_dissector_http, 80);
+    feed(f, 0, (const uint8_t *)up_req, sizeof up_req - 1);
+    b.n = h.n = 0;
+    put(&b, up_resp, sizeof up_resp - 1);
+    settings(&b, false);
+    hp_indexed(&h, S_STATUS_200);
+    hp_noidx(&h, S_CONTENT_TYPE, NULL, "text/plain");
+    frame(&b, HEADERS, END_HEADERS, 1, h.b, h.n);
+    frame(&b, DATA, END_STREAM, 1, "User-agent: *\n", 14);
+    feed_steps(f, 1, b.b, b.n, 50);
+    g = call_on(&f->sink, 1);
+    CHECK(g && strcmp(g->method, "GET") == 0 && strcmp(g->path, "/robots.txt") == 0 &&
+          strcmp(g->authority, "www.example.org") == 0 && g->http_status == 200 &&
+          g->end == PW_GRPC_END_COMPLETE && g->request_frame == 1 && g->response_data);
+    b.n = h.n = 0;
+    put(&b, PREFACE, 24);
+    settings(&b, false);
+    hp_indexed(&h, 2);
+    hp_noidx(&h, S_PATH, NULL, "/humans.txt");
+    frame(&b, HEADERS, END_HEADERS | END_STREAM, 3, h.b, h.n);
+    feed(f, 0, b.b, b.n);
+    b.n = h.n = 0;
+    hp_indexed(&h, 13);
+    frame(&b, HEADERS, END_HEADERS | END_STREAM, 3, h.b, h.n);
+    feed(f, 1, b.b, b.n);
+    g = call_on(&f->sink, 3);
+    CHECK(g && strcmp(g->path, "/humans.txt") == 0 && g->http_status == 404);
+    CHECK(has_app(&f->sink, "http") && has_app(&f->sink, "http2"));
+    CHECK_INT(f->sink.malformed, 0);
+    CHECK(!f->done);
+    feeder_free(f);
+
+    /* an upgrade the server declines: plain HTTP/1.1, nothing of HTTP/2 */
+    f = feeder_new(&pw_dissector_http, 80);
+    feed(f, 0, (const uint8_t *)up_req, sizeof up_req - 1);
+    static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+    feed(f, 1, (const uint8_t *)ok, sizeof ok - 1);
+    CHECK_INT(count(&f->sink, PW_EV_HTTP2) + count(&f->sink, PW_EV_GRPC), 0);
+    CHECK(find(&f->sink, PW_EV_HTTP, PW_HTTP_RESPONSE, 0) != NULL);
+    CHECK_INT(f->sink.malformed, 0);
+    feeder_end(f);
+    CHECK_INT(count(&f->sink, PW_EV_HTTP2) + count(&f->sink, PW_EV_GRPC), 0);
+    feeder_free(f);
+}
+
 int main(void)
 {
     test_two_calls();
@@ -923,5 +1009,6 @@ int main(void)
     test_not_http2();
     test_names();
     test_percent_decoding();
+    test_via_http();
     CHECK_DONE();
 }
