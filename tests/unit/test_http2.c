@@ -908,6 +908,51 @@ static void test_percent_decoding(void)
     CHECK_STR(out, "");
 }
 
+/* PUSH_PROMISE: its header block is no call of the client's, but it feeds
+ * the server's dynamic table, which the response then uses. */
+static void test_push_promise(void)
+{
+    static buf h, b;
+    feeder *f = open_conn();
+    send_request(f, 1, "/index.html");
+    b.n = h.n = 0;
+    put32(&h, 2); /* promised stream */
+    hp_indexed(&h, 2);
+    hp_inc(&h, S_PATH, NULL, "/style.css"); /* server table: 62 */
+    static buf padded; /* pad length 2, promised stream + block, 2 bytes of padding */
+    padded.n = 0;
+    put8(&padded, 2);
+    put(&padded, h.b, h.n);
+    put(&padded, "\0\0", 2);
+    frame(&b, PUSH, END_HEADERS | PADDED, 1, padded.b, padded.n);
+    h.n = 0;
+    hp_indexed(&h, S_STATUS_200);
+    hp_inc(&h, 0, "link", "</style.css>; rel=preload"); /* 62, path now 63 */
+    hp_indexed(&h, 63);                                   /* a path in a response: decoded, ignored */
+    frame(&b, HEADERS, END_HEADERS, 1, h.b, h.n);
+    h.n = 0;
+    hp_indexed(&h, 13);
+    frame(&b, HEADERS, END_HEADERS | END_STREAM, 2, h.b, h.n); /* the pushed response */
+    h.n = 0;
+    hp_indexed(&h, 62);
+    hp_noidx(&h, 0, "grpc-status", "0");
+    frame(&b, HEADERS, END_HEADERS | END_STREAM, 1, h.b, h.n);
+    feed(f, 1, b.b, b.n);
+    CHECK_INT(f->sink.malformed, 0);
+    CHECK_INT(count(&f->sink, PW_EV_GRPC), 1);
+    const pw_ev_grpc *g = call_on(&f->sink, 1);
+    CHECK(g && g->http_status == 200 && g->grpc_status == 0 && strcmp(g->path, "/index.html") == 0);
+    CHECK(call_on(&f->sink, 2) == NULL);
+    /* an index beyond the table proves it was kept: 64 does not exist yet */
+    b.n = h.n = 0;
+    send_request(f, 3, "/next");
+    hp_indexed(&h, 64);
+    frame(&b, HEADERS, END_HEADERS, 3, h.b, h.n);
+    feed(f, 1, b.b, b.n);
+    CHECK(http2_kind(&f->sink, PW_HTTP2_HPACK_BROKEN, 0) != NULL);
+    feeder_free(f);
+}
+
 /* HTTP/2 on an HTTP port goes through the http dissector: prior knowledge
  * (with the server's SETTINGS arriving first) and Upgrade: h2c. */
 static void test_via_http(void)
@@ -1010,5 +1055,6 @@ int main(void)
     test_names();
     test_percent_decoding();
     test_via_http();
+    test_push_promise();
     CHECK_DONE();
 }
