@@ -15,6 +15,9 @@ and 3740.  The method paths are invented, Netwrix-like.
                         frames, cut into TCP segments across frame boundaries;
                         a padded response
   grpc-em-3740          one successful call on TCP 3740
+  grpc-server-first     the Enterprise Manager sends its SETTINGS right after the
+                        handshake, before the agent's connection preface (as an
+                        h2c server may); one successful call
 
 Beside each capture, EXPECTED[name] lists its calls as tshark decodes them
 and as the dissector must report them (read by tests/scenarios/
@@ -62,15 +65,20 @@ class H2Conn:
             first = first or f
         return first
 
-    def open(self, t):
-        """Client preface + SETTINGS + WINDOW_UPDATE, server SETTINGS + ACK, client ACK."""
+    def open(self, t, server_first=False):
+        """Client preface + SETTINGS + WINDOW_UPDATE, server SETTINGS + ACK, client ACK;
+        server_first: the server's SETTINGS goes out before the client's preface."""
+        server_settings = H.settings([(H.SETTINGS_MAX_CONCURRENT_STREAMS, 100),
+                                      (H.SETTINGS_MAX_FRAME_SIZE, 16384)])
+        if server_first:
+            self.server(t, server_settings)
+            t += 0.001
+            server_settings = b""
         self.client(t, H.PREFACE + H.settings([(H.SETTINGS_ENABLE_PUSH, 0),
                                                (H.SETTINGS_INITIAL_WINDOW_SIZE, 4194304),
                                                (H.SETTINGS_MAX_HEADER_LIST_SIZE, 8192)])
                     + H.window_update(0, 4128769))
-        self.server(t + 0.001, H.settings([(H.SETTINGS_MAX_CONCURRENT_STREAMS, 100),
-                                           (H.SETTINGS_MAX_FRAME_SIZE, 16384)])
-                    + H.settings(ack=True))
+        self.server(t + 0.001, server_settings + H.settings(ack=True))
         self.client(t + 0.002, H.settings(ack=True))
 
     def request_block(self, method, authority=AUTHORITY, extra=()):
@@ -210,6 +218,20 @@ def em_3740():
     return cap, "pcap"
 
 
+# ---- (f) the server's SETTINGS before the client's preface ----
+
+def server_first():
+    cap = P.Capture()
+    c = H2Conn(cap, AGENT, 50866, EM, 3741, T0 + 100)
+    c.open(T0 + 100.001, server_first=True)
+    t = T0 + 100.1
+    c.client(t, H.headers(1, c.request_block("Register")) + H.data(1, msg("AGENT-WS021"), end_stream=True))
+    c.server(t + 0.004, H.headers(1, c.response_block()) + H.data(1, msg("accepted"))
+             + H.headers(1, c.trailers_block(0), end_stream=True))
+    c.conv.fin(T0 + 101.0)
+    return cap, "pcap"
+
+
 _TABLE = [
     ("grpc-agent-3741", agent_3741, 3741,
      [call(1, "Register"), call(3, "UploadEvents", grpc_status=14, message=UNAVAILABLE_MSG)],
@@ -229,6 +251,7 @@ _TABLE = [
     ("grpc-em-3740", em_3740, 3740,
      [call(1, "/netwrix.em.v1.AgentDeployment/GetAgentPackage", authority="em01.corp.example:3740")],
      [], None),
+    ("grpc-server-first", server_first, 3741, [call(1, "Register")], [], None),
 ]
 
 SCENARIOS = [(name, fn) for name, fn, *_ in _TABLE]
