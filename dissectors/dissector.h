@@ -1,7 +1,7 @@
 /* dissector.h - the dissector contract and registry.
  *
  * One protocol per file (nbns.c, dns.c, dcerpc.c, smb.c, ldap.c, tds.c,
- * rdp.c, tls.c, http.c; ntlmssp.c is the decoder the NTLM carriers share),
+ * rdp.c, tls.c, http.c, http2.c, grpc.c; ntlmssp.c is the decoder the NTLM carriers share),
  * in the spirit of nDPI's protocols/ files: each file exports one
  * `const pw_dissector pw_dissector_<name>` and registry.c lists them.
  * A dissector is pure: bytes in, pw_events out through pw_emit(); it reads
@@ -65,6 +65,12 @@ typedef struct pw_dissector {
     void (*stream_init)(void *state);
     size_t (*stream)(const pw_dctx *ctx, void *state, const uint8_t *data, size_t len, bool *done);
     void (*stream_free)(void *state); /* optional: release what stream() allocated */
+    /* Optional: the connection ended (FIN/RST, or the input ended with it
+     * open), called once before stream_free with ctx->frame the last frame of
+     * the connection; lets a dissector report what was still in flight (an
+     * HTTP/2 call cut by the end of the capture).  Also called when stream()
+     * had set *done: the dissector keeps track of what it already reported. */
+    void (*stream_end)(const pw_dctx *ctx, void *state);
 } pw_dissector;
 
 /* Registry (registry.c). */
@@ -86,5 +92,6 @@ extern const pw_dissector pw_dissector_http;
 extern const pw_dissector pw_dissector_smb;
 extern const pw_dissector pw_dissector_ldap;
 extern const pw_dissector pw_dissector_tds;
+extern const pw_dissector pw_dissector_http2;
 
 #endif

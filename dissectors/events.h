@@ -35,6 +35,8 @@ typedef enum pw_event_type {
     PW_EV_RDP,       /* X.224 connection request / confirm */
     PW_EV_TLS,       /* a TLS handshake fact */
     PW_EV_HTTP,      /* HTTP CONNECT request or the proxy's status line */
+    PW_EV_HTTP2,     /* an HTTP/2 connection fact (preface, SETTINGS, GOAWAY, RST_STREAM...) */
+    PW_EV_GRPC,      /* one HTTP/2 request stream (a gRPC call when is_grpc) that ended */
     PW_EV_COUNT
 } pw_event_type;
 
@@ -182,6 +184,69 @@ typedef struct pw_ev_http {
     char reason[64];
 } pw_ev_http;
 
+/* ---- HTTP/2 cleartext with prior knowledge (RFC 9113) ---- */
+enum {
+    PW_HTTP2_PREFACE = 1,  /* the client connection preface (dir 0) */
+    PW_HTTP2_SETTINGS,     /* a SETTINGS frame (ack or not) */
+    PW_HTTP2_GOAWAY,
+    PW_HTTP2_RST_STREAM,
+    PW_HTTP2_HPACK_BROKEN, /* header decoding lost its context: the connection is no longer followed */
+    PW_HTTP2_END           /* the connection's end as the capture saw it (stream_end) */
+};
+typedef struct pw_ev_http2 {
+    uint8_t kind;
+    bool ack;                  /* SETTINGS: the ACK flag */
+    uint8_t n_settings;        /* SETTINGS: parameters in the frame */
+    /* SETTINGS: the values present (0 when absent; has_* says which were sent) */
+    bool has_header_table_size, has_max_concurrent_streams, has_initial_window_size,
+        has_max_frame_size, has_max_header_list_size;
+    uint32_t header_table_size, max_concurrent_streams, initial_window_size, max_frame_size,
+        max_header_list_size;
+    uint32_t stream_id;        /* RST_STREAM: the stream; HPACK_BROKEN: the stream of the block */
+    uint32_t last_stream_id;   /* GOAWAY */
+    uint32_t error_code;       /* GOAWAY / RST_STREAM (RFC 9113 section 7) */
+    char error_name[24];       /* "NO_ERROR", "CANCEL", ... or "0x1f" when unknown */
+    char detail[64];           /* GOAWAY debug data (printable) / HPACK_BROKEN reason */
+    /* END: totals for the connection */
+    uint32_t streams_seen;     /* client-initiated streams with a request header block */
+    uint32_t streams_dropped;  /* evicted beyond the tracked-stream cap (still emitted) */
+    uint64_t frames[2];        /* frames per direction */
+} pw_ev_http2;
+
+/* ---- one HTTP/2 request stream, with gRPC's view of it ---- */
+enum {
+    PW_GRPC_END_COMPLETE = 1, /* the server ended the stream (END_STREAM) */
+    PW_GRPC_END_RESET,        /* RST_STREAM from either side (reset_code, reset_dir) */
+    PW_GRPC_END_GOAWAY,       /* refused by a GOAWAY whose last_stream_id is below it */
+    PW_GRPC_END_CUT,          /* the capture or connection ended with the call open */
+    PW_GRPC_END_EVICTED,      /* dropped beyond the tracked-stream cap, still open */
+    PW_GRPC_END_ABANDONED     /* header decoding broke (HPACK) with the call open */
+};
+typedef struct pw_ev_grpc {
+    uint32_t stream_id;
+    uint8_t end;               /* PW_GRPC_END_* */
+    char method[16];           /* request :method ("POST") */
+    char path[PW_NAME_MAX];    /* request :path, "/package.Service/Method" for gRPC */
+    char authority[PW_NAME_MAX]; /* request :authority */
+    char content_type[64];     /* request content-type */
+    bool is_grpc;              /* request content-type starts with "application/grpc" */
+    uint16_t http_status;      /* response :status, 0 when no response headers */
+    int16_t grpc_status;       /* grpc-status of the trailers, -1 when none */
+    char grpc_status_name[24]; /* "OK", "UNAVAILABLE", ... "" when none, "CODE_n" unknown */
+    char grpc_message[PW_NAME_MAX]; /* grpc-message, percent-decoded (invalid UTF-8 -> '?') */
+    bool trailers_only;        /* the status came in the single response HEADERS */
+    bool response_data;        /* the server sent DATA on the stream */
+    bool reset;                /* RST_STREAM ended it */
+    uint32_t reset_code;       /* its HTTP/2 error code */
+    char reset_name[24];
+    int8_t reset_dir;          /* 0 client reset it, 1 server; -1 no reset */
+    bool goaway;               /* a GOAWAY was seen on the connection before it ended */
+    uint64_t request_frame;    /* frame completing the request header block, 0 if unseen */
+    uint64_t response_frame;   /* frame completing the response header block, 0 if none */
+    uint64_t trailer_frame;    /* frame completing the trailers (== response_frame for Trailers-Only) */
+    pw_usec request_ts, end_ts;
+} pw_ev_grpc;
+
 typedef struct pw_event {
     pw_event_type type;
     uint32_t source;  /* input index */
@@ -190,7 +255,7 @@ typedef struct pw_event {
     pw_flow flow;
     int dir;          /* 0 client->server, 1 server->client */
     union {
-        char app[16];         /* PW_EV_APP: "netbios", "dns", "dcerpc", "smb", "ldap", "tds", "rdp", "tls", "http" */
+        char app[16];         /* PW_EV_APP: "netbios", "dns", "dcerpc", "smb", "ldap", "tds", "rdp", "tls", "http", "http2", "grpc" */
         char malformed[64];   /* PW_EV_MALFORMED: "dns: truncated answer", ... */
         pw_ev_nbns nbns;
         pw_ev_dns dns;
@@ -200,6 +265,8 @@ typedef struct pw_event {
         pw_ev_rdp rdp;
         pw_ev_tls tls;
         pw_ev_http http;
+        pw_ev_http2 http2;
+        pw_ev_grpc grpc;
     } u;
 } pw_event;
 

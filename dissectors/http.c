@@ -15,13 +15,21 @@
  * and the NTLMSSP message in it (raw, or inside SPNEGO) parsed.  The
  * handshake takes several requests on one connection (NEGOTIATE -> 401 with
  * the CHALLENGE -> AUTHENTICATE), so a 401 / 407 offering NTLM or Negotiate
- * keeps the connection followed (bounded by HTTP_MAX_EXCHANGES). */
+ * keeps the connection followed (bounded by HTTP_MAX_EXCHANGES).
+ *
+ * HTTP/2 cleartext on an HTTP port (http2.c, state allocated when it
+ * starts): a client that opens with the HTTP/2 connection preface (prior
+ * knowledge), or an "Upgrade: h2c" request answered 101, after which both
+ * directions speak HTTP/2 and the upgrading request is stream 1.  A server
+ * SETTINGS frame sent before the client's preface is kept until the client
+ * has spoken. */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "dissector.h"
+#include "http2.h"
 #include "ntlmssp.h"
 #include "tls.h"
 
@@ -44,6 +52,8 @@ typedef struct http_state {
     bool in_tls[2];
     bool app;
     bool dead;
+    bool h2_active;        /* the bytes are HTTP/2 from here on */
+    pw_http2_state *h2;    /* allocated on the preface or an Upgrade: h2c request */
 } http_state;
 
 static const char *const methods[] = {
@@ -203,6 +213,7 @@ typedef struct head_fields {
     bool auth_offer;       /* an NTLM or Negotiate scheme in an auth header */
     bool has_token;        /* the first such scheme's token: [tok_off, +tok_len) of the head */
     size_t tok_off, tok_len;
+    bool upgrade_h2c;      /* "Upgrade: h2c" */
 } head_fields;
 
 static bool is_b64(uint8_t b)
@@ -364,6 +375,9 @@ static void read_headers(pw_cursor *h, head_fields *f)
                 f->has_length = true;
                 f->length = v;
             }
+        } else if (strcasecmp(name, "Upgrade") == 0) {
+            if (strcasestr(val, "h2c"))
+                f->upgrade_h2c = true;
         } else if (strcasecmp(name, "Transfer-Encoding") == 0) {
             if (strcasestr(val, "chunked"))
                 f->chunked = true;
@@ -373,6 +387,66 @@ static void read_headers(pw_cursor *h, head_fields *f)
                 f->close = true;
         }
     }
+}
+
+/* The HTTP/2 state, allocated once per connection that turns to HTTP/2. */
+static bool h2_start(http_state *st)
+{
+    if (st->h2)
+        return true;
+    st->h2 = malloc(sizeof *st->h2);
+    if (!st->h2)
+        return false;
+    if (!pw_http2_init(st->h2)) {
+        pw_http2_free(st->h2);
+        free(st->h2);
+        st->h2 = NULL;
+        return false;
+    }
+    return true;
+}
+
+static void h2_drop(http_state *st)
+{
+    if (!st->h2)
+        return;
+    pw_http2_free(st->h2);
+    free(st->h2);
+    st->h2 = NULL;
+}
+
+/* A request asking to upgrade to h2c: it becomes stream 1 if the server
+ * answers 101. */
+static void h2c_upgrade_request(const pw_dctx *ctx, http_state *st, const pw_ev_http *r,
+                                const char *target, size_t tlen, const head_fields *f)
+{
+    char path[PW_NAME_MAX];
+    copy_str(path, sizeof path, target, tlen);
+    if (h2_start(st))
+        pw_http2_upgraded_request(ctx, st->h2, r->method, path, f->has_host ? f->host : r->host);
+}
+
+/* True when a server's first bytes are an HTTP/2 SETTINGS frame (or could
+ * still become one): the h2c server preface, sent before the client's. */
+static bool h2_server_settings(const pw_cursor *c)
+{
+    if (pw_peek_u8(c, 0) != 0)
+        return false;
+    if (!pw_cur_has(c, 9))
+        return true;
+    uint32_t len = (uint32_t)pw_peek_u8(c, 1) << 8 | pw_peek_u8(c, 2);
+    return pw_peek_u8(c, 3) == 4 && len % 6 == 0 && pw_peek_u8(c, 5) == 0 &&
+           pw_peek_u8(c, 6) == 0 && pw_peek_u8(c, 7) == 0 && pw_peek_u8(c, 8) == 0;
+}
+
+static size_t to_h2(const pw_dctx *ctx, http_state *st, pw_cursor *c, bool *done)
+{
+    size_t left = pw_cur_left(c);
+    const uint8_t *rest = pw_cur_view(c, left);
+    size_t n = pw_http2_stream(ctx, st->h2, rest, left, done);
+    if (*done)
+        st->dead = true;
+    return n;
 }
 
 static void emit_app(const pw_dctx *ctx, http_state *st)
@@ -433,6 +507,8 @@ static bool request(const pw_dctx *ctx, http_state *st, pw_cursor *h)
     emit_app(ctx, st);
     pw_emit(ctx, &ev);
     auth_token(ctx, h, &f);
+    if (f.upgrade_h2c && !is_connect && st->requests == 0)
+        h2c_upgrade_request(ctx, st, r, target, tlen, &f);
     st->requests++;
     st->head_req = strcmp(r->method, "HEAD") == 0;
     st->connect_pending = is_connect;
@@ -469,8 +545,13 @@ static bool response(const pw_dctx *ctx, http_state *st, pw_cursor *h, bool *sto
     emit_app(ctx, st);
     pw_emit(ctx, &ev);
     auth_token(ctx, h, &f);
+    if (r->status == 101 && st->h2) {
+        st->h2_active = true; /* Switching Protocols: HTTP/2 from the next byte */
+        return true;
+    }
     if (r->status < 200)
         return true; /* informational: the final answer follows */
+    h2_drop(st); /* an upgrade the server declined */
     st->responses++;
     /* An NTLM / Negotiate challenge: the client answers on this connection. */
     bool auth_more = (r->status == 401 || r->status == 407) && f.auth_offer;
@@ -518,6 +599,10 @@ static size_t http_stream(const pw_dctx *ctx, void *state, const uint8_t *data, 
     int dir = ctx->dir ? 1 : 0;
     pw_cursor c = pw_cur(data, len);
     while (!st->dead) {
+        if (st->h2_active) {
+            size_t used = pw_cur_pos(&c);
+            return used + to_h2(ctx, st, &c, done);
+        }
         if (st->in_tls[dir]) {
             size_t used = pw_cur_pos(&c);
             return used + to_tls(ctx, st, dir, &c, done);
@@ -534,6 +619,17 @@ static size_t http_stream(const pw_dctx *ctx, void *state, const uint8_t *data, 
         }
         if (!pw_cur_has(&c, 1))
             return pw_cur_pos(&c);
+        if (st->requests == 0 && !st->app && !st->bare_tls) {
+            pw_cursor peek = c;
+            size_t left = pw_cur_left(&peek);
+            const uint8_t *p = pw_cur_view(&peek, left);
+            if (dir == 0 && pw_http2_looks_like(p, left) && h2_start(st)) {
+                st->h2_active = true; /* prior knowledge */
+                continue;
+            }
+            if (dir == 1 && h2_server_settings(&c))
+                return pw_cur_pos(&c); /* wait for the client's preface */
+        }
         if (dir == 0 && !st->app && !st->bare_tls) {
             /* TLS spoken directly on an HTTP port: hand the flow to TLS. */
             pw_cursor peek = c;
@@ -609,6 +705,14 @@ static void http_free(void *state)
 {
     http_state *st = state;
     pw_tls_free(&st->tls);
+    h2_drop(st);
+}
+
+static void http_end(const pw_dctx *ctx, void *state)
+{
+    http_state *st = state;
+    if (st->h2_active)
+        pw_http2_end(ctx, st->h2);
 }
 
 const pw_dissector pw_dissector_http = {
@@ -619,4 +723,5 @@ const pw_dissector pw_dissector_http = {
     .state_size = sizeof(http_state),
     .stream = http_stream,
     .stream_free = http_free,
+    .stream_end = http_end,
 };

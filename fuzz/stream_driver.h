@@ -55,6 +55,16 @@ static inline void fuzz_sink(void *arg, const pw_event *ev)
     case PW_EV_HTTP:
         *n += FUZZ_STR(ev->u.http.method) + FUZZ_STR(ev->u.http.host) + FUZZ_STR(ev->u.http.reason);
         break;
+    case PW_EV_HTTP2:
+        *n += FUZZ_STR(ev->u.http2.error_name) + FUZZ_STR(ev->u.http2.detail);
+        break;
+    case PW_EV_GRPC:
+        *n += FUZZ_STR(ev->u.grpc.method) + FUZZ_STR(ev->u.grpc.path) + FUZZ_STR(ev->u.grpc.authority) +
+              FUZZ_STR(ev->u.grpc.content_type) + FUZZ_STR(ev->u.grpc.grpc_status_name) +
+              FUZZ_STR(ev->u.grpc.grpc_message) + FUZZ_STR(ev->u.grpc.reset_name);
+        if (ev->u.grpc.end < PW_GRPC_END_COMPLETE || ev->u.grpc.end > PW_GRPC_END_ABANDONED)
+            abort();
+        break;
     case PW_EV_DCERPC: *n += FUZZ_STR(ev->u.dcerpc.iface) + FUZZ_STR(ev->u.dcerpc.sec_addr); break;
     case PW_EV_EPM_PORT: *n += FUZZ_STR(ev->u.epm.iface) + ev->u.epm.port; break;
     case PW_EV_NTLMSSP:
@@ -132,6 +142,10 @@ static inline int fuzz_stream(const pw_dissector *d, fuzz_chunking chunking, con
             abort(); /* contract: never consume more than given */
         memmove(pend[dir], pend[dir] + used, plen[dir] - used);
         plen[dir] -= used;
+    }
+    if (d->stream_end) {
+        pw_dctx ctx = {.flow = &flow, .dir = 0, .frame = ++frame, .emit = fuzz_sink, .emit_arg = &sunk};
+        d->stream_end(&ctx, state);
     }
     if (d->stream_free)
         d->stream_free(state);

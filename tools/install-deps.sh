@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake pkg-config clang libclang-rt-dev python3
-  libpcap-dev libnids-dev uthash-dev libjansson-dev libyaml-dev libssl-dev
+  libpcap-dev libnids-dev uthash-dev libjansson-dev libyaml-dev libssl-dev libnghttp2-dev
   libwiretap-dev libwsutil-dev libglib2.0-dev
   tshark
 )
