@@ -217,6 +217,9 @@ static json_t *caps_json(pw_analysis *a)
     json_t *pol = jcap(PW_POLICY_MAX_PAIRS, ps.pairs, "folded_attempts", ps.folded);
     json_object_set_new(pol, "events_dropped", json_integer((json_int_t)ps.events_dropped));
     json_object_set_new(c, "policy_pairs", pol);
+    uint64_t np, nmax, ndrop;
+    pw_nnr_caps(a->nnr, &np, &nmax, &ndrop);
+    json_object_set_new(c, "nnr_pairs", jcap(nmax, np, "dropped_tries", ndrop));
     return c;
 }
 

@@ -39,7 +39,9 @@
  * attempt handed on (the `decided` callback, exactly once: the jsonl stream)
  * -> TRACK while the flow is active (idle timeout), so that later packets of
  * the same connection / UDP flow neither start new attempts nor count as
- * mid-stream -> removed (the table's removal hook, exactly once: services,
+ * mid-stream (an answered connection reset, or closed by FIN from both
+ * sides, lingers only CLOSE_GRACE after the close) -> removed (the table's
+ * removal hook, exactly once: services,
  * NNR and policy finish there).  Unanswered TCP attempts keep the record for
  * one more timeout so a late same-ISN retransmission is not a new attempt
  * (an unanswered UDP attempt is removed at once).  Mid-stream TCP flows, and
@@ -59,6 +61,11 @@
 #include <string.h>
 
 #define DUP_WINDOW 1000 /* us: identical copies closer than this are span duplicates */
+/* An answered connection that was reset, or closed both ways, carries no
+ * more payload for dissectors: its record goes this long after the close
+ * instead of lingering a whole timeout (short flows would otherwise fill the
+ * table).  Long enough for the close's own retransmissions. */
+#define CLOSE_GRACE (1 * PW_USEC_PER_SEC)
 
 enum { ST_FREE = 0, ST_PENDING, ST_DECIDED, ST_TRACK };
 
@@ -157,6 +164,8 @@ static void start_attempt(pw_attempts *t, pw_conn *c, const pw_pkt *pkt, bool fw
     a->last_request_ts = pkt->ts;
     c->has_attempt = true;
     c->attempt_done = false;
+    c->fins = 0;
+    c->closed = false;
     c->isn_first = c->isn_last = pkt->seq;
     c->has_isn = false;
     c->state = ST_PENDING;
@@ -216,7 +225,7 @@ static void expire(pw_attempts *t, pw_conn *c, pw_usec now)
         return;
     case ST_DECIDED:
         retire_attempt(t, c);
-        if (c->last_seen + to > now)
+        if (c->last_seen + to > now && !c->closed)
             pw_conn_set_deadline(t->conns, c, c->last_seen + to);
         else
             pw_conn_remove(t->conns, c);
@@ -260,6 +269,20 @@ static void tcp_pending(pw_attempts *t, pw_conn *c, const pw_pkt *pkt, bool fwd,
         decide(t, c, pkt, PW_OUT_ANSWERED, PW_R_INFERRED);
 }
 
+/* RST, or FIN from both sides, on an answered connection: it is over. */
+static void tcp_close(pw_attempts *t, pw_conn *c, const pw_pkt *pkt, bool fwd)
+{
+    if (!c->has_attempt || c->a.outcome != PW_OUT_ANSWERED)
+        return;
+    if (pkt->tcp_flags & PW_TH_FIN)
+        c->fins |= fwd ? 1 : 2;
+    if (!(pkt->tcp_flags & PW_TH_RST) && c->fins != 3)
+        return;
+    c->closed = true;
+    if (pkt->ts + CLOSE_GRACE < c->deadline)
+        pw_conn_set_deadline(t->conns, c, pkt->ts + CLOSE_GRACE);
+}
+
 /* The record the packet belongs to (NULL when it is none's). */
 static pw_conn *on_tcp(pw_attempts *t, const pw_pkt *pkt, bool *fwd)
 {
@@ -294,11 +317,13 @@ static pw_conn *on_tcp(pw_attempts *t, const pw_pkt *pkt, bool *fwd)
         if (syn_only && !(c->has_isn && *fwd && known_isn)) {
             start_attempt(t, c, pkt, *fwd); /* pkt's source is the new client */
             *fwd = true;
-        } else {
+        } else if (!c->closed) {
             track_extend(t, c, pkt->ts);
         }
         break;
     }
+    if ((pkt->tcp_flags & (PW_TH_RST | PW_TH_FIN)) && !c->closed && c->state != ST_PENDING)
+        tcp_close(t, c, pkt, *fwd);
     return c;
 }
 

@@ -353,7 +353,7 @@ static uint32_t host_insert(pw_conns *t, const pw_addr *a, uint32_t h, pw_usec s
             host_enqueue(t, j);
         }
     }
-    if (t->nhosts >= t->hmask + 1)
+    if (t->nhosts >= (t->hmask + 1) / 2)
         hosts_rehash(t);
     uint32_t i = pool_take(&t->hp, sizeof(host), host_link);
     host *e = H(t, i);
@@ -476,7 +476,7 @@ static void conns_rehash(pw_conns *t)
 pw_conn *pw_conn_new(pw_conns *t, uint8_t proto, const pw_addr *client, uint16_t cport,
                      const pw_addr *server, uint16_t sport, pw_usec ts, pw_usec deadline)
 {
-    if (t->n >= t->cmask + 1)
+    if (t->n >= (t->cmask + 1) / 2) /* short chains: every step is a cache miss */
         conns_rehash(t);
     uint32_t i = pool_take(&t->cp, sizeof(pw_conn), conn_link);
     pw_conn *c = C(t, i);

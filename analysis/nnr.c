@@ -645,6 +645,13 @@ void pw_nnr_conn_removed(pw_nnr *n, pw_conn *c)
     n->slots--;
 }
 
+void pw_nnr_caps(const pw_nnr *n, uint64_t *pairs, uint64_t *max, uint64_t *dropped)
+{
+    *pairs = n->n_pairs;
+    *max = PW_NNR_MAX_PAIRS;
+    *dropped = n->dropped;
+}
+
 void pw_nnr_free(pw_nnr *n)
 {
     if (!n)

@@ -25,6 +25,8 @@ void pw_nnr_event(pw_nnr *n, pw_conn *c, const pw_event *ev);
 void pw_nnr_conn_removed(pw_nnr *n, pw_conn *c);
 /* The "nnr" object of the report schema (sensors, targets). */
 json_t *pw_nnr_json(pw_nnr *n, const pw_hosts *hosts, const pw_sources *srcs);
+/* Summaries kept, their cap, and tries dropped at the cap. */
+void pw_nnr_caps(const pw_nnr *n, uint64_t *pairs, uint64_t *max, uint64_t *dropped);
 void pw_nnr_free(pw_nnr *n);
 
 #endif

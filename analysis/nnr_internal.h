@@ -11,7 +11,9 @@
 #include "nnr.h"
 
 #define PW_NNR_INFER_MIN_TARGETS 3
-#define PW_NNR_MAX_PAIRS (1u << 20)
+/* (sensor, target) summaries kept; tries of further pairs are counted as
+ * dropped (stats.caps.nnr_pairs).  About 0.5 KiB each. */
+#define PW_NNR_MAX_PAIRS (1u << 16)
 #define PW_NNR_MAX_QUERIES 4
 #define PW_NNR_MAX_FRAMES 4
 

@@ -26,7 +26,7 @@
 #define PW_POLICY_MAX_PAIRS 65536
 #endif
 #ifndef PW_POLICY_MAX_SERVERS
-#define PW_POLICY_MAX_SERVERS 65536
+#define PW_POLICY_MAX_SERVERS 16384
 #endif
 /* evidence samples kept over all aggregates (each aggregate keeps at most
  * max_evidence answered and max_evidence failed ones) */

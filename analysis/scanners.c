@@ -17,6 +17,7 @@ typedef struct sketch {
 typedef struct client {
     pw_addr addr;
     bool used, scanner;
+    uint16_t bits;         /* bits set in targets */
     uint32_t row;          /* index in rows when scanner */
     sketch targets;        /* (server, proto, port) */
 } client;
@@ -29,6 +30,7 @@ typedef struct row {
 
 struct pw_scanners {
     uint32_t threshold, max_clients, mask;
+    uint32_t threshold_bits; /* set bits beyond which the estimate exceeds threshold */
     client *tab;           /* 2 * max_clients slots (load <= 1/2) */
     row *rows;
     pw_scanner_row *out;   /* sorted copy handed to the caller */
@@ -54,10 +56,14 @@ static uint64_t addr_hash(const pw_addr *a)
     return mix(x ^ mix(y ^ a->family));
 }
 
-static void sketch_add(sketch *k, uint64_t h)
+/* Sets h's bit; true when it was not set before. */
+static bool sketch_add(sketch *k, uint64_t h)
 {
     unsigned bit = (unsigned)(mix(h) % SKETCH_BITS);
-    k->w[bit / 64] |= 1ULL << (bit % 64);
+    uint64_t m = 1ULL << (bit % 64);
+    bool fresh = !(k->w[bit / 64] & m);
+    k->w[bit / 64] |= m;
+    return fresh;
 }
 
 /* Linear counting: n ~ -m ln(zero bits / m). */
@@ -79,6 +85,10 @@ pw_scanners *pw_scanners_new(uint32_t threshold, uint32_t max_clients)
         abort();
     s->threshold = threshold ? threshold : PW_SCANNER_DEFAULT_THRESHOLD;
     s->max_clients = max_clients ? max_clients : PW_SCANNER_DEFAULT_MAX_CLIENTS;
+    /* The estimate -m ln(1 - b/m) exceeds the threshold beyond this many
+     * bits; counting bits as they are set keeps log() off the hot path. */
+    double b = SKETCH_BITS * (1.0 - exp(-(double)s->threshold / SKETCH_BITS));
+    s->threshold_bits = b >= SKETCH_BITS - 1 ? SKETCH_BITS - 1 : (uint32_t)b;
     uint32_t slots = 1024;
     while (slots < 2 * s->max_clients)
         slots *= 2;
@@ -161,8 +171,9 @@ bool pw_scanners_attempt(pw_scanners *s, const pw_attempt *a)
         return false;
     }
     if (!c->scanner) {
-        sketch_add(&c->targets, addr_hash(&a->server) ^ mix(((uint64_t)a->proto << 16) | a->port));
-        if (sketch_estimate(&c->targets) <= s->threshold)
+        if (sketch_add(&c->targets, addr_hash(&a->server) ^ mix(((uint64_t)a->proto << 16) | a->port)))
+            c->bits++;
+        if (c->bits <= s->threshold_bits)
             return false;
     }
     row *w = c->scanner ? &s->rows[c->row] : new_row(s, c, a);

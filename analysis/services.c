@@ -20,10 +20,8 @@ typedef struct svc_key {
     uint16_t port;
 } svc_key;
 
-/* The hash handle and key come first so a bucket-chain walk touches one
- * cache line per entry; distinct clients are kept as 32-bit hashes. */
+/* Distinct clients are kept as 32-bit hashes. */
 typedef struct svc {
-    UT_hash_handle hh;
     svc_key key;
     uint32_t n_clients;
     bool clients_capped;
@@ -40,8 +38,17 @@ typedef struct port_fold {
     uint64_t servers_sketch[4]; /* 256-bit linear counting of distinct servers */
 } port_fold;
 
+/* An open-addressing index over the entries (load at most 1/2), with each
+ * slot's hash beside the entry index so a miss touches no entry: most
+ * lookups of a busy capture are misses once the table is full. */
+typedef struct slot {
+    uint32_t hash, idx; /* idx UINT32_MAX = empty */
+} slot;
+
 struct pw_services {
-    svc *table;
+    svc **v;                    /* entries in the order they were made */
+    slot *slots;
+    uint32_t mask;
     uint32_t n, max;
     port_fold *folds[2];        /* [tcp, udp] x 65536 ports, made on the first fold */
     pw_services_fold *out;
@@ -58,6 +65,35 @@ pw_services *pw_services_new(uint32_t max_services)
     return s;
 }
 
+static uint32_t key_hash(const svc_key *k)
+{
+    uint32_t h = pw_addr_hash(&k->server) ^ (((uint32_t)k->proto << 16 | k->port) * 0x9e3779b1u);
+    h ^= h >> 15;
+    h *= 0x2c1b3c6du;
+    h ^= h >> 12;
+    return h;
+}
+
+static void slots_grow(pw_services *s)
+{
+    uint32_t size = s->slots ? (s->mask + 1) * 2 : 1024;
+    slot *ns = malloc(size * sizeof *ns);
+    svc **nv = realloc(s->v, (size / 2) * sizeof *nv);
+    if (!ns || !nv)
+        abort();
+    s->v = nv;
+    memset(ns, 0xff, size * sizeof *ns);
+    for (uint32_t i = 0; i < s->n; i++) {
+        uint32_t h = key_hash(&s->v[i]->key), j = h & (size - 1);
+        while (ns[j].idx != UINT32_MAX)
+            j = (j + 1) & (size - 1);
+        ns[j] = (slot){h, i};
+    }
+    free(s->slots);
+    s->slots = ns;
+    s->mask = size - 1;
+}
+
 static svc *find(const pw_services *s, const pw_addr *server, uint8_t proto, uint16_t port)
 {
     svc_key k;
@@ -65,9 +101,16 @@ static svc *find(const pw_services *s, const pw_addr *server, uint8_t proto, uin
     k.server = *server;
     k.proto = proto;
     k.port = port;
-    svc *e = NULL;
-    HASH_FIND(hh, s->table, &k, sizeof k, e);
-    return e;
+    if (!s->slots)
+        return NULL;
+    uint32_t h = key_hash(&k);
+    for (uint32_t j = h & s->mask; s->slots[j].idx != UINT32_MAX; j = (j + 1) & s->mask) {
+        svc *e = s->v[s->slots[j].idx];
+        if (s->slots[j].hash == h && e->key.port == port && e->key.proto == proto &&
+            pw_addr_eq(&e->key.server, server))
+            return e;
+    }
+    return NULL;
 }
 
 /* Adds a client to the service's small hash set of distinct clients
@@ -138,14 +181,19 @@ void pw_services_attempt(pw_services *s, const pw_attempt *a)
         e = calloc(1, sizeof *e);
         if (!e)
             abort();
-        s->n++;
         e->key.server = a->server;
         e->key.proto = a->proto;
         e->key.port = a->port;
         e->first_frame = a->frame_request;
         e->first_source = a->source;
         e->first_ts = a->ts;
-        HASH_ADD(hh, s->table, key, sizeof e->key, e);
+        if (!s->slots || (s->n + 1) * 2 > s->mask + 1)
+            slots_grow(s);
+        uint32_t h = key_hash(&e->key), j = h & s->mask;
+        while (s->slots[j].idx != UINT32_MAX)
+            j = (j + 1) & s->mask;
+        s->slots[j] = (slot){h, s->n};
+        s->v[s->n++] = e;
     }
     if ((unsigned)a->outcome < PW_OUT_COUNT)
         e->counts[a->outcome]++;
@@ -182,11 +230,12 @@ static int cmp_svc(const void *x, const void *y)
 /* Sorted snapshot of the table; caller frees. */
 static svc **sorted(const pw_services *s, size_t *n)
 {
-    *n = HASH_COUNT(s->table);
+    *n = s->n;
     svc **v = malloc((*n ? *n : 1) * sizeof *v);
-    size_t i = 0;
-    for (svc *e = s->table; e; e = e->hh.next)
-        v[i++] = e;
+    if (!v)
+        abort();
+    for (size_t i = 0; i < *n; i++)
+        v[i] = s->v[i];
     qsort(v, *n, sizeof *v, cmp_svc);
     return v;
 }
@@ -271,11 +320,9 @@ void pw_services_free(pw_services *s)
     free(s->folds[0]);
     free(s->folds[1]);
     free(s->out);
-    svc *e, *tmp;
-    HASH_ITER(hh, s->table, e, tmp)
-    {
-        HASH_DEL(s->table, e);
-        free(e);
-    }
+    for (uint32_t i = 0; i < s->n; i++)
+        free(s->v[i]);
+    free(s->v);
+    free(s->slots);
     free(s);
 }

@@ -14,7 +14,7 @@
  * is 0.  libnids preallocates 8 bytes of hash table per slot plus a pool of
  * 3/4 as many struct tcp_stream (288 bytes each on x86-64): about 29 MB,
  * i.e. 98304 concurrent TCP connections before the oldest is evicted. */
-#define PW_DEFAULT_TCP_STREAMS 131072
+#define PW_DEFAULT_TCP_STREAMS 65536
 
 typedef struct pw_cap {
     const char *path;

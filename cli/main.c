@@ -45,7 +45,7 @@ static const char usage_text[] =
     "Attempts:\n"
     "  --timeout SEC          TCP reply timeout in packet time (default 10)\n"
     "  --udp-timeout SEC      UDP reply timeout (default 5)\n"
-    "  --tcp-streams N        TCP reassembly table size (default 131072)\n"
+    "  --tcp-streams N        TCP reassembly table size (default 65536)\n"
     "Memory caps (each evicted or folded item is counted in stats):\n"
     "  --max-connections N    connection records (default 524288)\n"
     "  --max-services N       (server, port) services; more fold per port (default 16384)\n"
