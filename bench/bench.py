@@ -8,7 +8,15 @@ generated capture with many short flows (to show memory follows live flows,
 not file length).  Then runs each tool on it and prints packets/s and peak
 RSS side by side.  Not a test: numbers go to the README.
 
-usage: bench/bench.py --binary build/portwitness --loop build/pcap_loop [--packets N]
+Three cases, printed side by side in one run (--case picks some):
+  real   the real mixed capture (../shared/pcaps concatenated), --packets packets
+  short  synthetic short flows: 500,000 TCP handshakes + UDP exchanges (2 M packets)
+  flood  1,000,000 unanswered SYNs from distinct clients to distinct servers in 10 s
+         of packet time (a scan or flood as a span port sees it); also prints the
+         size of the JSON report
+
+usage: bench/bench.py [--binary build/portwitness] [--loop build/pcap_loop]
+                      [--case real,short,flood] [--packets N]
 """
 import argparse
 import glob
@@ -113,6 +121,22 @@ def build_synthetic(out_path, want):
     return n
 
 
+def build_flood(out_path, want):
+    """`want` unanswered SYNs, distinct clients and servers, 100,000 per second."""
+    eth = b"\x00\x11\x22\x33\x44\x55\x66\x77\x88\x99\xaa\xbb\x08\x00"
+    with open(out_path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+        for i in range(want):
+            src = bytes([10, (i >> 16) & 255, (i >> 8) & 255, i & 255])
+            dst = bytes([172, 16 + (i >> 16 & 15), (i >> 8) & 255, i & 255])
+            tcp = struct.pack(">HHIIBBHHH", 1024 + i % 60000, 80 + i % 1000, i, 0, 5 << 4, 0x02, 65535, 0, 0)
+            ip = struct.pack(">BBHHHBBH4s4s", 0x45, 0, 40, i & 0xFFFF, 0, 64, 6, 0, src, dst)
+            ts = 1_700_000_000 * 1_000_000 + i * 10
+            f.write(struct.pack("<IIII", ts // 1_000_000, ts % 1_000_000, 54, 54))
+            f.write(eth + ip + tcp)
+    return want
+
+
 # Runs a command in a fresh Python child so that RUSAGE_CHILDREN holds only
 # that command's peak RSS (ru_maxrss of children is a maximum over all of them).
 _MEASURE = r"""
@@ -134,42 +158,62 @@ def run(cmd):
     return float(dt), int(rss) / 1024.0
 
 
+def bench_case(name, args, work, shared):
+    """Builds one case's capture, runs the loop, portwitness (and tshark on the
+    real mix) on it; returns the printed rows."""
+    big = os.path.join(work, name + ".pcap")
+    if name == "real":
+        if not os.path.isdir(shared):
+            print("real: skipped (no ../shared/pcaps)")
+            return []
+        n = build_real_mix(shared, big, args.packets)
+    elif name == "short":
+        n = build_synthetic(big, args.short_packets)
+    else:
+        n = build_flood(big, args.flood_syns)
+    rows = []
+    loop_dt = None
+    if os.path.exists(args.loop):
+        loop_dt, mem = run([args.loop, big])
+        rows.append((name, "bare libpcap loop", n, loop_dt, mem, None, None))
+    report = os.path.join(work, name + ".json")
+    dt, mem = run([args.binary, "--no-progress", "-q", "-r", big, "--format", "json", "-o", report])
+    rows.append((name, "portwitness", n, dt, mem, loop_dt / dt if loop_dt and dt else None,
+                 os.path.getsize(report) / 1e6))
+    if name == "real" and shutil.which("tshark") and args.tshark_packets:
+        dt, mem = run(["tshark", "-r", big, "-c", str(args.tshark_packets), "-q"])
+        rows.append((name, "tshark (first %d)" % args.tshark_packets, min(n, args.tshark_packets), dt, mem,
+                     None, None))
+    os.unlink(big)
+    return rows
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--binary", default=os.path.join(REPO, "build", "portwitness"))
     ap.add_argument("--loop", default=os.path.join(REPO, "build", "pcap_loop"))
-    ap.add_argument("--packets", type=int, default=5_000_000)
+    ap.add_argument("--case", default="real,short,flood")
+    ap.add_argument("--packets", type=int, default=5_000_000, help="real mix size")
+    ap.add_argument("--short-packets", type=int, default=2_000_000)
+    ap.add_argument("--flood-syns", type=int, default=1_000_000)
     ap.add_argument("--tshark-packets", type=int, default=500_000,
                     help="tshark is ~100x slower: time it on a prefix of this many packets")
-    ap.add_argument("--synthetic", action="store_true")
-    ap.add_argument("--keep", help="write the capture here and keep it")
     args = ap.parse_args()
 
     shared = os.path.join(REPO, "..", "shared", "pcaps")
     work = tempfile.mkdtemp()
-    big = args.keep or os.path.join(work, "big.pcap")
-    if args.synthetic or not os.path.isdir(shared):
-        n = build_synthetic(big, args.packets)
-        kind = "synthetic short flows"
-    else:
-        n = build_real_mix(shared, big, args.packets)
-        kind = "real mixed (../shared/pcaps concatenated)"
-    size = os.path.getsize(big) / 1e6
-    print("capture: %s, %d packets, %.0f MB" % (kind, n, size))
     rows = []
-    if os.path.exists(args.loop):
-        dt, mem = run([args.loop, big])
-        rows.append(("bare libpcap loop", n, dt, mem))
-    dt, mem = run([args.binary, "--no-progress", "-q", "-r", big, "--format", "json", "-o", os.devnull])
-    rows.append(("portwitness", n, dt, mem))
-    if shutil.which("tshark") and args.tshark_packets:
-        dt, mem = run(["tshark", "-r", big, "-c", str(args.tshark_packets), "-q"])
-        rows.append(("tshark (first %d)" % args.tshark_packets, min(n, args.tshark_packets), dt, mem))
-    print("%-28s %12s %10s %14s %12s" % ("tool", "packets", "seconds", "packets/s", "peak RSS MiB"))
-    for name, cnt, dt, mem in rows:
-        print("%-28s %12d %10.2f %14.0f %12.1f" % (name, cnt, dt, cnt / dt if dt else 0, mem))
-    if not args.keep:
+    try:
+        for name in args.case.split(","):
+            rows += bench_case(name, args, work, shared)
+    finally:
         shutil.rmtree(work)
+    print("%-6s %-24s %10s %8s %10s %9s %9s %10s" % ("case", "tool", "packets", "seconds", "packets/s",
+                                                   "x loop", "peak MiB", "report MB"))
+    for case, tool, cnt, dt, mem, ratio, rep in rows:
+        print("%-6s %-24s %10d %8.2f %10.0f %9s %9.1f %10s" % (
+            case, tool, cnt, dt, cnt / dt if dt else 0, "%.2f" % ratio if ratio else "",
+            mem, "%.1f" % rep if rep is not None else ""))
 
 
 if __name__ == "__main__":
