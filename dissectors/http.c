@@ -599,10 +599,6 @@ static size_t http_stream(const pw_dctx *ctx, void *state, const uint8_t *data, 
     int dir = ctx->dir ? 1 : 0;
     pw_cursor c = pw_cur(data, len);
     while (!st->dead) {
-        if (st->h2_active) {
-            size_t used = pw_cur_pos(&c);
-            return used + to_h2(ctx, st, &c, done);
-        }
         if (st->in_tls[dir]) {
             size_t used = pw_cur_pos(&c);
             return used + to_tls(ctx, st, dir, &c, done);
@@ -617,8 +613,19 @@ static size_t http_stream(const pw_dctx *ctx, void *state, const uint8_t *data, 
                 return len;
             continue;
         }
+        if (st->h2_active) { /* after the upgrading request's body, if it had one */
+            size_t used = pw_cur_pos(&c);
+            return used + to_h2(ctx, st, &c, done);
+        }
         if (!pw_cur_has(&c, 1))
             return pw_cur_pos(&c);
+        if (dir == 0 && st->h2 && !st->h2_active) {
+            /* An upgrade is pending: a preface means the 101 is on its way. */
+            pw_cursor peek = c;
+            size_t left = pw_cur_left(&peek);
+            if (pw_http2_looks_like(pw_cur_view(&peek, left), left))
+                return pw_cur_pos(&c);
+        }
         if (st->requests == 0 && !st->app && !st->bare_tls) {
             pw_cursor peek = c;
             size_t left = pw_cur_left(&peek);

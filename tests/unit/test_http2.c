@@ -1026,6 +1026,36 @@ static void test_via_http(void)
     CHECK(!f->done);
     feeder_free(f);
 
+    /* an upgrading POST with a body: the preface follows the body */
+    static const char up_post[] = "POST /netwrix.agent.v1.AgentService/Register HTTP/1.1\r\n"
+                                  "Host: em01:80\r\nContent-Length: 5\r\nUpgrade: h2c\r\n"
+                                  "Connection: Upgrade, HTTP2-Settings\r\nHTTP2-Settings: \r\n\r\nhello";
+    f = feeder_new(&pw_dissector_http, 80);
+    b.n = 0;
+    put(&b, up_post, sizeof up_post - 1);
+    put(&b, PREFACE, 24);
+    settings(&b, false);
+    feed_steps(f, 0, b.b, b.n, 9);
+    b.n = h.n = 0;
+    put(&b, up_resp, sizeof up_resp - 1);
+    settings(&b, false);
+    hp_indexed(&h, S_STATUS_200);
+    hp_noidx(&h, 0, "grpc-status", "7");
+    frame(&b, HEADERS, END_HEADERS | END_STREAM, 1, h.b, h.n);
+    feed(f, 1, b.b, b.n);
+    g = call_on(&f->sink, 1);
+    CHECK(g && strcmp(g->method, "POST") == 0 &&
+          strcmp(g->path, "/netwrix.agent.v1.AgentService/Register") == 0 &&
+          strcmp(g->authority, "em01:80") == 0 && g->grpc_status == 7 && g->trailers_only);
+    CHECK(http2_kind(&f->sink, PW_HTTP2_PREFACE, 0) == NULL); /* held until after the 101 */
+    b.n = 0;
+    settings(&b, true);
+    feed(f, 0, b.b, b.n);
+    CHECK(http2_kind(&f->sink, PW_HTTP2_PREFACE, 0) != NULL);
+    CHECK(http2_kind(&f->sink, PW_HTTP2_SETTINGS, 2) != NULL && http2_kind(&f->sink, PW_HTTP2_SETTINGS, 2)->u.http2.ack);
+    CHECK_INT(f->sink.malformed, 0);
+    feeder_free(f);
+
     /* an upgrade the server declines: plain HTTP/1.1, nothing of HTTP/2 */
     f = feeder_new(&pw_dissector_http, 80);
     feed(f, 0, (const uint8_t *)up_req, sizeof up_req - 1);
