@@ -43,6 +43,7 @@ struct pw_analysis {
 
 static const char *const event_names[PW_EV_COUNT] = {
     "", "app", "malformed", "nbns", "dns", "dcerpc", "epm_port", "ntlmssp", "rdp", "tls", "http",
+    "http2", "grpc",
 };
 
 pw_analysis *pw_analysis_new(const pw_config *cfg, const pw_analysis_sink *sink, char *err,

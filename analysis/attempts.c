@@ -485,7 +485,10 @@ void pw_attempts_set_app(pw_attempts *t, uint8_t proto, const pw_addr *client, u
         return;
     bool fwd = false;
     pw_conn *c = pw_conn_find(t->conns, proto, client, cport, server, sport, &fwd);
-    if (c && (c->state == ST_PENDING || c->state == ST_DECIDED) && !c->a.app[0]) {
+    /* The first application named wins, except that gRPC refines the HTTP/2
+     * it is carried in. */
+    bool refine = c && !strcmp(c->a.app, "http2") && !strcmp(app, "grpc");
+    if (c && (c->state == ST_PENDING || c->state == ST_DECIDED) && (!c->a.app[0] || refine)) {
         strncpy(c->a.app, app, sizeof c->a.app - 1);
         c->a.app[sizeof c->a.app - 1] = '\0';
     }

@@ -6,12 +6,18 @@
 
 #include "../dissectors/dissector.h"
 
+/* Bytes a server may send before its client speaks and still have the
+ * connection probed on the client's first bytes. */
+#define SERVER_FIRST_MAX 4096
+
 /* Per TCP stream: the flow as dissectors see it and the chosen dissector. */
 typedef struct stream_ctx {
     pw_flow flow;
     const pw_dissector *d;
     void *state;
     bool probed;
+    uint64_t last_frame;            /* of the last bytes delivered, for stream_end */
+    pw_usec last_ts;
     struct stream_ctx *prev, *next; /* the pipeline's list of open streams */
 } stream_ctx;
 
@@ -92,10 +98,16 @@ static size_t on_stream_data(void *arg, void *user, int dir, const uint8_t *data
 {
     pw_pipeline *p = arg;
     stream_ctx *s = user;
+    s->last_frame = pkt->frame;
+    s->last_ts = pkt->ts;
     if (!s->probed) {
         if (!s->d) {
             if (dir != PW_DIR_TO_SERVER) {
-                /* Server speaks first (banners): not something we dissect. */
+                /* The server spoke first (an h2c server's SETTINGS, a banner):
+                 * keep its bytes until the client's first bytes can be
+                 * probed, unless it goes on at length (a banner protocol). */
+                if (len <= SERVER_FIRST_MAX)
+                    return 0;
                 *stop = true;
                 p->streams_ignored++;
                 return len;
@@ -122,8 +134,15 @@ static size_t on_stream_data(void *arg, void *user, int dir, const uint8_t *data
     return used > len ? len : used;
 }
 
-static void free_stream(stream_ctx *s)
+/* The stream ended: the dissector reports what is still open (calls cut
+ * by the end of the capture), then its state goes. */
+static void free_stream(pw_pipeline *p, stream_ctx *s)
 {
+    if (s->d && s->state && s->d->stream_end) {
+        pw_dctx ctx = {.flow = &s->flow, .dir = PW_DIR_TO_SERVER, .frame = s->last_frame,
+                       .ts = s->last_ts, .emit = emit_event, .emit_arg = p, .cache = p->cache};
+        s->d->stream_end(&ctx, s->state);
+    }
     if (s->d && s->state && s->d->stream_free)
         s->d->stream_free(s->state);
     free(s->state);
@@ -143,7 +162,7 @@ static void on_stream_close(void *arg, void *user, int how)
         p->open_streams = s->next;
     if (s->next)
         s->next->prev = s->prev;
-    free_stream(s);
+    free_stream(p, s);
 }
 
 uint64_t pw_pipeline_end_input(pw_pipeline *p)
@@ -152,7 +171,7 @@ uint64_t pw_pipeline_end_input(pw_pipeline *p)
     stream_ctx *s = p->open_streams;
     while (s) {
         stream_ctx *next = s->next;
-        free_stream(s);
+        free_stream(p, s);
         s = next;
         n++;
     }
