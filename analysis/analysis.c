@@ -1,5 +1,5 @@
 /* analysis.c - the analysis facade: fans packets and events out to the
- * modules and assembles the report model (schema portwitness/1). */
+ * modules and has them decide the result (result.h). */
 #include "analysis.h"
 
 #include <stdio.h>
@@ -20,7 +20,8 @@ struct pw_analysis {
     /* inputs */
     char **paths;
     size_t n_paths, cap_paths;
-    json_t *inputs;
+    pw_input_info *inputs;           /* as each input ended */
+    size_t n_inputs, cap_inputs;
     /* the attempt tracker of the input being read (one per input: frame
      * numbers and timestamps are per file) */
     pw_attempts *attempts;
@@ -31,15 +32,10 @@ struct pw_analysis {
     pw_hosts *hosts;
     pw_nnr *nnr;
     pw_policy *policy;
-    bool policy_failed;
     /* event counters */
     uint64_t events[PW_EV_COUNT];
     uint64_t outcomes[PW_OUT_COUNT];
     uint64_t attempts_total;
-};
-
-static const char *const event_names[PW_EV_COUNT] = {
-    "", "app", "malformed", "nbns", "dns", "dcerpc", "epm_port", "ntlmssp", "rdp", "tls", "http",
 };
 
 pw_analysis *pw_analysis_new(const pw_config *cfg, const pw_analysis_sink *sink, char *err,
@@ -53,7 +49,6 @@ pw_analysis *pw_analysis_new(const pw_config *cfg, const pw_analysis_sink *sink,
     a->cfg = *cfg;
     if (sink)
         a->sink = *sink;
-    a->inputs = json_array();
     a->services = pw_services_new();
     a->hosts = pw_hosts_new();
     a->nnr = pw_nnr_new(&a->cfg);
@@ -129,6 +124,20 @@ static void add_stat(pw_attempts_stats *tot, const pw_attempts_stats *s)
         tot->peak_open = s->peak_open;
 }
 
+/* The input's counters, for the result. */
+static void keep_input(pw_analysis *a, const pw_input_info *info)
+{
+    if (a->n_inputs == a->cap_inputs) {
+        size_t cap = a->cap_inputs ? a->cap_inputs * 2 : 4;
+        pw_input_info *v = realloc(a->inputs, cap * sizeof *v);
+        if (!v)
+            return;
+        a->inputs = v;
+        a->cap_inputs = cap;
+    }
+    a->inputs[a->n_inputs++] = *info;
+}
+
 void pw_analysis_end_input(pw_analysis *a, const pw_input_info *info)
 {
     if (a->attempts) {
@@ -139,67 +148,36 @@ void pw_analysis_end_input(pw_analysis *a, const pw_input_info *info)
         pw_attempts_free(a->attempts);
         a->attempts = NULL;
     }
-    json_t *in = json_object();
-    json_object_set_new(in, "path", json_string(info->path));
-    json_object_set_new(in, "live", json_boolean(info->live));
-    json_object_set_new(in, "linktype", json_string(info->linktype));
-    json_object_set_new(in, "packets", json_integer((json_int_t)info->packets));
-    json_object_set_new(in, "bytes", json_integer((json_int_t)info->bytes));
-    json_object_set_new(in, "decoded", json_integer((json_int_t)info->decoded));
-    json_object_set_new(in, "tcp_streams", json_integer((json_int_t)info->tcp_streams));
-    json_object_set_new(in, "first_ts", info->packets ? json_real(pw_usec_to_sec(info->first_ts)) : json_null());
-    json_object_set_new(in, "last_ts", info->packets ? json_real(pw_usec_to_sec(info->last_ts)) : json_null());
-    json_t *errs = json_object();
-    uint64_t total = 0;
-    for (int i = 0; i < PW_DERR_COUNT; i++) {
-        json_object_set_new(errs, pw_decode_err_names[i], json_integer((json_int_t)info->errors[i]));
-        total += info->errors[i];
-    }
-    json_object_set_new(errs, "total", json_integer((json_int_t)total));
-    json_object_set_new(in, "errors", errs); /* decode errors per class, and "total" */
-    json_object_set_new(in, "error", info->error[0] ? json_string(info->error) : json_null());
-    json_array_append_new(a->inputs, in);
+    keep_input(a, info);
 }
 
-json_t *pw_analysis_result(pw_analysis *a)
+static void stats_result(const pw_analysis *a, pw_res_stats *st)
+{
+    st->attempts = a->attempts_total;
+    memcpy(st->outcomes, a->outcomes, sizeof st->outcomes);
+    st->peak_open_attempts = a->attempt_totals.peak_open;
+    st->evicted_attempts = a->attempt_totals.evicted;
+    st->icmp_errors = a->attempt_totals.icmp_errors;
+    st->icmp_unmatched = a->attempt_totals.icmp_unmatched;
+    st->midstream_flows = a->attempt_totals.midstream;
+    memcpy(st->events, a->events, sizeof st->events);
+}
+
+pw_result *pw_analysis_result(pw_analysis *a)
 {
     pw_sources srcs = sources_of(a);
-    json_t *r = json_object();
-    json_object_set_new(r, "schema", json_string("portwitness/1"));
-    json_object_set(r, "inputs", a->inputs);
-
-    json_t *stats = json_object();
-    json_object_set_new(stats, "attempts", json_integer((json_int_t)a->attempts_total));
-    json_t *oc = json_object();
-    for (int o = PW_OUT_ANSWERED; o < PW_OUT_COUNT; o++)
-        json_object_set_new(oc, pw_outcome_name((pw_outcome)o), json_integer((json_int_t)a->outcomes[o]));
-    json_object_set_new(stats, "outcomes", oc);
-    json_object_set_new(stats, "peak_open_attempts", json_integer((json_int_t)a->attempt_totals.peak_open));
-    json_object_set_new(stats, "evicted_attempts", json_integer((json_int_t)a->attempt_totals.evicted));
-    json_object_set_new(stats, "icmp_errors", json_integer((json_int_t)a->attempt_totals.icmp_errors));
-    json_object_set_new(stats, "icmp_unmatched", json_integer((json_int_t)a->attempt_totals.icmp_unmatched));
-    json_object_set_new(stats, "midstream_flows", json_integer((json_int_t)a->attempt_totals.midstream));
-    json_t *ev = json_object();
-    for (int i = 1; i < PW_EV_COUNT; i++)
-        json_object_set_new(ev, event_names[i], json_integer((json_int_t)a->events[i]));
-    json_object_set_new(stats, "events", ev);
-    json_object_set_new(r, "stats", stats);
-
-    json_object_set_new(r, "services", pw_services_json(a->services, &srcs));
-    json_object_set_new(r, "hosts", pw_hosts_json(a->hosts, &srcs));
-    json_object_set_new(r, "nnr", pw_nnr_json(a->nnr, a->hosts, &srcs));
-    json_t *pol = pw_policy_json(a->policy, a->services, &srcs);
-    if (pol) {
-        json_object_update(r, pol);
-        json_decref(pol);
-    }
-    a->policy_failed = pw_policy_should_fail(a->policy);
+    pw_result *r = pw_result_alloc(1, sizeof *r);
+    pw_result_init(r, &srcs);
+    r->inputs = pw_result_alloc(a->n_inputs, sizeof *r->inputs);
+    memcpy(r->inputs, a->inputs, a->n_inputs * sizeof *r->inputs);
+    r->n_inputs = a->n_inputs;
+    stats_result(a, &r->stats);
+    pw_services_result(a->services, r);
+    pw_hosts_result(a->hosts, r);
+    pw_nnr_result(a->nnr, a->hosts, r);
+    pw_policy_result(a->policy, &srcs, r);
+    r->exit_hint = r->fail_on_matched ? 3 : 0;
     return r;
-}
-
-bool pw_analysis_policy_failed(const pw_analysis *a)
-{
-    return a->policy_failed;
 }
 
 void pw_analysis_free(pw_analysis *a)
@@ -212,7 +190,7 @@ void pw_analysis_free(pw_analysis *a)
     pw_hosts_free(a->hosts);
     pw_nnr_free(a->nnr);
     pw_policy_free(a->policy);
-    json_decref(a->inputs);
+    free(a->inputs);
     for (size_t i = 0; i < a->n_paths; i++)
         free(a->paths[i]);
     free(a->paths);

@@ -154,32 +154,26 @@ static pw_outcome summary(const uint64_t counts[PW_OUT_COUNT])
     return best;
 }
 
-json_t *pw_services_json(const pw_services *s, const pw_sources *srcs)
+void pw_services_result(const pw_services *s, pw_result *r)
 {
-    json_t *arr = json_array();
     size_t n;
     svc **v = sorted(s, &n);
+    r->services = pw_result_alloc(n, sizeof *r->services);
+    r->n_services = n;
     for (size_t i = 0; i < n; i++) {
         const svc *e = v[i];
-        char ip[PW_ADDR_STRLEN];
-        json_t *counts = json_object();
-        for (int o = PW_OUT_ANSWERED; o < PW_OUT_COUNT; o++)
-            json_object_set_new(counts, pw_outcome_name((pw_outcome)o), json_integer((json_int_t)e->counts[o]));
-        json_t *o = json_object();
-        json_object_set_new(o, "server", json_string(pw_addr_str(&e->key.server, ip, sizeof ip)));
-        json_object_set_new(o, "proto", json_string(e->key.proto == 6 ? "tcp" : "udp"));
-        json_object_set_new(o, "port", json_integer(e->key.port));
-        json_object_set_new(o, "outcome", json_string(pw_outcome_name(summary(e->counts))));
-        json_object_set_new(o, "counts", counts);
-        json_object_set_new(o, "clients", json_integer(e->n_clients));
-        if (e->clients_capped)
-            json_object_set_new(o, "clients_at_least", json_true());
-        json_object_set_new(o, "first_frame", json_integer((json_int_t)e->first_frame));
-        json_object_set_new(o, "file", json_string(pw_source_name(srcs, e->first_source)));
-        json_array_append_new(arr, o);
+        pw_res_service *o = &r->services[i];
+        o->server = e->key.server;
+        o->proto = e->key.proto;
+        o->port = e->key.port;
+        o->outcome = summary(e->counts);
+        memcpy(o->counts, e->counts, sizeof o->counts);
+        o->clients = e->n_clients;
+        o->clients_at_least = e->clients_capped;
+        o->first_frame = e->first_frame;
+        o->source = e->first_source;
     }
     free(v);
-    return arr;
 }
 
 void pw_services_free(pw_services *s)

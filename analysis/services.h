@@ -2,9 +2,8 @@
 #ifndef PW_SERVICES_H
 #define PW_SERVICES_H
 
-#include <jansson.h>
-
 #include "attempt.h"
+#include "result.h"
 #include "sources.h"
 
 typedef struct pw_services pw_services;
@@ -19,8 +18,8 @@ void pw_services_each(const pw_services *s,
                       void (*cb)(void *arg, const pw_addr *server, uint8_t proto, uint16_t port,
                                  const uint64_t counts[PW_OUT_COUNT]),
                       void *arg);
-/* "services": [...] as in the report schema, sorted by server, proto, port. */
-json_t *pw_services_json(const pw_services *s, const pw_sources *srcs);
+/* The services of the result, sorted by server, proto, port. */
+void pw_services_result(const pw_services *s, pw_result *r);
 void pw_services_free(pw_services *s);
 
 #endif

@@ -717,8 +717,6 @@ static bool add_profile(pw_policy *p, pw_profile_def *d, bool explicit_, char *e
     l->def = d;
     l->explicit_ = explicit_;
     l->active = explicit_;
-    if (explicit_)
-        snprintf(l->why, sizeof l->why, "selected with --profile");
     index_profile(p, d);
     return true;
 }

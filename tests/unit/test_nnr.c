@@ -5,7 +5,19 @@
 #include <string.h>
 
 #include "../../analysis/nnr.h"
+#include "../../report/report.h"
 #include "check.h"
+
+/* The "nnr" object of the report: decided into a result, rendered by report/json.c. */
+static json_t *nnr_json(pw_nnr *n, const pw_hosts *h, const pw_sources *srcs)
+{
+    pw_result r;
+    pw_result_init(&r, srcs);
+    pw_nnr_result(n, h, &r);
+    json_t *j = pw_json_nnr(&r);
+    pw_result_free(&r);
+    return j;
+}
 
 #define S "10.0.0.5"
 #define T1 "10.0.1.1"
@@ -363,7 +375,7 @@ int main(void)
     pw_hosts *h = pw_hosts_new();
     pw_addr t2 = A(T2);
     pw_hosts_add(h, &t2, "T2KNOWN", PW_NAME_DNS, 0, 1);
-    json_t *j = pw_nnr_json(n, h, &srcs);
+    json_t *j = nnr_json(n, h, &srcs);
     char *dump = json_dumps(j, JSON_INDENT(1) | JSON_SORT_KEYS);
     CHECK(dump != NULL);
     if (getenv("NNR_DUMP"))
@@ -468,7 +480,7 @@ int main(void)
 
     CHECK_INT(json_array_size(json_object_get(s, "alerts")), 0);
     /* idempotent */
-    json_t *j2 = pw_nnr_json(n, h, &srcs);
+    json_t *j2 = nnr_json(n, h, &srcs);
     CHECK(json_equal(j, j2));
     json_decref(j2);
     json_decref(j);
@@ -478,7 +490,7 @@ int main(void)
     cfg.nnr_alert_threshold = 0.5;
     n = pw_nnr_new(&cfg);
     feed_main(n);
-    j = pw_nnr_json(n, h, &srcs);
+    j = nnr_json(n, h, &srcs);
     s = sensor_of(j, S);
     CHECK_INT(json_array_size(json_object_get(s, "alerts")), 3); /* ntlm_rpc, rdp, reverse_dns */
     CHECK(alert_of(s, "netbios") == NULL);                        /* exactly 50% */
@@ -531,7 +543,7 @@ int main(void)
     /* a host outside the sensors is ignored */
     nbstat_query(n, 111, "10.0.0.200", 1137, T1, PW_NBNS_QTYPE_NBSTAT);
     attempt(n, att(17, "10.0.0.200", 1137, T1, 137, PW_OUT_UNANSWERED, PW_R_TIMEOUT, 111, 0));
-    j = pw_nnr_json(n, h, &srcs);
+    j = nnr_json(n, h, &srcs);
     CHECK_INT(json_array_size(json_object_get(j, "sensors")), 4);
     CHECK_STR(json_string_value(json_object_get(json_array_get(json_object_get(j, "sensors"), 0), "sensor")), S);
     CHECK_STR(json_string_value(json_object_get(json_array_get(json_object_get(j, "sensors"), 1), "sensor")), "10.0.0.77");
@@ -585,7 +597,7 @@ int main(void)
         nbstat_reply(n, 601, "10.0.0.50", 137, "10.0.0.2", 0, "TWO");
         attempt(n, att(17, "10.0.0.50", 137, "10.0.0.2", 137, PW_OUT_ANSWERED, PW_R_UDP_REPLY, 600, 601));
     }
-    j = pw_nnr_json(n, NULL, &srcs);
+    j = nnr_json(n, NULL, &srcs);
     s = sensor_of(j, "10.0.0.50");
     CHECK_INT(stat_of(s, "netbios", "attempted"), 1);
     CHECK_INT(stat_of(s, "netbios", "resolved"), 1);
@@ -597,7 +609,7 @@ int main(void)
     /* ===== empty ===== */
     pw_config_defaults(&cfg);
     n = pw_nnr_new(&cfg);
-    j = pw_nnr_json(n, NULL, NULL);
+    j = nnr_json(n, NULL, NULL);
     CHECK_INT(json_array_size(json_object_get(j, "sensors")), 0);
     CHECK_INT(json_array_size(json_object_get(j, "targets")), 0);
     json_decref(j);
@@ -611,7 +623,7 @@ int main(void)
         snprintf(t, sizeof t, "10.%d.%d.%d", 100 + i / 40000, (i / 200) % 200, i % 200 + 1);
         nbstat_query(n, (uint64_t)i + 1, S, 20000, t, PW_NBNS_QTYPE_NBSTAT);
     }
-    j = pw_nnr_json(n, NULL, NULL);
+    j = nnr_json(n, NULL, NULL);
     s = sensor_of(j, S);
     CHECK_INT(stat_of(s, "netbios", "attempted"), 70000);
     CHECK_INT(stat_of(s, "netbios", "indeterminate"), 70000);
