@@ -175,7 +175,7 @@ pw_result *pw_analysis_result(pw_analysis *a)
     pw_services_result(a->services, r);
     pw_hosts_result(a->hosts, r);
     pw_nnr_result(a->nnr, a->hosts, r);
-    pw_policy_result(a->policy, &srcs, r);
+    pw_policy_result(a->policy, r);
     r->exit_hint = r->fail_on_matched ? 3 : 0;
     return r;
 }

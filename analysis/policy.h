@@ -30,7 +30,7 @@ void pw_policy_attempt(pw_policy *p, const pw_attempt *a);
  * and r->fail_on_matched (a required rule has a verdict listed in
  * cfg->fail_on).  Fills r->profiles, roles, rules, cloud; strings are
  * borrowed from p.  May be called again (each call decides afresh). */
-void pw_policy_result(pw_policy *p, const pw_sources *srcs, pw_result *r);
+void pw_policy_result(pw_policy *p, pw_result *r);
 /* Writes "name<TAB>description" lines of the built-in profiles. */
 int pw_policy_list_profiles(const char *profile_dir, FILE *out);
 void pw_policy_free(pw_policy *p);

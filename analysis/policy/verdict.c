@@ -487,9 +487,8 @@ static void rules_result(pw_policy *p, pw_result *r)
     free(tmp);
 }
 
-void pw_policy_result(pw_policy *p, const pw_sources *srcs, pw_result *r)
+void pw_policy_result(pw_policy *p, pw_result *r)
 {
-    (void)srcs;
     if (!p)
         return;
     clear_assigns(p);

@@ -20,7 +20,7 @@ static json_t *policy_json(pw_policy *p, const pw_sources *sources)
 {
     pw_result r;
     pw_result_init(&r, sources);
-    pw_policy_result(p, sources, &r);
+    pw_policy_result(p, &r);
     json_t *j = pw_json_policy(&r);
     pw_result_free(&r);
     return j;
@@ -31,7 +31,7 @@ static bool decided_fail_on(pw_policy *p)
 {
     pw_result r;
     pw_result_init(&r, &srcs);
-    pw_policy_result(p, &srcs, &r);
+    pw_policy_result(p, &r);
     bool fail = r.fail_on_matched;
     CHECK_INT(r.exit_hint, fail ? 3 : 0);
     pw_result_free(&r);
@@ -880,7 +880,7 @@ static void test_fail_on_decided(void)
     att(p, 6, "10.0.0.20", 50010, "10.0.0.2", 3740, PW_OUT_REFUSED, PW_R_RST, 2);
     pw_result r;
     pw_result_init(&r, &srcs);
-    pw_policy_result(p, &srcs, &r);
+    pw_policy_result(p, &r);
     CHECK(r.fail_on_matched);
     CHECK_INT(r.exit_hint, 3);
     CHECK(r.n_rules == 50);
@@ -909,7 +909,7 @@ static void test_fail_on_decided(void)
     p = pw_policy_new(&cfg, err, sizeof err);
     att(p, 6, "10.0.0.20", 50010, "10.0.0.2", 3740, PW_OUT_REFUSED, PW_R_RST, 2);
     pw_result_init(&r, &srcs);
-    pw_policy_result(p, &srcs, &r);
+    pw_policy_result(p, &r);
     CHECK(!r.fail_on_matched);
     CHECK_INT(r.exit_hint, 0);
     pw_result_free(&r);
