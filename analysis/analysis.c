@@ -169,7 +169,8 @@ pw_result *pw_analysis_result(pw_analysis *a)
     pw_result *r = pw_result_alloc(1, sizeof *r);
     pw_result_init(r, &srcs);
     r->inputs = pw_result_alloc(a->n_inputs, sizeof *r->inputs);
-    memcpy(r->inputs, a->inputs, a->n_inputs * sizeof *r->inputs);
+    if (a->n_inputs)
+        memcpy(r->inputs, a->inputs, a->n_inputs * sizeof *r->inputs);
     r->n_inputs = a->n_inputs;
     stats_result(a, &r->stats);
     pw_services_result(a->services, r);

@@ -168,7 +168,8 @@ static unit *acc_unit(rule_acc *acc)
     if (acc->n == acc->cap) {
         acc->cap = acc->cap ? acc->cap * 2 : 64;
         unit *u = pw_result_alloc(acc->cap, sizeof *u);
-        memcpy(u, acc->u, acc->n * sizeof *u);
+        if (acc->n)
+            memcpy(u, acc->u, acc->n * sizeof *u);
         free(acc->u);
         acc->u = u;
     }
@@ -182,7 +183,8 @@ static void acc_note(rule_acc *acc, const pw_msg *m)
     if (acc->n_notes == acc->cap_notes) {
         acc->cap_notes = acc->cap_notes ? acc->cap_notes * 2 : 2;
         pw_msg *v = pw_result_alloc(acc->cap_notes, sizeof *v);
-        memcpy(v, acc->notes, acc->n_notes * sizeof *v);
+        if (acc->n_notes)
+            memcpy(v, acc->notes, acc->n_notes * sizeof *v);
         free(acc->notes);
         acc->notes = v;
     }
@@ -300,7 +302,8 @@ static void match_cflows(pw_policy *p, const pw_profile_def *d, const pw_rule_de
 /* The verdict over (client, server) pairs. */
 static pw_verdict pairs_verdict(unit *u, size_t n)
 {
-    qsort(u, n, sizeof *u, cmp_pair);
+    if (n)
+        qsort(u, n, sizeof *u, cmp_pair);
     vacc v = {0};
     for (size_t i = 0; i < n;) {
         uint64_t c[PW_OUT_COUNT] = {0};
@@ -348,7 +351,8 @@ static pw_res_side side_of(const unit *u, size_t n, size_t i, bool servers, size
 
 static pw_res_side *side_list(unit *u, size_t n, bool servers, size_t *count)
 {
-    qsort(u, n, sizeof *u, servers ? cmp_server : cmp_pair);
+    if (n)
+        qsort(u, n, sizeof *u, servers ? cmp_server : cmp_pair);
     pw_res_side *arr = pw_result_alloc(n, sizeof *arr);
     *count = 0;
     for (size_t i = 0; i < n;)
@@ -377,7 +381,8 @@ static pw_res_evidence evidence_of(const evid *e)
 /* The best max_evidence entries: failures first, then by input and frame. */
 static void rule_evidence(const pw_policy *p, rule_acc *acc, pw_res_rule *out)
 {
-    qsort(acc->eh.e, acc->eh.n, sizeof *acc->eh.e, evid_cmp);
+    if (acc->eh.n)
+        qsort(acc->eh.e, acc->eh.n, sizeof *acc->eh.e, evid_cmp);
     out->evidence = pw_result_alloc(acc->eh.n, sizeof *out->evidence);
     for (size_t i = 0; i < acc->eh.n && (int)i < p->cfg.max_evidence; i++)
         out->evidence[out->n_evidence++] = evidence_of(&acc->eh.e[i]);
