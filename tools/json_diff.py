@@ -3,7 +3,7 @@
 compares their JSON reports.
 
 Usage: tools/json_diff.py --old OLD_BINARY --new NEW_BINARY [--source REPO]
-                          [--shared DIR] [--jobs N] [--show N]
+                          [--shared DIR] [--jobs N] [--show N] [--text]
 
 Captures: every file in REPO/pcaps/ and every capture under DIR (default
 REPO/../shared/pcaps; skipped with a message when absent).  Runs per
@@ -15,7 +15,8 @@ reports are the same.
 
 Nothing is normalised but the order of keys in objects (the JSON values are
 compared as parsed, arrays in order, numbers exactly); the exit status and
-whether the output parses are compared too.  Exit status: 0 when every run
+whether the output parses are compared too.  With --text, the default run's
+"--format text" and "--format jsonl" outputs are also compared byte for byte.  Exit status: 0 when every run
 agrees, 1 when some differ (the first differences are printed with their
 JSON path), 2 on a usage error.  A final line says "N runs over M files
 compared, K differ".
@@ -98,11 +99,33 @@ def runs_of(args, env, path):
     return runs
 
 
+def raw(binary, path, fmt, env):
+    p = subprocess.run([binary, "-r", path, "--format", fmt, "-q", "--no-progress"],
+                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, timeout=600)
+    return p.returncode, p.stdout
+
+
+def compare_raw(args, env, path, fmt):
+    old, new = raw(args.old, path, fmt, env), raw(args.new, path, fmt, env)
+    if old == new:
+        return None
+    if old[0] != new[0]:
+        return "exit status %d vs %d" % (old[0], new[0])
+    lo, ln = old[1].splitlines(), new[1].splitlines()
+    for i, (a, b) in enumerate(zip(lo, ln)):
+        if a != b:
+            return "line %d: %r vs %r" % (i + 1, a[:100], b[:100])
+    return "%d lines vs %d" % (len(lo), len(ln))
+
+
 def check_file(args, env, path):
     out = []
     for extra in runs_of(args, env, path):
         d = compare(args, env, path, extra)
         out.append((path, extra, d))
+    if args.text:
+        for fmt in ("text", "jsonl"):
+            out.append((path, ["--format", fmt], compare_raw(args, env, path, fmt)))
     return out
 
 
@@ -114,6 +137,7 @@ def main():
     ap.add_argument("--shared", default=None)
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--show", type=int, default=20)
+    ap.add_argument("--text", action="store_true", help="also compare text and jsonl byte for byte")
     args = ap.parse_args()
     for b in (args.old, args.new):
         if not os.access(b, os.X_OK):
