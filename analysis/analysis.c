@@ -1,5 +1,5 @@
 /* analysis.c - the analysis facade: fans packets and events out to the
- * modules and assembles the report model (schema portwitness/1). */
+ * modules and has them decide the result (result.h). */
 #include "analysis.h"
 
 #include <stdio.h>
@@ -9,9 +9,9 @@
 #include "../common/log.h"
 #include "attempts.h"
 #include "hosts.h"
-#include "policy_internal.h"
 #include "nnr.h"
 #include "policy.h"
+#include "policy_internal.h"
 #include "scanners.h"
 #include "services.h"
 #include "sources.h"
@@ -22,7 +22,8 @@ struct pw_analysis {
     /* inputs */
     char **paths;
     size_t n_paths, cap_paths;
-    json_t *inputs;
+    pw_input_info *inputs;           /* as each input ended */
+    size_t n_inputs, cap_inputs;
     /* the attempt tracker of the input being read (one per input: frame
      * numbers and timestamps are per file) */
     pw_attempts *attempts;
@@ -34,16 +35,10 @@ struct pw_analysis {
     pw_hosts *hosts;
     pw_nnr *nnr;
     pw_policy *policy;
-    bool policy_failed;
     /* event counters */
     uint64_t events[PW_EV_COUNT];
     uint64_t outcomes[PW_OUT_COUNT];
     uint64_t attempts_total;
-};
-
-static const char *const event_names[PW_EV_COUNT] = {
-    "", "app", "malformed", "nbns", "dns", "dcerpc", "epm_port", "ntlmssp", "rdp", "tls", "http",
-    "http2", "grpc",
 };
 
 pw_analysis *pw_analysis_new(const pw_config *cfg, const pw_analysis_sink *sink, char *err,
@@ -57,7 +52,6 @@ pw_analysis *pw_analysis_new(const pw_config *cfg, const pw_analysis_sink *sink,
     a->cfg = *cfg;
     if (sink)
         a->sink = *sink;
-    a->inputs = json_array();
     a->services = pw_services_new(cfg->max_services);
     a->scanners = pw_scanners_new(cfg->scanner_threshold, 0);
     a->hosts = pw_hosts_new();
@@ -146,10 +140,22 @@ static void add_stat(pw_attempts_stats *tot, const pw_attempts_stats *s)
     tot->event_only += s->event_only;
     if (s->peak_flows > tot->peak_flows)
         tot->peak_flows = s->peak_flows;
-    if (s->peak_hosts > tot->peak_hosts)
-        tot->peak_hosts = s->peak_hosts;
     if (s->peak_open > tot->peak_open)
         tot->peak_open = s->peak_open;
+}
+
+/* The input's counters, for the result. */
+static void keep_input(pw_analysis *a, const pw_input_info *info)
+{
+    if (a->n_inputs == a->cap_inputs) {
+        size_t cap = a->cap_inputs ? a->cap_inputs * 2 : 4;
+        pw_input_info *v = realloc(a->inputs, cap * sizeof *v);
+        if (!v)
+            return;
+        a->inputs = v;
+        a->cap_inputs = cap;
+    }
+    a->inputs[a->n_inputs++] = *info;
 }
 
 void pw_analysis_end_input(pw_analysis *a, const pw_input_info *info)
@@ -162,167 +168,80 @@ void pw_analysis_end_input(pw_analysis *a, const pw_input_info *info)
         pw_attempts_free(a->attempts);
         a->attempts = NULL;
     }
-    json_t *in = json_object();
-    json_object_set_new(in, "path", json_string(info->path));
-    json_object_set_new(in, "live", json_boolean(info->live));
-    json_object_set_new(in, "linktype", json_string(info->linktype));
-    json_object_set_new(in, "packets", json_integer((json_int_t)info->packets));
-    json_object_set_new(in, "bytes", json_integer((json_int_t)info->bytes));
-    json_object_set_new(in, "decoded", json_integer((json_int_t)info->decoded));
-    json_object_set_new(in, "tcp_streams", json_integer((json_int_t)info->tcp_streams));
-    json_object_set_new(in, "first_ts", info->packets ? json_real(pw_usec_to_sec(info->first_ts)) : json_null());
-    json_object_set_new(in, "last_ts", info->packets ? json_real(pw_usec_to_sec(info->last_ts)) : json_null());
-    json_t *errs = json_object();
-    uint64_t total = 0;
-    for (int i = 0; i < PW_DERR_COUNT; i++) {
-        json_object_set_new(errs, pw_decode_err_names[i], json_integer((json_int_t)info->errors[i]));
-        total += info->errors[i];
-    }
-    json_object_set_new(errs, "total", json_integer((json_int_t)total));
-    json_object_set_new(in, "errors", errs); /* decode errors per class, and "total" */
-    json_object_set_new(in, "error", info->error[0] ? json_string(info->error) : json_null());
-    json_array_append_new(a->inputs, in);
+    keep_input(a, info);
 }
 
-static json_t *jcap(uint64_t max, uint64_t used, const char *what, uint64_t n)
+static void stats_result(const pw_analysis *a, pw_res_stats *st)
 {
-    return json_pack("{s:I,s:I,s:I}", "max", (json_int_t)max, "used", (json_int_t)used, what, (json_int_t)n);
+    st->attempts = a->attempts_total;
+    memcpy(st->outcomes, a->outcomes, sizeof st->outcomes);
+    st->peak_open_attempts = a->attempt_totals.peak_open;
+    st->evicted_attempts = a->attempt_totals.evicted;
+    st->icmp_errors = a->attempt_totals.icmp_errors;
+    st->icmp_unmatched = a->attempt_totals.icmp_unmatched;
+    st->midstream_flows = a->attempt_totals.midstream;
+    memcpy(st->events, a->events, sizeof st->events);
 }
 
-/* stats.caps: every memory cap, how much of it was used and what it evicted or folded. */
-static json_t *caps_json(pw_analysis *a)
+/* Every memory cap, how much of it was used and what it evicted or folded. */
+static void caps_result(const pw_analysis *a, pw_res_caps *c)
 {
+    c->connections = (pw_res_cap){a->cfg.max_connections ? a->cfg.max_connections : PW_ATTEMPTS_DEFAULT_MAX_OPEN,
+                                  a->attempt_totals.peak_flows, a->attempt_totals.evicted,
+                                  a->attempt_totals.evicted_idle};
     pw_services_stats sv;
     pw_services_stats_get(a->services, &sv);
+    c->services = (pw_res_cap){sv.max_services, sv.services, sv.folded_attempts, sv.folded_ports};
     pw_scanners_stats sc;
     pw_scanners_stats_get(a->scanners, &sc);
-    pw_policy_stats ps;
-    pw_policy_get_stats(a->policy, &ps);
+    c->clients = (pw_res_cap){PW_SCANNER_DEFAULT_MAX_CLIENTS, sc.clients, sc.untracked, sc.diverted};
+    c->scanners = sc.scanners;
     uint64_t ips, d_ips, d_names;
     pw_hosts_caps(a->hosts, &ips, &d_ips, &d_names);
-    uint32_t maxc = a->cfg.max_connections ? a->cfg.max_connections : PW_ATTEMPTS_DEFAULT_MAX_OPEN;
-    json_t *c = json_object();
-    json_t *conn = jcap(maxc, a->attempt_totals.peak_flows, "evicted_attempts", a->attempt_totals.evicted);
-    json_object_set_new(conn, "evicted_idle", json_integer((json_int_t)a->attempt_totals.evicted_idle));
-    json_object_set_new(c, "connections", conn);
-    json_t *svc = jcap(sv.max_services, sv.services, "folded_attempts", sv.folded_attempts);
-    json_object_set_new(svc, "folded_ports", json_integer((json_int_t)sv.folded_ports));
-    json_object_set_new(c, "services", svc);
-    json_t *scn = jcap(PW_SCANNER_DEFAULT_MAX_CLIENTS, sc.clients, "untracked_attempts", sc.untracked);
-    json_object_set_new(scn, "scanners", json_integer((json_int_t)sc.scanners));
-    json_object_set_new(scn, "diverted_attempts", json_integer((json_int_t)sc.diverted));
-    json_object_set_new(c, "clients", scn);
-    json_t *hst = jcap(PW_HOSTS_MAX_IPS, ips, "dropped_ips", d_ips);
-    json_object_set_new(hst, "dropped_names", json_integer((json_int_t)d_names));
-    json_object_set_new(c, "hosts", hst);
-    json_t *pol = jcap(PW_POLICY_MAX_PAIRS, ps.pairs, "folded_attempts", ps.folded);
-    json_object_set_new(pol, "events_dropped", json_integer((json_int_t)ps.events_dropped));
-    json_object_set_new(c, "policy_pairs", pol);
+    c->hosts = (pw_res_cap){PW_HOSTS_MAX_IPS, ips, d_ips, d_names};
+    pw_policy_stats ps;
+    pw_policy_get_stats(a->policy, &ps);
+    c->policy_pairs = (pw_res_cap){PW_POLICY_MAX_PAIRS, ps.pairs, ps.folded, ps.events_dropped};
     uint64_t np, nmax, ndrop;
     pw_nnr_caps(a->nnr, &np, &nmax, &ndrop);
-    json_object_set_new(c, "nnr_pairs", jcap(nmax, np, "dropped_tries", ndrop));
-    return c;
+    c->nnr_pairs = (pw_res_cap){nmax, np, ndrop, 0};
 }
 
-static json_t *jfirst_last(const pw_sources *s, uint32_t fs, uint64_t ff, pw_usec ft, uint32_t ls,
-                           uint64_t lf, pw_usec lt)
-{
-    return json_pack("{s:{s:s,s:I,s:f},s:{s:s,s:I,s:f}}", "first", "file", pw_source_name(s, fs), "frame",
-                     (json_int_t)ff, "ts", pw_usec_to_sec(ft), "last", "file", pw_source_name(s, ls), "frame",
-                     (json_int_t)lf, "ts", pw_usec_to_sec(lt));
-}
-
-static json_t *jcounts(const uint64_t counts[PW_OUT_COUNT])
-{
-    json_t *o = json_object();
-    for (int i = PW_OUT_ANSWERED; i < PW_OUT_COUNT; i++)
-        json_object_set_new(o, pw_outcome_name((pw_outcome)i), json_integer((json_int_t)counts[i]));
-    return o;
-}
-
-/* "scanners": one row per client that tried more distinct targets than the threshold. */
-static json_t *scanners_json(pw_analysis *a, const pw_sources *srcs)
+/* Scanner rows and the services folded per port beyond the cap (copied:
+ * the result outlives neither module, but the modules reuse their buffers). */
+static void folds_result(pw_analysis *a, pw_result *r)
 {
     size_t n;
-    const pw_scanner_row *r = pw_scanners_rows(a->scanners, &n);
-    json_t *arr = json_array();
-    for (size_t i = 0; i < n; i++) {
-        char ip[PW_ADDR_STRLEN];
-        json_t *o = jfirst_last(srcs, r[i].first_source, r[i].first_frame, r[i].first_ts, r[i].last_source,
-                                r[i].last_frame, r[i].last_ts);
-        json_object_set_new(o, "client", json_string(pw_addr_str(&r[i].client, ip, sizeof ip)));
-        json_object_set_new(o, "attempts", json_integer((json_int_t)r[i].attempts));
-        json_object_set_new(o, "counts", jcounts(r[i].counts));
-        json_object_set_new(o, "servers", json_integer(r[i].servers));
-        json_object_set_new(o, "ports", json_integer(r[i].ports));
-        json_object_set_new(o, "port_range", json_pack("[i,i]", r[i].port_lo, r[i].port_hi));
-        json_object_set_new(o, "protos", json_string(r[i].protos == 3 ? "tcp,udp" : r[i].protos == 2 ? "udp" : "tcp"));
-        json_array_append_new(arr, o);
-    }
-    return arr;
-}
-
-/* "folded_services": per transport and port, the services beyond --max-services. */
-static json_t *folds_json(pw_analysis *a, const pw_sources *srcs)
-{
-    size_t n;
+    const pw_scanner_row *rows = pw_scanners_rows(a->scanners, &n);
+    r->scanners = pw_result_alloc(n, sizeof *r->scanners);
+    if (n)
+        memcpy(r->scanners, rows, n * sizeof *rows);
+    r->n_scanners = n;
     const pw_services_fold *f = pw_services_folds(a->services, &n);
-    json_t *arr = json_array();
-    for (size_t i = 0; i < n; i++) {
-        json_t *o = jfirst_last(srcs, f[i].first_source, f[i].first_frame, f[i].first_ts, f[i].last_source,
-                                f[i].last_frame, f[i].last_ts);
-        json_object_set_new(o, "proto", json_string(f[i].proto == 17 ? "udp" : "tcp"));
-        json_object_set_new(o, "port", json_integer(f[i].port));
-        json_object_set_new(o, "attempts", json_integer((json_int_t)f[i].attempts));
-        json_object_set_new(o, "counts", jcounts(f[i].counts));
-        json_object_set_new(o, "servers", json_integer(f[i].servers));
-        json_array_append_new(arr, o);
-    }
-    return arr;
+    r->folds = pw_result_alloc(n, sizeof *r->folds);
+    if (n)
+        memcpy(r->folds, f, n * sizeof *f);
+    r->n_folds = n;
 }
 
-json_t *pw_analysis_result(pw_analysis *a)
+pw_result *pw_analysis_result(pw_analysis *a)
 {
     pw_sources srcs = sources_of(a);
-    json_t *r = json_object();
-    json_object_set_new(r, "schema", json_string("portwitness/1"));
-    json_object_set(r, "inputs", a->inputs);
-
-    json_t *stats = json_object();
-    json_object_set_new(stats, "attempts", json_integer((json_int_t)a->attempts_total));
-    json_t *oc = json_object();
-    for (int o = PW_OUT_ANSWERED; o < PW_OUT_COUNT; o++)
-        json_object_set_new(oc, pw_outcome_name((pw_outcome)o), json_integer((json_int_t)a->outcomes[o]));
-    json_object_set_new(stats, "outcomes", oc);
-    json_object_set_new(stats, "peak_open_attempts", json_integer((json_int_t)a->attempt_totals.peak_open));
-    json_object_set_new(stats, "evicted_attempts", json_integer((json_int_t)a->attempt_totals.evicted));
-    json_object_set_new(stats, "icmp_errors", json_integer((json_int_t)a->attempt_totals.icmp_errors));
-    json_object_set_new(stats, "icmp_unmatched", json_integer((json_int_t)a->attempt_totals.icmp_unmatched));
-    json_object_set_new(stats, "midstream_flows", json_integer((json_int_t)a->attempt_totals.midstream));
-    json_t *ev = json_object();
-    for (int i = 1; i < PW_EV_COUNT; i++)
-        json_object_set_new(ev, event_names[i], json_integer((json_int_t)a->events[i]));
-    json_object_set_new(stats, "events", ev);
-    json_object_set_new(stats, "caps", caps_json(a));
-    json_object_set_new(r, "stats", stats);
-
-    json_object_set_new(r, "services", pw_services_json(a->services, &srcs));
-    json_object_set_new(r, "folded_services", folds_json(a, &srcs));
-    json_object_set_new(r, "scanners", scanners_json(a, &srcs));
-    json_object_set_new(r, "hosts", pw_hosts_json(a->hosts, &srcs));
-    json_object_set_new(r, "nnr", pw_nnr_json(a->nnr, a->hosts, &srcs));
-    json_t *pol = pw_policy_json(a->policy, a->services, &srcs);
-    if (pol) {
-        json_object_update(r, pol);
-        json_decref(pol);
-    }
-    a->policy_failed = pw_policy_should_fail(a->policy);
+    pw_result *r = pw_result_alloc(1, sizeof *r);
+    pw_result_init(r, &srcs);
+    r->inputs = pw_result_alloc(a->n_inputs, sizeof *r->inputs);
+    if (a->n_inputs)
+        memcpy(r->inputs, a->inputs, a->n_inputs * sizeof *r->inputs);
+    r->n_inputs = a->n_inputs;
+    stats_result(a, &r->stats);
+    caps_result(a, &r->stats.caps);
+    pw_services_result(a->services, r);
+    folds_result(a, r);
+    pw_hosts_result(a->hosts, r);
+    pw_nnr_result(a->nnr, a->hosts, r);
+    pw_policy_result(a->policy, r);
+    r->exit_hint = r->fail_on_matched ? 3 : 0;
     return r;
-}
-
-bool pw_analysis_policy_failed(const pw_analysis *a)
-{
-    return a->policy_failed;
 }
 
 void pw_analysis_free(pw_analysis *a)
@@ -336,7 +255,7 @@ void pw_analysis_free(pw_analysis *a)
     pw_hosts_free(a->hosts);
     pw_nnr_free(a->nnr);
     pw_policy_free(a->policy);
-    json_decref(a->inputs);
+    free(a->inputs);
     for (size_t i = 0; i < a->n_paths; i++)
         free(a->paths[i]);
     free(a->paths);

@@ -3,19 +3,19 @@
  *
  * Flow: packets -> attempts (attempts.c) -> retired attempts fan out to
  * services, NNR and policy; events fan out to hosts, NNR, policy and to the
- * attempt tracker (PW_EV_APP).  pw_analysis_result() builds the whole report
- * as a JSON tree (schema portwitness/1) which report/ renders as json, text,
- * jsonl or html. */
+ * attempt tracker (PW_EV_APP).  pw_analysis_result() decides the whole
+ * result (result.h: schema portwitness/1 as C structs, with the --fail-on
+ * outcome) which report/ renders as json, text, jsonl or html. */
 #ifndef PW_ANALYSIS_H
 #define PW_ANALYSIS_H
 
-#include <jansson.h>
 #include <stdbool.h>
 
 #include "../capture/capture.h"
 #include "../dissectors/events.h"
 #include "attempt.h"
 #include "config.h"
+#include "result.h"
 
 typedef struct pw_analysis pw_analysis;
 
@@ -34,12 +34,10 @@ void pw_analysis_packet(pw_analysis *a, const pw_pkt *pkt);
 void pw_analysis_event(pw_analysis *a, const pw_event *ev);
 /* The input ended (info has its counters and any read error). */
 void pw_analysis_end_input(pw_analysis *a, const pw_input_info *info);
-/* The report model: {"schema":"portwitness/1","inputs":[...],"stats":{...},
- * "services":[...],"hosts":[...],"nnr":{...},"profiles":[...],"roles":[...],
- * "rules":[...]}.  Caller owns the reference. */
-json_t *pw_analysis_result(pw_analysis *a);
-/* After pw_analysis_result: true when --fail-on matched a required rule. */
-bool pw_analysis_policy_failed(const pw_analysis *a);
+/* Decides the result of everything read so far.  The caller frees it with
+ * pw_result_free() and free(), before pw_analysis_free() (it borrows
+ * strings from the analysis). */
+pw_result *pw_analysis_result(pw_analysis *a);
 void pw_analysis_free(pw_analysis *a);
 
 #endif

@@ -278,39 +278,30 @@ static int cmp_host_ptr(const void *a, const void *b)
     return pw_addr_cmp(&x->ip, &y->ip);
 }
 
-json_t *pw_hosts_json(const pw_hosts *h, const pw_sources *srcs)
+void pw_hosts_result(const pw_hosts *h, pw_result *r)
 {
-    json_t *arr = json_array();
-    if (!h || !arr)
-        return arr;
-    size_t n = HASH_COUNT(h->map);
+    size_t n = h ? HASH_COUNT(h->map) : 0;
+    r->hosts = pw_result_alloc(n, sizeof *r->hosts);
+    r->n_hosts = n;
     if (n == 0)
-        return arr;
-    const host **v = malloc(n * sizeof *v);
-    if (!v)
-        return arr;
+        return;
+    const host **v = pw_result_alloc(n, sizeof *v);
     size_t k = 0;
     for (const host *e = h->map; e; e = e->hh.next)
         v[k++] = e;
     qsort(v, n, sizeof *v, cmp_host_ptr);
     for (size_t i = 0; i < n; i++) {
         const host *e = v[i];
-        char ip[PW_ADDR_STRLEN];
-        json_t *names = json_array();
-        for (int j = 0; j < e->n; j++) {
-            const host_name *hn = &e->names[j];
-            json_array_append_new(
-                names, json_pack("{s:s, s:s, s:I, s:s}", "name", hn->name, "source",
-                                 pw_name_source_str((pw_name_source)hn->src), "frame",
-                                 (json_int_t)hn->frame, "file",
-                                 pw_source_name(srcs, hn->source)));
-        }
-        json_array_append_new(arr, json_pack("{s:s, s:o, s:b}", "ip",
-                                             pw_addr_str(&e->ip, ip, sizeof ip), "names", names,
-                                             "conflict", host_conflict(e)));
+        pw_res_host *o = &r->hosts[i];
+        o->ip = e->ip;
+        o->conflict = host_conflict(e);
+        o->names = pw_result_alloc(e->n, sizeof *o->names);
+        o->n_names = e->n;
+        for (int j = 0; j < e->n; j++)
+            o->names[j] = (pw_res_name){e->names[j].name, (pw_name_source)e->names[j].src,
+                                        e->names[j].frame, e->names[j].source};
     }
     free(v);
-    return arr;
 }
 
 void pw_hosts_free(pw_hosts *h)

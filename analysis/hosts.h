@@ -3,10 +3,10 @@
 #ifndef PW_HOSTS_H
 #define PW_HOSTS_H
 
-#include <jansson.h>
 #include <stdbool.h>
 
 #include "../dissectors/events.h"
+#include "result.h"
 #include "sources.h"
 
 typedef struct pw_hosts pw_hosts;
@@ -15,10 +15,7 @@ typedef struct pw_hosts pw_hosts;
 #define PW_HOSTS_MAX_NAMES 16
 #define PW_HOSTS_MAX_IPS (1u << 20)
 
-typedef enum pw_name_source {
-    PW_NAME_NETBIOS = 0, PW_NAME_NTLM, PW_NAME_TLS_CERT, PW_NAME_PTR, PW_NAME_DNS, PW_NAME_SOURCE_COUNT
-} pw_name_source;
-const char *pw_name_source_str(pw_name_source s); /* "netbios", "ntlm", ... */
+/* pw_name_source: result.h */
 
 pw_hosts *pw_hosts_new(void);
 void pw_hosts_event(pw_hosts *h, const pw_event *ev);
@@ -29,8 +26,8 @@ void pw_hosts_add(pw_hosts *h, const pw_addr *ip, const char *name, pw_name_sour
 const char *pw_hosts_best_name(const pw_hosts *h, const pw_addr *ip);
 /* True when ip carries more than one computer name (the "conflict" flag). */
 bool pw_hosts_conflict(const pw_hosts *h, const pw_addr *ip);
-/* "hosts": [{"ip":..., "names":[{"name","source","frame","file"}], "conflict":bool}] sorted by IP. */
-json_t *pw_hosts_json(const pw_hosts *h, const pw_sources *srcs);
+/* The hosts of the result, sorted by IP; names are borrowed from h. */
+void pw_hosts_result(const pw_hosts *h, pw_result *r);
 /* Addresses kept and what the caps (PW_HOSTS_MAX_IPS, PW_HOSTS_MAX_NAMES) left out. */
 void pw_hosts_caps(const pw_hosts *h, uint64_t *ips, uint64_t *dropped_ips, uint64_t *dropped_names);
 void pw_hosts_free(pw_hosts *h);

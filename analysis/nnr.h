@@ -5,13 +5,12 @@
 #ifndef PW_NNR_H
 #define PW_NNR_H
 
-#include <jansson.h>
-
 #include "../dissectors/events.h"
 #include "attempt.h"
 #include "config.h"
 #include "conn.h"
 #include "hosts.h"
+#include "result.h"
 #include "sources.h"
 
 typedef struct pw_nnr pw_nnr;
@@ -23,8 +22,10 @@ void pw_nnr_event(pw_nnr *n, pw_conn *c, const pw_event *ev);
 /* The removal hook: c's attempt (if any) and what its slot learned become
  * tries of (sensor, target, method); the slot is freed. */
 void pw_nnr_conn_removed(pw_nnr *n, pw_conn *c);
-/* The "nnr" object of the report schema (sensors, targets). */
-json_t *pw_nnr_json(pw_nnr *n, const pw_hosts *hosts, const pw_sources *srcs);
+/* Decides r->nnr: the sensors (given or inferred), per sensor and method the
+ * rates and health alerts, per target the best try of each method.  hosts
+ * (may be NULL) names the failed targets of an alert; the names are borrowed. */
+void pw_nnr_result(pw_nnr *n, const pw_hosts *hosts, pw_result *r);
 /* Summaries kept, their cap, and tries dropped at the cap. */
 void pw_nnr_caps(const pw_nnr *n, uint64_t *pairs, uint64_t *max, uint64_t *dropped);
 void pw_nnr_free(pw_nnr *n);

@@ -3,7 +3,6 @@
 #ifndef PW_POLICY_H
 #define PW_POLICY_H
 
-#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -12,16 +11,11 @@
 #include "attempt.h"
 #include "config.h"
 #include "conn.h"
+#include "result.h"
 #include "services.h"
 #include "sources.h"
 
-typedef enum pw_verdict {
-    PW_VERDICT_PASS = 0, PW_VERDICT_FAIL, PW_VERDICT_PARTIAL, PW_VERDICT_UNOBSERVED,
-    PW_VERDICT_INDETERMINATE, PW_VERDICT_COUNT
-} pw_verdict;
-const char *pw_verdict_name(pw_verdict v);
-/* Returns -1 when unknown. */
-int pw_verdict_parse(const char *name);
+/* pw_verdict: result.h */
 
 typedef struct pw_policy pw_policy;
 
@@ -37,12 +31,13 @@ void pw_policy_event(pw_policy *p, pw_conn *c, const pw_event *ev);
 /* The removal hook: c's attempt counts in its aggregate, and a cloud
  * connection joins the list the sensor-to-cloud checks read. */
 void pw_policy_conn_removed(pw_policy *p, pw_conn *c);
-/* Decides verdicts.  Returns an object {"profiles":[...], "roles":[...],
- * "rules":[...], "sensor_cloud":[...]} whose members the report merges
- * into the top level. */
-json_t *pw_policy_json(pw_policy *p, const pw_services *svc, const pw_sources *srcs);
-/* After pw_policy_json: true if a required rule has a verdict listed in cfg->fail_on. */
-bool pw_policy_should_fail(const pw_policy *p);
+/* Decides, once the whole capture has been seen: which profiles apply, who
+ * holds which role, each rule's verdict (rules ordered required fail,
+ * required partial, other required, optional), the sensor-to-cloud checks,
+ * and r->fail_on_matched (a required rule has a verdict listed in
+ * cfg->fail_on).  Fills r->profiles, roles, rules, cloud; strings are
+ * borrowed from p.  May be called again (each call decides afresh). */
+void pw_policy_result(pw_policy *p, pw_result *r);
 /* Writes "name<TAB>description" lines of the built-in profiles. */
 int pw_policy_list_profiles(const char *profile_dir, FILE *out);
 void pw_policy_free(pw_policy *p);

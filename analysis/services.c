@@ -35,7 +35,7 @@ typedef struct svc {
 /* Attempts to services beyond the cap, folded per transport and port. */
 typedef struct port_fold {
     pw_services_fold pub;
-    uint64_t servers_sketch[4]; /* 256-bit linear counting of distinct servers */
+    uint64_t servers_sketch[32]; /* 2048-bit linear counting of distinct servers */
 } port_fold;
 
 /* An open-addressing index over the entries (load at most 1/2), with each
@@ -133,10 +133,18 @@ static void add_client(svc *e, const pw_addr *c)
     e->n_clients++;
 }
 
-static unsigned popcount256(const uint64_t w[4])
+/* Linear counting over the sketch: n ~ -m ln(zero bits / m); a full sketch
+ * gives its largest estimate and marks the count as a lower bound. */
+static uint32_t sketch_estimate(const uint64_t *w, size_t words, bool *at_least)
 {
-    return (unsigned)(__builtin_popcountll(w[0]) + __builtin_popcountll(w[1]) +
-                      __builtin_popcountll(w[2]) + __builtin_popcountll(w[3]));
+    unsigned set = 0;
+    for (size_t i = 0; i < words; i++)
+        set += (unsigned)__builtin_popcountll(w[i]);
+    double m = (double)words * 64;
+    *at_least = set >= m - 1;
+    if (*at_least)
+        set = (unsigned)m - 1;
+    return (uint32_t)lround(-m * log((m - set) / m));
 }
 
 /* The attempt of a service beyond the cap counts in its port's fold. */
@@ -158,10 +166,16 @@ static void fold_attempt(pw_services *s, const pw_attempt *a)
     p->attempts++;
     if ((unsigned)a->outcome < PW_OUT_COUNT)
         p->counts[a->outcome]++;
-    uint32_t bit = (pw_addr_hash(&a->server) * 2654435761u) >> 24;
-    f->servers_sketch[bit / 64] |= 1ULL << (bit % 64);
-    unsigned set = popcount256(f->servers_sketch);
-    p->servers = set >= 256 ? 1420 : (uint32_t)lround(-256.0 * log((256.0 - set) / 256.0));
+    uint32_t bit = (pw_addr_hash(&a->server) * 2654435761u) >> 21;
+    uint64_t m = 1ULL << (bit % 64);
+    if (!(f->servers_sketch[bit / 64] & m)) {
+        f->servers_sketch[bit / 64] |= m;
+        p->servers = sketch_estimate(f->servers_sketch, 32, &p->servers_at_least);
+    }
+    if (p->servers >= p->attempts) { /* never more servers than attempts */
+        p->servers = (uint32_t)p->attempts;
+        p->servers_at_least = false;
+    }
     if (a->ts >= p->last_ts) {
         p->last_ts = a->ts;
         p->last_source = a->source;
@@ -262,32 +276,26 @@ static pw_outcome summary(const uint64_t counts[PW_OUT_COUNT])
     return best;
 }
 
-json_t *pw_services_json(const pw_services *s, const pw_sources *srcs)
+void pw_services_result(const pw_services *s, pw_result *r)
 {
-    json_t *arr = json_array();
     size_t n;
     svc **v = sorted(s, &n);
+    r->services = pw_result_alloc(n, sizeof *r->services);
+    r->n_services = n;
     for (size_t i = 0; i < n; i++) {
         const svc *e = v[i];
-        char ip[PW_ADDR_STRLEN];
-        json_t *counts = json_object();
-        for (int o = PW_OUT_ANSWERED; o < PW_OUT_COUNT; o++)
-            json_object_set_new(counts, pw_outcome_name((pw_outcome)o), json_integer((json_int_t)e->counts[o]));
-        json_t *o = json_object();
-        json_object_set_new(o, "server", json_string(pw_addr_str(&e->key.server, ip, sizeof ip)));
-        json_object_set_new(o, "proto", json_string(e->key.proto == 6 ? "tcp" : "udp"));
-        json_object_set_new(o, "port", json_integer(e->key.port));
-        json_object_set_new(o, "outcome", json_string(pw_outcome_name(summary(e->counts))));
-        json_object_set_new(o, "counts", counts);
-        json_object_set_new(o, "clients", json_integer(e->n_clients));
-        if (e->clients_capped)
-            json_object_set_new(o, "clients_at_least", json_true());
-        json_object_set_new(o, "first_frame", json_integer((json_int_t)e->first_frame));
-        json_object_set_new(o, "file", json_string(pw_source_name(srcs, e->first_source)));
-        json_array_append_new(arr, o);
+        pw_res_service *o = &r->services[i];
+        o->server = e->key.server;
+        o->proto = e->key.proto;
+        o->port = e->key.port;
+        o->outcome = summary(e->counts);
+        memcpy(o->counts, e->counts, sizeof o->counts);
+        o->clients = e->n_clients;
+        o->clients_at_least = e->clients_capped;
+        o->first_frame = e->first_frame;
+        o->source = e->first_source;
     }
     free(v);
-    return arr;
 }
 
 const pw_services_fold *pw_services_folds(pw_services *s, size_t *n)

@@ -2,9 +2,8 @@
 #ifndef PW_SERVICES_H
 #define PW_SERVICES_H
 
-#include <jansson.h>
-
 #include "attempt.h"
+#include "result.h"
 #include "sources.h"
 
 typedef struct pw_services pw_services;
@@ -13,17 +12,7 @@ typedef struct pw_services pw_services;
  * it, attempts to further services are folded per transport and port. */
 #define PW_SERVICES_DEFAULT_MAX 16384
 
-/* One port's folded attempts: every server beyond the cap. */
-typedef struct pw_services_fold {
-    uint8_t proto;
-    uint16_t port;
-    uint64_t attempts;
-    uint64_t counts[PW_OUT_COUNT];
-    uint32_t servers;                  /* distinct servers, estimated */
-    uint32_t first_source, last_source;
-    uint64_t first_frame, last_frame;
-    pw_usec first_ts, last_ts;
-} pw_services_fold;
+/* pw_services_fold: result.h */
 
 typedef struct pw_services_stats {
     uint64_t services, max_services;
@@ -41,8 +30,8 @@ void pw_services_each(const pw_services *s,
                       void (*cb)(void *arg, const pw_addr *server, uint8_t proto, uint16_t port,
                                  const uint64_t counts[PW_OUT_COUNT]),
                       void *arg);
-/* "services": [...] as in the report schema, sorted by server, proto, port. */
-json_t *pw_services_json(const pw_services *s, const pw_sources *srcs);
+/* The services of the result, sorted by server, proto, port. */
+void pw_services_result(const pw_services *s, pw_result *r);
 /* The port folds, by transport then port; valid until the next call. */
 const pw_services_fold *pw_services_folds(pw_services *s, size_t *n);
 void pw_services_stats_get(const pw_services *s, pw_services_stats *st);

@@ -1,10 +1,14 @@
-/* json.c - the "json" and "jsonl" formats. */
+/* json.c - the "json" and "jsonl" formats: the result (analysis/result.h)
+ * as the report object of schema portwitness/1. */
 #include "report.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "../analysis/policy_internal.h"
 #include "../common/addr.h"
+#include "messages.h"
 
 int pw_format_parse(const char *name)
 {
@@ -50,6 +54,468 @@ json_t *pw_attempt_json(const pw_attempt *a, const char *source_path)
     return o;
 }
 
+/* ---- small values ----------------------------------------------------------- */
+
+static json_t *jaddr(const pw_addr *a)
+{
+    char b[PW_ADDR_STRLEN];
+    return json_string(pw_addr_str(a, b, sizeof b));
+}
+
+static json_t *jstr_or_null(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+static json_t *jrate(bool has, double rate)
+{
+    return has ? json_real(rate) : json_null();
+}
+
+static json_t *jmsg(const pw_msg *m, const pw_sources *srcs)
+{
+    char *s = pw_msg_text(m, srcs);
+    json_t *o = json_string(s ? s : "");
+    free(s);
+    return o;
+}
+
+static const char *file_of(const pw_result *r, uint32_t source)
+{
+    return pw_source_name(&r->sources, source);
+}
+
+/* {"answered":n, ..., "indeterminate":n} */
+static json_t *joutcomes(const uint64_t c[PW_OUT_COUNT])
+{
+    json_t *o = json_object();
+    for (int i = PW_OUT_ANSWERED; i < PW_OUT_COUNT; i++)
+        json_object_set_new(o, pw_outcome_name((pw_outcome)i), json_integer((json_int_t)c[i]));
+    return o;
+}
+
+/* ---- inputs, stats, services, hosts ----------------------------------------- */
+
+static json_t *input_json(const pw_input_info *info)
+{
+    json_t *in = json_object();
+    json_object_set_new(in, "path", json_string(info->path));
+    json_object_set_new(in, "live", json_boolean(info->live));
+    json_object_set_new(in, "linktype", json_string(info->linktype));
+    json_object_set_new(in, "packets", json_integer((json_int_t)info->packets));
+    json_object_set_new(in, "bytes", json_integer((json_int_t)info->bytes));
+    json_object_set_new(in, "decoded", json_integer((json_int_t)info->decoded));
+    json_object_set_new(in, "tcp_streams", json_integer((json_int_t)info->tcp_streams));
+    json_object_set_new(in, "first_ts", info->packets ? json_real(pw_usec_to_sec(info->first_ts)) : json_null());
+    json_object_set_new(in, "last_ts", info->packets ? json_real(pw_usec_to_sec(info->last_ts)) : json_null());
+    json_t *errs = json_object();
+    uint64_t total = 0;
+    for (int i = 0; i < PW_DERR_COUNT; i++) {
+        json_object_set_new(errs, pw_decode_err_names[i], json_integer((json_int_t)info->errors[i]));
+        total += info->errors[i];
+    }
+    json_object_set_new(errs, "total", json_integer((json_int_t)total));
+    json_object_set_new(in, "errors", errs); /* decode errors per class, and "total" */
+    json_object_set_new(in, "error", info->error[0] ? json_string(info->error) : json_null());
+    return in;
+}
+
+static json_t *cap_json(const pw_res_cap *c, const char *over, const char *over2)
+{
+    json_t *o = json_pack("{s:I,s:I,s:I}", "max", (json_int_t)c->max, "used", (json_int_t)c->used, over,
+                          (json_int_t)c->over);
+    if (over2)
+        json_object_set_new(o, over2, json_integer((json_int_t)c->over2));
+    return o;
+}
+
+/* stats.caps: every memory cap, what it held and what it evicted or folded. */
+static json_t *caps_json(const pw_res_caps *c)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "connections", cap_json(&c->connections, "evicted_attempts", "evicted_idle"));
+    json_object_set_new(o, "services", cap_json(&c->services, "folded_attempts", "folded_ports"));
+    json_t *cl = cap_json(&c->clients, "untracked_attempts", "diverted_attempts");
+    json_object_set_new(cl, "scanners", json_integer((json_int_t)c->scanners));
+    json_object_set_new(o, "clients", cl);
+    json_object_set_new(o, "hosts", cap_json(&c->hosts, "dropped_ips", "dropped_names"));
+    json_object_set_new(o, "policy_pairs", cap_json(&c->policy_pairs, "folded_attempts", "events_dropped"));
+    json_object_set_new(o, "nnr_pairs", cap_json(&c->nnr_pairs, "dropped_tries", NULL));
+    return o;
+}
+
+static json_t *stats_json(const pw_res_stats *st)
+{
+    json_t *stats = json_object();
+    json_object_set_new(stats, "attempts", json_integer((json_int_t)st->attempts));
+    json_object_set_new(stats, "outcomes", joutcomes(st->outcomes));
+    json_object_set_new(stats, "peak_open_attempts", json_integer((json_int_t)st->peak_open_attempts));
+    json_object_set_new(stats, "evicted_attempts", json_integer((json_int_t)st->evicted_attempts));
+    json_object_set_new(stats, "icmp_errors", json_integer((json_int_t)st->icmp_errors));
+    json_object_set_new(stats, "icmp_unmatched", json_integer((json_int_t)st->icmp_unmatched));
+    json_object_set_new(stats, "midstream_flows", json_integer((json_int_t)st->midstream_flows));
+    json_t *ev = json_object();
+    for (int i = 1; i < PW_EV_COUNT; i++)
+        json_object_set_new(ev, pw_event_type_name(i), json_integer((json_int_t)st->events[i]));
+    json_object_set_new(stats, "events", ev);
+    json_object_set_new(stats, "caps", caps_json(&st->caps));
+    return stats;
+}
+
+static json_t *first_last_json(const pw_result *r, uint32_t fs, uint64_t ff, pw_usec ft, uint32_t ls,
+                               uint64_t lf, pw_usec lt)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "first", json_pack("{s:s,s:I,s:o}", "file", file_of(r, fs), "frame", (json_int_t)ff,
+                                              "ts", ts_json(ft)));
+    json_object_set_new(o, "last", json_pack("{s:s,s:I,s:o}", "file", file_of(r, ls), "frame", (json_int_t)lf,
+                                             "ts", ts_json(lt)));
+    return o;
+}
+
+/* One row of "folded_services": a port's services beyond --max-services. */
+static json_t *fold_json(const pw_result *r, const pw_services_fold *f)
+{
+    json_t *o = first_last_json(r, f->first_source, f->first_frame, f->first_ts, f->last_source,
+                                f->last_frame, f->last_ts);
+    json_object_set_new(o, "proto", json_string(f->proto == 17 ? "udp" : "tcp"));
+    json_object_set_new(o, "port", json_integer(f->port));
+    json_object_set_new(o, "attempts", json_integer((json_int_t)f->attempts));
+    json_object_set_new(o, "counts", joutcomes(f->counts));
+    json_object_set_new(o, "servers", json_integer(f->servers));
+    if (f->servers_at_least)
+        json_object_set_new(o, "servers_at_least", json_true());
+    return o;
+}
+
+/* One row of "scanners": a client over --scanner-threshold distinct targets. */
+static json_t *scanner_json(const pw_result *r, const pw_scanner_row *x)
+{
+    json_t *o = first_last_json(r, x->first_source, x->first_frame, x->first_ts, x->last_source,
+                                x->last_frame, x->last_ts);
+    json_object_set_new(o, "client", jaddr(&x->client));
+    json_object_set_new(o, "attempts", json_integer((json_int_t)x->attempts));
+    json_object_set_new(o, "counts", joutcomes(x->counts));
+    json_object_set_new(o, "servers", json_integer(x->servers));
+    json_object_set_new(o, "ports", json_integer(x->ports));
+    json_object_set_new(o, "port_range", json_pack("[i,i]", x->port_lo, x->port_hi));
+    json_object_set_new(o, "protos", json_string(x->protos == 3 ? "tcp,udp" : x->protos == 2 ? "udp" : "tcp"));
+    return o;
+}
+
+static json_t *service_json(const pw_result *r, const pw_res_service *e)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "server", jaddr(&e->server));
+    json_object_set_new(o, "proto", json_string(e->proto == 6 ? "tcp" : "udp"));
+    json_object_set_new(o, "port", json_integer(e->port));
+    json_object_set_new(o, "outcome", json_string(pw_outcome_name(e->outcome)));
+    json_object_set_new(o, "counts", joutcomes(e->counts));
+    json_object_set_new(o, "clients", json_integer(e->clients));
+    if (e->clients_at_least)
+        json_object_set_new(o, "clients_at_least", json_true());
+    json_object_set_new(o, "first_frame", json_integer((json_int_t)e->first_frame));
+    json_object_set_new(o, "file", json_string(file_of(r, e->source)));
+    return o;
+}
+
+json_t *pw_json_hosts(const pw_result *r)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < r->n_hosts; i++) {
+        const pw_res_host *h = &r->hosts[i];
+        json_t *names = json_array();
+        for (size_t j = 0; j < h->n_names; j++) {
+            const pw_res_name *n = &h->names[j];
+            json_array_append_new(names, json_pack("{s:s, s:s, s:I, s:s}", "name", n->name, "source",
+                                                   pw_name_source_str(n->src), "frame", (json_int_t)n->frame,
+                                                   "file", file_of(r, n->source)));
+        }
+        json_array_append_new(arr, json_pack("{s:o, s:o, s:b}", "ip", jaddr(&h->ip), "names", names,
+                                             "conflict", h->conflict));
+    }
+    return arr;
+}
+
+/* ---- NNR -------------------------------------------------------------------- */
+
+static json_t *nnr_try_json(const pw_result *r, int method, const pw_res_nnr_try *t)
+{
+    json_t *frames = json_array();
+    for (int i = 0; i < t->nframes; i++)
+        json_array_append_new(frames, json_integer((json_int_t)t->frames[i]));
+    pw_msg detail = pw_res_nnr_detail((pw_nnr_method)method, t);
+    json_t *o = json_object();
+    json_object_set_new(o, "outcome", json_string(pw_outcome_name(t->outcome)));
+    json_object_set_new(o, "result", json_string(pw_nnr_result_name(t->result)));
+    json_object_set_new(o, "detail", jmsg(&detail, &r->sources));
+    json_object_set_new(o, "name", jstr_or_null(t->name));
+    json_object_set_new(o, "frames", frames);
+    json_object_set_new(o, "file", json_string(file_of(r, t->source)));
+    if (method == PW_NNR_REVERSE_DNS)
+        json_object_set_new(o, "server", jaddr(&t->server));
+    return o;
+}
+
+static json_t *nnr_target_json(const pw_result *r, const pw_res_nnr_target *t)
+{
+    json_t *methods = json_object();
+    for (int m = 0; m < PW_NNR_METHOD_COUNT; m++)
+        if (t->tried[m])
+            json_object_set_new(methods, pw_nnr_method_key((pw_nnr_method)m), nnr_try_json(r, m, &t->m[m]));
+    return json_pack("{s:o, s:o, s:o, s:o}", "sensor", jaddr(&t->sensor), "target", jaddr(&t->target), "name",
+                     jstr_or_null(t->name), "methods", methods);
+}
+
+static json_t *nnr_mstat_json(const pw_res_nnr_mstat *s)
+{
+    return json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:o}", "attempted", s->attempted, "resolved",
+                     s->resolved, "answered", s->out[PW_OUT_ANSWERED], "refused", s->out[PW_OUT_REFUSED],
+                     "blocked", s->out[PW_OUT_BLOCKED], "unanswered", s->out[PW_OUT_UNANSWERED],
+                     "indeterminate", s->out[PW_OUT_INDETERMINATE], "app_failed", s->app_failed, "rate",
+                     jrate(s->has_rate, s->rate));
+}
+
+/* "examples": the frame numbers (as the issue's schema has them);
+ * "evidence": the same frames with their file, target and result. */
+static json_t *nnr_alert_json(const pw_result *r, const pw_res_nnr_alert *al)
+{
+    json_t *examples = json_array(), *evidence = json_array();
+    for (size_t i = 0; i < al->n_examples; i++) {
+        const pw_res_nnr_example *e = &al->examples[i];
+        char tip[PW_ADDR_STRLEN];
+        json_array_append_new(examples, json_integer((json_int_t)e->frame));
+        json_array_append_new(evidence, json_pack("{s:s, s:I, s:s, s:s}", "file", file_of(r, e->source), "frame",
+                                                  (json_int_t)e->frame, "target",
+                                                  pw_addr_str(&e->target, tip, sizeof tip), "result",
+                                                  pw_nnr_result_name(e->result)));
+    }
+    return json_pack("{s:s, s:o, s:o, s:o, s:o, s:o}", "method", pw_nnr_method_key(al->method), "rate",
+                     json_real(al->rate), "message", jmsg(&al->message, &r->sources), "remediation",
+                     jmsg(&al->remediation, &r->sources), "examples", examples, "evidence", evidence);
+}
+
+static json_t *nnr_sensor_json(const pw_result *r, const pw_res_nnr_sensor *s)
+{
+    json_t *methods = json_object(), *alerts = json_array();
+    for (int m = 0; m < PW_NNR_METHOD_COUNT; m++)
+        json_object_set_new(methods, pw_nnr_method_key((pw_nnr_method)m), nnr_mstat_json(&s->methods[m]));
+    for (size_t i = 0; i < s->n_alerts; i++)
+        json_array_append_new(alerts, nnr_alert_json(r, &s->alerts[i]));
+    return json_pack("{s:o, s:s, s:i, s:i, s:o, s:o, s:o}", "sensor", jaddr(&s->sensor), "found_by",
+                     s->found_by_option ? "option" : "inferred", "targets", s->targets, "resolved", s->resolved,
+                     "rate", jrate(s->has_rate, s->rate), "methods", methods, "alerts", alerts);
+}
+
+json_t *pw_json_nnr(const pw_result *r)
+{
+    json_t *sensors = json_array(), *targets = json_array();
+    for (size_t i = 0; i < r->nnr.n_sensors; i++)
+        json_array_append_new(sensors, nnr_sensor_json(r, &r->nnr.sensors[i]));
+    for (size_t i = 0; i < r->nnr.n_targets; i++)
+        json_array_append_new(targets, nnr_target_json(r, &r->nnr.targets[i]));
+    return json_pack("{s:o, s:o}", "sensors", sensors, "targets", targets);
+}
+
+/* ---- port policy ------------------------------------------------------------ */
+
+static json_t *profile_json(const pw_result *r, const pw_res_profile *p)
+{
+    json_t *why = jmsg(&p->why, &r->sources);
+    json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s}", "name", p->name, "source", p->builtin ? "built-in" : p->path,
+                          "path", p->path, "description", p->description, "why", json_string_value(why));
+    json_decref(why);
+    return o;
+}
+
+static json_t *role_json(const pw_result *r, const pw_res_role *x)
+{
+    char ip[PW_ADDR_STRLEN + 8];
+    pw_addr_str(&x->net, ip, sizeof ip);
+    if (x->cidr) {
+        size_t l = strlen(ip);
+        snprintf(ip + l, sizeof ip - l, "/%d", x->prefix);
+    }
+    return json_pack("{s:s,s:s,s:b,s:s,s:o}", "role", x->role, "ip", ip, "inferred", x->how != PW_ROLE_BOUND, "how",
+                     pw_role_how_name(x->how), "why", jmsg(&x->why, &r->sources));
+}
+
+static json_t *rule_counts_json(const pw_res_rule *x)
+{
+    const uint64_t *c = x->counts;
+    uint64_t total = 0;
+    for (int i = 1; i < PW_OUT_COUNT; i++)
+        total += c[i];
+    json_t *o = json_pack("{sIsIsIsIsIsIsIsI}", "attempts", (json_int_t)total, "answered",
+                          (json_int_t)c[PW_OUT_ANSWERED], "refused", (json_int_t)c[PW_OUT_REFUSED], "blocked",
+                          (json_int_t)c[PW_OUT_BLOCKED], "unanswered", (json_int_t)c[PW_OUT_UNANSWERED],
+                          "indeterminate", (json_int_t)c[PW_OUT_INDETERMINATE], "servers",
+                          (json_int_t)x->n_servers, "clients", (json_int_t)x->n_clients);
+    if (x->folded) /* attempts of untracked pairs: servers and clients are lower bounds */
+        json_object_set_new(o, "folded", json_integer((json_int_t)x->folded));
+    return o;
+}
+
+static json_t *sides_json(const pw_res_side *v, size_t n)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, json_pack("{s:o,s:b,s:s,s:I}", "ip", jaddr(&v[i].ip), "role_inferred",
+                                             v[i].role_inferred, "verdict", pw_verdict_name(v[i].verdict),
+                                             "attempts", (json_int_t)v[i].attempts));
+    return arr;
+}
+
+static json_t *evidence_json(const pw_result *r, const pw_res_evidence *e)
+{
+    json_t *o = json_pack("{s:s,s:I,s:f,s:o,s:o,s:s,s:I,s:s,s:s}", "source", file_of(r, e->source), "frame",
+                          (json_int_t)e->frame, "ts", pw_usec_to_sec(e->ts), "client", jaddr(&e->client), "server",
+                          jaddr(&e->server), "proto", pw_proto_str(e->proto), "port", (json_int_t)e->port,
+                          "outcome", pw_outcome_name(e->outcome), "reason", e->reason);
+    if (e->frame_reply)
+        json_object_set_new(o, "frame_reply", json_integer((json_int_t)e->frame_reply));
+    if (e->epm_frame)
+        json_object_set_new(o, "epm_frame", json_integer((json_int_t)e->epm_frame));
+    if (e->cloud) {
+        json_object_set_new(o, "host", json_string(e->host));
+        json_object_set_new(o, "via", json_string(e->via_proxy ? "proxy" : "direct"));
+        if (e->via_proxy) {
+            json_object_set_new(o, "connect_port", json_integer(e->connect_port));
+            if (e->status)
+                json_object_set_new(o, "status", json_integer(e->status));
+        }
+        if (e->issuer)
+            json_object_set_new(o, "issuer", json_string(e->issuer));
+    }
+    return o;
+}
+
+static json_t *rule_json(const pw_result *r, const pw_res_rule *x)
+{
+    json_t *obj = json_pack("{s:s,s:s,s:s,s:s,s:b,s:s,s:s,s:s,s:s,s:s}", "profile", x->profile, "id", x->id,
+                            "table", x->table, "description", x->description, "required", x->required, "from",
+                            x->from, "to", x->to, "proto", pw_proto_str(x->proto), "ports", x->ports, "verdict",
+                            pw_verdict_name(x->verdict));
+    if (x->n_hosts) {
+        json_t *h = json_array();
+        for (int i = 0; i < x->n_hosts; i++)
+            json_array_append_new(h, json_string(x->hosts[i]));
+        json_object_set_new(obj, "hosts", h);
+    }
+    json_object_set_new(obj, "counts", rule_counts_json(x));
+    if (x->truncated)
+        json_object_set_new(obj, "truncated", json_true());
+    json_object_set_new(obj, "servers", sides_json(x->servers, x->n_servers));
+    json_object_set_new(obj, "clients", sides_json(x->clients, x->n_clients));
+    json_t *evidence = json_array();
+    for (size_t i = 0; i < x->n_evidence; i++)
+        json_array_append_new(evidence, evidence_json(r, &x->evidence[i]));
+    json_object_set_new(obj, "evidence", evidence);
+    json_object_set_new(obj, "remediation", json_string(x->remediation));
+    if (x->proof_needed.id)
+        json_object_set_new(obj, "proof_needed", jmsg(&x->proof_needed, &r->sources));
+    if (x->n_notes) {
+        json_t *notes = json_array();
+        for (size_t i = 0; i < x->n_notes; i++)
+            json_array_append_new(notes, jmsg(&x->notes[i], &r->sources));
+        json_object_set_new(obj, "notes", notes);
+    }
+    return obj;
+}
+
+static json_t *endpoint_json(const pw_addr *a, uint16_t port)
+{
+    char ip[PW_ADDR_STRLEN], px[80];
+    snprintf(px, sizeof px, "%s:%u", pw_addr_str(a, ip, sizeof ip), port);
+    return json_string(px);
+}
+
+static json_t *cloud_conn_json(const pw_result *r, const pw_res_cloud_conn *c)
+{
+    json_t *o = json_pack("{s:s,s:s,s:I,s:f,s:s,s:o,s:I,s:s,s:s}", "via", c->via_proxy ? "proxy" : "direct",
+                          "source", file_of(r, c->source), "frame", (json_int_t)c->frame, "ts",
+                          pw_usec_to_sec(c->ts), "host", c->host, "server", jaddr(&c->server), "port",
+                          (json_int_t)c->port, "outcome", pw_outcome_name(c->outcome), "result", c->result);
+    if (c->via_proxy) {
+        json_object_set_new(o, "proxy", endpoint_json(&c->server, c->server_port));
+        json_object_set_new(o, "status", c->status ? json_integer(c->status) : json_null());
+    } else {
+        json_object_set_new(o, "proxy", json_null());
+    }
+    json_object_set_new(o, "failure", jstr_or_null(c->failure));
+    json_object_set_new(o, "tls_server_hello", json_boolean(c->tls_server_hello));
+    json_object_set_new(o, "issuer", jstr_or_null(c->issuer));
+    json_object_set_new(o, "tls_inspection", json_boolean(c->tls_inspection));
+    return o;
+}
+
+static json_t *cloud_json(const pw_result *r, const pw_res_cloud *c)
+{
+    json_t *s = json_pack("{s:o,s:b,s:b}", "sensor", jaddr(&c->sensor), "role_inferred", c->role_inferred,
+                          "reached", c->reached);
+    json_object_set_new(s, "verdict", json_string(pw_verdict_name(c->verdict)));
+    json_object_set_new(s, "via", c->reached ? json_string(c->via_proxy ? "proxy" : "direct") : json_null());
+    json_object_set_new(s, "proxy", c->via_proxy ? endpoint_json(&c->proxy, c->proxy_port) : json_null());
+    json_object_set_new(s, "failure", jstr_or_null(c->failure));
+    json_t *issuers = json_array();
+    for (size_t i = 0; i < c->n_issuers; i++)
+        json_array_append_new(issuers, json_string(c->issuers[i]));
+    json_t *ti = json_pack("{s:b,s:o}", "detected", c->inspection, "issuers", issuers);
+    if (c->inspection_note.id)
+        json_object_set_new(ti, "note", jmsg(&c->inspection_note, &r->sources));
+    json_object_set_new(s, "tls_inspection", ti);
+    json_t *conns = json_array();
+    for (size_t i = 0; i < c->n_conns; i++)
+        json_array_append_new(conns, cloud_conn_json(r, &c->conns[i]));
+    json_object_set_new(s, "connections", conns);
+    return s;
+}
+
+json_t *pw_json_policy(const pw_result *r)
+{
+    json_t *profiles = json_array(), *roles = json_array(), *rules = json_array(), *cloud = json_array();
+    for (size_t i = 0; i < r->n_profiles; i++)
+        json_array_append_new(profiles, profile_json(r, &r->profiles[i]));
+    for (size_t i = 0; i < r->n_roles; i++)
+        json_array_append_new(roles, role_json(r, &r->roles[i]));
+    for (size_t i = 0; i < r->n_rules; i++)
+        json_array_append_new(rules, rule_json(r, &r->rules[i]));
+    for (size_t i = 0; i < r->n_cloud; i++)
+        json_array_append_new(cloud, cloud_json(r, &r->cloud[i]));
+    return json_pack("{s:o,s:o,s:o,s:o}", "profiles", profiles, "roles", roles, "rules", rules, "sensor_cloud",
+                     cloud);
+}
+
+/* ---- the report ------------------------------------------------------------- */
+
+json_t *pw_result_json(const pw_result *r)
+{
+    json_t *root = json_object();
+    json_object_set_new(root, "schema", json_string("portwitness/1"));
+    json_t *inputs = json_array();
+    for (size_t i = 0; i < r->n_inputs; i++)
+        json_array_append_new(inputs, input_json(&r->inputs[i]));
+    json_object_set_new(root, "inputs", inputs);
+    json_object_set_new(root, "stats", stats_json(&r->stats));
+    json_t *services = json_array();
+    for (size_t i = 0; i < r->n_services; i++)
+        json_array_append_new(services, service_json(r, &r->services[i]));
+    json_object_set_new(root, "services", services);
+    json_t *folds = json_array(), *scanners = json_array();
+    for (size_t i = 0; i < r->n_folds; i++)
+        json_array_append_new(folds, fold_json(r, &r->folds[i]));
+    for (size_t i = 0; i < r->n_scanners; i++)
+        json_array_append_new(scanners, scanner_json(r, &r->scanners[i]));
+    json_object_set_new(root, "folded_services", folds);
+    json_object_set_new(root, "scanners", scanners);
+    json_object_set_new(root, "hosts", pw_json_hosts(r));
+    json_object_set_new(root, "nnr", pw_json_nnr(r));
+    json_t *pol = pw_json_policy(r);
+    json_object_update(root, pol);
+    json_decref(pol);
+    return root;
+}
+
 static void dump_line(FILE *out, json_t *o)
 {
     json_dumpf(o, out, JSON_COMPACT | PW_JSON_REAL);
@@ -63,13 +529,11 @@ void pw_jsonl_attempt(FILE *out, const pw_attempt *a, const char *source_path)
     json_decref(o);
 }
 
-/* Emits each element of model[key] as a line with "type" set. */
+/* Emits each element of arr as a line with "type" first. */
 static void lines_of(FILE *out, json_t *arr, const char *type)
 {
     size_t i;
     json_t *v;
-    if (!json_is_array(arr))
-        return;
     json_array_foreach(arr, i, v)
     {
         json_t *o = json_object();
@@ -80,14 +544,12 @@ static void lines_of(FILE *out, json_t *arr, const char *type)
     }
 }
 
-void pw_jsonl_finish(FILE *out, json_t *model)
+/* One line per name learned: {"type":"name","ip":..,"name":..,"source":..,"frame":..,"conflict":..} */
+static void name_lines(FILE *out, json_t *hosts)
 {
-    lines_of(out, json_object_get(model, "inputs"), "input");
-    lines_of(out, json_object_get(model, "services"), "service");
-    /* One line per name learned: {"type":"name","ip":..,"name":..,"source":..,"frame":..} */
     size_t i, j;
     json_t *h, *n;
-    json_array_foreach(json_object_get(model, "hosts"), i, h)
+    json_array_foreach(hosts, i, h)
     {
         json_array_foreach(json_object_get(h, "names"), j, n)
         {
@@ -100,6 +562,16 @@ void pw_jsonl_finish(FILE *out, json_t *model)
             json_decref(o);
         }
     }
+}
+
+void pw_jsonl_finish(FILE *out, const pw_result *r)
+{
+    json_t *model = pw_result_json(r);
+    lines_of(out, json_object_get(model, "inputs"), "input");
+    lines_of(out, json_object_get(model, "services"), "service");
+    lines_of(out, json_object_get(model, "folded_services"), "folded_services");
+    lines_of(out, json_object_get(model, "scanners"), "scanner");
+    name_lines(out, json_object_get(model, "hosts"));
     json_t *nnr = json_object_get(model, "nnr");
     lines_of(out, json_object_get(nnr, "targets"), "nnr");
     lines_of(out, json_object_get(nnr, "sensors"), "nnr_sensor");
@@ -110,10 +582,23 @@ void pw_jsonl_finish(FILE *out, json_t *model)
     json_object_set(sum, "stats", json_object_get(model, "stats"));
     dump_line(out, sum);
     json_decref(sum);
+    json_decref(model);
 }
 
-void pw_json_write(FILE *out, json_t *model)
+void pw_json_write(FILE *out, const pw_result *r)
 {
+    json_t *model = pw_result_json(r);
     json_dumpf(model, out, JSON_INDENT(2) | PW_JSON_REAL);
     fputc('\n', out);
+    json_decref(model);
+}
+
+void pw_report_write(FILE *out, pw_format format, const pw_result *r)
+{
+    switch (format) {
+    case PW_FMT_JSON: pw_json_write(out, r); break;
+    case PW_FMT_JSONL: pw_jsonl_finish(out, r); break;
+    case PW_FMT_HTML: pw_html_write(out, r); break;
+    default: pw_text_write(out, r); break;
+    }
 }

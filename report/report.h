@@ -1,5 +1,6 @@
-/* report.h - writers that render the report model (analysis/analysis.h)
- * as text, JSON, JSON lines or HTML.  Nothing else writes to stdout. */
+/* report.h - writers that render the decided result (analysis/result.h) as
+ * text, JSON, JSON lines or HTML.  They decide nothing; nothing else writes
+ * to stdout. */
 #ifndef PW_REPORT_H
 #define PW_REPORT_H
 
@@ -7,6 +8,7 @@
 #include <stdio.h>
 
 #include "../analysis/attempt.h"
+#include "../analysis/result.h"
 
 typedef enum pw_format { PW_FMT_TEXT = 0, PW_FMT_JSON, PW_FMT_JSONL, PW_FMT_HTML } pw_format;
 
@@ -17,11 +19,21 @@ int pw_format_parse(const char *name);
 json_t *pw_attempt_json(const pw_attempt *a, const char *source_path);
 /* Streams one attempt line (jsonl). */
 void pw_jsonl_attempt(FILE *out, const pw_attempt *a, const char *source_path);
-/* The end-of-run jsonl lines: input, service, name, nnr, rule, summary. */
-void pw_jsonl_finish(FILE *out, json_t *model);
-void pw_json_write(FILE *out, json_t *model);
-void pw_text_write(FILE *out, json_t *model);
-void pw_html_write(FILE *out, json_t *model);
+
+/* The report object of schema portwitness/1, and parts of it (tests). */
+json_t *pw_result_json(const pw_result *r);
+json_t *pw_json_hosts(const pw_result *r);   /* "hosts" */
+json_t *pw_json_nnr(const pw_result *r);     /* "nnr": {"sensors", "targets"} */
+/* {"profiles", "roles", "rules", "sensor_cloud"} */
+json_t *pw_json_policy(const pw_result *r);
+
+/* Renders the result in one format. */
+void pw_report_write(FILE *out, pw_format format, const pw_result *r);
+/* The end-of-run jsonl lines: input, service, name, nnr, nnr_sensor, rule, summary. */
+void pw_jsonl_finish(FILE *out, const pw_result *r);
+void pw_json_write(FILE *out, const pw_result *r);
+void pw_text_write(FILE *out, const pw_result *r);
+void pw_html_write(FILE *out, const pw_result *r);
 
 /* Dump flags shared by the JSON writers: compact floats with enough digits
  * for microsecond timestamps. */

@@ -1,29 +1,26 @@
-/* text.c - the default human-readable report, rendered from the model.
+/* text.c - the default human-readable report, rendered from the result.
  * Order: what the user came for first (NNR per sensor and per target, then
  * failing required rules), then every rule, services and host names. */
 #include "report.h"
 
+#include <stdlib.h>
 #include <string.h>
 
-static const char *str(json_t *o, const char *k)
-{
-    const char *s = json_string_value(json_object_get(o, k));
-    return s ? s : "-";
-}
+#include "../analysis/policy_internal.h"
+#include "messages.h"
 
-static long long num(json_t *o, const char *k)
+/* A rate as "42%", or "-" when nothing was attempted. */
+static const char *pct(bool has, double rate, char *buf, size_t len)
 {
-    return (long long)json_integer_value(json_object_get(o, k));
-}
-
-/* A rate as "42%", or "-" when nothing was attempted (rate is null). */
-static const char *pct(json_t *o, const char *k, char *buf, size_t len)
-{
-    json_t *v = json_object_get(o, k);
-    if (!json_is_number(v))
+    if (!has)
         return "-";
-    snprintf(buf, len, "%.0f%%", 100.0 * json_number_value(v));
+    snprintf(buf, len, "%.0f%%", 100.0 * rate);
     return buf;
+}
+
+static const char *ip_str(const pw_addr *a, char *buf)
+{
+    return pw_addr_str(a, buf, PW_ADDR_STRLEN);
 }
 
 static void rule_line(FILE *out, const char *c, size_t n)
@@ -39,208 +36,270 @@ static void heading(FILE *out, const char *title)
     rule_line(out, "=", strlen(title));
 }
 
-static void frames_str(json_t *arr, char *buf, size_t len)
+/* Writes a message, then a newline. */
+static void msg_line(FILE *out, const char *lead, const pw_msg *m, const pw_sources *srcs)
 {
-    size_t i, used = 0;
-    json_t *v;
-    buf[0] = '\0';
-    json_array_foreach(arr, i, v)
-    {
-        if (used + 24 >= len)
-            break;
-        used += (size_t)snprintf(buf + used, len - used, "%s%lld", i ? "," : "",
-                                 (long long)json_integer_value(v));
-    }
+    pw_sbuf b = {0};
+    pw_msg_render(&b, m, srcs);
+    fprintf(out, "%s%s\n", lead, pw_sb_str(&b));
+    pw_sb_free(&b);
 }
 
-static const char *const nnr_methods[] = {"ntlm_rpc", "netbios", "rdp", "reverse_dns"};
+/* ---- NNR -------------------------------------------------------------------- */
 
-static void write_nnr(FILE *out, json_t *nnr)
+static void frames_str(const pw_res_nnr_alert *al, char *buf, size_t len)
 {
-    json_t *sensors = json_object_get(nnr, "sensors");
-    if (!json_array_size(sensors))
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < al->n_examples && used + 24 < len; i++)
+        used += (size_t)snprintf(buf + used, len - used, "%s%llu", i ? "," : "",
+                                 (unsigned long long)al->examples[i].frame);
+}
+
+static void write_alert(FILE *out, const pw_result *r, const pw_res_nnr_alert *al)
+{
+    char fr[256];
+    frames_str(al, fr, sizeof fr);
+    fprintf(out, "  ALERT [%s] ", pw_nnr_method_key(al->method));
+    msg_line(out, "", &al->message, &r->sources);
+    msg_line(out, "    Fix: ", &al->remediation, &r->sources);
+    fprintf(out, "    Example frames: %s\n", fr[0] ? fr : "-");
+}
+
+static void write_sensor(FILE *out, const pw_result *r, const pw_res_nnr_sensor *s)
+{
+    char rb[16], ip[PW_ADDR_STRLEN];
+    fprintf(out, "\nSensor %s (%s): %u targets, %u resolved by at least one method (%s)\n", ip_str(&s->sensor, ip),
+            s->found_by_option ? "option" : "inferred", s->targets, s->resolved, pct(s->has_rate, s->rate, rb, sizeof rb));
+    fprintf(out, "  %-12s %9s %9s %6s %9s %8s %8s %10s %8s %7s\n", "method", "attempted", "resolved", "rate",
+            "answered", "refused", "blocked", "unanswered", "indeterm", "appfail");
+    for (int m = 0; m < PW_NNR_METHOD_COUNT; m++) {
+        const pw_res_nnr_mstat *x = &s->methods[m];
+        fprintf(out, "  %-12s %9u %9u %6s %9u %8u %8u %10u %8u %7u\n", pw_nnr_method_key((pw_nnr_method)m),
+                x->attempted, x->resolved, pct(x->has_rate, x->rate, rb, sizeof rb), x->out[PW_OUT_ANSWERED],
+                x->out[PW_OUT_REFUSED], x->out[PW_OUT_BLOCKED], x->out[PW_OUT_UNANSWERED],
+                x->out[PW_OUT_INDETERMINATE], x->app_failed);
+    }
+    for (size_t j = 0; j < s->n_alerts; j++)
+        write_alert(out, r, &s->alerts[j]);
+}
+
+static void write_target(FILE *out, const pw_res_nnr_target *t)
+{
+    char who[128], ip[PW_ADDR_STRLEN], ip2[PW_ADDR_STRLEN];
+    snprintf(who, sizeof who, "%s / %s", ip_str(&t->sensor, ip), t->name ? t->name : "-");
+    fprintf(out, "%-16s %-40s", ip_str(&t->target, ip2), who);
+    for (int m = 0; m < PW_NNR_METHOD_COUNT; m++) {
+        char cell[128] = "-";
+        if (t->tried[m])
+            snprintf(cell, sizeof cell, "%s:%s", pw_outcome_name(t->m[m].outcome), pw_nnr_result_name(t->m[m].result));
+        fprintf(out, " %-24s", cell);
+    }
+    fputc('\n', out);
+}
+
+static void write_nnr(FILE *out, const pw_result *r)
+{
+    if (!r->nnr.n_sensors)
         return;
     heading(out, "Network name resolution (NNR) per sensor");
-    size_t i;
-    json_t *s;
-    json_array_foreach(sensors, i, s)
-    {
-        char rb[16];
-        fprintf(out, "\nSensor %s (%s): %lld targets, %lld resolved by at least one method (%s)\n",
-                str(s, "sensor"), str(s, "found_by"), num(s, "targets"), num(s, "resolved"),
-                pct(s, "rate", rb, sizeof rb));
-        fprintf(out, "  %-12s %9s %9s %6s %9s %8s %8s %10s %8s %7s\n", "method", "attempted",
-                "resolved", "rate", "answered", "refused", "blocked", "unanswered", "indeterm", "appfail");
-        json_t *methods = json_object_get(s, "methods");
-        for (size_t m = 0; m < 4; m++) {
-            json_t *x = json_object_get(methods, nnr_methods[m]);
-            if (!x)
-                continue;
-            fprintf(out, "  %-12s %9lld %9lld %6s %9lld %8lld %8lld %10lld %8lld %7lld\n",
-                    nnr_methods[m], num(x, "attempted"), num(x, "resolved"),
-                    pct(x, "rate", rb, sizeof rb), num(x, "answered"), num(x, "refused"),
-                    num(x, "blocked"), num(x, "unanswered"), num(x, "indeterminate"),
-                    num(x, "app_failed"));
-        }
-        size_t j;
-        json_t *al;
-        json_array_foreach(json_object_get(s, "alerts"), j, al)
-        {
-            char fr[256];
-            frames_str(json_object_get(al, "examples"), fr, sizeof fr);
-            fprintf(out, "  ALERT [%s] %s\n    Fix: %s\n    Example frames: %s\n", str(al, "method"),
-                    str(al, "message"), str(al, "remediation"), fr[0] ? fr : "-");
-        }
-    }
-    json_t *targets = json_object_get(nnr, "targets");
-    if (!json_array_size(targets))
+    for (size_t i = 0; i < r->nnr.n_sensors; i++)
+        write_sensor(out, r, &r->nnr.sensors[i]);
+    if (!r->nnr.n_targets)
         return;
     heading(out, "NNR per target");
-    fprintf(out, "%-16s %-40s %-24s %-24s %-24s %-24s %s\n", "target", "sensor / name", nnr_methods[0],
-            nnr_methods[1], nnr_methods[2], nnr_methods[3], "");
-    json_t *t;
-    json_array_foreach(targets, i, t)
-    {
-        char who[128];
-        snprintf(who, sizeof who, "%s / %s", str(t, "sensor"), str(t, "name"));
-        fprintf(out, "%-16s %-40s", str(t, "target"), who);
-        json_t *methods = json_object_get(t, "methods");
-        for (size_t m = 0; m < 4; m++) {
-            json_t *x = json_object_get(methods, nnr_methods[m]);
-            char cell[128] = "-";
-            if (x)
-                snprintf(cell, sizeof cell, "%s:%s", str(x, "outcome"), str(x, "result"));
-            fprintf(out, " %-24s", cell);
-        }
-        fputc('\n', out);
-    }
+    fprintf(out, "%-16s %-40s %-24s %-24s %-24s %-24s %s\n", "target", "sensor / name",
+            pw_nnr_method_key(PW_NNR_NTLM_RPC), pw_nnr_method_key(PW_NNR_NETBIOS), pw_nnr_method_key(PW_NNR_RDP),
+            pw_nnr_method_key(PW_NNR_REVERSE_DNS), "");
+    for (size_t i = 0; i < r->nnr.n_targets; i++)
+        write_target(out, &r->nnr.targets[i]);
 }
 
-static void write_rule(FILE *out, json_t *r)
+/* ---- rules ------------------------------------------------------------------ */
+
+static void write_rule(FILE *out, const pw_result *r, const pw_res_rule *x)
 {
-    fprintf(out, "  [%s] %s %s %s/%s %s -> %s%s\n", str(r, "verdict"), str(r, "profile"), str(r, "id"),
-            str(r, "proto"), str(r, "ports"), str(r, "from"), str(r, "to"),
-            json_is_true(json_object_get(r, "required")) ? "" : " (optional)");
-    fprintf(out, "      %s\n", str(r, "description"));
-    size_t i;
-    json_t *e;
-    json_array_foreach(json_object_get(r, "evidence"), i, e)
-    {
-        if (i >= 3)
-            break;
-        fprintf(out, "      evidence: %s frame %lld: %s -> %s:%lld %s (%s)\n", str(e, "source"),
-                num(e, "frame"), str(e, "client"), str(e, "server"), num(e, "port"), str(e, "outcome"),
-                str(e, "reason"));
+    char c[PW_ADDR_STRLEN], s[PW_ADDR_STRLEN];
+    fprintf(out, "  [%s] %s %s %s/%s %s -> %s%s\n", pw_verdict_name(x->verdict), x->profile, x->id,
+            pw_proto_str(x->proto), x->ports, x->from, x->to, x->required ? "" : " (optional)");
+    fprintf(out, "      %s\n", x->description ? x->description : "-");
+    for (size_t i = 0; i < x->n_evidence && i < 3; i++) {
+        const pw_res_evidence *e = &x->evidence[i];
+        fprintf(out, "      evidence: %s frame %llu: %s -> %s:%u %s (%s)\n", pw_source_name(&r->sources, e->source),
+                (unsigned long long)e->frame, ip_str(&e->client, c), ip_str(&e->server, s), e->port,
+                pw_outcome_name(e->outcome), e->reason);
     }
-    const char *v = str(r, "verdict");
-    if (strcmp(v, "unobserved") == 0 && json_object_get(r, "proof_needed"))
-        fprintf(out, "      to prove: %s\n", str(r, "proof_needed"));
-    else if (strcmp(v, "pass") != 0 && json_object_get(r, "remediation"))
-        fprintf(out, "      fix: %s\n", str(r, "remediation"));
+    if (x->verdict == PW_VERDICT_UNOBSERVED && x->proof_needed.id)
+        msg_line(out, "      to prove: ", &x->proof_needed, &r->sources);
+    else if (x->verdict != PW_VERDICT_PASS && x->remediation)
+        fprintf(out, "      fix: %s\n", x->remediation);
 }
 
-static void write_rules(FILE *out, json_t *model)
+static void write_rules(FILE *out, const pw_result *r)
 {
-    json_t *rules = json_object_get(model, "rules");
-    if (!json_array_size(rules))
+    if (!r->n_rules)
         return;
-    size_t i;
-    json_t *r;
-    json_t *profiles = json_object_get(model, "profiles");
     heading(out, "Port policy");
-    json_array_foreach(profiles, i, r)
-        fprintf(out, "profile %s (%s): %s\n", str(r, "name"), str(r, "source"), str(r, "why"));
+    for (size_t i = 0; i < r->n_profiles; i++) {
+        const pw_res_profile *p = &r->profiles[i];
+        char lead[1200];
+        snprintf(lead, sizeof lead, "profile %s (%s): ", p->name, p->builtin ? "built-in" : p->path);
+        msg_line(out, lead, &p->why, &r->sources);
+    }
     int failing = 0;
-    json_array_foreach(rules, i, r)
-    {
-        const char *v = str(r, "verdict");
-        if (json_is_true(json_object_get(r, "required")) &&
-            (strcmp(v, "fail") == 0 || strcmp(v, "partial") == 0)) {
+    for (size_t i = 0; i < r->n_rules; i++)
+        if (r->rules[i].failing_required) {
             if (!failing++)
                 fprintf(out, "\nFailing required rules:\n");
-            write_rule(out, r);
+            write_rule(out, r, &r->rules[i]);
         }
-    }
     if (!failing)
         fprintf(out, "\nNo required rule fails.\n");
     fprintf(out, "\nAll rules:\n");
-    json_array_foreach(rules, i, r)
-    {
-        const char *v = str(r, "verdict");
-        if (json_is_true(json_object_get(r, "required")) &&
-            (strcmp(v, "fail") == 0 || strcmp(v, "partial") == 0))
-            continue;
-        write_rule(out, r);
-    }
+    for (size_t i = 0; i < r->n_rules; i++)
+        if (!r->rules[i].failing_required)
+            write_rule(out, r, &r->rules[i]);
 }
 
-static void write_services(FILE *out, json_t *model)
+/* ---- services, hosts, inputs ------------------------------------------------ */
+
+static void write_services(FILE *out, const pw_result *r)
 {
-    json_t *svcs = json_object_get(model, "services");
     heading(out, "Services (per server, protocol and port)");
-    if (!json_array_size(svcs)) {
+    if (!r->n_services) {
         fprintf(out, "no connection attempts seen\n");
         return;
     }
-    fprintf(out, "%-40s %-5s %5s  %-13s %8s %7s %7s %10s %8s %7s %s\n", "server", "proto", "port",
-            "outcome", "answered", "refused", "blocked", "unanswered", "indeterm", "clients",
-            "first frame");
-    size_t i;
-    json_t *s;
-    json_array_foreach(svcs, i, s)
-    {
-        json_t *c = json_object_get(s, "counts");
-        fprintf(out, "%-40s %-5s %5lld  %-13s %8lld %7lld %7lld %10lld %8lld %7lld %lld (%s)\n",
-                str(s, "server"), str(s, "proto"), num(s, "port"), str(s, "outcome"),
-                num(c, "answered"), num(c, "refused"), num(c, "blocked"), num(c, "unanswered"),
-                num(c, "indeterminate"), num(s, "clients"), num(s, "first_frame"), str(s, "file"));
+    fprintf(out, "%-40s %-5s %5s  %-13s %8s %7s %7s %10s %8s %7s %s\n", "server", "proto", "port", "outcome",
+            "answered", "refused", "blocked", "unanswered", "indeterm", "clients", "first frame");
+    for (size_t i = 0; i < r->n_services; i++) {
+        const pw_res_service *s = &r->services[i];
+        const uint64_t *c = s->counts;
+        char ip[PW_ADDR_STRLEN];
+        fprintf(out, "%-40s %-5s %5u  %-13s %8llu %7llu %7llu %10llu %8llu %7u %llu (%s)\n", ip_str(&s->server, ip),
+                s->proto == 6 ? "tcp" : "udp", s->port, pw_outcome_name(s->outcome),
+                (unsigned long long)c[PW_OUT_ANSWERED], (unsigned long long)c[PW_OUT_REFUSED],
+                (unsigned long long)c[PW_OUT_BLOCKED], (unsigned long long)c[PW_OUT_UNANSWERED],
+                (unsigned long long)c[PW_OUT_INDETERMINATE], s->clients, (unsigned long long)s->first_frame,
+                pw_source_name(&r->sources, s->source));
     }
 }
 
-static void write_hosts(FILE *out, json_t *model)
+/* Services beyond --max-services, one line per port. */
+static void write_folds(FILE *out, const pw_result *r)
 {
-    json_t *hosts = json_object_get(model, "hosts");
-    if (!json_array_size(hosts))
+    if (!r->n_folds)
+        return;
+    heading(out, "Services beyond the cap, per port (--max-services)");
+    for (size_t i = 0; i < r->n_folds; i++) {
+        const pw_services_fold *f = &r->folds[i];
+        const uint64_t *c = f->counts;
+        fprintf(out, "%s/%-5u %llu attempts to %s%u servers: answered %llu, refused %llu, blocked %llu, "
+                     "unanswered %llu, indeterminate %llu; frames %llu (%s) .. %llu (%s)\n",
+                f->proto == 17 ? "udp" : "tcp", f->port, (unsigned long long)f->attempts,
+                f->servers_at_least ? ">=" : "~", f->servers,
+                (unsigned long long)c[PW_OUT_ANSWERED], (unsigned long long)c[PW_OUT_REFUSED],
+                (unsigned long long)c[PW_OUT_BLOCKED], (unsigned long long)c[PW_OUT_UNANSWERED],
+                (unsigned long long)c[PW_OUT_INDETERMINATE], (unsigned long long)f->first_frame,
+                pw_source_name(&r->sources, f->first_source), (unsigned long long)f->last_frame,
+                pw_source_name(&r->sources, f->last_source));
+    }
+}
+
+/* Clients summarised as scanners instead of thousands of services. */
+static void write_scanners(FILE *out, const pw_result *r)
+{
+    if (!r->n_scanners)
+        return;
+    heading(out, "Scanners (clients trying more distinct targets than --scanner-threshold)");
+    for (size_t i = 0; i < r->n_scanners; i++) {
+        const pw_scanner_row *x = &r->scanners[i];
+        const uint64_t *c = x->counts;
+        char ip[PW_ADDR_STRLEN];
+        fprintf(out, "%s: %llu further attempts to ~%u servers on ~%u %s ports (%u-%u): answered %llu, "
+                     "refused %llu, blocked %llu, unanswered %llu, indeterminate %llu; frames %llu .. %llu (%s)\n",
+                ip_str(&x->client, ip), (unsigned long long)x->attempts, x->servers, x->ports,
+                x->protos == 3 ? "tcp/udp" : x->protos == 2 ? "udp" : "tcp", x->port_lo, x->port_hi,
+                (unsigned long long)c[PW_OUT_ANSWERED], (unsigned long long)c[PW_OUT_REFUSED],
+                (unsigned long long)c[PW_OUT_BLOCKED], (unsigned long long)c[PW_OUT_UNANSWERED],
+                (unsigned long long)c[PW_OUT_INDETERMINATE], (unsigned long long)x->first_frame,
+                (unsigned long long)x->last_frame, pw_source_name(&r->sources, x->last_source));
+    }
+}
+
+static void cap_line(FILE *out, const char *what, const pw_res_cap *c, const char *over, const char *over2)
+{
+    if (!c->over && !c->over2)
+        return;
+    fprintf(out, "%-14s cap %llu, used %llu: %llu %s", what, (unsigned long long)c->max,
+            (unsigned long long)c->used, (unsigned long long)c->over, over);
+    if (over2)
+        fprintf(out, ", %llu %s", (unsigned long long)c->over2, over2);
+    fputc('\n', out);
+}
+
+/* The caps that pushed something out: what the report does not list one by one. */
+static void write_caps(FILE *out, const pw_result *r)
+{
+    const pw_res_caps *c = &r->stats.caps;
+    bool any = c->connections.over || c->connections.over2 || c->services.over || c->clients.over ||
+               c->clients.over2 || c->hosts.over || c->hosts.over2 || c->policy_pairs.over ||
+               c->policy_pairs.over2 || c->nnr_pairs.over;
+    if (!any)
+        return;
+    heading(out, "Memory caps reached (counts stay exact; detail is folded)");
+    cap_line(out, "connections", &c->connections, "pending attempts evicted (indeterminate)",
+             "idle records evicted");
+    cap_line(out, "services", &c->services, "attempts folded per port", "ports");
+    cap_line(out, "clients", &c->clients, "attempts of untracked clients", "attempts in scanner rows");
+    cap_line(out, "host names", &c->hosts, "addresses left out", "names left out");
+    cap_line(out, "policy pairs", &c->policy_pairs, "attempts folded per server/port", "events dropped");
+    cap_line(out, "NNR pairs", &c->nnr_pairs, "tries dropped", NULL);
+}
+
+static void write_hosts(FILE *out, const pw_result *r)
+{
+    if (!r->n_hosts)
         return;
     heading(out, "Host names learned");
-    size_t i, j;
-    json_t *h, *n;
-    json_array_foreach(hosts, i, h)
-    {
-        fprintf(out, "%-40s%s", str(h, "ip"),
-                json_is_true(json_object_get(h, "conflict")) ? " CONFLICT:" : "");
-        json_array_foreach(json_object_get(h, "names"), j, n)
-            fprintf(out, " %s (%s, frame %lld)", str(n, "name"), str(n, "source"), num(n, "frame"));
+    for (size_t i = 0; i < r->n_hosts; i++) {
+        const pw_res_host *h = &r->hosts[i];
+        char ip[PW_ADDR_STRLEN];
+        fprintf(out, "%-40s%s", ip_str(&h->ip, ip), h->conflict ? " CONFLICT:" : "");
+        for (size_t j = 0; j < h->n_names; j++)
+            fprintf(out, " %s (%s, frame %llu)", h->names[j].name, pw_name_source_str(h->names[j].src),
+                    (unsigned long long)h->names[j].frame);
         fputc('\n', out);
     }
 }
 
-static void write_inputs(FILE *out, json_t *model)
+static void write_inputs(FILE *out, const pw_result *r)
 {
-    size_t i;
-    json_t *in;
     fprintf(out, "portwitness report\n");
-    json_array_foreach(json_object_get(model, "inputs"), i, in)
-    {
-        json_t *e = json_object_get(in, "errors");
-        fprintf(out, "input %s: %lld packets, link %s, %lld decode errors%s%s\n", str(in, "path"),
-                num(in, "packets"), str(in, "linktype"), num(e, "total"),
-                json_is_string(json_object_get(in, "error")) ? "; ERROR: " : "",
-                json_is_string(json_object_get(in, "error")) ? str(in, "error") : "");
+    for (size_t i = 0; i < r->n_inputs; i++) {
+        const pw_input_info *in = &r->inputs[i];
+        unsigned long long errors = 0;
+        for (int k = 0; k < PW_DERR_COUNT; k++)
+            errors += in->errors[k];
+        fprintf(out, "input %s: %llu packets, link %s, %llu decode errors%s%s\n", in->path,
+                (unsigned long long)in->packets, in->linktype, errors, in->error[0] ? "; ERROR: " : "", in->error);
     }
-    json_t *st = json_object_get(model, "stats");
-    json_t *oc = json_object_get(st, "outcomes");
-    fprintf(out, "attempts: %lld (answered %lld, refused %lld, blocked %lld, unanswered %lld, "
-                 "indeterminate %lld)\n",
-            num(st, "attempts"), num(oc, "answered"), num(oc, "refused"), num(oc, "blocked"),
-            num(oc, "unanswered"), num(oc, "indeterminate"));
+    const uint64_t *oc = r->stats.outcomes;
+    fprintf(out, "attempts: %llu (answered %llu, refused %llu, blocked %llu, unanswered %llu, "
+                 "indeterminate %llu)\n",
+            (unsigned long long)r->stats.attempts, (unsigned long long)oc[PW_OUT_ANSWERED],
+            (unsigned long long)oc[PW_OUT_REFUSED], (unsigned long long)oc[PW_OUT_BLOCKED],
+            (unsigned long long)oc[PW_OUT_UNANSWERED], (unsigned long long)oc[PW_OUT_INDETERMINATE]);
 }
 
-void pw_text_write(FILE *out, json_t *model)
+void pw_text_write(FILE *out, const pw_result *r)
 {
-    write_inputs(out, model);
-    write_nnr(out, json_object_get(model, "nnr"));
-    write_rules(out, model);
-    write_services(out, model);
-    write_hosts(out, model);
+    write_inputs(out, r);
+    write_nnr(out, r);
+    write_rules(out, r);
+    write_services(out, r);
+    write_folds(out, r);
+    write_scanners(out, r);
+    write_hosts(out, r);
+    write_caps(out, r);
 }

@@ -92,128 +92,141 @@ bool issuer_expected(const pw_rule_def *r, const char *issuer)
     return false;
 }
 
-/* "sensor_cloud": per sensor, how it reached (or failed to reach) the cloud. */
-json_t *sensor_cloud(pw_policy *p, const pw_sources *srcs)
+/* The name rules of the active profiles (at most 64). */
+static int cloud_rules(const pw_policy *p, const pw_rule_def **rules)
 {
-    const pw_rule_def *rules[64];
     int nr = 0;
     for (int i = 0; i < p->n_prof; i++)
         if (p->prof[i].active)
             for (int r = 0; r < p->prof[i].def->n_rules && nr < 64; r++)
                 if (p->prof[i].def->rules[r].n_hosts)
                     rules[nr++] = &p->prof[i].def->rules[r];
-    json_t *arr = json_array();
-    if (!nr)
-        return arr;
-    /* collect matching flows, sorted by client then frame */
-    size_t n = 0, cap = 16;
-    const cflow **fl = malloc(cap * sizeof *fl);
+    return nr;
+}
+
+static bool cflow_before(const cflow *a, const cflow *b)
+{
+    int c = pw_addr_cmp(&a->k.client, &b->k.client);
+    return c < 0 || (c == 0 && (a->source < b->source || (a->source == b->source && a->frame <= b->frame)));
+}
+
+/* The cloud flows a name rule matches from a host holding its from-role,
+ * sorted by client, then input and frame. */
+static const cflow **cloud_flows(const pw_policy *p, const pw_rule_def **rules, int nr, size_t *n)
+{
+    size_t cap = 16;
+    const cflow **fl = pw_result_alloc(cap, sizeof *fl);
+    *n = 0;
     cflow *f, *t;
     LL_FOREACH_SAFE(p->cflows, f, t) {
         const pw_rule_def *hit = NULL;
         for (int i = 0; i < nr && !hit; i++)
             if (cflow_matches(rules[i], f))
                 hit = rules[i];
-        if (!hit)
-            continue;
         bool inf, by;
-        if (!side_ok(p, NULL, hit->from, &f->k.client, hit, false, &inf, &by))
+        if (!hit || !side_ok(p, NULL, hit->from, &f->k.client, hit, false, &inf, &by))
             continue;
-        if (n == cap)
-            fl = realloc(fl, (cap *= 2) * sizeof *fl);
-        fl[n++] = f;
+        if (*n == cap) {
+            const cflow **v = pw_result_alloc(cap * 2, sizeof *v);
+            memcpy(v, fl, cap * sizeof *v);
+            free(fl);
+            fl = v;
+            cap *= 2;
+        }
+        fl[(*n)++] = f;
     }
-    for (size_t i = 1; i < n; i++) { /* insertion sort: small */
+    for (size_t i = 1; i < *n; i++) { /* insertion sort: small */
         const cflow *x = fl[i];
         size_t j = i;
-        while (j > 0) {
-            int c = pw_addr_cmp(&fl[j - 1]->k.client, &x->k.client);
-            if (c < 0 || (c == 0 && (fl[j - 1]->source < x->source ||
-                                     (fl[j - 1]->source == x->source && fl[j - 1]->frame <= x->frame))))
-                break;
+        for (; j > 0 && !cflow_before(fl[j - 1], x); j--)
             fl[j] = fl[j - 1];
-            j--;
-        }
         fl[j] = x;
     }
+    return fl;
+}
+
+/* The certificate is not from the chain a matching rule expects. */
+static bool cflow_inspected(const cflow *c, const pw_rule_def **rules, int nr)
+{
+    if (!c->cert)
+        return false;
+    bool expected = true;
+    for (int r = 0; r < nr; r++)
+        if (cflow_matches(rules[r], c) && !issuer_expected(rules[r], c->issuer))
+            expected = false;
+    return !expected;
+}
+
+static pw_res_cloud_conn conn_of(const cflow *c, pw_outcome o, const char *reason, const char *failure,
+                                 bool insp)
+{
+    pw_res_cloud_conn x = {.via_proxy = c->is_connect, .source = c->source, .frame = c->frame,
+                           .ts = c->ts, .host = cflow_name(c), .server = c->k.server,
+                           .server_port = c->k.sport, .port = cflow_port(c), .outcome = o,
+                           .result = reason, .status = c->status, .failure = failure,
+                           .tls_server_hello = c->server_hello,
+                           .issuer = c->cert ? c->issuer : NULL, .tls_inspection = insp};
+    return x;
+}
+
+/* One sensor: its flows fl[0..n). */
+static void cloud_sensor(const pw_policy *p, const cflow **fl, size_t n, const pw_rule_def **rules,
+                         int nr, pw_res_cloud *s)
+{
+    size_t max = (size_t)(p->cfg.max_evidence > 0 ? p->cfg.max_evidence : 1);
+    bool ind_only = true;
+    s->conns = pw_result_alloc(n < max ? n : max, sizeof *s->conns);
+    s->issuers = pw_result_alloc(n, sizeof *s->issuers);
+    for (size_t j = 0; j < n; j++) {
+        const cflow *c = fl[j];
+        const char *reason, *failure;
+        pw_outcome o = cflow_outcome(c, &reason, &failure);
+        if (o == PW_OUT_ANSWERED) {
+            s->reached = true;
+            if (c->is_connect) {
+                s->via_proxy = true;
+                s->proxy = c->k.server;
+                s->proxy_port = c->k.sport;
+            }
+        }
+        ind_only &= o == PW_OUT_INDETERMINATE;
+        if (failure && !s->failure)
+            s->failure = failure;
+        bool insp = cflow_inspected(c, rules, nr);
+        if (insp) {
+            s->inspection = true;
+            s->issuers[s->n_issuers++] = c->issuer;
+        }
+        if (s->n_conns < max)
+            s->conns[s->n_conns++] = conn_of(c, o, reason, failure, insp);
+    }
+    if (s->reached)
+        s->failure = NULL;
+    s->verdict = s->reached ? PW_VERDICT_PASS : ind_only ? PW_VERDICT_INDETERMINATE : PW_VERDICT_FAIL;
+    if (s->inspection)
+        s->inspection_note = (pw_msg){.id = PW_MSG_CLOUD_TLS_INSPECTION};
+    bool by;
+    s->role_inferred = true;
+    s->sensor = fl[0]->k.client;
+    side_ok(p, NULL, "sensor", &s->sensor, NULL, false, &s->role_inferred, &by);
+}
+
+/* Per sensor, how it reached (or failed to reach) the cloud. */
+void sensor_cloud(pw_policy *p, pw_result *r)
+{
+    const pw_rule_def *rules[64];
+    int nr = cloud_rules(p, rules);
+    if (!nr)
+        return;
+    size_t n;
+    const cflow **fl = cloud_flows(p, rules, nr, &n);
+    r->cloud = pw_result_alloc(n, sizeof *r->cloud);
     for (size_t i = 0; i < n;) {
         size_t j = i;
-        bool reached = false;
-        const char *first_failure = NULL;
-        json_t *conns = json_array(), *issuers = json_array();
-        bool inspection = false, ind_only = true;
-        char via_proxy[80] = "";
-        while (j < n && pw_addr_eq(&fl[j]->k.client, &fl[i]->k.client)) {
-            const cflow *c = fl[j];
-            const char *reason, *failure;
-            pw_outcome o = cflow_outcome(c, &reason, &failure);
-            if (o == PW_OUT_ANSWERED) {
-                reached = true;
-                if (c->is_connect) {
-                    char ip[PW_ADDR_STRLEN];
-                    snprintf(via_proxy, sizeof via_proxy, "%s:%u", pw_addr_str(&c->k.server, ip, sizeof ip),
-                             c->k.sport);
-                }
-            }
-            if (o != PW_OUT_INDETERMINATE)
-                ind_only = false;
-            if (failure && !first_failure)
-                first_failure = failure;
-            bool insp = false;
-            if (c->cert) {
-                bool expected = true;
-                for (int r = 0; r < nr; r++)
-                    if (cflow_matches(rules[r], c) && !issuer_expected(rules[r], c->issuer))
-                        expected = false;
-                insp = !expected;
-                if (insp) {
-                    inspection = true;
-                    json_array_append_new(issuers, json_string(c->issuer));
-                }
-            }
-            char ip[PW_ADDR_STRLEN];
-            json_t *o_ = json_pack("{s:s,s:s,s:I,s:f,s:s,s:o,s:I,s:s,s:s}", "via", c->is_connect ? "proxy" : "direct",
-                                   "source", src_name(srcs, c->source), "frame", (json_int_t)c->frame, "ts",
-                                   pw_usec_to_sec(c->ts), "host", cflow_name(c), "server", jaddr(&c->k.server),
-                                   "port", (json_int_t)cflow_port(c), "outcome", pw_outcome_name(o), "result",
-                                   reason);
-            if (c->is_connect) {
-                char px[80];
-                snprintf(px, sizeof px, "%s:%u", pw_addr_str(&c->k.server, ip, sizeof ip), c->k.sport);
-                json_object_set_new(o_, "proxy", json_string(px));
-                json_object_set_new(o_, "status", c->status ? json_integer(c->status) : json_null());
-            } else {
-                json_object_set_new(o_, "proxy", json_null());
-            }
-            json_object_set_new(o_, "failure", failure ? json_string(failure) : json_null());
-            json_object_set_new(o_, "tls_server_hello", json_boolean(c->server_hello));
-            json_object_set_new(o_, "issuer", c->cert ? json_string(c->issuer) : json_null());
-            json_object_set_new(o_, "tls_inspection", json_boolean(insp));
-            if ((int)json_array_size(conns) < (p->cfg.max_evidence > 0 ? p->cfg.max_evidence : 1))
-                json_array_append_new(conns, o_);
-            else
-                json_decref(o_);
+        while (j < n && pw_addr_eq(&fl[j]->k.client, &fl[i]->k.client))
             j++;
-        }
-        bool inf = true, by;
-        side_ok(p, NULL, "sensor", &fl[i]->k.client, NULL, false, &inf, &by);
-        json_t *s = json_pack("{s:o,s:b,s:b}", "sensor", jaddr(&fl[i]->k.client), "role_inferred", inf,
-                              "reached", reached);
-        json_object_set_new(s, "verdict", json_string(reached ? "pass" : ind_only ? "indeterminate" : "fail"));
-        json_object_set_new(s, "via", reached ? json_string(via_proxy[0] ? "proxy" : "direct") : json_null());
-        json_object_set_new(s, "proxy", via_proxy[0] ? json_string(via_proxy) : json_null());
-        json_object_set_new(s, "failure", reached ? json_null() : first_failure ? json_string(first_failure)
-                                                                                 : json_null());
-        json_t *ti = json_pack("{s:b,s:o}", "detected", inspection, "issuers", issuers);
-        if (inspection)
-            json_object_set_new(ti, "note",
-                                json_string("a TLS inspection device re-signs the Azure ATP certificate; "
-                                            "SSL inspection of sensor traffic must support mutual inspection"));
-        json_object_set_new(s, "tls_inspection", ti);
-        json_object_set_new(s, "connections", conns);
-        json_array_append_new(arr, s);
+        cloud_sensor(p, fl + i, j - i, rules, nr, &r->cloud[r->n_cloud++]);
         i = j;
     }
     free(fl);
-    return arr;
 }

@@ -25,7 +25,7 @@
  * CONNECT, DNS answers) are tracked as "cloud flows" for the name-based
  * rules of the sensor profile (at most PW_POLICY_MAX_FLOWS, as are
  * endpoint-mapper grants, DNS answers and proxies).  Roles, profile choice
- * and verdicts are decided once, in pw_policy_json(), when the whole
+ * and verdicts are decided once, in pw_policy_result(), when the whole
  * capture has been seen. */
 #ifndef PW_POLICY_STATE_H
 #define PW_POLICY_STATE_H
@@ -150,7 +150,7 @@ typedef struct assign {
     char role[64];
     pw_cidr cidr;
     as_kind kind;
-    char *why;          /* malloc'd */
+    pw_msg why;
 } assign;
 
 typedef struct as_key {
@@ -186,16 +186,10 @@ typedef struct loaded {
     pw_profile_def *def;
     bool explicit_;  /* named with --profile */
     bool active;
-    char why[512];
+    pw_res_detect_hit hits[PW_RES_DETECT_MAX]; /* why it was chosen from the traffic */
+    int n_hits;
 } loaded;
 
-/* The verdict of one rule, kept for pw_policy_should_fail. */
-typedef struct rule_result {
-    const pw_profile_def *prof;
-    const pw_rule_def *rule;
-    pw_verdict verdict;
-    json_t *obj;
-} rule_result;
 
 struct pw_policy {
     pw_config cfg;
@@ -224,8 +218,6 @@ struct pw_policy {
     uint64_t ntlm_rpc;               /* DCE/RPC binds to tcp/135 carrying NTLMSSP */
     uint32_t ntlm_rpc_source;
     uint64_t ntlm_rpc_frame;
-    bool decided;
-    bool should_fail;
     pw_policy_limits lim;
     size_t n_level[LV_COUNT];        /* aggregates per level */
     size_t n_samples;                /* sample slots allocated */
@@ -252,37 +244,30 @@ static inline bool is_rel(const pw_policy *p, uint8_t proto, uint16_t port)
 static inline int full_prefix(const pw_addr *a) { return a->family == 6 ? 128 : 32; }
 
 
-static inline const char *src_name(const pw_sources *srcs, uint32_t i)
-{
-    const char *n = pw_source_name(srcs, i);
-    return n ? n : "?";
-}
 
 static inline const char *cflow_name(const cflow *f)
 {
     return f->connect_host[0] ? f->connect_host : f->sni[0] ? f->sni : f->dns_name;
 }
 
-static inline json_t *jaddr(const pw_addr *a)
-{
-    char b[PW_ADDR_STRLEN];
-    return json_string(pw_addr_str(a, b, sizeof b));
-}
 
 /* roles.c */
 void clear_assigns(pw_policy *p);
-void choose_profiles(pw_policy *p, const pw_sources *srcs);
+void choose_profiles(pw_policy *p);
 void build_answered(pw_policy *p);
-void decide_roles(pw_policy *p, const pw_sources *srcs);
+void decide_roles(pw_policy *p);
 bool side_ok(const pw_policy *p, const pw_profile_def *d, const char *role, const pw_addr *ip,
              const pw_rule_def *r, bool server, bool *inferred, bool *by_rule);
 void by_rule_assign(pw_policy *p, const char *role, const pw_addr *ip, const pw_rule_def *r,
                     bool server);
+/* Sorts the assignments into r->roles (by role, how, address); nothing may
+ * look roles up afterwards (the index breaks). */
+void roles_result(pw_policy *p, pw_result *r);
 
 /* cloud.c */
 pw_outcome cflow_outcome(const cflow *f, const char **reason, const char **failure);
 bool cflow_matches(const pw_rule_def *r, const cflow *f);
 bool issuer_expected(const pw_rule_def *r, const char *issuer);
-json_t *sensor_cloud(pw_policy *p, const pw_sources *srcs);
+void sensor_cloud(pw_policy *p, pw_result *r);
 
 #endif

@@ -371,6 +371,48 @@ static bool str_list(ld *L, yaml_node_t *v, const char *what, char (*dst)[128], 
     return true;
 }
 
+/* A rule key whose value is one scalar. */
+static bool rule_scalar(ld *L, yaml_node_t *k, yaml_node_t *v, const char *key, pw_rule_def *r,
+                        bool *have_proto, bool *have_ports)
+{
+    const char *s = scalar(L, v, key);
+    if (!s)
+        return false;
+    if (!strcmp(key, "id"))
+        copy(r->id, sizeof r->id, s);
+    else if (!strcmp(key, "description"))
+        r->description = strdup(s);
+    else if (!strcmp(key, "table"))
+        r->table = strdup(s);
+    else if (!strcmp(key, "from"))
+        copy(r->from, sizeof r->from, s);
+    else if (!strcmp(key, "to"))
+        copy(r->to, sizeof r->to, s);
+    else if (!strcmp(key, "remediation"))
+        r->remediation = strdup(s);
+    else if (!strcmp(key, "prove"))
+        r->prove = strdup(s);
+    else if (!strcmp(key, "proto")) {
+        int p = parse_proto(s, strlen(s));
+        if (p < 0) {
+            fail(L, v, "rule '%s': proto must be tcp or udp, not '%s'", r->id, s);
+            return false;
+        }
+        r->proto = (uint8_t)p;
+        *have_proto = true;
+    } else if (!strcmp(key, "ports")) {
+        if (!pw_portspec_parse(s, &r->ports)) {
+            fail(L, v, "rule '%s': ports '%s' is not a port, list, range or epm-dynamic", r->id, s);
+            return false;
+        }
+        *have_ports = true;
+    } else {
+        fail(L, k, "rule '%s': unknown key '%s'", r->id, key);
+        return false;
+    }
+    return true;
+}
+
 static bool parse_rule(ld *L, yaml_node_t *n, pw_rule_def *r)
 {
     memset(r, 0, sizeof *r);
@@ -404,41 +446,8 @@ static bool parse_rule(ld *L, yaml_node_t *n, pw_rule_def *r)
                 return false;
             continue;
         }
-        const char *s = scalar(L, v, key);
-        if (!s)
+        if (!rule_scalar(L, k, v, key, r, &have_proto, &have_ports))
             return false;
-        if (!strcmp(key, "id"))
-            copy(r->id, sizeof r->id, s);
-        else if (!strcmp(key, "description"))
-            r->description = strdup(s);
-        else if (!strcmp(key, "table"))
-            r->table = strdup(s);
-        else if (!strcmp(key, "from"))
-            copy(r->from, sizeof r->from, s);
-        else if (!strcmp(key, "to"))
-            copy(r->to, sizeof r->to, s);
-        else if (!strcmp(key, "remediation"))
-            r->remediation = strdup(s);
-        else if (!strcmp(key, "prove"))
-            r->prove = strdup(s);
-        else if (!strcmp(key, "proto")) {
-            int p = parse_proto(s, strlen(s));
-            if (p < 0) {
-                fail(L, v, "rule '%s': proto must be tcp or udp, not '%s'", r->id, s);
-                return false;
-            }
-            r->proto = (uint8_t)p;
-            have_proto = true;
-        } else if (!strcmp(key, "ports")) {
-            if (!pw_portspec_parse(s, &r->ports)) {
-                fail(L, v, "rule '%s': ports '%s' is not a port, list, range or epm-dynamic", r->id, s);
-                return false;
-            }
-            have_ports = true;
-        } else {
-            fail(L, k, "rule '%s': unknown key '%s'", r->id, key);
-            return false;
-        }
     }
     const char *missing = !r->id[0] ? "id" : !r->description ? "description" : !r->from[0] ? "from"
                         : !r->to[0] ? "to" : !have_proto ? "proto" : !have_ports ? "ports"
@@ -476,6 +485,52 @@ void pw_profile_free(pw_profile_def *p)
     free(p);
 }
 
+static bool load_roles(ld *L, yaml_node_t *v, pw_profile_def *p)
+{
+    if (!is_map(L, v, "roles"))
+        return false;
+    size_t n = (size_t)(v->data.mapping.pairs.top - v->data.mapping.pairs.start);
+    p->roles = calloc(n ? n : 1, sizeof *p->roles);
+    for (yaml_node_pair_t *rp = v->data.mapping.pairs.start; rp < v->data.mapping.pairs.top; rp++) {
+        const char *rn = scalar(L, node(L, rp->key), "role name");
+        if (!rn)
+            return false;
+        if (!parse_role(L, rn, node(L, rp->value), &p->roles[p->n_roles])) {
+            free(p->roles[p->n_roles].description);
+            return false;
+        }
+        p->n_roles++;
+    }
+    return true;
+}
+
+static bool load_rules(ld *L, yaml_node_t *v, pw_profile_def *p)
+{
+    if (!is_seq(L, v, "rules"))
+        return false;
+    size_t n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+    p->rules = calloc(n ? n : 1, sizeof *p->rules);
+    yaml_node_t *item;
+    SEQ_EACH(L, v, item) {
+        pw_rule_def *r = &p->rules[p->n_rules];
+        if (!parse_rule(L, item, r)) {
+            free(r->description);
+            free(r->table);
+            free(r->remediation);
+            free(r->prove);
+            return false;
+        }
+        for (int i = 0; i < p->n_rules; i++)
+            if (!strcmp(p->rules[i].id, r->id)) {
+                p->n_rules++;
+                fail(L, item, "rule id '%s' is used twice (first at line %d)", r->id, p->rules[i].line);
+                return false;
+            }
+        p->n_rules++;
+    }
+    return true;
+}
+
 static bool load_root(ld *L, pw_profile_def *p)
 {
     yaml_node_t *root = yaml_document_get_root_node(L->doc);
@@ -506,44 +561,11 @@ static bool load_root(ld *L, pw_profile_def *p)
                 return false;
             p->n_detect = n;
         } else if (!strcmp(key, "roles")) {
-            if (!is_map(L, v, "roles"))
+            if (!load_roles(L, v, p))
                 return false;
-            size_t n = (size_t)(v->data.mapping.pairs.top - v->data.mapping.pairs.start);
-            p->roles = calloc(n ? n : 1, sizeof *p->roles);
-            for (yaml_node_pair_t *rp = v->data.mapping.pairs.start; rp < v->data.mapping.pairs.top; rp++) {
-                const char *rn = scalar(L, node(L, rp->key), "role name");
-                if (!rn)
-                    return false;
-                if (!parse_role(L, rn, node(L, rp->value), &p->roles[p->n_roles])) {
-                    free(p->roles[p->n_roles].description);
-                    return false;
-                }
-                p->n_roles++;
-            }
         } else if (!strcmp(key, "rules")) {
-            if (!is_seq(L, v, "rules"))
+            if (!load_rules(L, v, p))
                 return false;
-            size_t n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
-            p->rules = calloc(n ? n : 1, sizeof *p->rules);
-            yaml_node_t *item;
-            SEQ_EACH(L, v, item) {
-                pw_rule_def *r = &p->rules[p->n_rules];
-                if (!parse_rule(L, item, r)) {
-                    free(r->description);
-                    free(r->table);
-                    free(r->remediation);
-                    free(r->prove);
-                    return false;
-                }
-                for (int i = 0; i < p->n_rules; i++)
-                    if (!strcmp(p->rules[i].id, r->id)) {
-                        p->n_rules++;
-                        fail(L, item, "rule id '%s' is used twice (first at line %d)", r->id,
-                             p->rules[i].line);
-                        return false;
-                    }
-                p->n_rules++;
-            }
         } else {
             fail(L, k, "unknown key '%s' (name, description, document, detect, roles, rules)", key);
             return false;
@@ -717,10 +739,64 @@ static bool add_profile(pw_policy *p, pw_profile_def *d, bool explicit_, char *e
     l->def = d;
     l->explicit_ = explicit_;
     l->active = explicit_;
-    if (explicit_)
-        snprintf(l->why, sizeof l->why, "selected with --profile");
     index_profile(p, d);
     return true;
+}
+
+/* The profiles named with --profile (built-in names or files). */
+static bool load_named(pw_policy *p, const char *dir, char *err, size_t errlen)
+{
+    for (int i = 0; i < p->cfg.n_profiles; i++) {
+        const char *name = p->cfg.profiles[i];
+        char path[1024];
+        bool builtin = !is_path(name);
+        if (builtin)
+            snprintf(path, sizeof path, "%s/%s.yaml", dir, name);
+        else
+            snprintf(path, sizeof path, "%s", name);
+        FILE *f = fopen(path, "rb");
+        if (!f) {
+            if (builtin)
+                snprintf(err, errlen, "unknown profile '%s' (no %s; see --list-profiles)", name, path);
+            else
+                snprintf(err, errlen, "%s: cannot open profile", path);
+            return false;
+        }
+        fclose(f);
+        pw_profile_def *d = pw_profile_load(path, err, errlen);
+        if (!d)
+            return false;
+        d->builtin = builtin;
+        if (!add_profile(p, d, true, err, errlen))
+            return false;
+    }
+    return true;
+}
+
+/* Every built-in profile, to be chosen by the traffic. */
+static bool load_builtins(pw_policy *p, const char *dir, char *err, size_t errlen)
+{
+    p->auto_choose = true;
+    struct dirent **list = NULL;
+    int n = builtin_files(dir, &list);
+    if (n < 0)
+        pw_warn("policy: no built-in profiles in %s", dir);
+    bool ok = true;
+    for (int i = 0; i < n; i++) {
+        if (ok) {
+            char path[1024];
+            snprintf(path, sizeof path, "%s/%s", dir, list[i]->d_name);
+            pw_profile_def *d = pw_profile_load(path, err, errlen);
+            ok = d != NULL;
+            if (d) {
+                d->builtin = true;
+                ok = add_profile(p, d, false, err, errlen);
+            }
+        }
+        free(list[i]);
+    }
+    free(list);
+    return ok;
 }
 
 pw_policy *pw_policy_new(const pw_config *cfg, char *err, size_t errlen)
@@ -743,61 +819,10 @@ pw_policy *pw_policy_new(const pw_config *cfg, char *err, size_t errlen)
     p->lim.samples = PW_POLICY_MAX_SAMPLES;
     p->lim.flows = PW_POLICY_MAX_FLOWS;
     const char *dir = profile_dir(&p->cfg);
-    if (p->cfg.n_profiles > 0) {
-        for (int i = 0; i < p->cfg.n_profiles; i++) {
-            const char *name = p->cfg.profiles[i];
-            char path[1024];
-            bool builtin = !is_path(name);
-            if (builtin)
-                snprintf(path, sizeof path, "%s/%s.yaml", dir, name);
-            else
-                snprintf(path, sizeof path, "%s", name);
-            FILE *f = fopen(path, "rb");
-            if (!f) {
-                if (builtin)
-                    snprintf(err, errlen, "unknown profile '%s' (no %s; see --list-profiles)", name, path);
-                else
-                    snprintf(err, errlen, "%s: cannot open profile", path);
-                pw_policy_free(p);
-                return NULL;
-            }
-            fclose(f);
-            pw_profile_def *d = pw_profile_load(path, err, errlen);
-            if (!d) {
-                pw_policy_free(p);
-                return NULL;
-            }
-            d->builtin = builtin;
-            if (!add_profile(p, d, true, err, errlen)) {
-                pw_policy_free(p);
-                return NULL;
-            }
-        }
-    } else {
-        p->auto_choose = true;
-        struct dirent **list = NULL;
-        int n = builtin_files(dir, &list);
-        if (n < 0)
-            pw_warn("policy: no built-in profiles in %s", dir);
-        for (int i = 0; i < n; i++) {
-            char path[1024];
-            snprintf(path, sizeof path, "%s/%s", dir, list[i]->d_name);
-            pw_profile_def *d = pw_profile_load(path, err, errlen);
-            bool ok = d != NULL;
-            if (d) {
-                d->builtin = true;
-                ok = add_profile(p, d, false, err, errlen);
-            }
-            if (!ok) {
-                for (int j = i; j < n; j++)
-                    free(list[j]);
-                free(list);
-                pw_policy_free(p);
-                return NULL;
-            }
-            free(list[i]);
-        }
-        free(list);
+    bool ok = p->cfg.n_profiles > 0 ? load_named(p, dir, err, errlen) : load_builtins(p, dir, err, errlen);
+    if (!ok) {
+        pw_policy_free(p);
+        return NULL;
     }
     return p;
 }

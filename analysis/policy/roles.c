@@ -37,7 +37,7 @@ static const role_cnt *role_counter_c(const pw_policy *p, const char *role)
 }
 
 static void add_assign(pw_policy *p, const char *role, const pw_addr *ip, int prefix, as_kind kind,
-                       const char *why)
+                       const pw_msg *why)
 {
     as_key k = mk_as_key(role, ip, prefix);
     as_idx *x;
@@ -74,7 +74,7 @@ static void add_assign(pw_policy *p, const char *role, const pw_addr *ip, int pr
     a->cidr.net = *ip;
     a->cidr.prefix = prefix;
     a->kind = kind;
-    a->why = strdup(why);
+    a->why = *why;
     role_cnt *rc = role_counter(p, role, true);
     if (rc && kind != AS_BY_RULE) {
         rc->holders++;
@@ -84,8 +84,6 @@ static void add_assign(pw_policy *p, const char *role, const pw_addr *ip, int pr
 
 void clear_assigns(pw_policy *p)
 {
-    for (int i = 0; i < p->n_as; i++)
-        free(p->as[i].why);
     as_idx *x, *t;
     HASH_ITER(hh, p->as_hash, x, t) {
         HASH_DEL(p->as_hash, x);
@@ -153,98 +151,119 @@ void build_answered(pw_policy *p)
     }
 }
 
-static void infer_cond(pw_policy *p, const char *role, const pw_cond *c, const pw_sources *srcs)
+/* Cloud flow helpers shared with detection: how the client named the
+ * service, and the frame that named it. */
+static pw_name_via cflow_via(const cflow *f)
 {
-    char why[320], ip[PW_ADDR_STRLEN], ip2[PW_ADDR_STRLEN];
+    return f->is_connect ? PW_VIA_CONNECT : f->sni[0] ? PW_VIA_SNI : PW_VIA_DNS;
+}
+
+static uint64_t cflow_name_frame(const cflow *f)
+{
+    return f->name_frame ? f->name_frame : f->frame;
+}
+
+/* Servers that answered the condition's first port and every other listed one. */
+static void infer_answers(pw_policy *p, const char *role, const pw_cond *c)
+{
     agg *g;
-    switch (c->kind) {
-    case PW_COND_ANSWERS:
-        FOR_AGG(p, g) {
-            if (g->k.dyn || g->k.proto != c->ports[0].proto || g->k.port != c->ports[0].port ||
-                !g->counts[PW_OUT_ANSWERED])
-                continue;
-            /* every other listed port answered by the same server */
-            bool all = true;
-            for (int j = 1; j < c->n_ports && all; j++)
-                all = answered_has(p, ag_server(g), c->ports[j].proto, c->ports[j].port);
-            if (!all)
-                continue;
-            int off = snprintf(why, sizeof why, "answers");
-            for (int j = 0; j < c->n_ports && off < (int)sizeof why; j++)
-                off += snprintf(why + off, sizeof why - (size_t)off, "%s %s/%u", j ? " and" : "",
-                                pw_proto_str(c->ports[j].proto), c->ports[j].port);
-            if (off < (int)sizeof why)
-                snprintf(why + off, sizeof why - (size_t)off, " (e.g. %s frame %llu)",
-                         src_name(srcs, g->ok ? g->ok[0].source : g->first.source),
-                         (unsigned long long)(g->ok ? g->ok[0].frame : g->first.frame));
-            add_assign(p, role, ag_server(g), full_prefix(ag_server(g)), AS_INFERRED, why);
-        }
-        break;
-    case PW_COND_CONNECTS:
-        FOR_AGG(p, g) {
-            if (g->k.dyn)
-                continue;
-            for (int j = 0; j < c->n_ports; j++)
-                if (g->k.proto == c->ports[j].proto && g->k.port == c->ports[j].port) {
-                    snprintf(why, sizeof why, "connects to %s/%u on %s (%s frame %llu)",
-                             pw_proto_str(g->k.proto), g->k.port, pw_addr_str(ag_server(g), ip2, sizeof ip2),
-                             src_name(srcs, g->first.source), (unsigned long long)g->first.frame);
-                    add_assign(p, role, ag_client(g), full_prefix(ag_client(g)), AS_INFERRED, why);
-                    break;
-                }
-        }
-        break;
-    case PW_COND_SNI: {
-        cflow *f, *t;
-        LL_FOREACH_SAFE(p->cflows, f, t) {
-            if (!f->sni[0] && !f->connect_host[0])
-                continue;
-            const char *name = cflow_name(f);
-            if (!pw_name_match(c->pattern, name))
-                continue;
-            snprintf(why, sizeof why, "%s %s (%s frame %llu)",
-                     f->is_connect ? "sends HTTP CONNECT for" : f->sni[0] ? "sends TLS ClientHello for"
-                                                                          : "connects to the DNS answer for",
-                     name, src_name(srcs, f->source),
-                     (unsigned long long)(f->name_frame ? f->name_frame : f->frame));
-            add_assign(p, role, &f->k.client, full_prefix(&f->k.client), AS_INFERRED, why);
-        }
-        break;
-    }
-    case PW_COND_PROXY: {
-        proxy_ent *x, *t;
-        HASH_ITER(hh, p->proxies, x, t) {
-            snprintf(why, sizeof why, "receives HTTP CONNECT on tcp/%u from %s for %s (%s frame %llu)",
-                     x->k.sport, pw_addr_str(&x->first_client, ip, sizeof ip), x->host,
-                     src_name(srcs, x->source), (unsigned long long)x->frame);
-            add_assign(p, role, &x->k.server, full_prefix(&x->k.server), AS_INFERRED, why);
-        }
-        break;
-    }
-    default:
-        break;
+    FOR_AGG(p, g) {
+        if (g->k.dyn || g->k.proto != c->ports[0].proto || g->k.port != c->ports[0].port ||
+            !g->counts[PW_OUT_ANSWERED])
+            continue;
+        bool all = true;
+        for (int j = 1; j < c->n_ports && all; j++)
+            all = answered_has(p, ag_server(g), c->ports[j].proto, c->ports[j].port);
+        if (!all)
+            continue;
+        pw_msg why = {.id = PW_MSG_ROLE_ANSWERS, .ref = c,
+                      .source = g->ok ? g->ok[0].source : g->first.source,
+                      .n = {g->ok ? g->ok[0].frame : g->first.frame}};
+        add_assign(p, role, ag_server(g), full_prefix(ag_server(g)), AS_INFERRED, &why);
     }
 }
 
-void decide_roles(pw_policy *p, const pw_sources *srcs)
+/* Clients that attempted one of the condition's ports. */
+static void infer_connects(pw_policy *p, const char *role, const pw_cond *c)
 {
+    agg *g;
+    FOR_AGG(p, g) {
+        if (g->k.dyn)
+            continue;
+        for (int j = 0; j < c->n_ports; j++)
+            if (g->k.proto == c->ports[j].proto && g->k.port == c->ports[j].port) {
+                pw_msg why = {.id = PW_MSG_ROLE_CONNECTS, .a = *ag_server(g), .source = g->first.source,
+                              .n = {g->k.proto, g->k.port, g->first.frame}};
+                add_assign(p, role, ag_client(g), full_prefix(ag_client(g)), AS_INFERRED, &why);
+                break;
+            }
+    }
+}
+
+/* Clients that asked for a name matching the pattern (SNI or CONNECT). */
+static void infer_sni(pw_policy *p, const char *role, const pw_cond *c)
+{
+    cflow *f, *t;
+    LL_FOREACH_SAFE(p->cflows, f, t) {
+        if (!f->sni[0] && !f->connect_host[0])
+            continue;
+        const char *name = cflow_name(f);
+        if (!pw_name_match(c->pattern, name))
+            continue;
+        pw_msg why = {.id = PW_MSG_ROLE_NAME, .kind = cflow_via(f), .s = {name}, .source = f->source,
+                      .n = {cflow_name_frame(f)}};
+        add_assign(p, role, &f->k.client, full_prefix(&f->k.client), AS_INFERRED, &why);
+    }
+}
+
+/* Hosts that received an HTTP CONNECT. */
+static void infer_proxy(pw_policy *p, const char *role)
+{
+    proxy_ent *x, *t;
+    HASH_ITER(hh, p->proxies, x, t) {
+        pw_msg why = {.id = PW_MSG_ROLE_PROXY, .a = x->first_client, .s = {x->host}, .source = x->source,
+                      .n = {x->k.sport, x->frame}};
+        add_assign(p, role, &x->k.server, full_prefix(&x->k.server), AS_INFERRED, &why);
+    }
+}
+
+static void infer_cond(pw_policy *p, const char *role, const pw_cond *c)
+{
+    switch (c->kind) {
+    case PW_COND_ANSWERS: infer_answers(p, role, c); break;
+    case PW_COND_CONNECTS: infer_connects(p, role, c); break;
+    case PW_COND_SNI: infer_sni(p, role, c); break;
+    case PW_COND_PROXY: infer_proxy(p, role); break;
+    default: break;
+    }
+}
+
+/* --role, --sensor and the addresses profiles give. */
+static void bind_roles(pw_policy *p)
+{
+    pw_msg role_opt = {.id = PW_MSG_ROLE_OPTION, .s = {"--role"}};
+    pw_msg sensor_opt = {.id = PW_MSG_ROLE_OPTION, .s = {"--sensor"}};
     for (int i = 0; i < p->cfg.n_roles; i++)
         add_assign(p, p->cfg.roles[i].role, &p->cfg.roles[i].cidr.net, p->cfg.roles[i].cidr.prefix,
-                   AS_BOUND, "--role");
+                   AS_BOUND, &role_opt);
     for (int i = 0; i < p->cfg.n_sensors; i++)
-        add_assign(p, "sensor", &p->cfg.sensors[i].net, p->cfg.sensors[i].prefix, AS_BOUND, "--sensor");
+        add_assign(p, "sensor", &p->cfg.sensors[i].net, p->cfg.sensors[i].prefix, AS_BOUND, &sensor_opt);
     for (int i = 0; i < p->n_prof; i++) {
         if (!p->prof[i].active)
             continue;
         const pw_profile_def *d = p->prof[i].def;
         for (int r = 0; r < d->n_roles; r++)
             for (int a = 0; a < d->roles[r].n_addrs; a++) {
-                char why[320];
-                snprintf(why, sizeof why, "roles.%.60s.addresses in %.200s", d->roles[r].name, d->path);
+                pw_msg why = {.id = PW_MSG_ROLE_ADDRESSES, .s = {d->roles[r].name, d->path}};
                 add_assign(p, d->roles[r].name, &d->roles[r].addrs[a].net, d->roles[r].addrs[a].prefix,
-                           AS_BOUND, why);
+                           AS_BOUND, &why);
             }
     }
+}
+
+void decide_roles(pw_policy *p)
+{
+    bind_roles(p);
     /* Inference only for roles nobody bound. */
     for (int i = 0; i < p->n_prof; i++) {
         if (!p->prof[i].active)
@@ -255,77 +274,100 @@ void decide_roles(pw_policy *p, const pw_sources *srcs)
             if (rc && rc->bound)
                 continue;
             for (int c = 0; c < d->roles[r].n_infer; c++)
-                infer_cond(p, d->roles[r].name, &d->roles[r].infer[c], srcs);
+                infer_cond(p, d->roles[r].name, &d->roles[r].infer[c]);
         }
     }
 }
 
 /* ---- profile choice ------------------------------------------------------- */
 
-void choose_profiles(pw_policy *p, const pw_sources *srcs)
+/* Attempts to one port: how many, and the first (by input, then frame). */
+static bool hit_seen(const pw_policy *p, const pw_pport *pp, pw_res_detect_hit *h)
+{
+    const agg *first = NULL;
+    agg *g;
+    memset(h, 0, sizeof *h);
+    FOR_AGG(p, g) {
+        if (g->k.dyn || g->k.proto != pp->proto || g->k.port != pp->port)
+            continue;
+        h->n += ag_total(g);
+        if (!first || g->first.source < first->first.source ||
+            (g->first.source == first->first.source && g->first.frame < first->first.frame))
+            first = g;
+    }
+    if (!h->n)
+        return false;
+    h->kind = PW_DETECT_SEEN;
+    h->proto = pp->proto;
+    h->port = pp->port;
+    h->source = first->first.source;
+    h->frame = first->first.frame;
+    return true;
+}
+
+static bool hit_ntlm_rpc(const pw_policy *p, pw_res_detect_hit *h)
+{
+    memset(h, 0, sizeof *h);
+    if (!p->ntlm_rpc)
+        return false;
+    h->kind = PW_DETECT_NTLM_RPC;
+    h->n = p->ntlm_rpc;
+    h->source = p->ntlm_rpc_source;
+    h->frame = p->ntlm_rpc_frame;
+    return true;
+}
+
+/* Cloud flows for a name matching the pattern, and the first one. */
+static bool hit_name(const pw_policy *p, const char *pattern, pw_res_detect_hit *h)
+{
+    cflow *f, *t, *first = NULL;
+    memset(h, 0, sizeof *h);
+    LL_FOREACH_SAFE(p->cflows, f, t) {
+        if (!pw_name_match(pattern, cflow_name(f)))
+            continue;
+        h->n++;
+        if (!first || f->source < first->source || (f->source == first->source && f->frame < first->frame))
+            first = f;
+    }
+    if (!h->n)
+        return false;
+    h->kind = PW_DETECT_NAME;
+    h->pattern = pattern;
+    h->first_via = cflow_via(first);
+    h->source = first->source;
+    h->frame = cflow_name_frame(first);
+    return true;
+}
+
+/* The detect conditions the traffic met; a profile with none is not chosen. */
+static void detect_hits(const pw_policy *p, loaded *l)
+{
+    const pw_profile_def *d = l->def;
+    l->n_hits = 0;
+    for (int c = 0; c < d->n_detect; c++) {
+        const pw_cond *cd = &d->detect[c];
+        pw_res_detect_hit h;
+        if (cd->kind == PW_COND_SEEN) {
+            for (int j = 0; j < cd->n_ports; j++)
+                if (hit_seen(p, &cd->ports[j], &h) && l->n_hits < PW_RES_DETECT_MAX)
+                    l->hits[l->n_hits++] = h;
+        } else if ((cd->kind == PW_COND_NTLM_RPC && hit_ntlm_rpc(p, &h)) ||
+                   (cd->kind == PW_COND_SNI && hit_name(p, cd->pattern, &h))) {
+            if (l->n_hits < PW_RES_DETECT_MAX)
+                l->hits[l->n_hits++] = h;
+        }
+    }
+}
+
+void choose_profiles(pw_policy *p)
 {
     if (!p->auto_choose)
         return;
     for (int i = 0; i < p->n_prof; i++) {
-        loaded *l = &p->prof[i];
-        const pw_profile_def *d = l->def;
-        int off = 0;
-        for (int c = 0; c < d->n_detect; c++) {
-            const pw_cond *cd = &d->detect[c];
-            if (cd->kind == PW_COND_SEEN) {
-                for (int j = 0; j < cd->n_ports; j++) {
-                    uint64_t n = 0;
-                    const agg *first = NULL;
-                    agg *g;
-                    FOR_AGG(p, g) {
-                        if (g->k.dyn || g->k.proto != cd->ports[j].proto || g->k.port != cd->ports[j].port)
-                            continue;
-                        n += ag_total(g);
-                        if (!first || g->first.source < first->first.source ||
-                            (g->first.source == first->first.source && g->first.frame < first->first.frame))
-                            first = g;
-                    }
-                    if (!n || off >= (int)sizeof l->why - 1)
-                        continue;
-                    off += snprintf(l->why + off, sizeof l->why - (size_t)off,
-                                    "%s%llu attempt%s to %s/%u (first: %s frame %llu)", off ? "; " : "traffic seen: ",
-                                    (unsigned long long)n, n == 1 ? "" : "s",
-                                    pw_proto_str(cd->ports[j].proto), cd->ports[j].port,
-                                    src_name(srcs, first->first.source), (unsigned long long)first->first.frame);
-                }
-            } else if (cd->kind == PW_COND_NTLM_RPC) {
-                if (!p->ntlm_rpc || off >= (int)sizeof l->why - 1)
-                    continue;
-                off += snprintf(l->why + off, sizeof l->why - (size_t)off,
-                                "%s%llu DCE/RPC bind%s to tcp/135 with NTLMSSP (NTLM over RPC; first: %s frame %llu)",
-                                off ? "; " : "traffic seen: ", (unsigned long long)p->ntlm_rpc,
-                                p->ntlm_rpc == 1 ? "" : "s", src_name(srcs, p->ntlm_rpc_source),
-                                (unsigned long long)p->ntlm_rpc_frame);
-            } else if (cd->kind == PW_COND_SNI) {
-                cflow *f, *t, *first = NULL;
-                uint64_t n = 0;
-                LL_FOREACH_SAFE(p->cflows, f, t) {
-                    const char *name = cflow_name(f);
-                    if (!pw_name_match(cd->pattern, name))
-                        continue;
-                    n++;
-                    if (!first || f->source < first->source || (f->source == first->source && f->frame < first->frame))
-                        first = f;
-                }
-                if (!n || off >= (int)sizeof l->why - 1)
-                    continue;
-                off += snprintf(l->why + off, sizeof l->why - (size_t)off,
-                                "%s%llu connection%s for %s (first: %s %s frame %llu)", off ? "; " : "traffic seen: ",
-                                (unsigned long long)n, n == 1 ? "" : "s", cd->pattern,
-                                first->is_connect ? "HTTP CONNECT" : first->sni[0] ? "TLS SNI" : "DNS answer",
-                                src_name(srcs, first->source),
-                                (unsigned long long)(first->name_frame ? first->name_frame : first->frame));
-            }
-        }
-        l->active = off > 0;
+        detect_hits(p, &p->prof[i]);
+        p->prof[i].active = p->prof[i].n_hits > 0;
     }
 }
-
 
 /* Can a role nobody holds be taken from this rule's own traffic?  The client
  * side always can (a rule's from-role is inferred from the clients seen).
@@ -393,8 +435,37 @@ bool side_ok(const pw_policy *p, const pw_profile_def *d, const char *role, cons
 void by_rule_assign(pw_policy *p, const char *role, const pw_addr *ip, const pw_rule_def *r,
                            bool server)
 {
-    char why[320];
-    snprintf(why, sizeof why, "%s of %s/%s traffic matching rule %s (no other host identified as %s)",
-             server ? "server" : "client", pw_proto_str(r->proto), r->ports.text, r->id, role);
-    add_assign(p, role, ip, full_prefix(ip), AS_BY_RULE, why);
+    pw_msg why = {.id = PW_MSG_ROLE_BY_RULE, .kind = server, .s = {role, r->id, r->ports.text},
+                  .n = {r->proto}};
+    add_assign(p, role, ip, full_prefix(ip), AS_BY_RULE, &why);
+}
+
+static int cmp_assign(const void *a, const void *b)
+{
+    const assign *x = a, *y = b;
+    int c = strcmp(x->role, y->role);
+    if (c)
+        return c;
+    if (x->kind != y->kind)
+        return x->kind < y->kind ? -1 : 1;
+    return pw_addr_cmp(&x->cidr.net, &y->cidr.net);
+}
+
+void roles_result(pw_policy *p, pw_result *r)
+{
+    /* sorting breaks the (role, ip) index: nothing may look roles up after this */
+    if (p->n_as)
+        qsort(p->as, (size_t)p->n_as, sizeof *p->as, cmp_assign);
+    r->roles = pw_result_alloc((size_t)p->n_as, sizeof *r->roles);
+    r->n_roles = (size_t)p->n_as;
+    for (int i = 0; i < p->n_as; i++) {
+        const assign *x = &p->as[i];
+        pw_res_role *o = &r->roles[i];
+        snprintf(o->role, sizeof o->role, "%s", x->role);
+        o->net = x->cidr.net;
+        o->prefix = x->cidr.prefix;
+        o->cidr = x->cidr.prefix != full_prefix(&x->cidr.net);
+        o->how = x->kind == AS_BOUND ? PW_ROLE_BOUND : x->kind == AS_INFERRED ? PW_ROLE_TRAFFIC : PW_ROLE_RULE;
+        o->why = x->why;
+    }
 }

@@ -1,25 +1,8 @@
 /* policy/verdict.c - per rule: the matching aggregates or cloud flows, the
  * verdict over (client, server) pairs, the server and client breakdown,
- * evidence, and the order of the rules in the report. */
+ * evidence, notes, and the order of the rules in the result. */
 #include "internal.h"
 
-
-static const char *const verdict_names[PW_VERDICT_COUNT] = {
-    "pass", "fail", "partial", "unobserved", "indeterminate",
-};
-
-const char *pw_verdict_name(pw_verdict v)
-{
-    return (unsigned)v < PW_VERDICT_COUNT ? verdict_names[v] : "?";
-}
-
-int pw_verdict_parse(const char *name)
-{
-    for (int i = 0; i < PW_VERDICT_COUNT; i++)
-        if (name && strcmp(name, verdict_names[i]) == 0)
-            return i;
-    return -1;
-}
 /* ---- verdicts --------------------------------------------------------------- */
 
 static pw_verdict verdict_of_counts(const uint64_t c[PW_OUT_COUNT])
@@ -157,41 +140,6 @@ static void ev_push(evheap *h, const evid *x)
 }
 
 
-static json_t *jcounts(const uint64_t c[PW_OUT_COUNT], size_t servers, size_t clients, uint64_t folded)
-{
-    uint64_t total = 0;
-    for (int i = 1; i < PW_OUT_COUNT; i++)
-        total += c[i];
-    json_t *o = json_pack("{sIsIsIsIsIsIsIsI}", "attempts", (json_int_t)total, "answered",
-                     (json_int_t)c[PW_OUT_ANSWERED], "refused", (json_int_t)c[PW_OUT_REFUSED], "blocked",
-                     (json_int_t)c[PW_OUT_BLOCKED], "unanswered", (json_int_t)c[PW_OUT_UNANSWERED],
-                     "indeterminate", (json_int_t)c[PW_OUT_INDETERMINATE], "servers", (json_int_t)servers,
-                     "clients", (json_int_t)clients);
-    if (folded) /* attempts of untracked pairs: servers and clients are lower bounds */
-        json_object_set_new(o, "folded", json_integer((json_int_t)folded));
-    return o;
-}
-
-static void proof_text(const pw_rule_def *r, char *buf, size_t n)
-{
-    if (r->prove) {
-        snprintf(buf, n, "%s", r->prove);
-        return;
-    }
-    if (r->n_hosts) {
-        snprintf(buf, n, "no TLS ClientHello, proxy CONNECT or DNS answer for %s on %s/%s from a %s was seen; "
-                 "capture on the %s (or its proxy) while it starts and connects",
-                 r->hosts[0], pw_proto_str(r->proto), r->ports.text, r->from, r->from);
-    } else if (r->ports.epm_dynamic || r->ports.rpc_dynamic) {
-        snprintf(buf, n, "no connection to a port handed out by the endpoint mapper was seen from a %s to a %s; "
-                 "capture an endpoint mapper exchange on tcp/135 (e.g. a WMI/DCOM call) and the connection "
-                 "to the %s port it returns", r->from, r->to, r->ports.rpc_dynamic ? r->ports.text : "dynamic");
-    } else {
-        snprintf(buf, n, "no %s/%s connection attempt from a %s to a %s was seen; capture while a %s "
-                 "connects to a %s on %s/%s", pw_proto_str(r->proto), r->ports.text, r->from, r->to, r->from,
-                 r->to, pw_proto_str(r->proto), r->ports.text);
-    }
-}
 
 static bool agg_matches_ports(const pw_rule_def *r, const agg *g)
 {
@@ -203,154 +151,159 @@ static bool agg_matches_ports(const pw_rule_def *r, const agg *g)
         return g->k.dyn && pw_portspec_has(&r->ports, g->k.port);
     return pw_portspec_has(&r->ports, g->k.port);
 }
-static json_t *side_list(unit *u, size_t n, bool servers, int (*cmp)(const void *, const void *),
-                         size_t *count)
+
+/* Units of one rule, and what its evaluation gathers. */
+typedef struct rule_acc {
+    unit *u;
+    size_t n, cap;
+    evheap eh;
+    uint64_t total[PW_OUT_COUNT];
+    uint64_t folded;
+    pw_msg *notes;
+    size_t n_notes, cap_notes;
+} rule_acc;
+
+static unit *acc_unit(rule_acc *acc)
 {
-    qsort(u, n, sizeof *u, cmp);
-    json_t *arr = json_array();
-    *count = 0;
-    for (size_t i = 0; i < n;) {
-        const pw_addr *key = servers ? &u[i].server : &u[i].client;
-        vacc v = {0};
-        bool inf = servers ? u[i].s_inf : u[i].c_inf;
-        uint64_t att = 0;
-        size_t j = i;
-        while (j < n && pw_addr_eq(servers ? &u[j].server : &u[j].client, key)) {
-            /* pair verdicts: units are sorted so pairs are adjacent */
-            uint64_t c[PW_OUT_COUNT] = {0};
-            const pw_addr *other = servers ? &u[j].client : &u[j].server;
-            size_t k = j;
-            while (k < n && pw_addr_eq(servers ? &u[k].server : &u[k].client, key) &&
-                   pw_addr_eq(servers ? &u[k].client : &u[k].server, other)) {
-                for (int o = 0; o < PW_OUT_COUNT; o++)
-                    c[o] += u[k].counts[o];
-                k++;
-            }
-            for (int o = 1; o < PW_OUT_COUNT; o++)
-                att += c[o];
-            vacc_add(&v, verdict_of_counts(c));
-            j = k;
-        }
-        json_array_append_new(arr, json_pack("{s:o,s:b,s:s,s:I}", "ip", jaddr(key), "role_inferred", inf,
-                                             "verdict", pw_verdict_name(vacc_get(&v)), "attempts",
-                                             (json_int_t)att));
-        (*count)++;
-        i = j;
+    if (acc->n == acc->cap) {
+        acc->cap = acc->cap ? acc->cap * 2 : 64;
+        unit *u = pw_result_alloc(acc->cap, sizeof *u);
+        if (acc->n)
+            memcpy(u, acc->u, acc->n * sizeof *u);
+        free(acc->u);
+        acc->u = u;
     }
-    return arr;
+    unit *x = &acc->u[acc->n++];
+    memset(x, 0, sizeof *x);
+    return x;
 }
-static json_t *evaluate_rule(pw_policy *p, const pw_profile_def *d, const pw_rule_def *r,
-                             const pw_sources *srcs, pw_verdict *out_v)
+
+static void acc_note(rule_acc *acc, const pw_msg *m)
 {
-    size_t cap = 64, n = 0;
-    unit *u = malloc(cap * sizeof *u);
-    evheap eh = {malloc((size_t)(p->cfg.max_evidence > 0 ? p->cfg.max_evidence : 1) * sizeof(evid)), 0,
-                 (size_t)p->cfg.max_evidence};
-    json_t *notes = json_array();
-    uint64_t total[PW_OUT_COUNT] = {0};
-    uint64_t folded = 0;
-    bool c_inf, s_inf, c_rule, s_rule;
-    if (!r->n_hosts) {
-        agg *g;
-        FOR_AGG(p, g) {
-            if (!agg_matches_ports(r, g))
-                continue;
-            if (!side_ok(p, d, r->to, ag_server(g), r, true, &s_inf, &s_rule) ||
-                !side_ok(p, d, r->from, ag_client(g), r, false, &c_inf, &c_rule))
-                continue;
-            if (s_rule)
-                by_rule_assign(p, r->to, ag_server(g), r, true);
-            if (c_rule)
-                by_rule_assign(p, r->from, ag_client(g), r, false);
-            if (n == cap)
-                u = realloc(u, (cap *= 2) * sizeof *u);
-            unit *x = &u[n++];
-            memset(x, 0, sizeof *x);
-            x->client = *ag_client(g);
-            x->server = *ag_server(g);
-            x->c_inf = c_inf;
-            x->s_inf = s_inf;
-            x->g = g;
-            memcpy(x->counts, g->counts, sizeof x->counts);
-            for (int o = 0; o < PW_OUT_COUNT; o++)
-                total[o] += g->counts[o];
-            if (g->k.level != LV_PAIR)
-                folded += ag_total(g);
-            for (int pass = 0; pass < 2; pass++) {
-                const sample *s = pass ? g->ok : g->bad;
-                int m = pass ? g->n_ok : g->n_bad;
-                for (int i = 0; i < m; i++) {
-                    evid e;
-                    memset(&e, 0, sizeof e);
-                    e.source = s[i].source;
-                    e.frame = s[i].frame;
-                    e.frame_reply = s[i].frame_reply;
-                    e.epm_frame = s[i].epm_frame;
-                    e.ts = s[i].ts;
-                    e.client = s[i].client;
-                    e.server = s[i].server;
-                    e.port = g->k.port;
-                    e.proto = g->k.proto;
-                    e.outcome = (pw_outcome)s[i].outcome;
-                    e.reason = pw_reason_name((pw_reason)s[i].reason);
-                    ev_push(&eh, &e);
-                }
-            }
-        }
-    } else {
-        cflow *f, *t;
-        LL_FOREACH_SAFE(p->cflows, f, t) {
-            if (!cflow_matches(r, f))
-                continue;
-            if (!side_ok(p, d, r->from, &f->k.client, r, false, &c_inf, &c_rule))
-                continue;
-            s_inf = true;
-            if (f->is_connect)
-                side_ok(p, NULL, "proxy", &f->k.server, NULL, true, &s_inf, &s_rule);
-            if (c_rule)
-                by_rule_assign(p, r->from, &f->k.client, r, false);
-            const char *reason, *failure;
-            pw_outcome o = cflow_outcome(f, &reason, &failure);
-            if (n == cap)
-                u = realloc(u, (cap *= 2) * sizeof *u);
-            unit *x = &u[n++];
-            memset(x, 0, sizeof *x);
-            x->client = f->k.client;
-            x->server = f->k.server;
-            x->c_inf = c_inf;
-            x->s_inf = s_inf;
-            x->f = f;
-            x->counts[o] = 1;
-            total[o]++;
+    if (acc->n_notes == acc->cap_notes) {
+        acc->cap_notes = acc->cap_notes ? acc->cap_notes * 2 : 2;
+        pw_msg *v = pw_result_alloc(acc->cap_notes, sizeof *v);
+        if (acc->n_notes)
+            memcpy(v, acc->notes, acc->n_notes * sizeof *v);
+        free(acc->notes);
+        acc->notes = v;
+    }
+    acc->notes[acc->n_notes++] = *m;
+}
+
+/* The evidence samples of an aggregate, failures and answers. */
+static void agg_evidence(rule_acc *acc, const agg *g)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        const sample *s = pass ? g->ok : g->bad;
+        int m = pass ? g->n_ok : g->n_bad;
+        for (int i = 0; i < m; i++) {
             evid e;
             memset(&e, 0, sizeof e);
-            e.source = f->source;
-            e.frame = f->frame;
-            e.frame_reply = f->sh_frame ? f->sh_frame : f->status_frame ? f->status_frame
-                          : f->alert_frame ? f->alert_frame : f->att_reply;
-            e.ts = f->ts;
-            e.client = f->k.client;
-            e.server = f->k.server;
-            e.port = f->k.sport;
-            e.proto = 6;
-            e.outcome = o;
-            e.f = f;
-            e.reason = reason;
-            ev_push(&eh, &e);
-            if (f->cert && !issuer_expected(r, f->issuer)) {
-                char msg[1400], cip[PW_ADDR_STRLEN];
-                snprintf(msg, sizeof msg,
-                         "TLS inspection in the path: the certificate for %s seen by %s (%s frame %llu) "
-                         "was issued by \"%s\", not by the expected public CA chain; the inspection "
-                         "device must support mutual inspection for the sensor to work",
-                         cflow_name(f), pw_addr_str(&f->k.client, cip, sizeof cip), src_name(srcs, f->source),
-                         (unsigned long long)f->cert_frame, f->issuer);
-                json_array_append_new(notes, json_string(msg));
-            }
+            e.source = s[i].source;
+            e.frame = s[i].frame;
+            e.frame_reply = s[i].frame_reply;
+            e.epm_frame = s[i].epm_frame;
+            e.ts = s[i].ts;
+            e.client = s[i].client;
+            e.server = s[i].server;
+            e.port = g->k.port;
+            e.proto = g->k.proto;
+            e.outcome = (pw_outcome)s[i].outcome;
+            e.reason = pw_reason_name((pw_reason)s[i].reason);
+            ev_push(&acc->eh, &e);
         }
     }
-    /* verdict over (client, server) pairs */
-    qsort(u, n, sizeof *u, cmp_pair);
+}
+
+/* Port rules: every aggregate on the rule's ports whose sides hold the roles. */
+static void match_aggs(pw_policy *p, const pw_profile_def *d, const pw_rule_def *r, rule_acc *acc)
+{
+    bool c_inf, s_inf, c_rule, s_rule;
+    agg *g;
+    FOR_AGG(p, g) {
+        if (!agg_matches_ports(r, g))
+            continue;
+        if (!side_ok(p, d, r->to, ag_server(g), r, true, &s_inf, &s_rule) ||
+            !side_ok(p, d, r->from, ag_client(g), r, false, &c_inf, &c_rule))
+            continue;
+        if (s_rule)
+            by_rule_assign(p, r->to, ag_server(g), r, true);
+        if (c_rule)
+            by_rule_assign(p, r->from, ag_client(g), r, false);
+        unit *x = acc_unit(acc);
+        x->client = *ag_client(g);
+        x->server = *ag_server(g);
+        x->c_inf = c_inf;
+        x->s_inf = s_inf;
+        x->g = g;
+        memcpy(x->counts, g->counts, sizeof x->counts);
+        for (int o = 0; o < PW_OUT_COUNT; o++)
+            acc->total[o] += g->counts[o];
+        if (g->k.level != LV_PAIR)
+            acc->folded += ag_total(g);
+        agg_evidence(acc, g);
+    }
+}
+
+/* A cloud flow as evidence: its reply is the ServerHello, CONNECT status,
+ * alert or TCP reply, whichever came. */
+static void cflow_evidence(rule_acc *acc, const cflow *f, pw_outcome o, const char *reason)
+{
+    evid e;
+    memset(&e, 0, sizeof e);
+    e.source = f->source;
+    e.frame = f->frame;
+    e.frame_reply = f->sh_frame ? f->sh_frame : f->status_frame ? f->status_frame
+                  : f->alert_frame ? f->alert_frame : f->att_reply;
+    e.ts = f->ts;
+    e.client = f->k.client;
+    e.server = f->k.server;
+    e.port = f->k.sport;
+    e.proto = 6;
+    e.outcome = o;
+    e.f = f;
+    e.reason = reason;
+    ev_push(&acc->eh, &e);
+}
+
+/* Name rules: every cloud flow for the rule's names from a host holding the role. */
+static void match_cflows(pw_policy *p, const pw_profile_def *d, const pw_rule_def *r, rule_acc *acc)
+{
+    bool c_inf, s_inf, c_rule, s_rule;
+    cflow *f, *t;
+    LL_FOREACH_SAFE(p->cflows, f, t) {
+        if (!cflow_matches(r, f) || !side_ok(p, d, r->from, &f->k.client, r, false, &c_inf, &c_rule))
+            continue;
+        s_inf = true;
+        if (f->is_connect)
+            side_ok(p, NULL, "proxy", &f->k.server, NULL, true, &s_inf, &s_rule);
+        if (c_rule)
+            by_rule_assign(p, r->from, &f->k.client, r, false);
+        const char *reason, *failure;
+        pw_outcome o = cflow_outcome(f, &reason, &failure);
+        unit *x = acc_unit(acc);
+        x->client = f->k.client;
+        x->server = f->k.server;
+        x->c_inf = c_inf;
+        x->s_inf = s_inf;
+        x->f = f;
+        x->counts[o] = 1;
+        acc->total[o]++;
+        cflow_evidence(acc, f, o, reason);
+        if (f->cert && !issuer_expected(r, f->issuer)) {
+            pw_msg m = {.id = PW_MSG_RULE_TLS_INSPECTION, .s = {cflow_name(f), f->issuer},
+                        .a = f->k.client, .source = f->source, .n = {f->cert_frame}};
+            acc_note(acc, &m);
+        }
+    }
+}
+
+/* The verdict over (client, server) pairs. */
+static pw_verdict pairs_verdict(unit *u, size_t n)
+{
+    if (n)
+        qsort(u, n, sizeof *u, cmp_pair);
     vacc v = {0};
     for (size_t i = 0; i < n;) {
         uint64_t c[PW_OUT_COUNT] = {0};
@@ -363,179 +316,193 @@ static json_t *evaluate_rule(pw_policy *p, const pw_profile_def *d, const pw_rul
         vacc_add(&v, verdict_of_counts(c));
         i = j;
     }
-    pw_verdict verdict = vacc_get(&v);
-    size_t nserv = 0, ncli = 0;
-    json_t *servers = side_list(u, n, true, cmp_server, &nserv);
-    json_t *clients = side_list(u, n, false, cmp_pair, &ncli);
+    return vacc_get(&v);
+}
 
-    evid *ev = eh.e;
-    size_t ne = eh.n;
-    qsort(ev, ne, sizeof *ev, evid_cmp);
-    json_t *evidence = json_array();
-    for (size_t i = 0; i < ne && (int)i < p->cfg.max_evidence; i++) {
-        evid *e = &ev[i];
-        json_t *o = json_pack("{s:s,s:I,s:f,s:o,s:o,s:s,s:I,s:s,s:s}", "source", src_name(srcs, e->source),
-                              "frame", (json_int_t)e->frame, "ts", pw_usec_to_sec(e->ts), "client",
-                              jaddr(&e->client), "server", jaddr(&e->server), "proto", pw_proto_str(e->proto),
-                              "port", (json_int_t)e->port, "outcome", pw_outcome_name(e->outcome), "reason",
-                              e->reason);
-        if (e->frame_reply)
-            json_object_set_new(o, "frame_reply", json_integer((json_int_t)e->frame_reply));
-        if (e->epm_frame)
-            json_object_set_new(o, "epm_frame", json_integer((json_int_t)e->epm_frame));
-        if (e->f) {
-            const cflow *f = e->f;
-            json_object_set_new(o, "host", json_string(cflow_name(f)));
-            json_object_set_new(o, "via", json_string(f->is_connect ? "proxy" : "direct"));
-            if (f->is_connect) {
-                json_object_set_new(o, "connect_port", json_integer(f->connect_port));
-                if (f->status)
-                    json_object_set_new(o, "status", json_integer(f->status));
-            }
-            if (f->cert)
-                json_object_set_new(o, "issuer", json_string(f->issuer));
+static const pw_addr *side_key(const unit *u, bool servers) { return servers ? &u->server : &u->client; }
+static const pw_addr *side_other(const unit *u, bool servers) { return servers ? &u->client : &u->server; }
+
+/* One server (or client): the verdict over its pairs, units [i, *end). */
+static pw_res_side side_of(const unit *u, size_t n, size_t i, bool servers, size_t *end)
+{
+    const pw_addr *key = side_key(&u[i], servers);
+    pw_res_side out = {.ip = *key, .role_inferred = servers ? u[i].s_inf : u[i].c_inf};
+    vacc v = {0};
+    size_t j = i;
+    while (j < n && pw_addr_eq(side_key(&u[j], servers), key)) {
+        /* pair verdicts: units are sorted so pairs are adjacent */
+        uint64_t c[PW_OUT_COUNT] = {0};
+        const pw_addr *other = side_other(&u[j], servers);
+        size_t k = j;
+        while (k < n && pw_addr_eq(side_key(&u[k], servers), key) && pw_addr_eq(side_other(&u[k], servers), other)) {
+            for (int o = 0; o < PW_OUT_COUNT; o++)
+                c[o] += u[k].counts[o];
+            k++;
         }
-        json_array_append_new(evidence, o);
+        for (int o = 1; o < PW_OUT_COUNT; o++)
+            out.attempts += c[o];
+        vacc_add(&v, verdict_of_counts(c));
+        j = k;
     }
-    json_t *obj = json_pack("{s:s,s:s,s:s,s:s,s:b,s:s,s:s,s:s,s:s,s:s}", "profile", d->name, "id", r->id,
-                            "table", r->table ? r->table : "", "description", r->description, "required",
-                            r->required, "from", r->from, "to", r->to, "proto", pw_proto_str(r->proto), "ports",
-                            r->ports.text, "verdict", pw_verdict_name(verdict));
-    if (r->n_hosts) {
-        json_t *h = json_array();
-        for (int i = 0; i < r->n_hosts; i++)
-            json_array_append_new(h, json_string(r->hosts[i]));
-        json_object_set_new(obj, "hosts", h);
+    out.verdict = vacc_get(&v);
+    *end = j;
+    return out;
+}
+
+static pw_res_side *side_list(unit *u, size_t n, bool servers, size_t *count)
+{
+    if (n)
+        qsort(u, n, sizeof *u, servers ? cmp_server : cmp_pair);
+    pw_res_side *arr = pw_result_alloc(n, sizeof *arr);
+    *count = 0;
+    for (size_t i = 0; i < n;)
+        arr[(*count)++] = side_of(u, n, i, servers, &i);
+    return arr;
+}
+
+static pw_res_evidence evidence_of(const evid *e)
+{
+    pw_res_evidence o = {.source = e->source, .frame = e->frame, .frame_reply = e->frame_reply,
+                         .epm_frame = e->epm_frame, .ts = e->ts, .client = e->client,
+                         .server = e->server, .proto = e->proto, .port = e->port,
+                         .outcome = e->outcome, .reason = e->reason};
+    if (e->f) {
+        const cflow *f = e->f;
+        o.cloud = true;
+        o.host = cflow_name(f);
+        o.via_proxy = f->is_connect;
+        o.connect_port = f->connect_port;
+        o.status = f->status;
+        o.issuer = f->cert ? f->issuer : NULL;
     }
-    json_object_set_new(obj, "counts", jcounts(total, nserv, ncli, folded));
-    if (folded) {
-        char msg[400];
-        snprintf(msg, sizeof msg,
-                 "%llu attempts of client/server pairs beyond the tracking limit (%zu pairs) were counted "
-                 "per server or per port: the verdict and counts include them, the server and client lists "
-                 "name only the first host of each",
-                 (unsigned long long)folded, p->lim.pairs);
-        json_array_append_new(notes, json_string(msg));
-        json_object_set_new(obj, "truncated", json_true());
-    }
-    json_object_set_new(obj, "servers", servers);
-    json_object_set_new(obj, "clients", clients);
-    json_object_set_new(obj, "evidence", evidence);
-    json_object_set_new(obj, "remediation", json_string(r->remediation));
-    if (verdict == PW_VERDICT_UNOBSERVED) {
-        char buf[1024];
-        proof_text(r, buf, sizeof buf);
-        json_object_set_new(obj, "proof_needed", json_string(buf));
-    }
-    if (json_array_size(notes))
-        json_object_set_new(obj, "notes", notes);
+    return o;
+}
+
+/* The best max_evidence entries: failures first, then by input and frame. */
+static void rule_evidence(const pw_policy *p, rule_acc *acc, pw_res_rule *out)
+{
+    if (acc->eh.n)
+        qsort(acc->eh.e, acc->eh.n, sizeof *acc->eh.e, evid_cmp);
+    out->evidence = pw_result_alloc(acc->eh.n, sizeof *out->evidence);
+    for (size_t i = 0; i < acc->eh.n && (int)i < p->cfg.max_evidence; i++)
+        out->evidence[out->n_evidence++] = evidence_of(&acc->eh.e[i]);
+}
+
+static void rule_def_fields(pw_res_rule *o, const pw_profile_def *d, const pw_rule_def *r)
+{
+    o->profile = d->name;
+    o->id = r->id;
+    o->table = r->table ? r->table : "";
+    o->description = r->description;
+    o->from = r->from;
+    o->to = r->to;
+    o->ports = r->ports.text;
+    o->remediation = r->remediation;
+    o->proto = r->proto;
+    o->required = r->required;
+    o->hosts = (const char(*)[128])r->hosts;
+    o->n_hosts = r->n_hosts;
+    o->prove = r->prove;
+    o->dynamic = r->ports.epm_dynamic ? 1 : r->ports.rpc_dynamic ? 2 : 0;
+}
+
+static void evaluate_rule(pw_policy *p, const pw_profile_def *d, const pw_rule_def *r, pw_res_rule *out)
+{
+    rule_acc acc = {0};
+    size_t k = (size_t)(p->cfg.max_evidence > 0 ? p->cfg.max_evidence : 1);
+    acc.eh = (evheap){pw_result_alloc(k, sizeof(evid)), 0, (size_t)p->cfg.max_evidence};
+    if (!r->n_hosts)
+        match_aggs(p, d, r, &acc);
     else
-        json_decref(notes);
-    free(u);
-    free(ev);
-    *out_v = verdict;
-    return obj;
-}
-static int cmp_assign(const void *a, const void *b)
-{
-    const assign *x = a, *y = b;
-    int c = strcmp(x->role, y->role);
-    if (c)
-        return c;
-    if (x->kind != y->kind)
-        return x->kind < y->kind ? -1 : 1;
-    return pw_addr_cmp(&x->cidr.net, &y->cidr.net);
-}
-
-json_t *pw_policy_json(pw_policy *p, const pw_services *svc, const pw_sources *srcs)
-{
-    (void)svc;
-    json_t *out = json_object();
-    if (!p) {
-        json_object_set_new(out, "profiles", json_array());
-        json_object_set_new(out, "roles", json_array());
-        json_object_set_new(out, "rules", json_array());
-        json_object_set_new(out, "sensor_cloud", json_array());
-        return out;
+        match_cflows(p, d, r, &acc);
+    rule_def_fields(out, d, r);
+    out->verdict = pairs_verdict(acc.u, acc.n);
+    out->failing_required = r->required && (out->verdict == PW_VERDICT_FAIL || out->verdict == PW_VERDICT_PARTIAL);
+    out->servers = side_list(acc.u, acc.n, true, &out->n_servers);
+    out->clients = side_list(acc.u, acc.n, false, &out->n_clients);
+    rule_evidence(p, &acc, out);
+    memcpy(out->counts, acc.total, sizeof out->counts);
+    out->folded = acc.folded;
+    if (acc.folded) {
+        pw_msg m = {.id = PW_MSG_RULE_FOLDED, .n = {acc.folded, p->lim.pairs}};
+        acc_note(&acc, &m);
+        out->truncated = true;
     }
-    clear_assigns(p);
-    choose_profiles(p, srcs);
-    build_answered(p);
-    decide_roles(p, srcs);
+    out->notes = acc.notes;
+    out->n_notes = acc.n_notes;
+    if (out->verdict == PW_VERDICT_UNOBSERVED)
+        out->proof_needed = (pw_msg){.id = PW_MSG_RULE_PROOF, .ref = out};
+    free(acc.u);
+    free(acc.eh.e);
+}
 
-    json_t *profiles = json_array();
+/* ---- the result --------------------------------------------------------------- */
+
+static void profiles_result(const pw_policy *p, pw_result *r)
+{
+    r->profiles = pw_result_alloc((size_t)p->n_prof, sizeof *r->profiles);
     for (int i = 0; i < p->n_prof; i++) {
         const loaded *l = &p->prof[i];
         if (!l->active)
             continue;
-        json_array_append_new(profiles,
-                              json_pack("{s:s,s:s,s:s,s:s,s:s}", "name", l->def->name, "source",
-                                        l->def->builtin ? "built-in" : l->def->path, "path", l->def->path,
-                                        "description", l->def->description, "why", l->why));
+        pw_res_profile *o = &r->profiles[r->n_profiles++];
+        o->name = l->def->name;
+        o->path = l->def->path;
+        o->description = l->def->description;
+        o->builtin = l->def->builtin;
+        memcpy(o->hits, l->hits, sizeof o->hits);
+        o->n_hits = l->n_hits;
+        o->why = (pw_msg){.id = l->explicit_ ? PW_MSG_PROFILE_SELECTED : PW_MSG_PROFILE_TRAFFIC, .ref = o};
     }
-
-    /* rules: evaluate, then order required fail, required partial, required others, optional */
-    int total = 0;
-    for (int i = 0; i < p->n_prof; i++)
-        if (p->prof[i].active)
-            total += p->prof[i].def->n_rules;
-    rule_result *rr = calloc((size_t)(total ? total : 1), sizeof *rr);
-    int nrr = 0;
-    for (int i = 0; i < p->n_prof; i++) {
-        if (!p->prof[i].active)
-            continue;
-        const pw_profile_def *d = p->prof[i].def;
-        for (int r = 0; r < d->n_rules; r++) {
-            rule_result *x = &rr[nrr++];
-            x->prof = d;
-            x->rule = &d->rules[r];
-            x->obj = evaluate_rule(p, d, x->rule, srcs, &x->verdict);
-        }
-    }
-    json_t *rules = json_array();
-    p->should_fail = false;
-    for (int pass = 0; pass < 4; pass++)
-        for (int i = 0; i < nrr; i++) {
-            const rule_result *x = &rr[i];
-            int group = !x->rule->required ? 3 : x->verdict == PW_VERDICT_FAIL ? 0
-                      : x->verdict == PW_VERDICT_PARTIAL ? 1 : 2;
-            if (group != pass)
-                continue;
-            json_array_append(rules, x->obj);
-            if (x->rule->required && (unsigned)x->verdict < 8 && p->cfg.fail_on[x->verdict])
-                p->should_fail = true;
-        }
-    for (int i = 0; i < nrr; i++)
-        json_decref(rr[i].obj);
-    free(rr);
-
-    json_t *cloud = sensor_cloud(p, srcs);
-    /* sorting breaks the (role, ip) index: nothing may look roles up after this */
-    if (p->n_as)
-        qsort(p->as, (size_t)p->n_as, sizeof *p->as, cmp_assign);
-    json_t *roles = json_array();
-    for (int i = 0; i < p->n_as; i++) {
-        const assign *x = &p->as[i];
-        char ip[PW_ADDR_STRLEN + 8];
-        pw_addr_str(&x->cidr.net, ip, sizeof ip);
-        if (x->cidr.prefix != full_prefix(&x->cidr.net)) {
-            size_t l = strlen(ip);
-            snprintf(ip + l, sizeof ip - l, "/%d", x->cidr.prefix);
-        }
-        json_array_append_new(roles, json_pack("{s:s,s:s,s:b,s:s,s:s}", "role", x->role, "ip", ip, "inferred",
-                                               x->kind != AS_BOUND, "how",
-                                               x->kind == AS_BOUND ? "bound" : x->kind == AS_INFERRED ? "traffic" : "rule",
-                                               "why", x->why ? x->why : ""));
-    }
-    json_object_set_new(out, "profiles", profiles);
-    json_object_set_new(out, "roles", roles);
-    json_object_set_new(out, "rules", rules);
-    json_object_set_new(out, "sensor_cloud", cloud);
-    p->decided = true;
-    return out;
 }
 
-bool pw_policy_should_fail(const pw_policy *p)
+/* Report order: required fail, required partial, other required, optional. */
+static int rule_group(const pw_res_rule *x)
 {
-    return p && p->decided && p->should_fail;
+    return !x->required ? 3 : x->verdict == PW_VERDICT_FAIL ? 0 : x->verdict == PW_VERDICT_PARTIAL ? 1 : 2;
+}
+
+/* Evaluates every rule of the active profiles into r->rules, in report order,
+ * and settles --fail-on. */
+static void rules_result(pw_policy *p, pw_result *r)
+{
+    size_t total = 0;
+    for (int i = 0; i < p->n_prof; i++)
+        if (p->prof[i].active)
+            total += (size_t)p->prof[i].def->n_rules;
+    pw_res_rule *tmp = pw_result_alloc(total, sizeof *tmp);
+    size_t n = 0;
+    for (int i = 0; i < p->n_prof; i++)
+        if (p->prof[i].active)
+            for (int k = 0; k < p->prof[i].def->n_rules; k++)
+                evaluate_rule(p, p->prof[i].def, &p->prof[i].def->rules[k], &tmp[n++]);
+    r->rules = pw_result_alloc(n, sizeof *r->rules);
+    r->fail_on_matched = false;
+    for (int group = 0; group < 4; group++)
+        for (size_t i = 0; i < n; i++) {
+            if (rule_group(&tmp[i]) != group)
+                continue;
+            pw_res_rule *x = &r->rules[r->n_rules++];
+            *x = tmp[i];
+            if (x->proof_needed.id)
+                x->proof_needed.ref = x; /* moved */
+            if (x->required && (unsigned)x->verdict < 8 && p->cfg.fail_on[x->verdict])
+                r->fail_on_matched = true;
+        }
+    free(tmp);
+}
+
+void pw_policy_result(pw_policy *p, pw_result *r)
+{
+    if (!p)
+        return;
+    clear_assigns(p);
+    choose_profiles(p);
+    build_answered(p);
+    decide_roles(p);
+    profiles_result(p, r);
+    rules_result(p, r);
+    sensor_cloud(p, r);
+    roles_result(p, r);
+    r->exit_hint = r->fail_on_matched ? 3 : 0;
 }

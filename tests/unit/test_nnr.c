@@ -5,8 +5,43 @@
 #include <string.h>
 
 #include "../../analysis/nnr.h"
+#include "../../report/report.h"
 #include "check.h"
 #include "conn_shim.h"
+
+/* Connection records the events and attempts land on (conn_shim.h). */
+static conn_shim shim;
+
+static void nnr_removed(void *arg, pw_conn *c)
+{
+    pw_nnr_conn_removed(arg, c);
+}
+
+static void bind_shim(pw_nnr *n)
+{
+    if (shim.arg != n)
+        shim_init(&shim, nnr_removed, n), shim.attempts_linger = true;
+}
+
+static void feed(pw_nnr *n, const pw_event *ev)
+{
+    bind_shim(n);
+    pw_nnr_event(n, shim_event(&shim, ev), ev);
+}
+
+/* The "nnr" object of the report: every connection removed (as at the end
+ * of an input), decided into a result, rendered by report/json.c. */
+static json_t *nnr_json(pw_nnr *n, const pw_hosts *h, const pw_sources *srcs)
+{
+    if (n && shim.arg == n)
+        shim_flush(&shim);
+    pw_result r;
+    pw_result_init(&r, srcs);
+    pw_nnr_result(n, h, &r);
+    json_t *j = pw_json_nnr(&r);
+    pw_result_free(&r);
+    return j;
+}
 
 #define S "10.0.0.5"
 #define T1 "10.0.1.1"
@@ -57,28 +92,6 @@ static pw_attempt att(uint8_t proto, const char *client, uint16_t cport, const c
     a.frame_request = freq;
     a.frame_reply = frep;
     return a;
-}
-
-/* Connection records the events and attempts land on (conn_shim.h). */
-static conn_shim shim;
-
-static void nnr_removed(void *arg, pw_conn *c)
-{
-    pw_nnr_conn_removed(arg, c);
-}
-
-static void feed(pw_nnr *n, const pw_event *ev)
-{
-    if (shim.arg != n)
-        shim_init(&shim, nnr_removed, n), shim.attempts_linger = true;
-    pw_nnr_event(n, shim_event(&shim, ev), ev);
-}
-
-/* Every connection is removed, as at the end of an input. */
-static void settle(pw_nnr *n)
-{
-    if (shim.arg == n)
-        shim_flush(&shim);
 }
 
 /* ---- event builders -------------------------------------------------------- */
@@ -213,8 +226,7 @@ static void ptr_reply(pw_nnr *n, uint64_t f, uint8_t proto, const char *c, uint1
 
 static void attempt(pw_nnr *n, pw_attempt a)
 {
-    if (shim.arg != n)
-        shim_init(&shim, nnr_removed, n), shim.attempts_linger = true;
+    bind_shim(n);
     shim_attempt(&shim, &a);
 }
 
@@ -388,8 +400,7 @@ int main(void)
     pw_hosts *h = pw_hosts_new();
     pw_addr t2 = A(T2);
     pw_hosts_add(h, &t2, "T2KNOWN", PW_NAME_DNS, 0, 1);
-    settle(n);
-    json_t *j = pw_nnr_json(n, h, &srcs);
+    json_t *j = nnr_json(n, h, &srcs);
     char *dump = json_dumps(j, JSON_INDENT(1) | JSON_SORT_KEYS);
     CHECK(dump != NULL);
     if (getenv("NNR_DUMP"))
@@ -494,8 +505,7 @@ int main(void)
 
     CHECK_INT(json_array_size(json_object_get(s, "alerts")), 0);
     /* idempotent */
-    settle(n);
-    json_t *j2 = pw_nnr_json(n, h, &srcs);
+    json_t *j2 = nnr_json(n, h, &srcs);
     CHECK(json_equal(j, j2));
     json_decref(j2);
     json_decref(j);
@@ -505,8 +515,7 @@ int main(void)
     cfg.nnr_alert_threshold = 0.5;
     n = pw_nnr_new(&cfg);
     feed_main(n);
-    settle(n);
-    j = pw_nnr_json(n, h, &srcs);
+    j = nnr_json(n, h, &srcs);
     s = sensor_of(j, S);
     CHECK_INT(json_array_size(json_object_get(s, "alerts")), 3); /* ntlm_rpc, rdp, reverse_dns */
     CHECK(alert_of(s, "netbios") == NULL);                        /* exactly 50% */
@@ -559,8 +568,7 @@ int main(void)
     /* a host outside the sensors is ignored */
     nbstat_query(n, 111, "10.0.0.200", 1137, T1, PW_NBNS_QTYPE_NBSTAT);
     attempt(n, att(17, "10.0.0.200", 1137, T1, 137, PW_OUT_UNANSWERED, PW_R_TIMEOUT, 111, 0));
-    settle(n);
-    j = pw_nnr_json(n, h, &srcs);
+    j = nnr_json(n, h, &srcs);
     CHECK_INT(json_array_size(json_object_get(j, "sensors")), 4);
     CHECK_STR(json_string_value(json_object_get(json_array_get(json_object_get(j, "sensors"), 0), "sensor")), S);
     CHECK_STR(json_string_value(json_object_get(json_array_get(json_object_get(j, "sensors"), 1), "sensor")), "10.0.0.77");
@@ -614,8 +622,7 @@ int main(void)
         nbstat_reply(n, 601, "10.0.0.50", 137, "10.0.0.2", 0, "TWO");
         attempt(n, att(17, "10.0.0.50", 137, "10.0.0.2", 137, PW_OUT_ANSWERED, PW_R_UDP_REPLY, 600, 601));
     }
-    settle(n);
-    j = pw_nnr_json(n, NULL, &srcs);
+    j = nnr_json(n, NULL, &srcs);
     s = sensor_of(j, "10.0.0.50");
     CHECK_INT(stat_of(s, "netbios", "attempted"), 1);
     CHECK_INT(stat_of(s, "netbios", "resolved"), 1);
@@ -627,8 +634,7 @@ int main(void)
     /* ===== empty ===== */
     pw_config_defaults(&cfg);
     n = pw_nnr_new(&cfg);
-    settle(n);
-    j = pw_nnr_json(n, NULL, NULL);
+    j = nnr_json(n, NULL, NULL);
     CHECK_INT(json_array_size(json_object_get(j, "sensors")), 0);
     CHECK_INT(json_array_size(json_object_get(j, "targets")), 0);
     json_decref(j);
@@ -642,8 +648,7 @@ int main(void)
         snprintf(t, sizeof t, "10.%d.%d.%d", 100 + i / 40000, (i / 200) % 200, i % 200 + 1);
         nbstat_query(n, (uint64_t)i + 1, S, 20000, t, PW_NBNS_QTYPE_NBSTAT);
     }
-    settle(n);
-    j = pw_nnr_json(n, NULL, NULL);
+    j = nnr_json(n, NULL, NULL);
     s = sensor_of(j, S);
     CHECK_INT(stat_of(s, "netbios", "attempted"), 65536);
     CHECK_INT(stat_of(s, "netbios", "indeterminate"), 65536);

@@ -5,13 +5,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../analysis/analysis.h"
 #include "../../analysis/policy.h"
 #include "../../analysis/policy_internal.h"
+#include "../../report/report.h"
 #include "check.h"
 #include "conn_shim.h"
 
+static const char *const paths[] = {"cap.pcap"};
+static const pw_sources srcs = {paths, 1};
+
 /* Connection records the events and attempts land on (conn_shim.h). */
-static conn_shim S;
+static conn_shim shim;
 
 static void policy_removed(void *arg, pw_conn *c)
 {
@@ -20,25 +25,48 @@ static void policy_removed(void *arg, pw_conn *c)
 
 static void bind_shim(pw_policy *p)
 {
-    if (S.arg != p)
-        shim_init(&S, policy_removed, p);
+    if (shim.arg != p)
+        shim_init(&shim, policy_removed, p);
 }
 
 static void feed(pw_policy *p, const pw_event *e)
 {
     bind_shim(p);
-    pw_policy_event(p, shim_event(&S, e), e);
+    pw_policy_event(p, shim_event(&shim, e), e);
 }
 
 /* Every connection is removed, as at the end of an input. */
 static void settle(pw_policy *p)
 {
-    bind_shim(p);
-    shim_flush(&S);
+    if (p && shim.arg == p)
+        shim_flush(&shim);
 }
 
-static const char *const paths[] = {"cap.pcap"};
-static const pw_sources srcs = {paths, 1};
+/* {"profiles", "roles", "rules", "sensor_cloud"} of the report: decided into
+ * a result, rendered by report/json.c. */
+static json_t *policy_json(pw_policy *p, const pw_sources *sources)
+{
+    settle(p);
+    pw_result r;
+    pw_result_init(&r, sources);
+    pw_policy_result(p, &r);
+    json_t *j = pw_json_policy(&r);
+    pw_result_free(&r);
+    return j;
+}
+
+/* The --fail-on outcome of deciding p now: taken from the result, no writer runs. */
+static bool decided_fail_on(pw_policy *p)
+{
+    settle(p);
+    pw_result r;
+    pw_result_init(&r, &srcs);
+    pw_policy_result(p, &r);
+    bool fail = r.fail_on_matched;
+    CHECK_INT(r.exit_hint, fail ? 3 : 0);
+    pw_result_free(&r);
+    return fail;
+}
 
 static pw_addr A(const char *s)
 {
@@ -69,7 +97,7 @@ static void att(pw_policy *p, uint8_t proto, const char *c, uint16_t cport, cons
     if (o == PW_OUT_ANSWERED || o == PW_OUT_REFUSED)
         a.frame_reply = frame_no++;
     bind_shim(p);
-    shim_attempt(&S, &a);
+    shim_attempt(&shim, &a);
 }
 
 static void ev_init(pw_event *e, pw_event_type type, const char *c, uint16_t cport, const char *s, uint16_t sport,
@@ -293,9 +321,7 @@ static void test_netwrix(void)
     att(p, 6, TM, 50050, DC, 135, PW_OUT_ANSWERED, PW_R_SYN_ACK, 6.9);
     att(p, 6, TM, 50051, DC, 49700, PW_OUT_ANSWERED, PW_R_SYN_ACK, 7.1);
 
-    settle(p);
-
-    json_t *res = pw_policy_json(p, NULL, &srcs);
+    json_t *res = policy_json(p, &srcs);
     CHECK(res != NULL);
     json_t *rules = json_object_get(res, "rules");
     CHECK_INT(json_array_size(rules), 50);
@@ -379,7 +405,7 @@ static void test_netwrix(void)
     CHECK_STR(json_string_value(json_object_get(prof, "why")), "selected with --profile");
     CHECK_STR(json_string_value(json_object_get(prof, "source")), "built-in");
     json_decref(res);
-    CHECK(!pw_policy_should_fail(p)); /* no --fail-on */
+    CHECK(!decided_fail_on(p)); /* no --fail-on */
     pw_policy_free(p);
 }
 
@@ -409,8 +435,7 @@ static void test_fail_on_and_roles(void)
     /* 3741 to a host that is not the bound EM does not match */
     att(p, 6, "10.0.0.11", 50003, "10.0.0.99", 3741, PW_OUT_REFUSED, PW_R_RST, 3);
     att(p, 6, "10.0.0.11", 50004, "10.0.0.2", 3741, PW_OUT_ANSWERED, PW_R_SYN_ACK, 3);
-    settle(p);
-    json_t *res = pw_policy_json(p, NULL, &srcs);
+    json_t *res = policy_json(p, &srcs);
     CHECK_STR(verdict(res, "nasuni-agent-api"), "pass");
     CHECK_STR(verdict(res, "nasuni-events"), "fail");
     CHECK_STR(verdict(res, "agent-em"), "pass");
@@ -422,17 +447,20 @@ static void test_fail_on_and_roles(void)
     CHECK(why && !strcmp(why, "--role"));
     CHECK(!inf);
     /* fail-on partial: no required partial here -> no failure */
-    CHECK(!pw_policy_should_fail(p));
+    CHECK(!decided_fail_on(p));
     json_decref(res);
     pw_policy_free(p);
 
     cfg.fail_on[PW_VERDICT_FAIL] = true;
     p = pw_policy_new(&cfg, err, sizeof err);
     att(p, 6, "10.0.9.7", 50002, "10.0.0.50", 5671, PW_OUT_BLOCKED, PW_R_ICMP_ADMIN_PROHIBITED, 2);
-    CHECK(!pw_policy_should_fail(p)); /* not decided yet */
-    settle(p);
-    res = pw_policy_json(p, NULL, &srcs);
-    CHECK(pw_policy_should_fail(p));
+    {   /* nothing is decided before pw_policy_result */
+        pw_result r0;
+        pw_result_init(&r0, &srcs);
+        CHECK(!r0.fail_on_matched && r0.n_rules == 0);
+    }
+    res = policy_json(p, &srcs);
+    CHECK(decided_fail_on(p));
     json_decref(res);
     pw_policy_free(p);
 
@@ -445,10 +473,9 @@ static void test_fail_on_and_roles(void)
     p = pw_policy_new(&cfg, err, sizeof err);
     att(p, 6, "10.0.0.11", 50001, "10.0.0.2", 3741, PW_OUT_ANSWERED, PW_R_SYN_ACK, 1);
     att(p, 6, "10.0.0.2", 50002, "10.0.0.11", 135, PW_OUT_REFUSED, PW_R_RST, 2);
-    settle(p);
-    res = pw_policy_json(p, NULL, &srcs);
+    res = policy_json(p, &srcs);
     CHECK_STR(verdict(res, "em-agents-rpc"), "fail");
-    CHECK(!pw_policy_should_fail(p));
+    CHECK(!decided_fail_on(p));
     json_decref(res);
     pw_policy_free(p);
 }
@@ -467,8 +494,7 @@ static void test_nnr(void)
     att(p, 17, S, 137, "10.1.0.10", 137, PW_OUT_UNANSWERED, PW_R_TIMEOUT, 2);
     att(p, 17, S, 137, "10.1.0.11", 137, PW_OUT_BLOCKED, PW_R_ICMP_ADMIN_PROHIBITED, 2);
     att(p, 17, S, 53001, "10.1.0.1", 53, PW_OUT_ANSWERED, PW_R_UDP_REPLY, 3);
-    settle(p);
-    json_t *res = pw_policy_json(p, NULL, &srcs);
+    json_t *res = policy_json(p, &srcs);
     CHECK_STR(verdict(res, "nnr-ntlm-rpc"), "partial");
     CHECK_STR(server_verdict(res, "nnr-ntlm-rpc", "10.1.0.10"), "pass");
     CHECK_STR(server_verdict(res, "nnr-ntlm-rpc", "10.1.0.11"), "fail");
@@ -522,9 +548,7 @@ static void test_sensor_cloud(void)
     /* unrelated TLS is ignored */
     tls(p, "10.2.0.7", 49007, "1.1.1.1", 443, PW_TLS_CLIENT_HELLO, "www.example.com", 7);
 
-    settle(p);
-
-    json_t *res = pw_policy_json(p, NULL, &srcs);
+    json_t *res = policy_json(p, &srcs);
     CHECK_STR(verdict(res, "sensor-cloud-443"), "partial");
     json_t *r = rule(res, "sensor-cloud-443");
     CHECK_INT(json_integer_value(json_object_get(json_object_get(r, "counts"), "clients")), 6);
@@ -608,8 +632,7 @@ static void test_sensor_cloud_more(void)
     att(p, 6, "10.3.0.3", 40004, "20.50.0.2", 443, PW_OUT_UNANSWERED, PW_R_TIMEOUT, 3.2); /* not named */
     /* a client outside the bound sensors is not a sensor */
     tls(p, "10.4.0.1", 40005, "20.50.0.1", 443, PW_TLS_CLIENT_HELLO, "contoso-corpsensorapi.atp.azure.com", 4);
-    settle(p);
-    json_t *res = pw_policy_json(p, NULL, &srcs);
+    json_t *res = policy_json(p, &srcs);
     json_t *sc = json_object_get(res, "sensor_cloud");
     CHECK_INT(json_array_size(sc), 3);
     json_t *s1 = json_array_get(sc, 0), *s2 = json_array_get(sc, 1), *s3 = json_array_get(sc, 2);
@@ -640,8 +663,7 @@ static void test_auto_ntlm_rpc(void)
         return;
     }
     att(p, 6, "10.1.0.5", 40001, "10.1.0.10", 135, PW_OUT_ANSWERED, PW_R_SYN_ACK, 1);
-    settle(p);
-    json_t *res = pw_policy_json(p, NULL, &srcs);
+    json_t *res = policy_json(p, &srcs);
     CHECK_INT(json_array_size(json_object_get(res, "profiles")), 0);
     json_decref(res);
     pw_event e;
@@ -649,8 +671,7 @@ static void test_auto_ntlm_rpc(void)
     e.u.dcerpc.ptype = PW_DCERPC_BIND;
     e.u.dcerpc.auth_type = PW_AUTHN_WINNT;
     feed(p, &e);
-    settle(p);
-    res = pw_policy_json(p, NULL, &srcs); /* deciding twice is allowed */
+    res = policy_json(p, &srcs); /* deciding twice is allowed */
     json_t *profs = json_object_get(res, "profiles");
     CHECK_INT(json_array_size(profs), 1);
     CHECK_STR(json_string_value(json_object_get(json_array_get(profs, 0), "name")), "mdi-nnr");
@@ -671,8 +692,7 @@ static void test_auto_choice(void)
     tls(p, "10.2.0.1", 49001, "20.40.1.1", 443, PW_TLS_CLIENT_HELLO, "contoso-corpsensorapi.atp.azure.com", 1);
     att(p, 6, "10.2.0.1", 49001, "20.40.1.1", 443, PW_OUT_UNANSWERED, PW_R_TIMEOUT, 0.9);
     att(p, 6, "10.0.0.8", 49001, "10.0.0.9", 445, PW_OUT_ANSWERED, PW_R_SYN_ACK, 2);
-    settle(p);
-    json_t *res = pw_policy_json(p, NULL, &srcs);
+    json_t *res = policy_json(p, &srcs);
     json_t *profs = json_object_get(res, "profiles");
     CHECK_INT(json_array_size(profs), 1);
     json_t *p0 = json_array_get(profs, 0);
@@ -685,8 +705,7 @@ static void test_auto_choice(void)
 
     p = mk(NULL, &cfg);
     att(p, 6, "10.0.0.11", 50001, "10.0.0.2", 3741, PW_OUT_ANSWERED, PW_R_SYN_ACK, 1);
-    settle(p);
-    res = pw_policy_json(p, NULL, &srcs);
+    res = policy_json(p, &srcs);
     profs = json_object_get(res, "profiles");
     CHECK_INT(json_array_size(profs), 1);
     CHECK_STR(json_string_value(json_object_get(json_array_get(profs, 0), "name")), "netwrix-threat-prevention");
@@ -695,8 +714,7 @@ static void test_auto_choice(void)
     pw_policy_free(p);
 
     p = mk(NULL, &cfg); /* nothing seen: nothing chosen */
-    settle(p);
-    res = pw_policy_json(p, NULL, &srcs);
+    res = policy_json(p, &srcs);
     CHECK_INT(json_array_size(json_object_get(res, "profiles")), 0);
     CHECK_INT(json_array_size(json_object_get(res, "rules")), 0);
     json_decref(res);
@@ -762,8 +780,7 @@ static void test_yaml_errors(void)
     if (p) {
         att(p, 6, "192.0.2.9", 1000, "192.0.2.1", 3741, PW_OUT_UNANSWERED, PW_R_TIMEOUT, 1);
         att(p, 6, "192.0.2.9", 1001, "192.0.2.2", 3741, PW_OUT_ANSWERED, PW_R_SYN_ACK, 1);
-        settle(p);
-        json_t *res = pw_policy_json(p, NULL, &srcs);
+        json_t *res = policy_json(p, &srcs);
         CHECK_STR(verdict(res, "r1"), "fail");
         CHECK_STR(json_string_value(json_object_get(json_array_get(json_object_get(res, "profiles"), 0), "source")),
                   path);
@@ -796,7 +813,7 @@ static void att_fast(pw_policy *p, uint32_t client, uint32_t server, uint16_t po
     a.frame_request = frame;
     a.frame_reply = frame + 1;
     bind_shim(p);
-    shim_attempt(&S, &a);
+    shim_attempt(&shim, &a);
 }
 
 /* Memory stays bounded on a capture of a million short flows from distinct
@@ -821,8 +838,7 @@ static void test_bounded(void)
     CHECK_INT(st.ports, 0);
     CHECK_INT(st.folded, n - PW_POLICY_MAX_PAIRS);
     CHECK(st.samples <= PW_POLICY_MAX_SAMPLES);
-    settle(p);
-    json_t *res = pw_policy_json(p, NULL, &srcs);
+    json_t *res = policy_json(p, &srcs);
     json_t *r = rule(res, "agent-em");
     json_t *counts = json_object_get(r, "counts");
     CHECK_STR(verdict(res, "agent-em"), "partial");
@@ -864,8 +880,7 @@ static void test_bounded(void)
     CHECK_INT(st.servers, 10);
     CHECK_INT(st.ports, 2);
     CHECK_INT(st.folded, 9901);
-    settle(p);
-    res = pw_policy_json(p, NULL, &srcs);
+    res = policy_json(p, &srcs);
     counts = json_object_get(rule(res, "agent-em"), "counts");
     CHECK_STR(verdict(res, "agent-em"), "pass");
     CHECK_INT(json_integer_value(json_object_get(counts, "attempts")), 10000);
@@ -873,6 +888,82 @@ static void test_bounded(void)
     CHECK(json_is_true(json_object_get(rule(res, "agent-em"), "truncated")));
     json_decref(res);
     pw_policy_free(p);
+}
+
+/* --fail-on is part of the decided result: settled by pw_policy_result /
+ * pw_analysis_result with no writer running (this test links no writer
+ * call), required rules only, and the rules carry their report order and
+ * "failing required" flag. */
+static void test_fail_on_decided(void)
+{
+    pw_config cfg;
+    pw_config_defaults(&cfg);
+    cfg.profile_dir = PW_PROFILE_DIR;
+    cfg.profiles[0] = "netwrix-threat-prevention";
+    cfg.n_profiles = 1;
+    cfg.fail_on[PW_VERDICT_FAIL] = true;
+    char err[512];
+    pw_policy *p = pw_policy_new(&cfg, err, sizeof err);
+    CHECK(p != NULL);
+    if (!p)
+        return;
+    /* the console is refused on 3740 (required: fail); the EM refuses an agent's 135 (optional: fail) */
+    att(p, 6, "10.0.0.11", 50001, "10.0.0.2", 3741, PW_OUT_ANSWERED, PW_R_SYN_ACK, 1);
+    att(p, 6, "10.0.0.20", 50010, "10.0.0.2", 3740, PW_OUT_REFUSED, PW_R_RST, 2);
+    pw_result r;
+    pw_result_init(&r, &srcs);
+    pw_policy_result(p, &r);
+    CHECK(r.fail_on_matched);
+    CHECK_INT(r.exit_hint, 3);
+    CHECK(r.n_rules == 50);
+    /* the first rule is the failing required one, flagged for the writers */
+    CHECK(r.n_rules > 0 && r.rules[0].required && r.rules[0].verdict == PW_VERDICT_FAIL);
+    CHECK(r.n_rules > 0 && r.rules[0].failing_required);
+    CHECK_STR(r.n_rules ? r.rules[0].ports : "", "3740");
+    int failing = 0, last_group = 0;
+    bool order_ok = true;
+    for (size_t i = 0; i < r.n_rules; i++) {
+        const pw_res_rule *x = &r.rules[i];
+        failing += x->failing_required;
+        CHECK(x->failing_required == (x->required && (x->verdict == PW_VERDICT_FAIL || x->verdict == PW_VERDICT_PARTIAL)));
+        int g = !x->required ? 3 : x->verdict == PW_VERDICT_FAIL ? 0 : x->verdict == PW_VERDICT_PARTIAL ? 1 : 2;
+        order_ok &= g >= last_group;
+        last_group = g;
+    }
+    CHECK(order_ok);
+    CHECK_INT(failing, 3); /* the profile's three tcp/3740 rules: em-inbound-remote-console, console-em, remote-console-em */
+    pw_result_free(&r);
+    pw_policy_free(p);
+
+    /* the same traffic, --fail-on partial only: no required rule is partial */
+    cfg.fail_on[PW_VERDICT_FAIL] = false;
+    cfg.fail_on[PW_VERDICT_PARTIAL] = true;
+    p = pw_policy_new(&cfg, err, sizeof err);
+    att(p, 6, "10.0.0.20", 50010, "10.0.0.2", 3740, PW_OUT_REFUSED, PW_R_RST, 2);
+    pw_result_init(&r, &srcs);
+    pw_policy_result(p, &r);
+    CHECK(!r.fail_on_matched);
+    CHECK_INT(r.exit_hint, 0);
+    pw_result_free(&r);
+    pw_policy_free(p);
+
+    /* through the analysis facade: nothing read, every rule unobserved */
+    cfg.fail_on[PW_VERDICT_PARTIAL] = false;
+    cfg.fail_on[PW_VERDICT_UNOBSERVED] = true;
+    pw_analysis *an = pw_analysis_new(&cfg, NULL, err, sizeof err);
+    CHECK(an != NULL);
+    if (!an)
+        return;
+    pw_result *res = pw_analysis_result(an);
+    CHECK(res->fail_on_matched);
+    CHECK_INT(res->exit_hint, 3);
+    CHECK(res->n_rules == 50 && res->rules[0].verdict == PW_VERDICT_UNOBSERVED);
+    CHECK(res->n_rules && res->rules[0].proof_needed.id == PW_MSG_RULE_PROOF);
+    CHECK_INT(res->n_inputs, 0);
+    CHECK_INT(res->stats.attempts, 0);
+    pw_result_free(res);
+    free(res);
+    pw_analysis_free(an);
 }
 
 int main(void)
@@ -888,5 +979,6 @@ int main(void)
     test_auto_choice();
     test_yaml_errors();
     test_bounded();
+    test_fail_on_decided();
     CHECK_DONE();
 }
