@@ -164,13 +164,17 @@ static bool value(pw_cursor *c, int key, pw_ssrp_instance *in)
         in->is_clustered = strcasecmp(v, "Yes") == 0;
         break;
     case K_TCP:
+    {
         ok = token(c, v, sizeof v, &cut);
-        in->tcp_port = cut ? 0 : port_of(v);
-        if (in->tcp_port)
+        uint16_t port = cut ? 0 : port_of(v);
+        if (port) {
+            in->tcp_port = port;
             in->protocols |= PW_SSRP_PROTO_TCP;
-        else
-            cut = true; /* announced, but not a port */
+        } else {
+            cut = true; /* announced, but not a port (a valid one seen before stays) */
+        }
         break;
+    }
     case K_BV:
         /* bv;item;group; : two values */
         ok = token(c, v, sizeof v, &cut) && token(c, v, sizeof v, &cut);

@@ -267,6 +267,12 @@ static void test_sizes_and_hostile(void)
     runb(1, &b);
     CHECK_INT(ssrp()->instances[0].tcp_port, 0);
     CHECK(ssrp()->instances[0].truncated);
+    /* a second, broken tcp value does not undo a valid one */
+    svr_resp(&b, "ServerName;A;InstanceName;B;tcp;1500;tcp;x;;");
+    runb(1, &b);
+    CHECK_INT(ssrp()->instances[0].tcp_port, 1500);
+    CHECK_INT(ssrp()->instances[0].protocols, PW_SSRP_PROTO_TCP);
+    CHECK(ssrp()->instances[0].truncated);
     /* separators only, and a record that names nothing */
     svr_resp(&b, ";;;;;;");
     runb(1, &b);
