@@ -111,7 +111,7 @@ def tshark_view(path, tds_ports):
         if v.get("x509ce.dNSName"):
             certs[frame] = (v["x509sat.uTF8String"].split("|")[0], v["x509ce.dNSName"].split("|"))
         if v.get("udp.payload"):
-            udp[frame] = bytes.fromhex(v["udp.payload"].replace(":", ""))
+            udp[frame] = bytes.fromhex(v["udp.payload"].split("|")[-1].replace(":", ""))
     return tds, certs, udp
 
 
