@@ -553,6 +553,40 @@ static void test_login_answers(void)
     feeder_free(f);
 }
 
+/* TDS 5.0 (Sybase): a login packet (0x02), then LOGINACK with a status byte
+ * and a single-byte program name, and a DONE with a 4-byte row count. */
+static void test_tds5(void)
+{
+    buf p = {.n = 0}, out = {.n = 0};
+    zeros(&p, 512);
+    memcpy(p.b, "SYBHOST", 7);
+    tds_pkt(&out, 0x02, 1, &p);
+    feeder *f = feeder_new();
+    feedb(f, 0, &out);
+    CHECK_INT(count(PW_EV_APP), 1);
+    p.n = 0;
+    put8(&p, 0xad), put16(&p, 1 + 4 + 1 + 10 + 4), put8(&p, 5);
+    put8(&p, 5), put8(&p, 0), put8(&p, 0), put8(&p, 0);
+    put8(&p, 10), puts_(&p, "sql server");
+    put8(&p, 16), put8(&p, 0), put8(&p, 2), put8(&p, 0);
+    put8(&p, 0xfd), put16(&p, 0), put16(&p, 0), put32(&p, 0);
+    out.n = 0;
+    tds_pkt(&out, 0x04, 1, &p);
+    feedb(f, 1, &out);
+    CHECK_INT(count(PW_EV_TDS), 2);
+    const pw_ev_tds *t = &NTH(PW_EV_TDS, 0)->u.tds;
+    CHECK_INT(t->kind, PW_TDS_LOGINACK);
+    CHECK(t->tds5);
+    CHECK_INT(t->interface, 5);
+    CHECK_INT(t->tds_version, 0x05000000);
+    CHECK_STR(t->prog_name, "sql server");
+    CHECK_INT(t->prog_version[0], 16);
+    CHECK_INT(NTH(PW_EV_TDS, 1)->u.tds.kind, PW_TDS_DONE);
+    CHECK_INT(count(PW_EV_MALFORMED), 0);
+    CHECK(f->done);
+    feeder_free(f);
+}
+
 /* The server's first TLS flight (ServerHello, Certificate leaf + CA,
  * ServerHelloDone) as records of at most 700 bytes. */
 static void server_flight(tbuf *recs)
@@ -735,6 +769,7 @@ int main(void)
     test_prelogin_options();
     test_login_answers();
     test_tls_in_tds();
+    test_tds5();
     test_malformed();
     CHECK_DONE();
 }
