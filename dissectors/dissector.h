@@ -1,7 +1,7 @@
 /* dissector.h - the dissector contract and registry.
  *
  * One protocol per file (nbns.c, dns.c, dcerpc.c, smb.c, ldap.c, tds.c,
- * rdp.c, tls.c, http.c, http2.c, grpc.c; ntlmssp.c is the decoder the NTLM carriers share),
+ * rdp.c, tls.c, http.c, http2.c, grpc.c, ssrp.c; ntlmssp.c is the decoder the NTLM carriers share),
  * in the spirit of nDPI's protocols/ files: each file exports one
  * `const pw_dissector pw_dissector_<name>` and registry.c lists them.
  * A dissector is pure: bytes in, pw_events out through pw_emit(); it reads
@@ -93,5 +93,6 @@ extern const pw_dissector pw_dissector_smb;
 extern const pw_dissector pw_dissector_ldap;
 extern const pw_dissector pw_dissector_tds;
 extern const pw_dissector pw_dissector_http2;
+extern const pw_dissector pw_dissector_ssrp;
 
 #endif

@@ -37,6 +37,8 @@ typedef enum pw_event_type {
     PW_EV_HTTP,      /* HTTP CONNECT request or the proxy's status line */
     PW_EV_HTTP2,     /* an HTTP/2 connection fact (preface, SETTINGS, GOAWAY, RST_STREAM...) */
     PW_EV_GRPC,      /* one HTTP/2 request stream (a gRPC call when is_grpc) that ended */
+    PW_EV_SSRP,      /* one SQL Server Browser (MS-SQLR, UDP 1434) message */
+    PW_EV_TDS,       /* a TDS fact: PRELOGIN, LOGINACK, ERROR, DONE, login encrypted */
     PW_EV_COUNT
 } pw_event_type;
 
@@ -247,6 +249,83 @@ typedef struct pw_ev_grpc {
     pw_usec request_ts, end_ts;
 } pw_ev_grpc;
 
+/* ---- SQL Server Resolution Protocol (MS-SQLR), UDP 1434 ---- */
+enum {
+    PW_SSRP_BCAST_EX = 1,  /* CLNT_BCAST_EX (0x02): every instance, broadcast */
+    PW_SSRP_UCAST_EX,      /* CLNT_UCAST_EX (0x03): every instance of one server */
+    PW_SSRP_UCAST_INST,    /* CLNT_UCAST_INST (0x04): one named instance */
+    PW_SSRP_UCAST_DAC,     /* CLNT_UCAST_DAC (0x0F): the dedicated admin connection port */
+    PW_SSRP_RESPONSE,      /* SVR_RESP (0x05) with instance records */
+    PW_SSRP_DAC_RESPONSE   /* SVR_RESP (0x05) answering CLNT_UCAST_DAC: dac_port */
+};
+/* Transports an instance record announces besides tcp/np (PW_SSRP_PROTO_* bits). */
+enum {
+    PW_SSRP_PROTO_TCP = 1, PW_SSRP_PROTO_NP = 2, PW_SSRP_PROTO_VIA = 4, PW_SSRP_PROTO_RPC = 8,
+    PW_SSRP_PROTO_SPX = 16, PW_SSRP_PROTO_ADSP = 32, PW_SSRP_PROTO_BV = 64
+};
+#define PW_SSRP_MAX_INSTANCES 16
+typedef struct pw_ssrp_instance {
+    char server_name[64];   /* ServerName (NetBIOS name), printable ASCII, '?' otherwise */
+    char instance[33];      /* InstanceName ("MSSQLSERVER" for the default instance) */
+    char version[24];       /* Version ("15.0.2000.5") */
+    bool is_clustered;      /* IsClustered;Yes */
+    uint16_t tcp_port;      /* tcp;<port>, 0 when the instance announces no TCP port */
+    char np[80];            /* np;<pipe>, "" when none */
+    uint8_t protocols;      /* PW_SSRP_PROTO_* announced */
+    bool truncated;         /* a value did not fit its field (cut) or was not a valid port */
+} pw_ssrp_instance;
+typedef struct pw_ev_ssrp {
+    uint8_t kind;           /* PW_SSRP_* */
+    uint8_t opcode;         /* first byte on the wire */
+    char instance[33];      /* UCAST_INST / UCAST_DAC: the requested instance */
+    uint8_t dac_version;    /* UCAST_DAC request / DAC response: protocol version (1) */
+    uint16_t dac_port;      /* DAC_RESPONSE: the DAC's TCP port */
+    uint16_t resp_size;     /* RESPONSE / DAC_RESPONSE: RESP_SIZE as sent */
+    uint8_t n_instances;    /* RESPONSE: complete records held in instances[] */
+    uint16_t more_instances;/* RESPONSE: complete records beyond PW_SSRP_MAX_INSTANCES (not held) */
+    pw_ssrp_instance instances[PW_SSRP_MAX_INSTANCES];
+} pw_ev_ssrp;
+
+/* ---- TDS (MS-TDS) login phase ---- */
+enum {
+    PW_TDS_PRELOGIN = 1,    /* a PRELOGIN option list (dir 0 request, dir 1 the server's answer) */
+    PW_TDS_LOGINACK,        /* LOGINACK token: the login succeeded */
+    PW_TDS_ERROR,           /* ERROR token (18456: login failed) */
+    PW_TDS_DONE,            /* DONE token ending the server's answer to the login */
+    PW_TDS_ENCRYPTED        /* the TLS handshake inside PRELOGIN ended (or TDS 8.0 TLS first):
+                             * the login is encrypted, its outcome cannot be read */
+};
+/* PRELOGIN ENCRYPTION option values. */
+enum { PW_TDS_ENCRYPT_OFF = 0, PW_TDS_ENCRYPT_ON = 1, PW_TDS_ENCRYPT_NOT_SUP = 2, PW_TDS_ENCRYPT_REQ = 3 };
+typedef struct pw_ev_tds {
+    uint8_t kind;           /* PW_TDS_* */
+    /* PRELOGIN (has_* says which options were present) */
+    bool has_version, has_encryption, has_instance, has_thread_id, has_mars, has_trace_id,
+        has_fedauth_required;
+    uint32_t version;       /* UL_VERSION as on the wire (big-endian): 0x0f0007d0 = 15.0.2000 */
+    uint16_t subbuild;      /* US_SUBBUILD */
+    uint8_t encryption;     /* PW_TDS_ENCRYPT_* (raw value; bit 0x80 ENCRYPT_CLIENT_CERT kept) */
+    char instance[33];      /* INSTOPT (client: the instance it wants; server: 0 = match) */
+    uint32_t thread_id;
+    uint8_t mars;
+    uint8_t fedauth_required;
+    /* LOGINACK */
+    uint8_t interface;      /* 1 = SQL_TSQL */
+    uint32_t tds_version;   /* as on the wire, big-endian: 0x74000004 = TDS 7.4 */
+    char prog_name[64];     /* "Microsoft SQL Server" */
+    uint8_t prog_version[4];/* major, minor, build high, build low */
+    /* ERROR */
+    uint32_t number;        /* 18456 = login failed */
+    uint8_t state, severity;/* State, Class */
+    char message[PW_NAME_MAX];
+    char server_name[128];
+    char proc_name[128];
+    uint32_t line;
+    /* DONE */
+    uint16_t done_status;   /* 0x0002 DONE_ERROR, 0x0100 DONE_SRVERROR ... */
+    bool tds5;              /* the token came from a TDS 5.0 (Sybase) login: single-byte strings */
+} pw_ev_tds;
+
 typedef struct pw_event {
     pw_event_type type;
     uint32_t source;  /* input index */
@@ -255,7 +334,7 @@ typedef struct pw_event {
     pw_flow flow;
     int dir;          /* 0 client->server, 1 server->client */
     union {
-        char app[16];         /* PW_EV_APP: "netbios", "dns", "dcerpc", "smb", "ldap", "tds", "rdp", "tls", "http", "http2", "grpc" */
+        char app[16];         /* PW_EV_APP: "netbios", "dns", "dcerpc", "smb", "ldap", "tds", "rdp", "tls", "http", "http2", "grpc", "sql_browser" */
         char malformed[64];   /* PW_EV_MALFORMED: "dns: truncated answer", ... */
         pw_ev_nbns nbns;
         pw_ev_dns dns;
@@ -267,6 +346,8 @@ typedef struct pw_event {
         pw_ev_http http;
         pw_ev_http2 http2;
         pw_ev_grpc grpc;
+        pw_ev_ssrp ssrp;
+        pw_ev_tds tds;
     } u;
 } pw_event;
 

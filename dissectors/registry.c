@@ -7,7 +7,7 @@
 static const pw_dissector *const all[] = {
     &pw_dissector_nbns, &pw_dissector_dns, &pw_dissector_dcerpc,
     &pw_dissector_rdp,  &pw_dissector_smb, &pw_dissector_ldap, &pw_dissector_tds,
-    &pw_dissector_http2, &pw_dissector_http, &pw_dissector_tls,
+    &pw_dissector_http2, &pw_dissector_http, &pw_dissector_tls, &pw_dissector_ssrp,
     NULL,
 };
 

@@ -2,7 +2,9 @@
  *
  * The input is a script of segments: a control byte (bit 7 = direction,
  * bits 0-6 = length) followed by that many payload bytes, fed like the
- * pipeline does (stream_driver.h). */
+ * pipeline does (stream_driver.h).  It reaches PRELOGIN in both directions,
+ * the login answer's tokens (LOGINACK, ERROR, DONE) and the TLS handshake
+ * that PRELOGIN packets carry into the embedded TLS state. */
 #include <stddef.h>
 #include <stdint.h>
 

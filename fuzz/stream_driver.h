@@ -65,6 +65,12 @@ static inline void fuzz_sink(void *arg, const pw_event *ev)
         if (ev->u.grpc.end < PW_GRPC_END_COMPLETE || ev->u.grpc.end > PW_GRPC_END_ABANDONED)
             abort();
         break;
+    case PW_EV_TDS:
+        *n += FUZZ_STR(ev->u.tds.instance) + FUZZ_STR(ev->u.tds.prog_name) + FUZZ_STR(ev->u.tds.message) +
+              FUZZ_STR(ev->u.tds.server_name) + FUZZ_STR(ev->u.tds.proc_name);
+        if (ev->u.tds.kind < PW_TDS_PRELOGIN || ev->u.tds.kind > PW_TDS_ENCRYPTED)
+            abort();
+        break;
     case PW_EV_DCERPC: *n += FUZZ_STR(ev->u.dcerpc.iface) + FUZZ_STR(ev->u.dcerpc.sec_addr); break;
     case PW_EV_EPM_PORT: *n += FUZZ_STR(ev->u.epm.iface) + ev->u.epm.port; break;
     case PW_EV_NTLMSSP:

@@ -51,6 +51,8 @@ static inline feeder *feeder_new(void)
 }
 static inline void feeder_free(feeder *f)
 {
+    if (FEED_DISSECTOR.stream_free) /* what stream() allocated (tds: TLS buffers) */
+        FEED_DISSECTOR.stream_free(f->st);
     free(f->st);
     free(f);
 }
