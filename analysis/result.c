@@ -27,11 +27,12 @@ int pw_verdict_parse(const char *name)
 
 static const char *const event_names[PW_EV_COUNT] = {
     "", "app", "malformed", "nbns", "dns", "dcerpc", "epm_port", "ntlmssp", "rdp", "tls", "http",
+    "http2", "grpc", "ssrp", "tds",
 };
 
 const char *pw_event_type_name(int type)
 {
-    return type >= 0 && type < PW_EV_COUNT ? event_names[type] : "?";
+    return type >= 0 && type < PW_EV_COUNT && event_names[type] ? event_names[type] : "?";
 }
 
 const char *pw_role_how_name(pw_role_how h)

@@ -36,14 +36,33 @@ static const role_cnt *role_counter_c(const pw_policy *p, const char *role)
     return NULL;
 }
 
+/* The frame a traffic reason points at, for choosing the earliest. */
+static uint64_t why_frame(const pw_msg *m)
+{
+    return m->id == PW_MSG_ROLE_CONNECTS ? m->n[2] : m->id == PW_MSG_ROLE_ANSWERS ? m->n[0] : UINT64_MAX;
+}
+
+/* Of two reasons of the same kind, the one seen first in the capture:
+ * aggregates are made in the order connections leave the table, which is
+ * not capture order. */
+static bool why_earlier(const pw_msg *x, const pw_msg *y)
+{
+    if (x->id != y->id || why_frame(x) == UINT64_MAX)
+        return false;
+    return x->source < y->source || (x->source == y->source && why_frame(x) < why_frame(y));
+}
+
 static void add_assign(pw_policy *p, const char *role, const pw_addr *ip, int prefix, as_kind kind,
                        const pw_msg *why)
 {
     as_key k = mk_as_key(role, ip, prefix);
     as_idx *x;
     HASH_FIND(hh, p->as_hash, &k, sizeof k, x);
-    if (x)
+    if (x) {
+        if (p->as[x->i].kind == kind && why_earlier(why, &p->as[x->i].why))
+            p->as[x->i].why = *why;
         return;
+    }
     if (p->n_as == p->cap_as) {
         int cap = p->cap_as ? p->cap_as * 2 : 32;
         assign *n = realloc(p->as, (size_t)cap * sizeof *n);
