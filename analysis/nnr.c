@@ -463,104 +463,103 @@ static void on_dns(pw_nnr *n, pw_conn *c, const pw_event *ev)
     }
 }
 
+/* ntlm_rpc: a bind with NTLMSSP makes the try; the answer's bind_nak/ack. */
+static void on_rpc_dcerpc(nnr_flow *f, const pw_event *ev)
+{
+    const pw_ev_dcerpc *m = &ev->u.dcerpc;
+    if (ev->dir == 0) {
+        if (m->ptype == PW_DCERPC_BIND || m->ptype == PW_DCERPC_ALTER_CONTEXT) {
+            if (m->auth_type == PW_AUTHN_WINNT)
+                f->shaped = true;
+            else if (m->ptype == PW_DCERPC_BIND)
+                f->unshaped = true;
+        }
+        return;
+    }
+    f->resp_seen = true;
+    if (m->ptype == PW_DCERPC_BIND_NAK)
+        set_app(f, R_BIND_NAK, m->reject_reason, NULL, ev->frame);
+    else if (m->ptype == PW_DCERPC_BIND_ACK || m->ptype == PW_DCERPC_ALTER_CONTEXT_RESP)
+        set_app(f, R_NO_CHALLENGE, 0, NULL, ev->frame);
+}
+
+/* ntlm_rpc: the CHALLENGE names the target. */
+static void on_rpc_ntlmssp(nnr_flow *f, const pw_event *ev)
+{
+    const pw_ev_ntlmssp *m = &ev->u.ntlmssp;
+    if (ev->dir == 0) {
+        if (m->msg_type == PW_NTLM_NEGOTIATE)
+            f->shaped = true;
+        return;
+    }
+    f->resp_seen = true;
+    if (m->msg_type != PW_NTLM_CHALLENGE)
+        return;
+    const char *name = m->nb_computer[0] ? m->nb_computer : m->dns_computer;
+    if (name[0])
+        set_app(f, R_RESOLVED, 0, name, ev->frame);
+    else
+        set_app(f, R_NO_CHALLENGE, 1, NULL, ev->frame);
+}
+
+/* rdp: the X.224 request makes the try; the confirm may refuse TLS. */
+static void on_rdp_x224(nnr_flow *f, const pw_event *ev)
+{
+    const pw_ev_rdp *m = &ev->u.rdp;
+    if (ev->dir == 0) {
+        if (m->kind == PW_RDP_CONNECTION_REQUEST)
+            f->shaped = true;
+        return;
+    }
+    f->resp_seen = true;
+    if (m->kind != PW_RDP_CONNECTION_CONFIRM)
+        return;
+    if (m->failure)
+        set_app(f, R_RDP_NEG_FAILURE, m->failure_code, NULL, ev->frame);
+    else if (!m->has_neg || m->selected_protocol == 0)
+        set_app(f, R_NO_CERTIFICATE, 1, NULL, ev->frame); /* standard RDP security */
+}
+
+/* rdp: the server certificate names the target (hidden by TLS 1.3). */
+static void on_rdp_tls(nnr_flow *f, const pw_event *ev)
+{
+    const pw_ev_tls *m = &ev->u.tls;
+    if (ev->dir == 0) {
+        if (m->kind == PW_TLS_CLIENT_HELLO)
+            f->shaped = true;
+        return;
+    }
+    f->resp_seen = true;
+    if (m->kind == PW_TLS_CERTIFICATE) {
+        const char *name = m->subject_cn[0] ? m->subject_cn : m->n_san ? m->san[0] : "";
+        if (name[0])
+            set_app(f, R_RESOLVED, 0, name, ev->frame);
+        else
+            set_app(f, R_NO_CERTIFICATE, 2, NULL, ev->frame);
+    } else if (m->kind == PW_TLS_CERT_HIDDEN || (m->kind == PW_TLS_SERVER_HELLO && m->version == 0x0304)) {
+        set_app(f, R_TLS13_HIDDEN, 0, NULL, ev->frame);
+    }
+}
+
+/* Events of TCP tries: NTLM over RPC on 135, RDP on 3389. */
 static void on_tcp_event(pw_nnr *n, pw_conn *c, const pw_event *ev)
 {
     if (ev->flow.proto != 6)
         return;
-    int method;
-    if (ev->flow.server_port == 135)
-        method = M_NTLM_RPC;
-    else if (ev->flow.server_port == 3389)
-        method = M_RDP;
-    else
+    int method = ev->flow.server_port == 135 ? M_NTLM_RPC : ev->flow.server_port == 3389 ? M_RDP : -1;
+    bool rpc = ev->type == PW_EV_DCERPC || ev->type == PW_EV_NTLMSSP;
+    bool rdp = ev->type == PW_EV_RDP || ev->type == PW_EV_TLS;
+    if ((method == M_NTLM_RPC && !rpc) || (method == M_RDP && !rdp) || method < 0)
         return;
     nnr_flow *f = event_flow(n, c, ev, method, &ev->flow.client, ev->flow.client_port,
                              &ev->flow.server, ev->flow.server_port);
     if (!f || f->method != method)
         return;
-    bool from_client = ev->dir == 0;
     switch (ev->type) {
-    case PW_EV_DCERPC: {
-        const pw_ev_dcerpc *m = &ev->u.dcerpc;
-        if (method != M_NTLM_RPC)
-            return;
-        if (from_client) {
-            if (m->ptype == PW_DCERPC_BIND || m->ptype == PW_DCERPC_ALTER_CONTEXT) {
-                if (m->auth_type == PW_AUTHN_WINNT)
-                    f->shaped = true;
-                else if (m->ptype == PW_DCERPC_BIND)
-                    f->unshaped = true;
-            }
-            return;
-        }
-        f->resp_seen = true;
-        if (m->ptype == PW_DCERPC_BIND_NAK)
-            set_app(f, R_BIND_NAK, m->reject_reason, NULL, ev->frame);
-        else if (m->ptype == PW_DCERPC_BIND_ACK || m->ptype == PW_DCERPC_ALTER_CONTEXT_RESP)
-            set_app(f, R_NO_CHALLENGE, 0, NULL, ev->frame);
-        break;
-    }
-    case PW_EV_NTLMSSP: {
-        const pw_ev_ntlmssp *m = &ev->u.ntlmssp;
-        if (method != M_NTLM_RPC)
-            return;
-        if (from_client) {
-            if (m->msg_type == PW_NTLM_NEGOTIATE)
-                f->shaped = true;
-            return;
-        }
-        f->resp_seen = true;
-        if (m->msg_type == PW_NTLM_CHALLENGE) {
-            const char *name = m->nb_computer[0] ? m->nb_computer : m->dns_computer;
-            if (name[0])
-                set_app(f, R_RESOLVED, 0, name, ev->frame);
-            else
-                set_app(f, R_NO_CHALLENGE, 1, NULL, ev->frame);
-        }
-        break;
-    }
-    case PW_EV_RDP: {
-        const pw_ev_rdp *m = &ev->u.rdp;
-        if (method != M_RDP)
-            return;
-        if (from_client) {
-            if (m->kind == PW_RDP_CONNECTION_REQUEST)
-                f->shaped = true;
-            return;
-        }
-        f->resp_seen = true;
-        if (m->kind != PW_RDP_CONNECTION_CONFIRM)
-            break;
-        if (m->failure)
-            set_app(f, R_RDP_NEG_FAILURE, m->failure_code, NULL, ev->frame);
-        else if (!m->has_neg || m->selected_protocol == 0)
-            set_app(f, R_NO_CERTIFICATE, 1, NULL, ev->frame); /* standard RDP security */
-        break;
-    }
-    case PW_EV_TLS: {
-        const pw_ev_tls *m = &ev->u.tls;
-        if (method != M_RDP)
-            return;
-        if (from_client) {
-            if (m->kind == PW_TLS_CLIENT_HELLO)
-                f->shaped = true;
-            return;
-        }
-        f->resp_seen = true;
-        if (m->kind == PW_TLS_CERTIFICATE) {
-            const char *name = m->subject_cn[0] ? m->subject_cn : m->n_san ? m->san[0] : "";
-            if (name[0])
-                set_app(f, R_RESOLVED, 0, name, ev->frame);
-            else
-                set_app(f, R_NO_CERTIFICATE, 2, NULL, ev->frame);
-        } else if (m->kind == PW_TLS_CERT_HIDDEN ||
-                   (m->kind == PW_TLS_SERVER_HELLO && m->version == 0x0304)) {
-            set_app(f, R_TLS13_HIDDEN, 0, NULL, ev->frame);
-        }
-        break;
-    }
-    default:
-        return;
+    case PW_EV_DCERPC: on_rpc_dcerpc(f, ev); break;
+    case PW_EV_NTLMSSP: on_rpc_ntlmssp(f, ev); break;
+    case PW_EV_RDP: on_rdp_x224(f, ev); break;
+    default: on_rdp_tls(f, ev); break;
     }
 }
 

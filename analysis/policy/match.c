@@ -98,6 +98,146 @@ static bool addr_zero(const pw_addr *a)
     return true;
 }
 
+/* The endpoint mapper handed the client a TCP port on a server. */
+static void on_epm(pw_policy *p, const pw_event *ev)
+{
+    const pw_ev_epm_port *e = &ev->u.epm;
+    if (e->proto != 6 || !e->port)
+        return;
+    epm_key ek;
+    memset(&ek, 0, sizeof ek);
+    ek.client = ev->flow.client;
+    ek.target = (e->has_addr && e->addr.family && !addr_zero(&e->addr)) ? e->addr : ev->flow.server;
+    ek.port = e->port;
+    ek.proto = 6;
+    epm_ent *x;
+    HASH_FIND(hh, p->epm, &ek, sizeof ek, x);
+    if (x || !room(p, p->n_epm))
+        return;
+    if ((x = calloc(1, sizeof *x)) == NULL)
+        abort();
+    p->n_epm++;
+    x->k = ek;
+    x->ts = ev->ts;
+    x->frame = ev->frame;
+    x->source = ev->source;
+    HASH_ADD(hh, p->epm, k, sizeof x->k, x);
+}
+
+/* TLS facts of a cloud connection: the ClientHello naming a watched
+ * service makes the connection's slot; the server's answers fill it. */
+static void on_tls(pw_policy *p, pw_conn *c, const flow_key *k, const pw_event *ev)
+{
+    const pw_ev_tls *t = &ev->u.tls;
+    if (t->kind == PW_TLS_CLIENT_HELLO) {
+        cflow *f = cflow_get(p, c, k, t->sni[0] && watched_name(p, t->sni), ev);
+        if (f) {
+            f->client_hello = true;
+            if (t->sni[0] && !f->sni[0])
+                snprintf(f->sni, sizeof f->sni, "%s", t->sni);
+        }
+        return;
+    }
+    cflow *f = cflow_get(p, c, k, false, NULL);
+    if (!f)
+        return;
+    if (t->kind == PW_TLS_SERVER_HELLO && !f->server_hello) {
+        f->server_hello = true;
+        f->sh_frame = ev->frame;
+    } else if (t->kind == PW_TLS_CERTIFICATE && !f->cert) {
+        f->cert = true;
+        f->cert_frame = ev->frame;
+        snprintf(f->issuer, sizeof f->issuer, "%s", t->issuer[0] ? t->issuer : t->issuer_cn);
+    } else if (t->kind == PW_TLS_ALERT && !f->alert) {
+        f->alert = true;
+        f->alert_frame = ev->frame;
+        f->alert_desc = t->alert_desc;
+    }
+}
+
+/* A proxy receiving CONNECT, counted per (proxy, port). */
+static void note_proxy(pw_policy *p, const pw_event *ev)
+{
+    const pw_flow *fl = &ev->flow;
+    flow_key pk = fkey(fl->proto, &fl->client, 0, &fl->server, fl->server_port);
+    memset(&pk.client, 0, sizeof pk.client);
+    proxy_ent *px;
+    HASH_FIND(hh, p->proxies, &pk, sizeof pk, px);
+    if (!px && room(p, p->n_proxies)) {
+        if ((px = calloc(1, sizeof *px)) == NULL)
+            abort();
+        p->n_proxies++;
+        px->k = pk;
+        px->first_client = fl->client;
+        px->source = ev->source;
+        px->frame = ev->frame;
+        snprintf(px->host, sizeof px->host, "%s", ev->u.http.host);
+        HASH_ADD(hh, p->proxies, k, sizeof px->k, px);
+    }
+    if (px)
+        px->connects++;
+}
+
+/* HTTP CONNECT to a watched name and the proxy's answer. */
+static void on_http(pw_policy *p, pw_conn *c, const flow_key *k, const pw_event *ev)
+{
+    const pw_ev_http *h = &ev->u.http;
+    if (h->kind == PW_HTTP_REQUEST && !strcasecmp(h->method, "CONNECT")) {
+        note_proxy(p, ev);
+        cflow *f = cflow_get(p, c, k, watched_name(p, h->host), ev);
+        if (f && !f->is_connect) {
+            f->is_connect = true;
+            snprintf(f->connect_host, sizeof f->connect_host, "%s", h->host);
+            f->connect_port = h->port ? h->port : 443;
+        }
+    } else if (h->kind == PW_HTTP_RESPONSE) {
+        cflow *f = cflow_get(p, c, k, false, NULL);
+        /* the last status wins: a CONNECT retried with credentials (407, then 200) */
+        if (f && f->is_connect && h->status >= 200) {
+            f->status = h->status;
+            f->status_frame = ev->frame;
+        }
+    }
+}
+
+/* A DCE/RPC bind to tcp/135 carrying NTLMSSP (NTLM over RPC, for detection). */
+static void on_dcerpc(pw_policy *p, const pw_event *ev)
+{
+    const pw_ev_dcerpc *d = &ev->u.dcerpc;
+    if (ev->flow.proto == 6 && ev->flow.server_port == 135 && ev->dir == 0 &&
+        (d->ptype == PW_DCERPC_BIND || d->ptype == PW_DCERPC_ALTER_CONTEXT) && d->auth_type == PW_AUTHN_WINNT &&
+        !p->ntlm_rpc++) {
+        p->ntlm_rpc_source = ev->source;
+        p->ntlm_rpc_frame = ev->frame;
+    }
+}
+
+/* DNS answers for watched names: the client may connect to those addresses. */
+static void on_dns(pw_policy *p, const pw_event *ev)
+{
+    const pw_ev_dns *d = &ev->u.dns;
+    if (!d->response || d->rcode != 0 || !watched_name(p, d->qname))
+        return;
+    for (int i = 0; i < d->n_answers && i < PW_DNS_MAX_ANSWERS; i++) {
+        if (d->answers[i].type != 1 && d->answers[i].type != 28)
+            continue;
+        dns_key dk;
+        memset(&dk, 0, sizeof dk);
+        dk.client = ev->flow.client;
+        dk.ip = d->answers[i].addr;
+        dns_ent *x;
+        HASH_FIND(hh, p->dns, &dk, sizeof dk, x);
+        if (x || !room(p, p->n_dns))
+            continue;
+        if ((x = calloc(1, sizeof *x)) == NULL)
+            abort();
+        p->n_dns++;
+        x->k = dk;
+        snprintf(x->name, sizeof x->name, "%s", d->qname);
+        HASH_ADD(hh, p->dns, k, sizeof x->k, x);
+    }
+}
+
 void pw_policy_event(pw_policy *p, pw_conn *c, const pw_event *ev)
 {
     if (!p || !ev)
@@ -105,128 +245,12 @@ void pw_policy_event(pw_policy *p, pw_conn *c, const pw_event *ev)
     const pw_flow *fl = &ev->flow;
     flow_key k = fkey(fl->proto, &fl->client, fl->client_port, &fl->server, fl->server_port);
     switch (ev->type) {
-    case PW_EV_EPM_PORT: {
-        const pw_ev_epm_port *e = &ev->u.epm;
-        if (e->proto != 6 || !e->port)
-            break;
-        epm_key ek;
-        memset(&ek, 0, sizeof ek);
-        ek.client = fl->client;
-        ek.target = (e->has_addr && e->addr.family && !addr_zero(&e->addr)) ? e->addr : fl->server;
-        ek.port = e->port;
-        ek.proto = 6;
-        epm_ent *x;
-        HASH_FIND(hh, p->epm, &ek, sizeof ek, x);
-        if (!x) {
-            if (!room(p, p->n_epm) || (x = calloc(1, sizeof *x)) == NULL)
-                break;
-            p->n_epm++;
-            x->k = ek;
-            x->ts = ev->ts;
-            x->frame = ev->frame;
-            x->source = ev->source;
-            HASH_ADD(hh, p->epm, k, sizeof x->k, x);
-        }
-        break;
-    }
-    case PW_EV_TLS: {
-        const pw_ev_tls *t = &ev->u.tls;
-        if (t->kind == PW_TLS_CLIENT_HELLO) {
-            bool want = t->sni[0] && watched_name(p, t->sni);
-            cflow *f = cflow_get(p, c, &k, want, ev);
-            if (f) {
-                f->client_hello = true;
-                if (t->sni[0] && !f->sni[0])
-                    snprintf(f->sni, sizeof f->sni, "%s", t->sni);
-            }
-            break;
-        }
-        cflow *f = cflow_get(p, c, &k, false, NULL);
-        if (!f)
-            break;
-        if (t->kind == PW_TLS_SERVER_HELLO && !f->server_hello) {
-            f->server_hello = true;
-            f->sh_frame = ev->frame;
-        } else if (t->kind == PW_TLS_CERTIFICATE && !f->cert) {
-            f->cert = true;
-            f->cert_frame = ev->frame;
-            snprintf(f->issuer, sizeof f->issuer, "%s", t->issuer[0] ? t->issuer : t->issuer_cn);
-        } else if (t->kind == PW_TLS_ALERT && !f->alert) {
-            f->alert = true;
-            f->alert_frame = ev->frame;
-            f->alert_desc = t->alert_desc;
-        }
-        break;
-    }
-    case PW_EV_HTTP: {
-        const pw_ev_http *h = &ev->u.http;
-        if (h->kind == PW_HTTP_REQUEST && !strcasecmp(h->method, "CONNECT")) {
-            flow_key pk = fkey(fl->proto, &fl->client, 0, &fl->server, fl->server_port);
-            memset(&pk.client, 0, sizeof pk.client);
-            proxy_ent *px;
-            HASH_FIND(hh, p->proxies, &pk, sizeof pk, px);
-            if (!px && room(p, p->n_proxies) && (px = calloc(1, sizeof *px)) != NULL) {
-                p->n_proxies++;
-                px->k = pk;
-                px->first_client = fl->client;
-                px->source = ev->source;
-                px->frame = ev->frame;
-                snprintf(px->host, sizeof px->host, "%s", h->host);
-                HASH_ADD(hh, p->proxies, k, sizeof px->k, px);
-            }
-            if (px)
-                px->connects++;
-            bool want = watched_name(p, h->host);
-            cflow *f = cflow_get(p, c, &k, want, ev);
-            if (f && !f->is_connect) {
-                f->is_connect = true;
-                snprintf(f->connect_host, sizeof f->connect_host, "%s", h->host);
-                f->connect_port = h->port ? h->port : 443;
-            }
-        } else if (h->kind == PW_HTTP_RESPONSE) {
-            cflow *f = cflow_get(p, c, &k, false, NULL);
-            /* the last status wins: a CONNECT retried with credentials (407, then 200) */
-            if (f && f->is_connect && h->status >= 200) {
-                f->status = h->status;
-                f->status_frame = ev->frame;
-            }
-        }
-        break;
-    }
-    case PW_EV_DCERPC:
-        if (fl->proto == 6 && fl->server_port == 135 && ev->dir == 0 &&
-            (ev->u.dcerpc.ptype == PW_DCERPC_BIND || ev->u.dcerpc.ptype == PW_DCERPC_ALTER_CONTEXT) &&
-            ev->u.dcerpc.auth_type == PW_AUTHN_WINNT) {
-            if (!p->ntlm_rpc++) {
-                p->ntlm_rpc_source = ev->source;
-                p->ntlm_rpc_frame = ev->frame;
-            }
-        }
-        break;
-    case PW_EV_DNS: {
-        const pw_ev_dns *d = &ev->u.dns;
-        if (!d->response || d->rcode != 0 || !watched_name(p, d->qname))
-            break;
-        for (int i = 0; i < d->n_answers && i < PW_DNS_MAX_ANSWERS; i++) {
-            if (d->answers[i].type != 1 && d->answers[i].type != 28)
-                continue;
-            dns_key dk;
-            memset(&dk, 0, sizeof dk);
-            dk.client = fl->client;
-            dk.ip = d->answers[i].addr;
-            dns_ent *x;
-            HASH_FIND(hh, p->dns, &dk, sizeof dk, x);
-            if (!x && room(p, p->n_dns) && (x = calloc(1, sizeof *x)) != NULL) {
-                p->n_dns++;
-                x->k = dk;
-                snprintf(x->name, sizeof x->name, "%s", d->qname);
-                HASH_ADD(hh, p->dns, k, sizeof x->k, x);
-            }
-        }
-        break;
-    }
-    default:
-        break;
+    case PW_EV_EPM_PORT: on_epm(p, ev); break;
+    case PW_EV_TLS: on_tls(p, c, &k, ev); break;
+    case PW_EV_HTTP: on_http(p, c, &k, ev); break;
+    case PW_EV_DCERPC: on_dcerpc(p, ev); break;
+    case PW_EV_DNS: on_dns(p, ev); break;
+    default: break;
     }
 }
 
