@@ -86,6 +86,7 @@ static void free_policy(pw_result *r)
     }
     free(r->profiles);
     free(r->roles);
+    free(r->roles_omitted);
     free(r->rules);
     free(r->cloud);
 }

@@ -294,6 +294,11 @@ typedef struct pw_res_profile {
     int n_hits;
 } pw_res_profile;
 
+/* Lists a report shows address by address are cut at this many entries (the
+ * ones that fail first); what is left out is counted, so the counts stay
+ * exact and the report bounded whatever the traffic. */
+#define PW_RES_MAX_LIST 256
+
 typedef enum pw_role_how { PW_ROLE_BOUND = 0, PW_ROLE_TRAFFIC, PW_ROLE_RULE } pw_role_how;
 const char *pw_role_how_name(pw_role_how h); /* "bound", "traffic", "rule" */
 
@@ -347,7 +352,8 @@ typedef struct pw_res_rule {
     uint64_t folded;              /* attempts of untracked pairs (servers/clients are lower bounds) */
     bool truncated;
     pw_res_side *servers, *clients;
-    size_t n_servers, n_clients;
+    size_t n_servers, n_clients;  /* listed (at most PW_RES_MAX_LIST each) */
+    size_t servers_omitted, clients_omitted; /* beyond the list: passing ones first */
     pw_res_evidence *evidence;
     size_t n_evidence;
     pw_msg *notes;                /* TLS inspection seen, attempts folded */
@@ -407,8 +413,10 @@ typedef struct pw_result {
     pw_res_nnr nnr;
     pw_res_profile *profiles;
     size_t n_profiles;
-    pw_res_role *roles;           /* by role, how, address */
+    pw_res_role *roles;           /* by role, how, address; at most PW_RES_MAX_LIST per role and how */
     size_t n_roles;
+    pw_res_role *roles_omitted;   /* per role and how: .prefix holds how many addresses were left out */
+    size_t n_roles_omitted;
     pw_res_rule *rules;           /* required fail, required partial, other required, optional */
     size_t n_rules;
     pw_res_cloud *cloud;

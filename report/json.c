@@ -350,7 +350,12 @@ static json_t *rule_counts_json(const pw_res_rule *x)
                           (json_int_t)c[PW_OUT_ANSWERED], "refused", (json_int_t)c[PW_OUT_REFUSED], "blocked",
                           (json_int_t)c[PW_OUT_BLOCKED], "unanswered", (json_int_t)c[PW_OUT_UNANSWERED],
                           "indeterminate", (json_int_t)c[PW_OUT_INDETERMINATE], "servers",
-                          (json_int_t)x->n_servers, "clients", (json_int_t)x->n_clients);
+                          (json_int_t)(x->n_servers + x->servers_omitted), "clients",
+                          (json_int_t)(x->n_clients + x->clients_omitted));
+    if (x->servers_omitted) /* the lists name the first PW_RES_MAX_LIST, failing ones first */
+        json_object_set_new(o, "servers_not_listed", json_integer((json_int_t)x->servers_omitted));
+    if (x->clients_omitted)
+        json_object_set_new(o, "clients_not_listed", json_integer((json_int_t)x->clients_omitted));
     if (x->folded) /* attempts of untracked pairs: servers and clients are lower bounds */
         json_object_set_new(o, "folded", json_integer((json_int_t)x->folded));
     return o;
@@ -478,6 +483,10 @@ json_t *pw_json_policy(const pw_result *r)
         json_array_append_new(profiles, profile_json(r, &r->profiles[i]));
     for (size_t i = 0; i < r->n_roles; i++)
         json_array_append_new(roles, role_json(r, &r->roles[i]));
+    for (size_t i = 0; i < r->n_roles_omitted; i++) /* beyond PW_RES_MAX_LIST per role and how */
+        json_array_append_new(roles, json_pack("{s:s,s:s,s:I}", "role", r->roles_omitted[i].role, "how",
+                                               pw_role_how_name(r->roles_omitted[i].how), "not_listed",
+                                               (json_int_t)r->roles_omitted[i].prefix));
     for (size_t i = 0; i < r->n_rules; i++)
         json_array_append_new(rules, rule_json(r, &r->rules[i]));
     for (size_t i = 0; i < r->n_cloud; i++)

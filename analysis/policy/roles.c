@@ -472,14 +472,28 @@ static int cmp_assign(const void *a, const void *b)
 
 void roles_result(pw_policy *p, pw_result *r)
 {
-    /* sorting breaks the (role, ip) index: nothing may look roles up after this */
+    /* sorting breaks the (role, ip) index: nothing may look roles up after this.
+     * At most PW_RES_MAX_LIST addresses per role and how are listed. */
     if (p->n_as)
         qsort(p->as, (size_t)p->n_as, sizeof *p->as, cmp_assign);
     r->roles = pw_result_alloc((size_t)p->n_as, sizeof *r->roles);
-    r->n_roles = (size_t)p->n_as;
+    r->roles_omitted = pw_result_alloc((size_t)p->n_as, sizeof *r->roles_omitted);
+    r->n_roles = 0;
+    size_t run = 0; /* addresses listed so far for this role and how */
     for (int i = 0; i < p->n_as; i++) {
         const assign *x = &p->as[i];
-        pw_res_role *o = &r->roles[i];
+        bool same = i > 0 && !strcmp(x->role, p->as[i - 1].role) && x->kind == p->as[i - 1].kind;
+        run = same ? run + 1 : 1;
+        if (run > PW_RES_MAX_LIST) { /* counted per role and how, not listed */
+            if (run == PW_RES_MAX_LIST + 1) {
+                pw_res_role *m = &r->roles_omitted[r->n_roles_omitted++];
+                snprintf(m->role, sizeof m->role, "%s", x->role);
+                m->how = x->kind == AS_BOUND ? PW_ROLE_BOUND : x->kind == AS_INFERRED ? PW_ROLE_TRAFFIC : PW_ROLE_RULE;
+            }
+            r->roles_omitted[r->n_roles_omitted - 1].prefix++;
+            continue;
+        }
+        pw_res_role *o = &r->roles[r->n_roles++];
         snprintf(o->role, sizeof o->role, "%s", x->role);
         o->net = x->cidr.net;
         o->prefix = x->cidr.prefix;

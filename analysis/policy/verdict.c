@@ -349,7 +349,35 @@ static pw_res_side side_of(const unit *u, size_t n, size_t i, bool servers, size
     return out;
 }
 
-static pw_res_side *side_list(unit *u, size_t n, bool servers, size_t *count)
+static int side_cmp_ip(const void *a, const void *b)
+{
+    return pw_addr_cmp(&((const pw_res_side *)a)->ip, &((const pw_res_side *)b)->ip);
+}
+
+/* Failing sides before passing ones, then by address. */
+static int side_cmp_failing(const void *a, const void *b)
+{
+    const pw_res_side *x = a, *y = b;
+    bool fx = x->verdict != PW_VERDICT_PASS, fy = y->verdict != PW_VERDICT_PASS;
+    if (fx != fy)
+        return fx ? -1 : 1;
+    return pw_addr_cmp(&x->ip, &y->ip);
+}
+
+/* At most PW_RES_MAX_LIST sides are listed, the failing ones first; the
+ * rest is counted in *omitted. */
+static void trim_sides(pw_res_side *arr, size_t *count, size_t *omitted)
+{
+    *omitted = 0;
+    if (*count <= PW_RES_MAX_LIST)
+        return;
+    qsort(arr, *count, sizeof *arr, side_cmp_failing);
+    *omitted = *count - PW_RES_MAX_LIST;
+    *count = PW_RES_MAX_LIST;
+    qsort(arr, *count, sizeof *arr, side_cmp_ip);
+}
+
+static pw_res_side *side_list(unit *u, size_t n, bool servers, size_t *count, size_t *omitted)
 {
     if (n)
         qsort(u, n, sizeof *u, servers ? cmp_server : cmp_pair);
@@ -357,6 +385,7 @@ static pw_res_side *side_list(unit *u, size_t n, bool servers, size_t *count)
     *count = 0;
     for (size_t i = 0; i < n;)
         arr[(*count)++] = side_of(u, n, i, servers, &i);
+    trim_sides(arr, count, omitted);
     return arr;
 }
 
@@ -418,8 +447,8 @@ static void evaluate_rule(pw_policy *p, const pw_profile_def *d, const pw_rule_d
     rule_def_fields(out, d, r);
     out->verdict = pairs_verdict(acc.u, acc.n);
     out->failing_required = r->required && (out->verdict == PW_VERDICT_FAIL || out->verdict == PW_VERDICT_PARTIAL);
-    out->servers = side_list(acc.u, acc.n, true, &out->n_servers);
-    out->clients = side_list(acc.u, acc.n, false, &out->n_clients);
+    out->servers = side_list(acc.u, acc.n, true, &out->n_servers, &out->servers_omitted);
+    out->clients = side_list(acc.u, acc.n, false, &out->n_clients, &out->clients_omitted);
     rule_evidence(p, &acc, out);
     memcpy(out->counts, acc.total, sizeof out->counts);
     out->folded = acc.folded;
