@@ -142,10 +142,12 @@ static pw_conn *conn_new(pw_attempts *t, uint8_t proto, const pw_addr *client, u
 }
 
 /* (Re)starts an attempt in c from request pkt; fwd: pkt's source is c's
- * client side.  A decided attempt still on the record is removed first. */
+ * client side.  A decided attempt still on the record is removed first (a
+ * new connection on the 4-tuple); what events taught a record that had no
+ * attempt yet stays with it, unless the record turns round. */
 static void start_attempt(pw_attempts *t, pw_conn *c, const pw_pkt *pkt, bool fwd)
 {
-    if (c->has_attempt || c->nnr || c->policy)
+    if (c->has_attempt || (!fwd && (c->nnr || c->policy)))
         pw_conn_recycle(t->conns, c);
     if (!fwd)
         pw_conn_reorient(c);
