@@ -599,23 +599,8 @@ static int method_of_port(uint8_t proto, uint16_t port)
     return -1;
 }
 
-/* The core's attempt goes to the try whose requester is its client. */
-static void take_attempt(pw_nnr *n, pw_conn *c)
+static void attempt_into(nnr_flow *f, const pw_attempt *a)
 {
-    const pw_attempt *a = &c->a;
-    int method = method_of_port(a->proto, a->port);
-    if (method < 0 || !is_sensor_candidate(n, &a->client) || pw_addr_is_group(&a->server))
-        return;
-    if (!c->nnr || !(c->nnr->used & 1u)) {
-        if (method == M_RDNS)
-            return; /* DNS without a PTR query on it: not NNR */
-        pw_event ev = {.source = a->source, .flow = {.proto = a->proto}};
-        if (!event_flow(n, c, &ev, method, &a->client, a->client_port, &a->server, a->port))
-            return;
-    }
-    nnr_flow *f = &c->nnr->side[0];
-    if (f->method != method)
-        return;
     f->has_attempt = true;
     f->outcome = a->outcome;
     f->reason = a->reason;
@@ -626,14 +611,62 @@ static void take_attempt(pw_nnr *n, pw_conn *c)
     f->frame_reply = a->frame_reply;
 }
 
+/* The NNR method of an attempt, or -1 when it is none's try. */
+static int attempt_method(const pw_nnr *n, const pw_attempt *a)
+{
+    int method = method_of_port(a->proto, a->port);
+    if (method < 0 || !is_sensor_candidate(n, &a->client) || pw_addr_is_group(&a->server))
+        return -1;
+    return method;
+}
+
+/* The core's attempt goes to the try whose requester is its client. */
+static void take_attempt(pw_nnr *n, pw_conn *c)
+{
+    const pw_attempt *a = &c->a;
+    int method = attempt_method(n, a);
+    if (method < 0)
+        return;
+    if (!(c->nnr->used & 1u)) {
+        if (method == M_RDNS)
+            return; /* DNS without a PTR query on it: not NNR */
+        pw_event ev = {.source = a->source, .flow = {.proto = a->proto}};
+        if (!event_flow(n, c, &ev, method, &a->client, a->client_port, &a->server, a->port))
+            return;
+    }
+    nnr_flow *f = &c->nnr->side[0];
+    if (f->method == method)
+        attempt_into(f, a);
+}
+
+/* A connection no event made NNR-shaped: its attempt alone is the try (most
+ * connections; no slot is made for them). */
+static void fold_attempt_only(pw_nnr *n, const pw_attempt *a)
+{
+    int method = attempt_method(n, a);
+    if (method < 0 || method == M_RDNS)
+        return; /* DNS without a PTR query on it: not NNR */
+    nnr_flow f;
+    memset(&f, 0, sizeof f);
+    make_key(&f.k, a->source, a->proto, &a->client, a->client_port, &a->server, a->port);
+    f.method = (uint8_t)method;
+    attempt_into(&f, a);
+    fold_flow(n, &f);
+    free_flow(&f);
+}
+
 void pw_nnr_conn_removed(pw_nnr *n, pw_conn *c)
 {
     if (!n || !c)
         return;
-    if (c->attempt_done && c->a.outcome != PW_OUT_PENDING)
-        take_attempt(n, c);
-    if (!c->nnr)
+    bool att = c->attempt_done && c->a.outcome != PW_OUT_PENDING;
+    if (!c->nnr) {
+        if (att)
+            fold_attempt_only(n, &c->a);
         return;
+    }
+    if (att)
+        take_attempt(n, c);
     for (int side = 0; side < 2; side++)
         if (c->nnr->used & (1u << side)) {
             fold_flow(n, &c->nnr->side[side]);
