@@ -56,6 +56,7 @@
  * destination-address table (the one-sided rule's "last packet toward the
  * client") are conn.c's. */
 #include "attempts.h"
+#include "../common/xalloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -422,9 +423,7 @@ static void on_icmp(pw_attempts *t, const pw_pkt *pkt)
 
 pw_attempts *pw_attempts_new(const pw_attempts_opts *opts, pw_attempt_retire_fn decided, void *arg)
 {
-    pw_attempts *t = calloc(1, sizeof *t);
-    if (!t)
-        abort();
+    pw_attempts *t = pw_xcalloc(1, sizeof *t);
     if (opts)
         t->o = *opts;
     if (t->o.tcp_timeout <= 0)

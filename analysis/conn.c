@@ -1,6 +1,7 @@
 /* conn.c - the connection table's storage: pools, symmetric 4-tuple hash,
  * deadline heap and destination-address table (see conn.h). */
 #include "conn.h"
+#include "../common/xalloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -48,16 +49,7 @@ struct pw_conns {
     uint32_t qhead, qtail;
 };
 
-/* ---- pools: out of memory aborts (one policy for the whole analysis core:
- * a half-updated table is worse than a clear stop) -------------------------- */
-
-static void *xalloc(size_t n)
-{
-    void *p = calloc(1, n);
-    if (!p)
-        abort();
-    return p;
-}
+/* ---- pools (out of memory ends the run: common/xalloc.h) ------------------ */
 
 static inline pw_conn *C(const pw_conns *t, uint32_t i)
 {
@@ -82,13 +74,11 @@ static uint32_t pool_take(pool *p, size_t elem, uint32_t *(*next_of)(void *slot)
     if (p->next == p->nchunks * CHUNK_SIZE) {
         if (p->nchunks == p->capchunks) {
             uint32_t nc = p->capchunks ? p->capchunks * 2 : 16;
-            void **c = realloc(p->chunks, nc * sizeof *c);
-            if (!c)
-                abort();
+            void **c = pw_xrealloc(p->chunks, nc, sizeof *c);
             p->chunks = c;
             p->capchunks = nc;
         }
-        p->chunks[p->nchunks++] = xalloc(CHUNK_SIZE * elem);
+        p->chunks[p->nchunks++] = pw_xcalloc(CHUNK_SIZE, elem);
     }
     return p->next++;
 }
@@ -106,9 +96,7 @@ static void pool_free_all(pool *p)
 
 static uint32_t *new_buckets(uint32_t n)
 {
-    uint32_t *b = malloc(n * sizeof *b);
-    if (!b)
-        abort();
+    uint32_t *b = pw_xmalloc(n * sizeof *b);
     memset(b, 0xff, n * sizeof *b);
     return b;
 }
@@ -196,9 +184,7 @@ static void heap_push(pw_conns *t, uint32_t idx, pw_usec key)
 {
     if (t->heapn == t->heapcap) {
         uint32_t nc = t->heapcap ? t->heapcap * 2 : 1024;
-        hslot *h = realloc(t->heap, nc * sizeof *h);
-        if (!h)
-            abort();
+        hslot *h = pw_xrealloc(t->heap, nc, sizeof *h);
         t->heap = h;
         t->heapcap = nc;
     }
@@ -422,7 +408,7 @@ uint32_t pw_conns_hosts_peak(const pw_conns *t) { return t->peak_hosts; }
 
 pw_conns *pw_conns_new(uint32_t cap, pw_usec host_window, pw_conn_removed_fn removed, void *arg)
 {
-    pw_conns *t = xalloc(sizeof *t);
+    pw_conns *t = pw_xcalloc(1, sizeof *t);
     t->cap = cap ? cap : 1;
     t->host_window = host_window;
     t->removed = removed;

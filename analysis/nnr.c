@@ -52,6 +52,7 @@
  *
  * Rates, alerts and the report: nnr_result.c. */
 #include "nnr.h"
+#include "../common/xalloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -353,9 +354,7 @@ static nnr_flow *event_flow(pw_nnr *n, pw_conn *c, const pw_event *ev, int metho
     if (!c || !is_sensor_candidate(n, req) || pw_addr_is_group(resp) || pw_addr_eq(req, resp))
         return NULL;
     if (!c->nnr) {
-        c->nnr = calloc(1, sizeof *c->nnr);
-        if (!c->nnr)
-            abort();
+        c->nnr = pw_xcalloc(1, sizeof *c->nnr);
         n->slots++;
     }
     int side = pw_addr_eq(req, &c->a.client) && req_port == c->a.client_port ? 0 : 1;

@@ -1,6 +1,7 @@
 /* result.c - building and freeing the decided result, and the names of its
  * enums (the words of the JSON schema). */
 #include "result.h"
+#include "../common/xalloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,13 +43,7 @@ const char *pw_role_how_name(pw_role_how h)
 
 void *pw_result_alloc(size_t n, size_t size)
 {
-    void *p = calloc(n ? n : 1, size ? size : 1);
-    if (!p) {
-        /* a half-built report would be a wrong one */
-        pw_error("out of memory building the report");
-        abort();
-    }
-    return p;
+    return pw_xcalloc(n, size); /* a half-built report would be a wrong one */
 }
 
 void pw_result_init(pw_result *r, const pw_sources *srcs)

@@ -2,6 +2,7 @@
  * scanners.h).  Open addressing over a fixed-size table sized at creation:
  * no allocation per attempt. */
 #include "scanners.h"
+#include "../common/xalloc.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -80,9 +81,7 @@ static uint32_t sketch_estimate(const sketch *k)
 
 pw_scanners *pw_scanners_new(uint32_t threshold, uint32_t max_clients)
 {
-    pw_scanners *s = calloc(1, sizeof *s);
-    if (!s)
-        abort();
+    pw_scanners *s = pw_xcalloc(1, sizeof *s);
     s->threshold = threshold ? threshold : PW_SCANNER_DEFAULT_THRESHOLD;
     s->max_clients = max_clients ? max_clients : PW_SCANNER_DEFAULT_MAX_CLIENTS;
     /* The estimate -m ln(1 - b/m) exceeds the threshold beyond this many
@@ -93,9 +92,7 @@ pw_scanners *pw_scanners_new(uint32_t threshold, uint32_t max_clients)
     while (slots < 2 * s->max_clients)
         slots *= 2;
     s->mask = slots - 1;
-    s->tab = calloc(slots, sizeof *s->tab);
-    if (!s->tab)
-        abort();
+    s->tab = pw_xcalloc(slots, sizeof *s->tab);
     return s;
 }
 
@@ -121,9 +118,7 @@ static row *new_row(pw_scanners *s, client *c, const pw_attempt *a)
 {
     if (s->n_rows == s->cap_rows) {
         size_t cap = s->cap_rows ? s->cap_rows * 2 : 16;
-        row *r = realloc(s->rows, cap * sizeof *r);
-        if (!r)
-            abort();
+        row *r = pw_xrealloc(s->rows, cap, sizeof *r);
         s->rows = r;
         s->cap_rows = cap;
     }
@@ -191,9 +186,7 @@ static int cmp_row(const void *x, const void *y)
 const pw_scanner_row *pw_scanners_rows(pw_scanners *s, size_t *n)
 {
     free(s->out);
-    s->out = malloc((s->n_rows ? s->n_rows : 1) * sizeof *s->out);
-    if (!s->out)
-        abort();
+    s->out = pw_xmalloc((s->n_rows ? s->n_rows : 1) * sizeof *s->out);
     for (size_t i = 0; i < s->n_rows; i++)
         s->out[i] = s->rows[i].pub;
     qsort(s->out, s->n_rows, sizeof *s->out, cmp_row);

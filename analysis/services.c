@@ -5,6 +5,7 @@
  * small open-addressing set) and then reported as "at least" that many, to
  * keep memory bounded. */
 #include "services.h"
+#include "../common/xalloc.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -58,9 +59,7 @@ struct pw_services {
 
 pw_services *pw_services_new(uint32_t max_services)
 {
-    pw_services *s = calloc(1, sizeof(pw_services));
-    if (!s)
-        abort();
+    pw_services *s = pw_xcalloc(1, sizeof(pw_services));
     s->max = max_services ? max_services : PW_SERVICES_DEFAULT_MAX;
     return s;
 }
@@ -77,11 +76,8 @@ static uint32_t key_hash(const svc_key *k)
 static void slots_grow(pw_services *s)
 {
     uint32_t size = s->slots ? (s->mask + 1) * 2 : 1024;
-    slot *ns = malloc(size * sizeof *ns);
-    svc **nv = realloc(s->v, (size / 2) * sizeof *nv);
-    if (!ns || !nv)
-        abort();
-    s->v = nv;
+    slot *ns = pw_xmalloc(size * sizeof *ns);
+    s->v = pw_xrealloc(s->v, size / 2, sizeof *s->v);
     memset(ns, 0xff, size * sizeof *ns);
     for (uint32_t i = 0; i < s->n; i++) {
         uint32_t h = key_hash(&s->v[i]->key), j = h & (size - 1);
@@ -151,8 +147,8 @@ static uint32_t sketch_estimate(const uint64_t *w, size_t words, bool *at_least)
 static void fold_attempt(pw_services *s, const pw_attempt *a)
 {
     int pi = a->proto == 17 ? 1 : 0;
-    if (!s->folds[pi] && !(s->folds[pi] = calloc(65536, sizeof(port_fold))))
-        abort();
+    if (!s->folds[pi])
+        s->folds[pi] = pw_xcalloc(65536, sizeof(port_fold));
     port_fold *f = &s->folds[pi][a->port];
     pw_services_fold *p = &f->pub;
     if (!p->attempts) {
@@ -192,9 +188,7 @@ void pw_services_attempt(pw_services *s, const pw_attempt *a)
             fold_attempt(s, a);
             return;
         }
-        e = calloc(1, sizeof *e);
-        if (!e)
-            abort();
+        e = pw_xcalloc(1, sizeof *e);
         e->key.server = a->server;
         e->key.proto = a->proto;
         e->key.port = a->port;
@@ -245,9 +239,7 @@ static int cmp_svc(const void *x, const void *y)
 static svc **sorted(const pw_services *s, size_t *n)
 {
     *n = s->n;
-    svc **v = malloc((*n ? *n : 1) * sizeof *v);
-    if (!v)
-        abort();
+    svc **v = pw_xmalloc((*n ? *n : 1) * sizeof *v);
     for (size_t i = 0; i < *n; i++)
         v[i] = s->v[i];
     qsort(v, *n, sizeof *v, cmp_svc);
@@ -301,9 +293,7 @@ void pw_services_result(const pw_services *s, pw_result *r)
 const pw_services_fold *pw_services_folds(pw_services *s, size_t *n)
 {
     free(s->out);
-    s->out = malloc((s->n_folds ? s->n_folds : 1) * sizeof *s->out);
-    if (!s->out)
-        abort();
+    s->out = pw_xmalloc((s->n_folds ? s->n_folds : 1) * sizeof *s->out);
     size_t k = 0;
     for (int pi = 0; pi < 2; pi++)
         for (uint32_t port = 0; s->folds[pi] && port < 65536; port++)

@@ -3,6 +3,7 @@
  * core's attempts, folded into bounded aggregates with evidence samples
  * (see internal.h for the memory bounds). */
 #include "internal.h"
+#include "../../common/xalloc.h"
 
 void pw_policy_set_limits(pw_policy *p, const pw_policy_limits *l)
 {
@@ -74,9 +75,7 @@ static cflow *cflow_get(pw_policy *p, pw_conn *c, const flow_key *k, bool create
         return NULL;
     cflow *f = c->policy;
     if (!f && create) {
-        f = calloc(1, sizeof *f);
-        if (!f)
-            abort();
+        f = pw_xcalloc(1, sizeof *f);
         p->n_cflows_open++;
         f->k = *k;
         if (ev) {
@@ -114,8 +113,7 @@ static void on_epm(pw_policy *p, const pw_event *ev)
     HASH_FIND(hh, p->epm, &ek, sizeof ek, x);
     if (x || !room(p, p->n_epm))
         return;
-    if ((x = calloc(1, sizeof *x)) == NULL)
-        abort();
+    x = pw_xcalloc(1, sizeof *x);
     p->n_epm++;
     x->k = ek;
     x->ts = ev->ts;
@@ -164,8 +162,7 @@ static void note_proxy(pw_policy *p, const pw_event *ev)
     proxy_ent *px;
     HASH_FIND(hh, p->proxies, &pk, sizeof pk, px);
     if (!px && room(p, p->n_proxies)) {
-        if ((px = calloc(1, sizeof *px)) == NULL)
-            abort();
+        px = pw_xcalloc(1, sizeof *px);
         p->n_proxies++;
         px->k = pk;
         px->first_client = fl->client;
@@ -229,8 +226,7 @@ static void on_dns(pw_policy *p, const pw_event *ev)
         HASH_FIND(hh, p->dns, &dk, sizeof dk, x);
         if (x || !room(p, p->n_dns))
             continue;
-        if ((x = calloc(1, sizeof *x)) == NULL)
-            abort();
+        x = pw_xcalloc(1, sizeof *x);
         p->n_dns++;
         x->k = dk;
         snprintf(x->name, sizeof x->name, "%s", d->qname);
