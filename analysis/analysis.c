@@ -1,6 +1,7 @@
 /* analysis.c - the analysis facade: fans packets and events out to the
  * modules and has them decide the result (result.h). */
 #include "analysis.h"
+#include "../common/xalloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,11 +45,7 @@ struct pw_analysis {
 pw_analysis *pw_analysis_new(const pw_config *cfg, const pw_analysis_sink *sink, char *err,
                              size_t errlen)
 {
-    pw_analysis *a = calloc(1, sizeof *a);
-    if (!a) {
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
+    pw_analysis *a = pw_xcalloc(1, sizeof *a);
     a->cfg = *cfg;
     if (sink)
         a->sink = *sink;
@@ -96,9 +93,9 @@ uint32_t pw_analysis_begin_input(pw_analysis *a, const char *path)
 {
     if (a->n_paths == a->cap_paths) {
         a->cap_paths = a->cap_paths ? a->cap_paths * 2 : 4;
-        a->paths = realloc(a->paths, a->cap_paths * sizeof *a->paths);
+        a->paths = pw_xrealloc(a->paths, a->cap_paths, sizeof *a->paths);
     }
-    a->paths[a->n_paths] = strdup(path);
+    a->paths[a->n_paths] = pw_xstrdup(path);
     a->current = (uint32_t)a->n_paths++;
     pw_attempts_opts o = {.tcp_timeout = a->cfg.tcp_timeout, .udp_timeout = a->cfg.udp_timeout,
                           .max_open = a->cfg.max_connections, .removed = on_removed, .removed_arg = a};
@@ -149,9 +146,7 @@ static void keep_input(pw_analysis *a, const pw_input_info *info)
 {
     if (a->n_inputs == a->cap_inputs) {
         size_t cap = a->cap_inputs ? a->cap_inputs * 2 : 4;
-        pw_input_info *v = realloc(a->inputs, cap * sizeof *v);
-        if (!v)
-            return;
+        pw_input_info *v = pw_xrealloc(a->inputs, cap, sizeof *v);
         a->inputs = v;
         a->cap_inputs = cap;
     }

@@ -27,6 +27,7 @@
  * and none of the certificate's first labels matches that name.  Forward DNS
  * names never count (CDNs and aliases put many names on one address). */
 #include "hosts.h"
+#include "../common/xalloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -67,7 +68,7 @@ const char *pw_name_source_str(pw_name_source s)
 
 pw_hosts *pw_hosts_new(void)
 {
-    return calloc(1, sizeof(pw_hosts));
+    return pw_xcalloc(1, sizeof(pw_hosts));
 }
 
 static host *find_host(const pw_hosts *h, const pw_addr *ip)
@@ -104,11 +105,7 @@ void pw_hosts_add(pw_hosts *h, const pw_addr *ip, const char *name, pw_name_sour
             free(copy);
             return;
         }
-        e = calloc(1, sizeof *e);
-        if (!e) {
-            free(copy);
-            return;
-        }
+        e = pw_xcalloc(1, sizeof *e);
         e->ip = *ip;
         HASH_ADD(hh, h->map, ip, sizeof e->ip, e);
         h->count++;
@@ -117,11 +114,7 @@ void pw_hosts_add(pw_hosts *h, const pw_addr *ip, const char *name, pw_name_sour
         uint8_t ncap = e->cap ? (uint8_t)(e->cap * 2) : 2;
         if (ncap > PW_HOSTS_MAX_NAMES)
             ncap = PW_HOSTS_MAX_NAMES;
-        host_name *nn = realloc(e->names, ncap * sizeof *nn);
-        if (!nn) {
-            free(copy);
-            return;
-        }
+        host_name *nn = pw_xrealloc(e->names, ncap, sizeof *nn);
         e->names = nn;
         e->cap = ncap;
     }

@@ -76,9 +76,7 @@ static int app_rank(int r)
 
 pw_nnr *pw_nnr_new(const pw_config *cfg)
 {
-    pw_nnr *n = calloc(1, sizeof *n);
-    if (!n)
-        return NULL;
+    pw_nnr *n = pw_xcalloc(1, sizeof *n);
     if (cfg)
         n->cfg = *cfg;
     else
@@ -151,9 +149,7 @@ static nnr_pair *get_pair(pw_nnr *n, const pw_addr *sensor, const pw_addr *targe
         n->dropped++;
         return NULL;
     }
-    p = calloc(1, sizeof *p);
-    if (!p)
-        return NULL;
+    p = pw_xcalloc(1, sizeof *p);
     p->k = k;
     HASH_ADD(hh, n->pairs, k, sizeof p->k, p);
     n->n_pairs++;

@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static void out_of_memory(size_t n, size_t size)
 {
@@ -36,4 +37,12 @@ void *pw_xrealloc(void *p, size_t n, size_t size)
     if (!q)
         out_of_memory(n, size);
     return q;
+}
+
+char *pw_xstrdup(const char *s)
+{
+    char *d = strdup(s ? s : "");
+    if (!d)
+        out_of_memory(1, s ? strlen(s) + 1 : 1);
+    return d;
 }

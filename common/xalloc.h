@@ -14,5 +14,6 @@
 void *pw_xcalloc(size_t n, size_t size);
 void *pw_xmalloc(size_t size);
 void *pw_xrealloc(void *p, size_t n, size_t size);
+char *pw_xstrdup(const char *s);
 
 #endif

@@ -3,6 +3,7 @@
  * names file:line:column), finds the built-in ones, and loads the profiles of
  * a run into a pw_policy. */
 #include "internal.h"
+#include "../../common/xalloc.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -292,7 +293,7 @@ static bool parse_role(ld *L, const char *name, yaml_node_t *v, pw_role_def *r)
     memset(r, 0, sizeof *r);
     copy(r->name, sizeof r->name, name);
     if (v->type == YAML_SCALAR_NODE) { /* "role: description" */
-        r->description = strdup((const char *)v->data.scalar.value);
+        r->description = pw_xstrdup((const char *)v->data.scalar.value);
         return true;
     }
     if (!is_map(L, v, "a role"))
@@ -307,7 +308,7 @@ static bool parse_role(ld *L, const char *name, yaml_node_t *v, pw_role_def *r)
             if (!s)
                 return false;
             free(r->description);
-            r->description = strdup(s);
+            r->description = pw_xstrdup(s);
         } else if (!strcmp(key, "infer")) {
             int n = parse_conds(L, val, "infer", r->infer, false);
             if (n < 0)
@@ -381,17 +382,17 @@ static bool rule_scalar(ld *L, yaml_node_t *k, yaml_node_t *v, const char *key, 
     if (!strcmp(key, "id"))
         copy(r->id, sizeof r->id, s);
     else if (!strcmp(key, "description"))
-        r->description = strdup(s);
+        r->description = pw_xstrdup(s);
     else if (!strcmp(key, "table"))
-        r->table = strdup(s);
+        r->table = pw_xstrdup(s);
     else if (!strcmp(key, "from"))
         copy(r->from, sizeof r->from, s);
     else if (!strcmp(key, "to"))
         copy(r->to, sizeof r->to, s);
     else if (!strcmp(key, "remediation"))
-        r->remediation = strdup(s);
+        r->remediation = pw_xstrdup(s);
     else if (!strcmp(key, "prove"))
-        r->prove = strdup(s);
+        r->prove = pw_xstrdup(s);
     else if (!strcmp(key, "proto")) {
         int p = parse_proto(s, strlen(s));
         if (p < 0) {
@@ -462,7 +463,7 @@ static bool parse_rule(ld *L, yaml_node_t *n, pw_rule_def *r)
         return false;
     }
     if (!r->table)
-        r->table = strdup("");
+        r->table = pw_xstrdup("");
     return true;
 }
 
@@ -490,7 +491,7 @@ static bool load_roles(ld *L, yaml_node_t *v, pw_profile_def *p)
     if (!is_map(L, v, "roles"))
         return false;
     size_t n = (size_t)(v->data.mapping.pairs.top - v->data.mapping.pairs.start);
-    p->roles = calloc(n ? n : 1, sizeof *p->roles);
+    p->roles = pw_xcalloc(n ? n : 1, sizeof *p->roles);
     for (yaml_node_pair_t *rp = v->data.mapping.pairs.start; rp < v->data.mapping.pairs.top; rp++) {
         const char *rn = scalar(L, node(L, rp->key), "role name");
         if (!rn)
@@ -509,7 +510,7 @@ static bool load_rules(ld *L, yaml_node_t *v, pw_profile_def *p)
     if (!is_seq(L, v, "rules"))
         return false;
     size_t n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
-    p->rules = calloc(n ? n : 1, sizeof *p->rules);
+    p->rules = pw_xcalloc(n ? n : 1, sizeof *p->rules);
     yaml_node_t *item;
     SEQ_EACH(L, v, item) {
         pw_rule_def *r = &p->rules[p->n_rules];
@@ -552,9 +553,9 @@ static bool load_root(ld *L, pw_profile_def *p)
             if (key[0] == 'n')
                 copy(p->name, sizeof p->name, s);
             else if (key[0] == 'd' && key[1] == 'e')
-                p->description = strdup(s);
+                p->description = pw_xstrdup(s);
             else
-                p->document = strdup(s);
+                p->document = pw_xstrdup(s);
         } else if (!strcmp(key, "detect")) {
             int n = parse_conds(L, v, "detect", p->detect, true);
             if (n < 0)
@@ -576,9 +577,9 @@ static bool load_root(ld *L, pw_profile_def *p)
         return false;
     }
     if (!p->description)
-        p->description = strdup("");
+        p->description = pw_xstrdup("");
     if (!p->document)
-        p->document = strdup("");
+        p->document = pw_xstrdup("");
     return true;
 }
 
@@ -599,7 +600,7 @@ pw_profile_def *pw_profile_parse(const char *text, size_t len, const char *name,
         yaml_parser_delete(&parser);
         return NULL;
     }
-    pw_profile_def *p = calloc(1, sizeof *p);
+    pw_profile_def *p = pw_xcalloc(1, sizeof *p);
     ld L = {.doc = &doc, .file = name, .err = err, .errlen = errlen};
     bool ok = load_root(&L, p);
     yaml_document_delete(&doc);
@@ -620,7 +621,7 @@ pw_profile_def *pw_profile_load(const char *path, char *err, size_t errlen)
         return NULL;
     }
     size_t cap = 65536, len = 0;
-    char *buf = malloc(cap);
+    char *buf = pw_xmalloc(cap);
     size_t n;
     while ((n = fread(buf + len, 1, cap - len, f)) > 0) {
         len += n;
@@ -632,7 +633,7 @@ pw_profile_def *pw_profile_load(const char *path, char *err, size_t errlen)
                 return NULL;
             }
             cap *= 2;
-            buf = realloc(buf, cap);
+            buf = pw_xrealloc(buf, cap, 1);
         }
     }
     bool rerr = ferror(f);
@@ -801,11 +802,7 @@ static bool load_builtins(pw_policy *p, const char *dir, char *err, size_t errle
 
 pw_policy *pw_policy_new(const pw_config *cfg, char *err, size_t errlen)
 {
-    pw_policy *p = calloc(1, sizeof *p);
-    if (!p) {
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
+    pw_policy *p = pw_xcalloc(1, sizeof *p);
     if (cfg)
         p->cfg = *cfg;
     else

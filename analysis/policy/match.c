@@ -265,9 +265,7 @@ static void keep_sample(pw_policy *p, sample **arr, uint16_t *n, uint16_t *cap, 
             p->samples_dropped++;
             return;
         }
-        sample *x = realloc(*arr, (size_t)c * sizeof *x);
-        if (!x)
-            return;
+        sample *x = pw_xrealloc(*arr, (size_t)c, sizeof *x);
         p->n_samples += (size_t)(c - *cap);
         *arr = x;
         *cap = (uint16_t)c;
@@ -321,7 +319,7 @@ static bool agg_insert(pw_policy *p, agg *g, uint32_t h)
 {
     if (p->n_agv == p->cap_agv) {
         size_t cap = p->cap_agv ? p->cap_agv * 2 : 64;
-        agg **v = realloc(p->agv, cap * sizeof *v);
+        agg **v = pw_xrealloc(p->agv, cap, sizeof *v);
         if (!v)
             return false;
         p->agv = v;
@@ -329,9 +327,7 @@ static bool agg_insert(pw_policy *p, agg *g, uint32_t h)
     }
     if (!p->slots || (p->n_agv + 1) * 2 > p->slot_mask + 1) {
         size_t n = p->slots ? (p->slot_mask + 1) * 2 : 256;
-        struct aslot *ns = calloc(n, sizeof *ns);
-        if (!ns)
-            return false;
+        struct aslot *ns = pw_xcalloc(n, sizeof *ns);
         for (size_t i = 0; i < p->n_agv; i++)
             slot_put(ns, n - 1, agg_hash(&p->agv[i]->k), p->agv[i]);
         free(p->slots);
@@ -364,8 +360,7 @@ static agg *agg_get(pw_policy *p, const pw_attempt *a, uint8_t dyn, const sample
         uint32_t h = agg_hash(&k);
         agg *g = agg_find(p, &k, h);
         if (!g && p->n_level[level] < lim[level]) {
-            if ((g = calloc(1, sizeof *g)) == NULL)
-                return NULL;
+            g = pw_xcalloc(1, sizeof *g);
             g->k = k;
             g->first = *s;
             if (!agg_insert(p, g, h)) {

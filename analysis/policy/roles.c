@@ -3,6 +3,7 @@
  * inferred from the aggregates, and the role check a rule applies to each
  * side of an attempt. */
 #include "internal.h"
+#include "../../common/xalloc.h"
 
 /* ---- roles ------------------------------------------------------------------ */
 static as_key mk_as_key(const char *role, const pw_addr *ip, int prefix)
@@ -65,25 +66,20 @@ static void add_assign(pw_policy *p, const char *role, const pw_addr *ip, int pr
     }
     if (p->n_as == p->cap_as) {
         int cap = p->cap_as ? p->cap_as * 2 : 32;
-        assign *n = realloc(p->as, (size_t)cap * sizeof *n);
-        if (!n)
-            return;
+        assign *n = pw_xrealloc(p->as, (size_t)cap, sizeof *n);
         p->as = n;
         p->cap_as = cap;
     }
     if (prefix != full_prefix(ip)) {
         if (p->n_cidr == p->cap_cidr) {
             int cap = p->cap_cidr ? p->cap_cidr * 2 : 16;
-            int *n = realloc(p->cidr_idx, (size_t)cap * sizeof *n);
-            if (!n)
-                return;
+            int *n = pw_xrealloc(p->cidr_idx, (size_t)cap, sizeof *n);
             p->cidr_idx = n;
             p->cap_cidr = cap;
         }
         p->cidr_idx[p->n_cidr++] = p->n_as;
     }
-    if ((x = calloc(1, sizeof *x)) == NULL)
-        return;
+    x = pw_xcalloc(1, sizeof *x);
     x->k = k;
     x->i = p->n_as;
     HASH_ADD(hh, p->as_hash, k, sizeof x->k, x);
@@ -160,7 +156,7 @@ void build_answered(pw_policy *p)
     FOR_AGG(p, g) {
         if (g->k.dyn || !g->counts[PW_OUT_ANSWERED] || answered_has(p, ag_server(g), g->k.proto, g->k.port))
             continue;
-        svc_ent *e = calloc(1, sizeof *e);
+        svc_ent *e = pw_xcalloc(1, sizeof *e);
         if (!e)
             continue;
         e->k.server = *ag_server(g);
