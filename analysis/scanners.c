@@ -15,13 +15,16 @@ typedef struct sketch {
     uint64_t w[SKETCH_WORDS];
 } sketch;
 
+/* One cache line per client: the table is probed once per attempt. */
+#define CLIENT_SKETCH_WORDS 4 /* 256 bits: estimates up to about 1,400 targets */
 typedef struct client {
+    uint64_t targets[CLIENT_SKETCH_WORDS]; /* (server, proto, port) */
     pw_addr addr;
     bool used, scanner;
     uint16_t bits;         /* bits set in targets */
     uint32_t row;          /* index in rows when scanner */
-    sketch targets;        /* (server, proto, port) */
 } client;
+_Static_assert(sizeof(client) <= 64, "a client fits one cache line");
 
 /* A scanner row with the sketches behind its estimates. */
 typedef struct row {
@@ -86,13 +89,18 @@ pw_scanners *pw_scanners_new(uint32_t threshold, uint32_t max_clients)
     s->max_clients = max_clients ? max_clients : PW_SCANNER_DEFAULT_MAX_CLIENTS;
     /* The estimate -m ln(1 - b/m) exceeds the threshold beyond this many
      * bits; counting bits as they are set keeps log() off the hot path. */
-    double b = SKETCH_BITS * (1.0 - exp(-(double)s->threshold / SKETCH_BITS));
-    s->threshold_bits = b >= SKETCH_BITS - 1 ? SKETCH_BITS - 1 : (uint32_t)b;
+    const double m = CLIENT_SKETCH_WORDS * 64;
+    double b = m * (1.0 - exp(-(double)s->threshold / m));
+    s->threshold_bits = b >= m - 1 ? (uint32_t)m - 1 : (uint32_t)b;
     uint32_t slots = 1024;
     while (slots < 2 * s->max_clients)
         slots *= 2;
     s->mask = slots - 1;
-    s->tab = pw_xcalloc(slots, sizeof *s->tab);
+    s->tab = aligned_alloc(64, slots * sizeof *s->tab);
+    if (!s->tab)
+        s->tab = pw_xcalloc(slots, sizeof *s->tab); /* unaligned is only slower */
+    else
+        memset(s->tab, 0, slots * sizeof *s->tab);
     return s;
 }
 
@@ -166,8 +174,13 @@ bool pw_scanners_attempt(pw_scanners *s, const pw_attempt *a)
         return false;
     }
     if (!c->scanner) {
-        if (sketch_add(&c->targets, addr_hash(&a->server) ^ mix(((uint64_t)a->proto << 16) | a->port)))
+        uint64_t h = mix(addr_hash(&a->server) ^ mix(((uint64_t)a->proto << 16) | a->port));
+        unsigned bit = (unsigned)(h % (CLIENT_SKETCH_WORDS * 64));
+        uint64_t m = 1ULL << (bit % 64);
+        if (!(c->targets[bit / 64] & m)) {
+            c->targets[bit / 64] |= m;
             c->bits++;
+        }
         if (c->bits <= s->threshold_bits)
             return false;
     }

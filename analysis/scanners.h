@@ -3,7 +3,7 @@
  *
  * Every attempt's client is tracked (up to max_clients addresses; beyond
  * that new clients are counted as untracked and never become scanners) with
- * a 512-bit linear-counting sketch of the distinct (server, proto, port)
+ * a 256-bit linear-counting sketch of the distinct (server, proto, port)
  * targets it tried.  When the estimate exceeds `threshold`, the client is a
  * scanner: from then on its attempts are counted in its scanner row (ports,
  * servers, outcomes, first and last frame) and not in services; the attempts

@@ -177,7 +177,11 @@ static void analysis_option(pw_options *o, int c, const char *arg)
     case OPT_TCP_STREAMS: o->copts.tcp_streams = atoi(arg); break;
     case OPT_MAX_CONNECTIONS: cfg->max_connections = parse_cap(arg, "--max-connections"); break;
     case OPT_MAX_SERVICES: cfg->max_services = parse_cap(arg, "--max-services"); break;
-    case OPT_SCANNER_THRESHOLD: cfg->scanner_threshold = parse_cap(arg, "--scanner-threshold"); break;
+    case OPT_SCANNER_THRESHOLD:
+        cfg->scanner_threshold = parse_cap(arg, "--scanner-threshold");
+        if (cfg->scanner_threshold > 1000) /* the per-client estimate saturates near 1,400 */
+            usage_error("bad value for %s (at most 1000)", "--scanner-threshold");
+        break;
     default: break;
     }
 }
