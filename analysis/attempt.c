@@ -1,6 +1,7 @@
 /* attempt.c - names and small helpers for pw_attempt. */
 #include "attempt.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static const char *const outcome_names[PW_OUT_COUNT] = {
@@ -21,6 +22,7 @@ static const char *const reason_names[PW_R_COUNT] = {
     "udp-reply",
     "one-sided",
     "capture-ended",
+    "retransmitted",
 };
 
 const char *pw_outcome_name(pw_outcome o)
@@ -58,4 +60,49 @@ double pw_attempt_rtt_ms(const pw_attempt *a)
     if (!a->reply_ts || a->outcome != PW_OUT_ANSWERED)
         return -1.0;
     return (double)(a->reply_ts - a->last_request_ts) / 1000.0;
+}
+
+const char *pw_responder_name(int responder)
+{
+    switch (responder) {
+    case PW_RESPONDER_HOST: return "host";
+    case PW_RESPONDER_PATH: return "path";
+    case PW_RESPONDER_UNKNOWN: return "unknown";
+    default: return NULL;
+    }
+}
+
+/* "TTL 63" or "TTLs 62-64". */
+static void host_ttls(const pw_attempt *a, char *buf, size_t len)
+{
+    if (a->host_ttl_min == a->host_ttl_max)
+        snprintf(buf, len, "TTL %u", a->host_ttl_min);
+    else
+        snprintf(buf, len, "TTLs %u-%u", a->host_ttl_min, a->host_ttl_max);
+}
+
+const char *pw_responder_sentence(const pw_attempt *a, char *buf, size_t len)
+{
+    char srv[PW_ADDR_STRLEN], from[PW_ADDR_STRLEN], ttls[24];
+    if (len)
+        buf[0] = '\0';
+    if (a->responder == PW_RESPONDER_NONE || !len)
+        return buf;
+    const char *what = a->has_icmp_from ? "ICMP error" : "RST";
+    pw_addr_str(&a->server, srv, sizeof srv);
+    host_ttls(a, ttls, sizeof ttls);
+    if (a->has_icmp_from && !pw_addr_eq(&a->icmp_from, &a->server)) {
+        snprintf(buf, len, "ICMP error sent by %s, not by %s: a device in the path",
+                 pw_addr_str(&a->icmp_from, from, sizeof from), srv);
+    } else if (a->responder == PW_RESPONDER_UNKNOWN) {
+        snprintf(buf, len, "%s with TTL %u; the capture holds no packet of %s's own to compare with: "
+                 "sender unknown", what, a->resp_ttl, srv);
+    } else if (a->responder == PW_RESPONDER_PATH) {
+        snprintf(buf, len, "%s with TTL %u while %s's own packets arrive with %s: sent by a device in "
+                 "the path, not by the host", what, a->resp_ttl, srv, ttls);
+    } else {
+        snprintf(buf, len, "%s with TTL %u, as %s's own packets arrive (%s): sent by the host itself",
+                 what, a->resp_ttl, srv, ttls);
+    }
+    return buf;
 }
