@@ -91,6 +91,11 @@ const char *pw_responder_name(int responder);
  * path, not by the host".  Empty when the attempt has no responder.
  * Returns buf. */
 const char *pw_responder_sentence(const pw_attempt *a, char *buf, size_t len);
+/* The evidence as a JSON object (a new reference), for the jsonl attempt line,
+ * rule evidence, text and html alike: {"ttl","ip_id","win" (RST only),
+ * "host_packets", and when there are some "host_ttl","host_ttl_max",
+ * "host_ip_id","host_frame"; "text": the sentence above}. */
+struct json_t *pw_responder_evidence_json(const pw_attempt *a);
 
 /* Round-trip time in milliseconds, or a negative value when there was no reply. */
 double pw_attempt_rtt_ms(const pw_attempt *a);

@@ -15,9 +15,6 @@ int pw_format_parse(const char *name);
 
 /* The attempt as one JSON object (the jsonl "attempt" line). */
 json_t *pw_attempt_json(const pw_attempt *a, const char *source_path);
-/* {"ttl","ip_id","win","host_packets","host_ttl","host_ttl_max","host_ip_id","host_frame","text"}
- * for a refused/blocked attempt (rule evidence, text and html use the same). */
-json_t *pw_responder_evidence_json(const pw_attempt *a);
 /* Streams one attempt line (jsonl). */
 void pw_jsonl_attempt(FILE *out, const pw_attempt *a, const char *source_path);
 /* The end-of-run jsonl lines: input, service, name, nnr, rule, summary. */
