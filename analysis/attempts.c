@@ -61,10 +61,10 @@
  *   indeterminate/capture-ended.
  * Who refused (refused and blocked only), judged when the attempt is handed
  *   on (so the server's packets up to its linger count): the server's own
- *   packets (any TCP segment but a RST, any UDP datagram, ICMP echo replies;
- *   never RSTs or ICMP errors, which a device in the path forges in the
- *   host's name) are remembered per address: count, TTL range, last IP ID and
- *   frame.  An ICMP error from a third address -> responder "path".  Else no
+ *   packets -- what it sends as the server side of any tracked connection
+ *   (SYN-ACKs, data and ACKs on other ports, UDP replies), never RSTs or ICMP
+ *   errors, which a device in the path forges in the host's name -- are
+ *   remembered per address: count, TTL range, last IP ID and frame.  An ICMP error from a third address -> responder "path".  Else no
  *   own packet -> "unknown"; the RST's / ICMP error's TTL inside the host's
  *   TTL range -> "host", outside -> "path" (a nearer device, or another
  *   initial TTL).  The refusing packet's TTL, IP ID and TCP window are kept
@@ -248,17 +248,12 @@ static bool chain_retried(pw_attempts *t, const pw_attempt *a)
            ch->last_request_ts - a->ts >= RETRY_MIN_GAP && ch->last_request_ts - a->ts <= chain_window(t);
 }
 
-/* A packet the sender made itself: anything but a RST or an ICMP error,
- * which a firewall in the path forges in the name of the host it protects. */
+/* A packet the sender made itself: anything but a RST, which a firewall in
+ * the path forges in the name of the host it protects (ICMP errors never get
+ * here: they belong to no connection record). */
 static bool own_packet(const pw_pkt *pkt)
 {
-    switch (pkt->proto) {
-    case PW_IPPROTO_TCP: return !(pkt->tcp_flags & PW_TH_RST);
-    case PW_IPPROTO_UDP: return true;
-    case PW_IPPROTO_ICMP: return pkt->icmp_type == 0;     /* echo reply */
-    case PW_IPPROTO_ICMPV6: return pkt->icmp_type == 129; /* echo reply */
-    default: return false;
-    }
+    return pkt->proto == PW_IPPROTO_UDP || (pkt->proto == PW_IPPROTO_TCP && !(pkt->tcp_flags & PW_TH_RST));
 }
 
 static void remember_host(pw_attempts *t, const pw_pkt *pkt)
@@ -720,7 +715,8 @@ void pw_attempts_packet(pw_attempts *t, const pw_pkt *pkt)
     default: break;
     }
     pw_conns_dest_seen(t->conns, c, fwd ? 1 : 0, &pkt->dst, pkt->ts);
-    remember_host(t, pkt);
+    if (c && !fwd)
+        remember_host(t, pkt); /* the server's side of a connection: its SYN-ACKs, data, replies */
 }
 
 pw_conn *pw_attempts_conn(pw_attempts *t, uint8_t proto, const pw_addr *client, uint16_t cport,

@@ -761,21 +761,36 @@ static void test_responder(void)
               "RST with TTL 64; the capture holds no packet of 198.18.0.21's own to compare with: sender unknown");
     pw_attempts_free(t);
 
-    /* the host's own packet after the RST (within the linger) still counts */
+    /* the host's own packet after the RST (within the linger) still counts;
+     * a packet S sends as a client does not (its SYN to C, TTL 99) */
     t = fresh(0, 0, 0);
     feed(t, tcp(T0, C, 40021, S, 81, SYN, 1000, 0));
     feed(t, ttl_id(tcp(T0 + 1 * MS, S, 81, C, 40021, RST | ACK, 0, 1001), 128, 7));
-    feed(t, ttl_id(udp(T0 + 2 * SEC, S, 53, C, 40022), 127, 8));
+    feed(t, ttl_id(tcp(T0 + 1 * SEC, S, 40999, C, 22, SYN, 77, 0), 99, 9));
+    feed(t, udp(T0 + 2 * SEC, C, 40022, S, 53));
+    feed(t, ttl_id(udp(T0 + 2 * SEC + 1 * MS, S, 53, C, 40022), 127, 8));
     pw_attempts_flush(t, T0 + 3 * SEC);
-    CHECK_INT(ngot, 1);
-    CHECK_STR(pw_responder_name(got[0].responder), "path");
-    CHECK_INT(got[0].host_ttl_min, 127);
+    CHECK_INT(ngot, 3);
+    const pw_attempt *refused = NULL;
+    for (int i = 0; i < ngot && i < MAXGOT; i++)
+        if (got[i].port == 81)
+            refused = &got[i];
+    CHECK(refused != NULL);
+    if (refused) {
+        CHECK_OUT(refused, PW_OUT_REFUSED, PW_R_RST);
+        CHECK_STR(pw_responder_name(refused->responder), "path");
+        CHECK_INT(refused->host_ttl_min, 127);
+        CHECK_INT(refused->host_ttl_max, 127);
+        CHECK_INT(refused->host_packets, 1);
+        CHECK_INT(refused->host_ip_id, 8);
+    }
     pw_attempts_free(t);
 
     /* ICMP: from a third address is the path; from the host with its TTL, the host */
     t = fresh(0, 0, 0);
     frame_no = 0;
-    feed(t, ttl_id(udp(T0, S, 123, C, 123), 61, 1));                  /* 1: S's own */
+    feed(t, udp(T0, C, 40030, S, 53));                                 /* 1 */
+    feed(t, ttl_id(udp(T0 + 1, S, 53, C, 40030), 61, 1));              /* S's own: a reply */
     feed(t, udp(T0 + 1 * MS, C, 40031, S, 161));                       /* 2 */
     feed(t, ttl_id(icmp(T0 + 2 * MS, S, 3, 3, PW_IPPROTO_UDP, C, 40031, S, 161), 61, 2));
     feed(t, udp(T0 + 3 * MS, C, 40032, S, 162));                       /* 4 */
@@ -784,7 +799,8 @@ static void test_responder(void)
     feed(t, ttl_id(icmp(T0 + 6 * MS, S, 3, 13, PW_IPPROTO_TCP, C, 40033, S, 445), 64, 0));
     pw_attempts_flush(t, T0 + 1 * SEC);
     CHECK_INT(ngot, 4);
-    /* got[0] is S:123 -> C:123 itself (a datagram between two 123s) */
+    /* got[0] is C -> S:53, answered */
+    CHECK_OUT(&got[0], PW_OUT_ANSWERED, PW_R_UDP_REPLY);
     CHECK_OUT(&got[1], PW_OUT_REFUSED, PW_R_ICMP_PORT_UNREACHABLE);
     CHECK_STR(pw_responder_name(got[1].responder), "host");
     CHECK_OUT(&got[2], PW_OUT_BLOCKED, PW_R_ICMP_ADMIN_PROHIBITED);
