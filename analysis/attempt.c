@@ -1,6 +1,8 @@
 /* attempt.c - names and small helpers for pw_attempt. */
 #include "attempt.h"
 
+#include <jansson.h>
+#include <stdio.h>
 #include <string.h>
 
 static const char *const outcome_names[PW_OUT_COUNT] = {
@@ -21,6 +23,7 @@ static const char *const reason_names[PW_R_COUNT] = {
     "udp-reply",
     "one-sided",
     "capture-ended",
+    "retransmitted",
 };
 
 const char *pw_outcome_name(pw_outcome o)
@@ -58,4 +61,69 @@ double pw_attempt_rtt_ms(const pw_attempt *a)
     if (!a->reply_ts || a->outcome != PW_OUT_ANSWERED)
         return -1.0;
     return (double)(a->reply_ts - a->last_request_ts) / 1000.0;
+}
+
+const char *pw_responder_name(int responder)
+{
+    switch (responder) {
+    case PW_RESPONDER_HOST: return "host";
+    case PW_RESPONDER_PATH: return "path";
+    case PW_RESPONDER_UNKNOWN: return "unknown";
+    default: return NULL;
+    }
+}
+
+/* "TTL 63" or "TTLs 62-64". */
+static void host_ttls(const pw_attempt *a, char *buf, size_t len)
+{
+    if (a->host_ttl_min == a->host_ttl_max)
+        snprintf(buf, len, "TTL %u", a->host_ttl_min);
+    else
+        snprintf(buf, len, "TTLs %u-%u", a->host_ttl_min, a->host_ttl_max);
+}
+
+const char *pw_responder_sentence(const pw_attempt *a, char *buf, size_t len)
+{
+    char srv[PW_ADDR_STRLEN], from[PW_ADDR_STRLEN], ttls[24];
+    if (len)
+        buf[0] = '\0';
+    if (a->responder == PW_RESPONDER_NONE || !len)
+        return buf;
+    const char *what = a->has_icmp_from ? "ICMP error" : "RST";
+    pw_addr_str(&a->server, srv, sizeof srv);
+    host_ttls(a, ttls, sizeof ttls);
+    if (a->has_icmp_from && !pw_addr_eq(&a->icmp_from, &a->server)) {
+        snprintf(buf, len, "ICMP error sent by %s, not by %s: a device in the path",
+                 pw_addr_str(&a->icmp_from, from, sizeof from), srv);
+    } else if (a->responder == PW_RESPONDER_UNKNOWN) {
+        snprintf(buf, len, "%s with TTL %u; the capture holds no packet of %s's own to compare with: "
+                 "sender unknown", what, a->resp_ttl, srv);
+    } else if (a->responder == PW_RESPONDER_PATH) {
+        snprintf(buf, len, "%s with TTL %u while %s's own packets arrive with %s: sent by a device in "
+                 "the path, not by the host", what, a->resp_ttl, srv, ttls);
+    } else {
+        snprintf(buf, len, "%s with TTL %u, as %s's own packets arrive (%s): sent by the host itself",
+                 what, a->resp_ttl, srv, ttls);
+    }
+    return buf;
+}
+
+/* The refusing packet beside the host's own (see analysis/attempts.c). */
+json_t *pw_responder_evidence_json(const pw_attempt *a)
+{
+    json_t *e = json_object();
+    json_object_set_new(e, "ttl", json_integer(a->resp_ttl));
+    json_object_set_new(e, "ip_id", a->resp_has_ip_id ? json_integer(a->resp_ip_id) : json_null());
+    if (!a->has_icmp_from)
+        json_object_set_new(e, "win", json_integer(a->resp_win));
+    json_object_set_new(e, "host_packets", json_integer(a->host_packets));
+    if (a->host_packets) {
+        json_object_set_new(e, "host_ttl", json_integer(a->host_ttl_min));
+        json_object_set_new(e, "host_ttl_max", json_integer(a->host_ttl_max));
+        json_object_set_new(e, "host_ip_id", a->host_has_ip_id ? json_integer(a->host_ip_id) : json_null());
+        json_object_set_new(e, "host_frame", json_integer((json_int_t)a->host_frame));
+    }
+    char buf[320];
+    json_object_set_new(e, "text", json_string(pw_responder_sentence(a, buf, sizeof buf)));
+    return e;
 }

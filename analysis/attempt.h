@@ -4,6 +4,7 @@
 #define PW_ATTEMPT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "../common/addr.h"
@@ -33,6 +34,7 @@ typedef enum pw_reason {
     PW_R_UDP_REPLY,
     PW_R_ONE_SIDED,
     PW_R_CAPTURE_ENDED,
+    PW_R_RETRANSMITTED,  /* unanswered: the client itself retransmitted, nothing came back */
     PW_R_COUNT
 } pw_reason;
 
@@ -63,7 +65,37 @@ typedef struct pw_attempt {
     pw_addr icmp_from;        /* who sent the ICMP error */
     uint8_t icmp_type, icmp_code;
     char app[16];             /* application the dissectors recognised on this flow, "" if none */
+
+    /* appended: who sent the refusal (refused / blocked only; see attempts.c) */
+    uint8_t responder;        /* PW_RESPONDER_*; NONE on other outcomes */
+    uint8_t resp_ttl;         /* IP TTL / hop limit of the RST or ICMP error */
+    bool resp_has_ip_id;      /* IPv4 */
+    uint16_t resp_ip_id;
+    uint16_t resp_win;        /* the RST's TCP window (0 for ICMP) */
+    uint32_t host_packets;    /* the server's own packets compared with; 0 = none (unknown) */
+    uint8_t host_ttl_min, host_ttl_max; /* their TTLs */
+    bool host_has_ip_id;
+    uint16_t host_ip_id;      /* IP ID of the last of them */
+    uint64_t host_frame;      /* frame of the last of them (to open in Wireshark) */
+    /* appended: UDP retries from a new source port */
+    uint64_t frame_retry_of;  /* the earlier unanswered request this one repeats, 0 if none */
+    pw_usec retry_of_ts;
 } pw_attempt;
+
+enum { PW_RESPONDER_NONE = 0, PW_RESPONDER_HOST, PW_RESPONDER_PATH, PW_RESPONDER_UNKNOWN };
+
+/* "host", "path", "unknown"; NULL for PW_RESPONDER_NONE. */
+const char *pw_responder_name(int responder);
+/* One sentence a firewall admin reads, e.g. "RST with TTL 64 while
+ * 198.51.100.7's own packets arrive with TTL 63: sent by a device in the
+ * path, not by the host".  Empty when the attempt has no responder.
+ * Returns buf. */
+const char *pw_responder_sentence(const pw_attempt *a, char *buf, size_t len);
+/* The evidence as a JSON object (a new reference), for the jsonl attempt line,
+ * rule evidence, text and html alike: {"ttl","ip_id","win" (RST only),
+ * "host_packets", and when there are some "host_ttl","host_ttl_max",
+ * "host_ip_id","host_frame"; "text": the sentence above}. */
+struct json_t *pw_responder_evidence_json(const pw_attempt *a);
 
 /* Round-trip time in milliseconds, or a negative value when there was no reply. */
 double pw_attempt_rtt_ms(const pw_attempt *a);

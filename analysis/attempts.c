@@ -19,10 +19,24 @@
  *     mid-stream: counted once per flow (stats.midstream), never an attempt.
  * UDP
  *   - A datagram C:cp -> S:sp with nothing tracked on the 4-tuple starts an
- *     attempt, unless S is multicast/broadcast or the datagram looks like a
- *     reply whose request was not captured (sport < 1024, dport >= 1024).
- *   - Repeats from C while pending are retries (same 1 ms duplicate rule);
- *     any datagram back from S:sp -> answered/udp-reply.
+ *     attempt, unless
+ *       . S is multicast/broadcast (then C:cp is remembered as a group
+ *         querier for 2 x the UDP timeout, unless the datagram is itself a
+ *         response),
+ *       . it is a response by its protocol (pkt->dgram_kind, set by the
+ *         pipeline from the bytes: the DNS/NBNS/mDNS/LLMNR response bit, an
+ *         HTTP/SSDP status line, an SQL Browser SVR_RESP),
+ *       . it goes to a remembered group querier's C:cp and is not a request
+ *         by its protocol (the unicast answers to a broadcast/multicast query),
+ *       . or it looks like a reply whose request was not captured
+ *         (sport < 1024, dport >= 1024).
+ *   - Repeats from C while pending are retries (same 1 ms duplicate rule;
+ *     a response from C is not a repeat); any datagram back from S:sp ->
+ *     answered/udp-reply.
+ *   - On a record a dissector event made (no attempt yet), a request by its
+ *     protocol from either side starts the attempt (its sender is the
+ *     client); otherwise the record's client starts it unless the datagram
+ *     is a response or reply-shaped by ports.
  * ICMP/ICMPv6 errors (v4 types 3, 11, 12; v6 types 1, 3, 4) whose quoted
  *   header is the client's packet of a pending attempt decide it:
  *   port-unreachable from the server itself -> refused, anything else ->
@@ -32,7 +46,29 @@
  *   one attempt).  At the deadline: unanswered/timeout if the capture shows any
  *   packet toward the client's address in [first request - timeout, deadline],
  *   else indeterminate/one-sided.  pw_attempts_flush(end) retires attempts
- *   whose deadline is after `end` as indeterminate/capture-ended.
+ *   whose deadline is after `end`:
+ *     - unanswered/retransmitted when the client's own retransmission timer
+ *       fired and nothing came back, on a two-sided capture (a packet toward
+ *       the client since first request - timeout): a TCP SYN (or UDP
+ *       request) repeated at least once, RETRY_MIN_GAP (200 ms) or more after
+ *       the first; or a UDP request that repeats the same client's unanswered
+ *       request to the same server and port from another source port (or
+ *       after its record went), 200 ms to 2 x the UDP timeout after it
+ *       (frame_retry_of), or is repeated that way itself, with nothing on
+ *       that server port answering since (any reply or ICMP error counts);
+ *     - else indeterminate/capture-ended.
+ *   Eviction at the cap is not the end: a pending attempt evicted stays
+ *   indeterminate/capture-ended.
+ * Who refused (refused and blocked only), judged when the attempt is handed
+ *   on (so the server's packets up to its linger count): the server's own
+ *   packets -- what it sends as the server side of any tracked connection
+ *   (SYN-ACKs, data and ACKs on other ports, UDP replies), never RSTs or ICMP
+ *   errors, which a device in the path forges in the host's name -- are
+ *   remembered per address: count, TTL range, last IP ID and frame.  An ICMP error from a third address -> responder "path".  Else no
+ *   own packet -> "unknown"; the RST's / ICMP error's TTL inside the host's
+ *   TTL range -> "host", outside -> "path" (a nearer device, or another
+ *   initial TTL).  The refusing packet's TTL, IP ID and TCP window are kept
+ *   beside the host's as evidence.
  *
  * Lifecycle of a connection record (conn.h): PENDING -> (decision) DECIDED,
  * lingering `timeout` after the decision so dissectors can set `app` ->
@@ -54,12 +90,17 @@
  * deadline goes early (a pending attempt as indeterminate/capture-ended,
  * counted in stats.evicted).  Storage, hashing, the deadline heap and the
  * destination-address table (the one-sided rule's "last packet toward the
- * client") are conn.c's. */
+ * client") are conn.c's.  The facts kept beyond one record (group queriers,
+ * the UDP retry chain per client/server/port, each address's own packets) are
+ * in fixed-size memo.h tables (1024/4096/4096 sets of 4 entries); a live entry
+ * pushed out is counted in stats.memo_replaced. */
 #include "attempts.h"
 #include "../common/xalloc.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+#include "memo.h"
 
 #define DUP_WINDOW 1000 /* us: identical copies closer than this are span duplicates */
 /* An answered connection that was reset, or closed both ways, carries no
@@ -67,6 +108,14 @@
  * instead of lingering a whole timeout (short flows would otherwise fill the
  * table).  Long enough for the close's own retransmissions. */
 #define CLOSE_GRACE (1 * PW_USEC_PER_SEC)
+/* A retransmission is the client's timer firing: closer than this to the
+ * request it repeats, it is an application sending twice, not a retry
+ * (the shortest TCP RTO is 200 ms; resolvers wait about a second). */
+#define RETRY_MIN_GAP (200 * 1000)
+/* Bounded memories (memo.h): sets of 4 entries each. */
+#define GROUP_SETS 1024   /* client ports that sent a broadcast/multicast query */
+#define CHAIN_SETS 4096   /* last request per client, server and UDP port */
+#define HOST_SETS 4096    /* each address's own packets: TTLs and IP ID */
 
 enum { ST_FREE = 0, ST_PENDING, ST_DECIDED, ST_TRACK };
 
@@ -78,11 +127,190 @@ struct pw_attempts {
     pw_usec clock;
     bool have_clock;
     pw_attempts_stats st;
+    pw_memo *group_queries; /* key: querier address + port; value: last query time */
+    pw_memo *chains;        /* key: client + server + port (UDP); value: chain */
+    pw_memo *hosts;         /* key: address; value: host_seen */
 };
+
+/* The last UDP request from a client to a server port, whatever its source
+ * port, and the last time anything on that server port answered it. */
+typedef struct chain {
+    pw_usec last_request_ts, last_answer_ts;
+    uint64_t frame;
+} chain;
+
+/* What an address's own packets (never its RSTs or ICMP errors, which a
+ * device in the path may forge in its name) look like at the capture point. */
+typedef struct host_seen {
+    uint32_t packets;
+    uint8_t ttl_min, ttl_max;
+    bool has_ip_id;
+    uint16_t ip_id;
+    uint64_t frame;
+} host_seen;
+
 
 static inline pw_usec timeout_of(const pw_attempts *t, uint8_t proto)
 {
     return proto == PW_IPPROTO_TCP ? t->o.tcp_timeout : t->o.udp_timeout;
+}
+
+/* ---- bounded memories --------------------------------------------------------- */
+
+/* Keys are packed bytes (no struct padding in a hash key). */
+static size_t key_addr(uint8_t *k, size_t at, const pw_addr *a)
+{
+    k[at] = a->family;
+    memcpy(k + at + 1, a->b, sizeof a->b);
+    return at + 1 + sizeof a->b;
+}
+
+static size_t key_port(uint8_t *k, size_t at, uint16_t port)
+{
+    k[at] = (uint8_t)(port >> 8);
+    k[at + 1] = (uint8_t)port;
+    return at + 2;
+}
+
+static pw_usec group_window(const pw_attempts *t) { return 2 * t->o.udp_timeout; }
+static pw_usec chain_window(const pw_attempts *t) { return 2 * t->o.udp_timeout; }
+static pw_usec host_window(const pw_attempts *t) { return t->o.tcp_timeout + t->o.udp_timeout; }
+
+/* A broadcast or multicast query from src:sport: the unicast answers to
+ * that port (NBNS, mDNS, LLMNR, SSDP, SQL Browser) are not attempts. */
+static void remember_group_query(pw_attempts *t, const pw_pkt *pkt)
+{
+    uint8_t k[PW_MEMO_KEY_MAX];
+    size_t n = key_port(k, key_addr(k, 0, &pkt->src), pkt->sport);
+    bool fresh;
+    pw_usec *last = pw_memo_put(t->group_queries, k, n, pkt->ts, group_window(t), &fresh);
+    if (last)
+        *last = pkt->ts;
+}
+
+static bool answers_group_query(pw_attempts *t, const pw_pkt *pkt)
+{
+    uint8_t k[PW_MEMO_KEY_MAX];
+    size_t n = key_port(k, key_addr(k, 0, &pkt->dst), pkt->dport);
+    const pw_usec *last = pw_memo_get(t->group_queries, k, n);
+    return last && pkt->ts >= *last && pkt->ts - *last <= group_window(t);
+}
+
+static size_t chain_key(uint8_t *k, const pw_attempt *a)
+{
+    return key_port(k, key_addr(k, key_addr(k, 0, &a->client), &a->server), a->port);
+}
+
+/* A UDP attempt starts: when the same client's previous request to this
+ * server port (another source port, or the same one after its record went)
+ * is unanswered and came a retry interval earlier, this one repeats it. */
+static void chain_request(pw_attempts *t, pw_attempt *a)
+{
+    uint8_t k[PW_MEMO_KEY_MAX];
+    size_t n = chain_key(k, a);
+    bool fresh;
+    chain *ch = pw_memo_put(t->chains, k, n, a->ts, chain_window(t), &fresh);
+    if (!ch)
+        return;
+    if (!fresh && ch->last_answer_ts < ch->last_request_ts && a->ts - ch->last_request_ts >= RETRY_MIN_GAP &&
+        a->ts - ch->last_request_ts <= chain_window(t)) {
+        a->frame_retry_of = ch->frame;
+        a->retry_of_ts = ch->last_request_ts;
+    }
+    ch->last_request_ts = a->ts;
+    ch->frame = a->frame_request;
+}
+
+/* A repeat on the same 4-tuple moves the chain's last request on. */
+static void chain_repeat(pw_attempts *t, const pw_attempt *a, pw_usec ts)
+{
+    uint8_t k[PW_MEMO_KEY_MAX];
+    size_t n = chain_key(k, a);
+    chain *ch = pw_memo_get(t->chains, k, n);
+    if (ch && ch->frame == a->frame_request && ts > ch->last_request_ts)
+        ch->last_request_ts = ts;
+}
+
+static void chain_answered(pw_attempts *t, const pw_attempt *a, pw_usec ts)
+{
+    uint8_t k[PW_MEMO_KEY_MAX];
+    size_t n = chain_key(k, a);
+    chain *ch = pw_memo_get(t->chains, k, n);
+    if (ch && ts > ch->last_answer_ts)
+        ch->last_answer_ts = ts;
+}
+
+/* At the end of the capture: did a later request (another source port)
+ * repeat this pending UDP attempt, or did this one repeat an earlier one,
+ * with no answer on that server port since? */
+static bool chain_retried(pw_attempts *t, const pw_attempt *a)
+{
+    uint8_t k[PW_MEMO_KEY_MAX];
+    size_t n = chain_key(k, a);
+    const chain *ch = pw_memo_get(t->chains, k, n);
+    if (!ch)
+        return false;
+    if (a->frame_retry_of && ch->last_answer_ts < a->retry_of_ts)
+        return true;
+    return ch->frame != a->frame_request && ch->last_answer_ts < a->ts &&
+           ch->last_request_ts - a->ts >= RETRY_MIN_GAP && ch->last_request_ts - a->ts <= chain_window(t);
+}
+
+/* A packet the sender made itself: anything but a RST, which a firewall in
+ * the path forges in the name of the host it protects (ICMP errors never get
+ * here: they belong to no connection record). */
+static bool own_packet(const pw_pkt *pkt)
+{
+    return pkt->proto == PW_IPPROTO_UDP || (pkt->proto == PW_IPPROTO_TCP && !(pkt->tcp_flags & PW_TH_RST));
+}
+
+static void remember_host(pw_attempts *t, const pw_pkt *pkt)
+{
+    if (!own_packet(pkt))
+        return;
+    uint8_t k[PW_MEMO_KEY_MAX];
+    size_t n = key_addr(k, 0, &pkt->src);
+    bool fresh;
+    host_seen *h = pw_memo_put(t->hosts, k, n, pkt->ts, host_window(t), &fresh);
+    if (!h)
+        return;
+    if (fresh || pkt->ttl < h->ttl_min)
+        h->ttl_min = pkt->ttl;
+    if (fresh || pkt->ttl > h->ttl_max)
+        h->ttl_max = pkt->ttl;
+    h->packets++;
+    h->has_ip_id = pkt->has_ip_id;
+    h->ip_id = pkt->ip_id;
+    h->frame = pkt->frame;
+}
+
+/* Refused or blocked: compare the refusing packet (kept by decide()) with
+ * the server's own packets seen so far.  An ICMP error from a third address
+ * comes from the path by definition; otherwise the TTL decides: a packet
+ * the host sent crosses the same hops as its other packets and arrives with
+ * the same TTL, a device in the path is nearer (or starts from another
+ * initial TTL).  IP ID and window are kept as evidence for the reader. */
+static void judge_responder(pw_attempts *t, pw_attempt *a)
+{
+    uint8_t k[PW_MEMO_KEY_MAX];
+    size_t n = key_addr(k, 0, &a->server);
+    const host_seen *h = pw_memo_get(t->hosts, k, n);
+    if (h && h->packets) {
+        a->host_packets = h->packets;
+        a->host_ttl_min = h->ttl_min;
+        a->host_ttl_max = h->ttl_max;
+        a->host_has_ip_id = h->has_ip_id;
+        a->host_ip_id = h->ip_id;
+        a->host_frame = h->frame;
+    }
+    if (a->has_icmp_from && !pw_addr_eq(&a->icmp_from, &a->server))
+        a->responder = PW_RESPONDER_PATH;
+    else if (!a->host_packets)
+        a->responder = PW_RESPONDER_UNKNOWN;
+    else if (a->resp_ttl >= a->host_ttl_min && a->resp_ttl <= a->host_ttl_max)
+        a->responder = PW_RESPONDER_HOST;
+    else
+        a->responder = PW_RESPONDER_PATH;
 }
 
 /* ---- lifecycle ------------------------------------------------------------- */
@@ -95,6 +323,8 @@ static void retire_attempt(pw_attempts *t, pw_conn *c)
     c->state = ST_TRACK;
     c->has_isn = c->a.proto == PW_IPPROTO_TCP;
     c->attempt_done = true;
+    if (c->a.outcome == PW_OUT_REFUSED || c->a.outcome == PW_OUT_BLOCKED)
+        judge_responder(t, &c->a);
     if (t->decided)
         t->decided(t->arg, &c->a);
 }
@@ -105,16 +335,39 @@ static void decide(pw_attempts *t, pw_conn *c, const pw_pkt *pkt, pw_outcome o, 
     c->a.reason = r;
     c->a.frame_reply = pkt->frame;
     c->a.reply_ts = pkt->ts;
+    if (o == PW_OUT_REFUSED || o == PW_OUT_BLOCKED) {
+        c->a.resp_ttl = pkt->ttl;
+        c->a.resp_has_ip_id = pkt->has_ip_id;
+        c->a.resp_ip_id = pkt->ip_id;
+        c->a.resp_win = pkt->proto == PW_IPPROTO_TCP ? pkt->win : 0;
+    }
+    if (c->a.proto == PW_IPPROTO_UDP)
+        chain_answered(t, &c->a, pkt->ts); /* any reply, ICMP too: not a silent server */
     c->state = ST_DECIDED;
     pw_conn_set_deadline(t->conns, c, pkt->ts + timeout_of(t, c->a.proto));
 }
 
-/* A record leaves early or at the end: a pending attempt is cut short. */
-static void finish(pw_attempts *t, pw_conn *c)
+/* The client's own retransmission timer fired and nothing came back, on a
+ * capture that shows traffic toward the client (two-sided). */
+static bool retransmitted_unanswered(pw_attempts *t, const pw_conn *c)
+{
+    const pw_attempt *a = &c->a;
+    pw_usec seen = pw_conn_client_last_seen(t->conns, c);
+    if (seen == PW_USEC_NEVER || seen < a->ts - timeout_of(t, a->proto))
+        return false; /* one-sided */
+    if (a->retries > 0 && a->last_request_ts - a->ts >= RETRY_MIN_GAP)
+        return true;
+    return a->proto == PW_IPPROTO_UDP && chain_retried(t, a);
+}
+
+/* A record leaves early (at_end false: evicted at the cap) or at the end of
+ * the input: a pending attempt is cut short. */
+static void finish(pw_attempts *t, pw_conn *c, bool at_end)
 {
     if (c->state == ST_PENDING) {
-        c->a.outcome = PW_OUT_INDETERMINATE;
-        c->a.reason = PW_R_CAPTURE_ENDED;
+        bool retx = at_end && retransmitted_unanswered(t, c);
+        c->a.outcome = retx ? PW_OUT_UNANSWERED : PW_OUT_INDETERMINATE;
+        c->a.reason = retx ? PW_R_RETRANSMITTED : PW_R_CAPTURE_ENDED;
     }
     if (c->state == ST_PENDING || c->state == ST_DECIDED)
         retire_attempt(t, c);
@@ -131,7 +384,7 @@ static void evict_one(pw_attempts *t)
         t->st.evicted++;
     else
         t->st.evicted_idle++;
-    finish(t, c);
+    finish(t, c, false);
 }
 
 static pw_conn *conn_new(pw_attempts *t, uint8_t proto, const pw_addr *client, uint16_t cport,
@@ -173,6 +426,8 @@ static void start_attempt(pw_attempts *t, pw_conn *c, const pw_pkt *pkt, bool fw
     c->has_isn = false;
     c->state = ST_PENDING;
     c->last_seen = pkt->ts;
+    if (pkt->proto == PW_IPPROTO_UDP)
+        chain_request(t, a);
     pw_conn_set_deadline(t->conns, c, pkt->ts + timeout_of(t, pkt->proto));
     if (++t->st.open > t->st.peak_open)
         t->st.peak_open = t->st.open;
@@ -190,6 +445,8 @@ static void request_again(pw_attempts *t, pw_conn *c, const pw_pkt *pkt, bool sa
     if (same && since >= 0 && since < DUP_WINDOW)
         return; /* the same packet captured twice */
     c->a.retries++;
+    if (c->a.proto == PW_IPPROTO_UDP)
+        chain_repeat(t, &c->a, pkt->ts);
     if (pkt->ts > c->a.last_request_ts) {
         c->a.last_request_ts = pkt->ts;
         pw_conn_set_deadline(t->conns, c, pkt->ts + timeout_of(t, c->a.proto));
@@ -334,10 +591,21 @@ static pw_conn *on_udp(pw_attempts *t, const pw_pkt *pkt, bool *fwd)
 {
     pw_conn *c = pw_conn_find(t->conns, PW_IPPROTO_UDP, &pkt->src, pkt->sport, &pkt->dst, pkt->dport, fwd);
     if (!c) {
-        if (pw_addr_is_group(&pkt->dst))
+        if (pw_addr_is_group(&pkt->dst)) {
+            if (pkt->dgram_kind != PW_DGRAM_RESPONSE)
+                remember_group_query(t, pkt);
             return NULL;
+        }
+        if (pkt->dgram_kind == PW_DGRAM_RESPONSE) {
+            t->st.responses++; /* a reply whose request was not captured, by its protocol */
+            return NULL;
+        }
+        if (pkt->dgram_kind != PW_DGRAM_REQUEST && answers_group_query(t, pkt)) {
+            t->st.group_answers++; /* a unicast answer to a broadcast or multicast query */
+            return NULL;
+        }
         if (pkt->sport < 1024 && pkt->dport >= 1024)
-            return NULL; /* a reply whose request was not captured */
+            return NULL; /* a reply whose request was not captured, by its ports */
         c = conn_new(t, PW_IPPROTO_UDP, &pkt->src, pkt->sport, &pkt->dst, pkt->dport, pkt->ts);
         start_attempt(t, c, pkt, true);
         *fwd = true;
@@ -347,15 +615,24 @@ static pw_conn *on_udp(pw_attempts *t, const pw_pkt *pkt, bool *fwd)
         c->last_seen = pkt->ts;
     switch (c->state) {
     case ST_PENDING:
-        if (*fwd)
-            request_again(t, c, pkt, true);
-        else
+        if (!*fwd)
             decide(t, c, pkt, PW_OUT_ANSWERED, PW_R_UDP_REPLY);
+        else if (pkt->dgram_kind != PW_DGRAM_RESPONSE)
+            request_again(t, c, pkt, true);
         break;
     case ST_DECIDED:
         break;
     default:
-        if (!c->has_attempt && *fwd && !c->attempt_done && !(pkt->sport < 1024 && pkt->dport >= 1024)) {
+        if (!c->has_attempt && !c->attempt_done && pkt->dgram_kind == PW_DGRAM_REQUEST) {
+            /* a record a dissector event made (say on a reply to a broadcast
+             * query): a request by its protocol starts the attempt, from
+             * whichever side sends it */
+            start_attempt(t, c, pkt, *fwd);
+            *fwd = true;
+            break;
+        }
+        if (!c->has_attempt && *fwd && !c->attempt_done && pkt->dgram_kind != PW_DGRAM_RESPONSE &&
+            !(pkt->sport < 1024 && pkt->dport >= 1024)) {
             /* a record a dissector event made: the client's request starts the attempt */
             start_attempt(t, c, pkt, true);
             break;
@@ -436,6 +713,9 @@ pw_attempts *pw_attempts_new(const pw_attempts_opts *opts, pw_attempt_retire_fn 
     t->arg = arg;
     pw_usec window = t->o.tcp_timeout > t->o.udp_timeout ? t->o.tcp_timeout : t->o.udp_timeout;
     t->conns = pw_conns_new(t->o.max_open, window, t->o.removed, t->o.removed_arg);
+    t->group_queries = pw_memo_new(GROUP_SETS, sizeof(pw_usec));
+    t->chains = pw_memo_new(CHAIN_SETS, sizeof(chain));
+    t->hosts = pw_memo_new(HOST_SETS, sizeof(host_seen));
     return t;
 }
 
@@ -461,6 +741,8 @@ void pw_attempts_packet(pw_attempts *t, const pw_pkt *pkt)
     default: break;
     }
     pw_conns_dest_seen(t->conns, c, fwd ? 1 : 0, &pkt->dst, pkt->ts);
+    if (c && !fwd)
+        remember_host(t, pkt); /* the server's side of a connection: its SYN-ACKs, data, replies */
 }
 
 pw_conn *pw_attempts_conn(pw_attempts *t, uint8_t proto, const pw_addr *client, uint16_t cport,
@@ -505,7 +787,7 @@ void pw_attempts_flush(pw_attempts *t, pw_usec end)
     /* Whatever is left goes now, earliest deadline first. */
     pw_conn *c;
     while ((c = pw_conns_earliest(t->conns)) != NULL)
-        finish(t, c);
+        finish(t, c, true);
 }
 
 void pw_attempts_get_stats(const pw_attempts *t, pw_attempts_stats *s)
@@ -515,6 +797,8 @@ void pw_attempts_get_stats(const pw_attempts *t, pw_attempts_stats *s)
     s->peak_flows = pw_conns_peak(t->conns);
     s->hosts = pw_conns_hosts(t->conns);
     s->peak_hosts = pw_conns_hosts_peak(t->conns);
+    s->memo_replaced = pw_memo_replaced(t->group_queries) + pw_memo_replaced(t->chains) +
+                       pw_memo_replaced(t->hosts);
 }
 
 void pw_attempts_free(pw_attempts *t)
@@ -522,5 +806,8 @@ void pw_attempts_free(pw_attempts *t)
     if (!t)
         return;
     pw_conns_free(t->conns);
+    pw_memo_free(t->group_queries);
+    pw_memo_free(t->chains);
+    pw_memo_free(t->hosts);
     free(t);
 }

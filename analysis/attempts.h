@@ -48,6 +48,10 @@ typedef struct pw_attempts_stats {
     uint64_t peak_hosts;
     uint64_t evicted_idle;      /* records without a pending attempt removed early at the cap */
     uint64_t event_only;        /* records made by a dissector event on an untracked flow */
+    /* appended: replies that are not attempts, and the bounded memories */
+    uint64_t responses;         /* datagrams that are responses by their protocol (never attempts) */
+    uint64_t group_answers;     /* unicast datagrams to a port that had sent a broadcast/multicast query */
+    uint64_t memo_replaced;     /* live entries pushed out of the bounded memories (attempts.c) */
 } pw_attempts_stats;
 
 pw_attempts *pw_attempts_new(const pw_attempts_opts *opts, pw_attempt_retire_fn retire, void *arg);

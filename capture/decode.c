@@ -332,8 +332,8 @@ static int dec_link(pw_decoder *d, int dlt, pw_cursor *c, pw_pkt *pkt)
 
 /* Zeroes every field (compiles to a few vector stores; a memset of the
  * whole struct becomes a slow `rep stos`).  Keep in step with packet.h:
- * the assertion fires when a field is appended after payload_truncated. */
-_Static_assert(sizeof(pw_pkt) <= offsetof(pw_pkt, payload_truncated) + sizeof(void *),
+ * the assertion fires when a field is appended after dgram_kind. */
+_Static_assert(sizeof(pw_pkt) <= offsetof(pw_pkt, dgram_kind) + sizeof(void *),
                "pw_pkt grew: reset the new fields in pkt_reset()");
 static inline void pkt_reset(pw_pkt *p, pw_usec ts)
 {
@@ -356,6 +356,9 @@ static inline void pkt_reset(pw_pkt *p, pw_usec ts)
     p->payload = NULL;
     p->payload_len = 0;
     p->payload_truncated = false;
+    p->has_ip_id = false;
+    p->ip_id = 0;
+    p->dgram_kind = 0;
 }
 
 int pw_decode(pw_decoder *d, int dlt, const uint8_t *data, uint32_t caplen, uint32_t wirelen,
@@ -555,6 +558,8 @@ static int dec_ip4(pw_decoder *d, pw_cursor *c, pw_pkt *pkt)
     set_v4(&pkt->dst, dst);
     pkt->ttl = ttl;
     pkt->proto = proto;
+    pkt->has_ip_id = true; /* the innermost header's: the one whose sender counts */
+    pkt->ip_id = id;
     pw_cursor pl = pw_sub(c, iplen - hl);
 
     uint32_t off = (frag & 0x1fffu) * 8;
@@ -645,6 +650,8 @@ static int dec_ip6(pw_decoder *d, pw_cursor *c, pw_pkt *pkt)
     set_v6(&pkt->src, src);
     set_v6(&pkt->dst, dst);
     pkt->ttl = hlim;
+    pkt->has_ip_id = false; /* IPv6 has no Identification outside fragments */
+    pkt->ip_id = 0;
     pw_cursor pl = pw_sub(c, trunc ? avail : plen);
     for (int i = 0; ip6_ext(nh); i++) {
         if (i > 64)

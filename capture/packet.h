@@ -21,6 +21,10 @@ enum { /* TCP flag bits as on the wire */
     PW_TH_ACK = 0x10, PW_TH_URG = 0x20
 };
 
+/* What a UDP datagram is by its own protocol (pw_pkt.dgram_kind).  Set by
+ * cli/pipeline.c from dissectors/classify.h, never by capture/. */
+enum { PW_DGRAM_UNKNOWN = 0, PW_DGRAM_REQUEST = 1, PW_DGRAM_RESPONSE = 2 };
+
 /* The IP/transport header quoted inside an ICMP or ICMPv6 error. */
 typedef struct pw_icmp_quote {
     bool present;       /* the error quoted an IP header we could read */
@@ -58,6 +62,11 @@ typedef struct pw_pkt {
     const uint8_t *payload;
     uint32_t payload_len;
     bool payload_truncated; /* snaplen cut the payload */
+
+    /* appended */
+    bool has_ip_id;         /* IPv4: ip_id is the header's Identification */
+    uint16_t ip_id;
+    uint8_t dgram_kind;     /* PW_DGRAM_*: filled by cli/pipeline.c for UDP, 0 from capture/ */
 } pw_pkt;
 
 #endif

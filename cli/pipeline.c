@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../dissectors/classify.h"
 #include "../dissectors/dissector.h"
 
 /* Bytes a server may send before its client speaks and still have the
@@ -30,8 +31,16 @@ static void emit_event(void *arg, const pw_event *ev)
 static void on_packet(void *arg, const pw_pkt *pkt)
 {
     pw_pipeline *p = arg;
-    pw_analysis_packet(p->analysis, pkt);
-    if (pkt->proto != PW_IPPROTO_UDP || pkt->payload_len == 0)
+    if (pkt->proto != PW_IPPROTO_UDP) {
+        pw_analysis_packet(p->analysis, pkt);
+        return;
+    }
+    /* Analysis reads no payload, so whether this datagram is a response by
+     * its protocol (never an attempt) travels on a copy of the view. */
+    pw_pkt view = *pkt;
+    view.dgram_kind = (uint8_t)pw_datagram_kind(pkt->sport, pkt->dport, pkt->payload, pkt->payload_len);
+    pw_analysis_packet(p->analysis, &view);
+    if (pkt->payload_len == 0)
         return;
 
     /* The server is the side whose port selects a dissector. */

@@ -51,6 +51,11 @@ json_t *pw_attempt_json(const pw_attempt *a, const char *source_path)
     json_object_set_new(o, "icmp_from",
                         a->has_icmp_from ? json_string(pw_addr_str(&a->icmp_from, f, sizeof f)) : json_null());
     json_object_set_new(o, "app", a->app[0] ? json_string(a->app) : json_null());
+    json_object_set_new(o, "retry_of", a->frame_retry_of ? json_integer((json_int_t)a->frame_retry_of)
+                                                         : json_null());
+    const char *who = pw_responder_name(a->responder);
+    json_object_set_new(o, "responder", who ? json_string(who) : json_null());
+    json_object_set_new(o, "responder_evidence", who ? pw_responder_evidence_json(a) : json_null());
     return o;
 }
 

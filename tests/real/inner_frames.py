@@ -16,7 +16,8 @@ import subprocess
 FIELDS = ["frame.number", "frame.time_epoch", "frame.protocols", "ip.src", "ip.dst", "ipv6.src",
           "ipv6.dst", "tcp.srcport", "tcp.dstport", "tcp.flags", "tcp.seq_raw", "tcp.ack_raw",
           "tcp.len", "udp.srcport", "udp.dstport", "icmp.type", "icmp.code", "icmpv6.type",
-          "icmpv6.code", "eth.dst", "vlan.id", "_ws.malformed"]
+          "icmpv6.code", "eth.dst", "vlan.id", "_ws.malformed",
+          "dns.flags.response", "nbns.flags.response", "http.response", "http.request"]
 
 IP_LAYERS = {"ip": ("ip.src", "ip.dst"), "ipv6": ("ipv6.src", "ipv6.dst")}
 # layers that start another link-level frame: after the last IP header they mean
@@ -93,6 +94,10 @@ def inner_frames(core, path):
         fr.src = fr.dst = None
         fr.tlen = 0
         fr.isrc = fr.idst = fr.iproto = fr.isport = fr.idport = fr.iseq = None
+        # response / request by its protocol (the innermost message: the last value)
+        flags = _vals(d["dns.flags.response"]) + _vals(d["nbns.flags.response"])
+        fr.resp = bool(d["http.response"]) or (bool(flags) and flags[-1] in ("1", "True"))
+        fr.req = bool(d["http.request"]) or (bool(flags) and flags[-1] in ("0", "False"))
         layers = _layers(d)
         ips = [i for i, (n, _k) in enumerate(layers) if n in IP_LAYERS]
         icmp_at = [i for i, (n, _k) in enumerate(layers) if n in ("icmp", "icmpv6")]

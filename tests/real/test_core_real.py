@@ -109,7 +109,8 @@ UDP_TIMEOUT = 5.0
 FIELDS = ["frame.number", "frame.time_epoch", "ip.src", "ipv6.src", "ip.dst", "ipv6.dst",
           "tcp.srcport", "tcp.dstport", "tcp.flags", "tcp.seq_raw", "tcp.ack_raw", "tcp.len",
           "udp.srcport", "udp.dstport", "icmp.type", "icmp.code", "icmpv6.type", "icmpv6.code",
-          "eth.dst", "vlan.id", "ip.proto", "ipv6.nxt", "_ws.malformed"]
+          "eth.dst", "vlan.id", "ip.proto", "ipv6.nxt", "_ws.malformed",
+          "dns.flags.response", "nbns.flags.response", "http.response", "http.request"]
 
 PASSED = 0
 FAILED = 0
@@ -140,7 +141,7 @@ def vals(s):
 class Frame:
     __slots__ = ("no", "ts", "src", "dst", "proto", "sport", "dport", "flags", "seq", "ack",
                  "tlen", "icmp", "isrc", "idst", "iproto", "isport", "idport", "iseq",
-                 "bcast_mac", "vlan", "layers", "malformed")
+                 "bcast_mac", "vlan", "layers", "malformed", "resp", "req")
 
 
 def tshark_frames(path):
@@ -165,6 +166,10 @@ def tshark_frames(path):
         fr.src = norm_ip(srcs[0]) if srcs else None
         fr.dst = norm_ip(dsts[0]) if dsts else None
         fr.malformed = bool(d["_ws.malformed"])
+        # a datagram that is a response (or a request) by its protocol, as tshark reads it
+        flags = vals(d["dns.flags.response"]) + vals(d["nbns.flags.response"])
+        fr.resp = bool(d["http.response"]) or any(v in ("1", "True") for v in flags[:1])
+        fr.req = bool(d["http.request"]) or any(v in ("0", "False") for v in flags[:1])
         fr.vlan = vals(d["vlan.id"])[0] if d["vlan.id"] else ""
         em = vals(d["eth.dst"])
         fr.bcast_mac = bool(em) and (int(em[0].split(":")[0], 16) & 1) == 1
@@ -273,6 +278,7 @@ def oracle(frames):
     atts = []
     tcp = {}      # (c, cp, s, sp) -> latest Att on that tuple
     udp = {}      # frozenset of both endpoints -> first Att of that flow
+    group_q = {}  # (addr, port) -> time it last sent a broadcast/multicast query
     clock = None
     for fr in frames:
         back = clock is not None and fr.ts < clock
@@ -379,6 +385,12 @@ def oracle(frames):
                 udp[key] = n
                 if not_unicast(fr.dst) or fr.bcast_mac:
                     n.state = "ignored"       # broadcast / multicast: not an attempt
+                    if not_unicast(fr.dst) and not fr.resp:
+                        group_q[(fr.src, fr.sport)] = fr.ts
+                elif fr.resp:
+                    n.state = "ignored"       # a response by its protocol
+                elif not fr.req and fr.ts - group_q.get((fr.dst, fr.dport), -1e18) <= 2 * UDP_TIMEOUT + 0.01:
+                    n.unclear("unicast datagram to a port that sent a group query")
                 elif fr.sport < 1024 <= fr.dport:
                     n.state = "ignored"       # a reply whose request was not captured
                 else:
@@ -403,9 +415,38 @@ def oracle(frames):
     return atts
 
 
-def no_reply_outcome(a, frames, end):
+RETRY_MIN_GAP = 0.2   # a retransmission is at least this long after the request it repeats
+
+
+def retransmitted(a, atts):
+    """The retransmission rule's premise for a pending attempt at the end of the
+    capture: True (a retry at least RETRY_MIN_GAP after the first request, or for UDP
+    another attempt of the same client to the same server port within 2 x the UDP
+    timeout, none of them replied to), False, or None when too close to call."""
+    gap = a.last - a.ts
+    if a.retries and abs(gap - RETRY_MIN_GAP) < 0.01:
+        return None
+    if a.retries and gap > RETRY_MIN_GAP:
+        return True
+    if a.proto != "udp":
+        return False
+    chain = [b for b in atts if b is not a and b.proto == "udp" and
+             (b.client, b.server, b.sport) == (a.client, a.server, a.sport) and
+             abs(b.ts - a.ts) <= 2 * UDP_TIMEOUT + 0.01]
+    if not chain:
+        return False
+    if any(b.state != "pending" for b in chain) or \
+            any(abs(abs(b.ts - a.ts) - RETRY_MIN_GAP) < 0.01 or
+                abs(abs(b.ts - a.ts) - 2 * UDP_TIMEOUT) < 0.01 for b in chain):
+        return None
+    return any(abs(b.ts - a.ts) > RETRY_MIN_GAP for b in chain)
+
+
+def no_reply_outcome(a, frames, end, atts=()):
     """What the documented rule gives an attempt tshark shows no reply for:
-    capture-ended when the capture stops before last request + timeout; otherwise
+    when the capture stops before last request + timeout, unanswered/retransmitted
+    if the client retransmitted (see retransmitted()) and some packet went toward
+    the client since first request - timeout, else capture-ended; otherwise
     unanswered/timeout when some packet went toward the client's address between
     first request - timeout and the deadline, else indeterminate/one-sided.  None
     when a boundary is too close to call."""
@@ -413,10 +454,18 @@ def no_reply_outcome(a, frames, end):
     deadline = a.last + timeout
     if abs(end - deadline) < 0.01:
         return None
-    if end < deadline:
-        return ("indeterminate", "capture-ended")
     lo = a.ts - timeout
     toward = [f.ts for f in frames if f.dst == a.client and f.layers == 1]
+    if end < deadline:
+        retx = retransmitted(a, atts)
+        if retx is None:
+            return None
+        if retx:
+            if any(abs(t - lo) <= 0.01 for t in toward):
+                return None
+            if any(t > lo for t in toward):
+                return ("unanswered", "retransmitted")
+        return ("indeterminate", "capture-ended")
     if any(lo + 0.01 < t < deadline - 0.01 for t in toward):
         return ("unanswered", "timeout")
     if any(abs(t - lo) <= 0.01 or abs(t - deadline) <= 0.01 for t in toward):
@@ -502,7 +551,7 @@ def compare_file(binary, root, rel):
             if a.icmp_from and norm_ip(g.get("icmp_from")) != a.icmp_from:
                 diffs.append("icmp_from expected %s got %r" % (a.icmp_from, g.get("icmp_from")))
         else:  # no reply at all
-            want = no_reply_outcome(a, frames, end_ts)
+            want = no_reply_outcome(a, frames, end_ts, atts)
             if want is None:
                 if g.get("outcome") not in ("unanswered", "indeterminate"):
                     diffs.append("outcome expected unanswered or indeterminate (no reply in tshark)"

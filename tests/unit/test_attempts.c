@@ -474,7 +474,9 @@ static void test_capture_ended(void)
     feed(t, tcp(T0 + 2 * SEC, C, 50040, S, 135, SYN, 1000, 0));
     pw_attempts_flush(t, T0 + 11 * SEC); /* deadline T0 + 12 s is after the end */
     CHECK_INT(ngot, 1);
-    CHECK_OUT(&got[0], PW_OUT_INDETERMINATE, PW_R_CAPTURE_ENDED);
+    /* the client's own retransmission timer fired, nothing came back, and
+     * the capture shows traffic toward the client: unanswered already */
+    CHECK_OUT(&got[0], PW_OUT_UNANSWERED, PW_R_RETRANSMITTED);
     CHECK_INT(got[0].retries, 1);
     CHECK_INT(got[0].frame_request, 2);
     CHECK_INT(got[0].frame_reply, 0);
@@ -494,6 +496,322 @@ static void test_capture_ended(void)
     pw_attempts_flush(t, T0 + 15 * SEC);
     CHECK_INT(ngot, 1);
     CHECK_OUT(&got[0], PW_OUT_INDETERMINATE, PW_R_ONE_SIDED);
+    pw_attempts_free(t);
+    /* a single SYN near the end stays capture-ended */
+    t = fresh(0, 0, 0);
+    feed(t, toward(T0, C));
+    feed(t, tcp(T0, C, 50043, S, 135, SYN, 1000, 0));
+    pw_attempts_flush(t, T0 + 9 * SEC);
+    CHECK_INT(ngot, 1);
+    CHECK_OUT(&got[0], PW_OUT_INDETERMINATE, PW_R_CAPTURE_ENDED);
+    pw_attempts_free(t);
+
+    /* retransmitted, but one-sided (nothing toward the client): stays capture-ended */
+    t = fresh(0, 0, 0);
+    feed(t, tcp(T0, C, 50044, S, 135, SYN, 1000, 0));
+    feed(t, tcp(T0 + 1 * SEC, C, 50044, S, 135, SYN, 1000, 0));
+    feed(t, tcp(T0 + 3 * SEC, C, 50044, S, 135, SYN, 1000, 0));
+    pw_attempts_flush(t, T0 + 5 * SEC);
+    CHECK_INT(ngot, 1);
+    CHECK_OUT(&got[0], PW_OUT_INDETERMINATE, PW_R_CAPTURE_ENDED);
+    CHECK_INT(got[0].retries, 2);
+    pw_attempts_free(t);
+
+    /* a second SYN closer than a retransmission timer (100 ms) is no evidence */
+    t = fresh(0, 0, 0);
+    feed(t, toward(T0, C));
+    feed(t, tcp(T0, C, 50045, S, 135, SYN, 1000, 0));
+    feed(t, tcp(T0 + 100 * MS, C, 50045, S, 135, SYN, 1000, 0));
+    pw_attempts_flush(t, T0 + 1 * SEC);
+    CHECK_INT(ngot, 1);
+    CHECK_OUT(&got[0], PW_OUT_INDETERMINATE, PW_R_CAPTURE_ENDED);
+    CHECK_INT(got[0].retries, 1);
+    pw_attempts_free(t);
+
+    /* evicted at the cap is not the end of the capture: capture-ended */
+    t = fresh(0, 0, 1);
+    feed(t, toward(T0, C));
+    feed(t, tcp(T0, C, 50046, S, 135, SYN, 1000, 0));
+    feed(t, tcp(T0 + 1 * SEC, C, 50046, S, 135, SYN, 1000, 0));
+    feed(t, tcp(T0 + 2 * SEC, C, 50047, S, 135, SYN, 2000, 0));
+    CHECK_INT(ngot, 1);
+    CHECK_OUT(&got[0], PW_OUT_INDETERMINATE, PW_R_CAPTURE_ENDED);
+    pw_attempts_flush(t, T0 + 3 * SEC);
+    pw_attempts_free(t);
+}
+
+/* UDP clients that retry from a new source port (resolvers, SQL Browser
+ * clients): at the end of the capture each request of the chain is
+ * unanswered/retransmitted; an answer anywhere in the chain undoes it. */
+static void test_udp_retry_chain(void)
+{
+    pw_attempts *t = fresh(0, 0, 0);
+    frame_no = 0;
+    feed(t, toward(T0, C));                       /* 1 */
+    feed(t, udp(T0, C, 53001, S, 53));            /* 2 */
+    feed(t, udp(T0 + 1 * SEC, C, 53002, S, 53));  /* 3 */
+    feed(t, udp(T0 + 2 * SEC, C, 53003, S, 53));  /* 4 */
+    pw_attempts_flush(t, T0 + 3 * SEC);
+    CHECK_INT(ngot, 3);
+    for (int i = 0; i < 3 && i < ngot; i++) {
+        CHECK_OUT(&got[i], PW_OUT_UNANSWERED, PW_R_RETRANSMITTED);
+        CHECK_INT(got[i].frame_request, 2 + i);
+        CHECK_INT(got[i].frame_retry_of, i ? 1 + i : 0);
+        CHECK_INT(got[i].retries, 0);
+    }
+    pw_attempts_free(t);
+
+    /* the same chain, one-sided: indeterminate/capture-ended */
+    t = fresh(0, 0, 0);
+    feed(t, udp(T0, C, 53001, S, 53));
+    feed(t, udp(T0 + 1 * SEC, C, 53002, S, 53));
+    pw_attempts_flush(t, T0 + 3 * SEC);
+    CHECK_INT(ngot, 2);
+    CHECK_OUT(&got[0], PW_OUT_INDETERMINATE, PW_R_CAPTURE_ENDED);
+    CHECK_OUT(&got[1], PW_OUT_INDETERMINATE, PW_R_CAPTURE_ENDED);
+    pw_attempts_free(t);
+
+    /* the first is answered: the next one follows an answered request */
+    t = fresh(0, 0, 0);
+    frame_no = 0;
+    feed(t, udp(T0, C, 1434 + 50000, S, 1434));                   /* 1 */
+    feed(t, udp(T0 + 10 * MS, S, 1434, C, 1434 + 50000));         /* 2 */
+    feed(t, udp(T0 + 1 * SEC, C, 1434 + 50001, S, 1434));         /* 3 */
+    pw_attempts_flush(t, T0 + 2 * SEC);
+    CHECK_INT(ngot, 2);
+    CHECK_OUT(&got[0], PW_OUT_ANSWERED, PW_R_UDP_REPLY);
+    CHECK_OUT(&got[1], PW_OUT_INDETERMINATE, PW_R_CAPTURE_ENDED);
+    CHECK_INT(got[1].frame_retry_of, 0);
+    pw_attempts_free(t);
+
+    /* two queries 20 ms apart (A and AAAA): not a retry */
+    t = fresh(0, 0, 0);
+    feed(t, toward(T0, C));
+    feed(t, udp(T0, C, 53011, S, 53));
+    feed(t, udp(T0 + 20 * MS, C, 53012, S, 53));
+    pw_attempts_flush(t, T0 + 1 * SEC);
+    CHECK_INT(ngot, 2);
+    CHECK_OUT(&got[0], PW_OUT_INDETERMINATE, PW_R_CAPTURE_ENDED);
+    CHECK_OUT(&got[1], PW_OUT_INDETERMINATE, PW_R_CAPTURE_ENDED);
+    pw_attempts_free(t);
+
+    /* a retry after an earlier request timed out (unanswered/timeout) */
+    t = fresh(0, 0, 0);
+    frame_no = 0;
+    feed(t, toward(T0, C));                       /* 1 */
+    feed(t, udp(T0, C, 53021, S, 53));            /* 2 */
+    feed(t, toward(T0 + 5 * SEC, C));             /* 3 */
+    feed(t, udp(T0 + 6 * SEC, C, 53022, S, 53));  /* 4 */
+    pw_attempts_flush(t, T0 + 7 * SEC);
+    CHECK_INT(ngot, 2);
+    CHECK_OUT(&got[0], PW_OUT_UNANSWERED, PW_R_TIMEOUT);
+    CHECK_OUT(&got[1], PW_OUT_UNANSWERED, PW_R_RETRANSMITTED);
+    CHECK_INT(got[1].frame_retry_of, 2);
+    pw_attempts_free(t);
+
+    /* same 4-tuple repeats (NBNS 137 -> 137): retries */
+    t = fresh(0, 0, 0);
+    feed(t, toward(T0, C));
+    feed(t, udp(T0, C, 137, S, 137));
+    feed(t, udp(T0 + 750 * MS, C, 137, S, 137));
+    feed(t, udp(T0 + 1500 * MS, C, 137, S, 137));
+    pw_attempts_flush(t, T0 + 2 * SEC);
+    CHECK_INT(ngot, 1);
+    CHECK_OUT(&got[0], PW_OUT_UNANSWERED, PW_R_RETRANSMITTED);
+    CHECK_INT(got[0].retries, 2);
+    pw_attempts_free(t);
+}
+
+static pw_pkt with_kind(pw_pkt p, int kind)
+{
+    p.dgram_kind = (uint8_t)kind;
+    return p;
+}
+
+/* Replies are never attempts: by their protocol's response marker, or as
+ * unicast answers to a port that sent a broadcast or multicast query. */
+static void test_udp_replies(void)
+{
+    pw_addr mdns = v4(224, 0, 0, 251), ssdp = v4(239, 255, 255, 250), bcast = v4(198, 18, 0, 255);
+    pw_attempts *t = fresh(0, 0, 0);
+    frame_no = 0;
+    /* an mDNS response to the querier's 5353 without the query captured */
+    feed(t, with_kind(udp(T0, S, 5353, C, 5353), PW_DGRAM_RESPONSE));
+    /* an LLMNR response to an ephemeral port */
+    feed(t, with_kind(udp(T0 + 1, S, 5355, C, 61000), PW_DGRAM_RESPONSE));
+    /* SSDP: M-SEARCH to the group, then the unicast 200 OK (say unclassified) */
+    feed(t, with_kind(udp(T0 + 2, C, 50000, ssdp, 1900), PW_DGRAM_REQUEST));
+    feed(t, udp(T0 + 3, S, 1900, C, 50000));
+    feed(t, udp(T0 + 4, R, 1900, C, 50000));
+    /* NBNS broadcast query 137 -> x.x.x.255:137, a reply 137 -> 137 */
+    feed(t, with_kind(udp(T0 + 5, C, 137, bcast, 137), PW_DGRAM_REQUEST));
+    feed(t, udp(T0 + 6, S, 137, C, 137));
+    /* mDNS multicast query and its unicast answer */
+    feed(t, with_kind(udp(T0 + 7, C, 5353, mdns, 5353), PW_DGRAM_REQUEST));
+    feed(t, udp(T0 + 8, R, 5353, C, 5353));
+    pw_attempts_flush(t, T0 + 1 * SEC);
+    CHECK_INT(ngot, 0);
+    pw_attempts_stats st;
+    pw_attempts_get_stats(t, &st);
+    CHECK_INT(st.responses, 2);
+    CHECK_INT(st.group_answers, 4);
+    CHECK_INT(st.attempts, 0);
+    pw_attempts_free(t);
+
+    /* a real unicast query to the querier's port is still an attempt,
+     * answered or not */
+    t = fresh(0, 0, 0);
+    frame_no = 0;
+    feed(t, with_kind(udp(T0, C, 137, bcast, 137), PW_DGRAM_REQUEST));   /* 1 */
+    feed(t, with_kind(udp(T0 + 1 * MS, S, 137, C, 137), PW_DGRAM_REQUEST)); /* 2: node status */
+    feed(t, with_kind(udp(T0 + 2 * MS, C, 137, S, 137), PW_DGRAM_RESPONSE)); /* 3 */
+    feed(t, with_kind(udp(T0 + 3 * MS, R, 137, C, 137), PW_DGRAM_REQUEST)); /* 4: no answer */
+    feed(t, toward(T0 + 4 * MS, R));
+    pw_attempts_flush(t, T0 + 10 * SEC);
+    CHECK_INT(ngot, 2);
+    check_common(&got[0], PW_IPPROTO_UDP, &S, 137, &C, 137);
+    CHECK_OUT(&got[0], PW_OUT_ANSWERED, PW_R_UDP_REPLY);
+    CHECK_INT(got[0].frame_request, 2);
+    CHECK_INT(got[0].frame_reply, 3);
+    check_common(&got[1], PW_IPPROTO_UDP, &R, 137, &C, 137);
+    CHECK_OUT(&got[1], PW_OUT_UNANSWERED, PW_R_TIMEOUT);
+    pw_attempts_free(t);
+
+    /* the group memory expires: a later unclassified datagram is an attempt */
+    t = fresh(0, 0, 0);
+    feed(t, with_kind(udp(T0, C, 50000, ssdp, 1900), PW_DGRAM_REQUEST));
+    feed(t, udp(T0 + 11 * SEC, S, 40000, C, 50000));
+    pw_attempts_flush(t, T0 + 12 * SEC);
+    CHECK_INT(ngot, 1);
+    pw_attempts_free(t);
+
+    /* a response on a record a dissector event made does not start an
+     * attempt; a request from either side does */
+    t = fresh(0, 0, 0);
+    frame_no = 0;
+    CHECK(pw_attempts_conn(t, PW_IPPROTO_UDP, &C, 5355, &S, 61001, T0) != NULL);
+    feed(t, with_kind(udp(T0, C, 5355, S, 61001), PW_DGRAM_RESPONSE)); /* 1 */
+    feed(t, with_kind(udp(T0 + 1, S, 61001, C, 5355), PW_DGRAM_REQUEST)); /* 2 */
+    feed(t, with_kind(udp(T0 + 2, C, 5355, S, 61001), PW_DGRAM_RESPONSE)); /* 3 */
+    pw_attempts_flush(t, T0 + 10 * SEC);
+    CHECK_INT(ngot, 1);
+    check_common(&got[0], PW_IPPROTO_UDP, &S, 61001, &C, 5355);
+    CHECK_OUT(&got[0], PW_OUT_ANSWERED, PW_R_UDP_REPLY);
+    CHECK_INT(got[0].frame_request, 2);
+    CHECK_INT(got[0].frame_reply, 3);
+    pw_attempts_free(t);
+}
+
+static pw_pkt ttl_id(pw_pkt p, uint8_t ttl, uint16_t id)
+{
+    p.ttl = ttl;
+    p.has_ip_id = true;
+    p.ip_id = id;
+    return p;
+}
+
+/* Who refused: the host itself or a device in the path, by TTL. */
+static void test_responder(void)
+{
+    /* the host answers 80 with TTL 63; a RST on 81 arrives with TTL 64 */
+    pw_attempts *t = fresh(0, 0, 0);
+    frame_no = 0;
+    feed(t, tcp(T0, C, 40001, S, 80, SYN, 1000, 0));                                   /* 1 */
+    feed(t, ttl_id(tcp(T0 + 1 * MS, S, 80, C, 40001, SYN | ACK, 5000, 1001), 63, 4242)); /* 2 */
+    feed(t, tcp(T0 + 2 * MS, C, 40002, S, 81, SYN, 2000, 0));                           /* 3 */
+    pw_pkt rst = ttl_id(tcp(T0 + 3 * MS, S, 81, C, 40002, RST | ACK, 0, 2001), 64, 0);  /* 4 */
+    rst.win = 0;
+    feed(t, rst);
+    feed(t, tcp(T0 + 4 * MS, C, 40003, S, 82, SYN, 3000, 0));                           /* 5 */
+    pw_pkt rst2 = ttl_id(tcp(T0 + 5 * MS, S, 82, C, 40003, RST | ACK, 0, 3001), 63, 4243); /* 6 */
+    rst2.win = 0;
+    feed(t, rst2);
+    pw_attempts_flush(t, T0 + 1 * SEC);
+    CHECK_INT(ngot, 3);
+    CHECK_INT(got[0].responder, PW_RESPONDER_NONE);
+    CHECK_OUT(&got[1], PW_OUT_REFUSED, PW_R_RST);
+    CHECK_STR(pw_responder_name(got[1].responder), "path");
+    CHECK_INT(got[1].resp_ttl, 64);
+    CHECK_INT(got[1].host_ttl_min, 63);
+    CHECK_INT(got[1].host_ttl_max, 63);
+    CHECK_INT(got[1].host_frame, 2);
+    CHECK_INT(got[1].host_packets, 1);
+    CHECK(got[1].resp_has_ip_id);
+    CHECK_INT(got[1].resp_ip_id, 0);
+    CHECK_INT(got[1].host_ip_id, 4242);
+    char buf[256];
+    CHECK_STR(pw_responder_sentence(&got[1], buf, sizeof buf),
+              "RST with TTL 64 while 198.18.0.21's own packets arrive with TTL 63: sent by a device "
+              "in the path, not by the host");
+    CHECK_STR(pw_responder_name(got[2].responder), "host");
+    CHECK_INT(got[2].resp_ttl, 63);
+    CHECK_STR(pw_responder_sentence(&got[2], buf, sizeof buf),
+              "RST with TTL 63, as 198.18.0.21's own packets arrive (TTL 63): sent by the host itself");
+    pw_attempts_free(t);
+
+    /* no packet of the host's own: unknown */
+    t = fresh(0, 0, 0);
+    feed(t, tcp(T0, C, 40011, S, 81, SYN, 1000, 0));
+    feed(t, ttl_id(tcp(T0 + 1 * MS, S, 81, C, 40011, RST | ACK, 0, 1001), 64, 0));
+    pw_attempts_flush(t, T0 + 1 * SEC);
+    CHECK_INT(ngot, 1);
+    CHECK_STR(pw_responder_name(got[0].responder), "unknown");
+    CHECK_INT(got[0].host_packets, 0);
+    CHECK_STR(pw_responder_sentence(&got[0], buf, sizeof buf),
+              "RST with TTL 64; the capture holds no packet of 198.18.0.21's own to compare with: sender unknown");
+    pw_attempts_free(t);
+
+    /* the host's own packet after the RST (within the linger) still counts;
+     * a packet S sends as a client does not (its SYN to C, TTL 99) */
+    t = fresh(0, 0, 0);
+    feed(t, tcp(T0, C, 40021, S, 81, SYN, 1000, 0));
+    feed(t, ttl_id(tcp(T0 + 1 * MS, S, 81, C, 40021, RST | ACK, 0, 1001), 128, 7));
+    feed(t, ttl_id(tcp(T0 + 1 * SEC, S, 40999, C, 22, SYN, 77, 0), 99, 9));
+    feed(t, udp(T0 + 2 * SEC, C, 40022, S, 53));
+    feed(t, ttl_id(udp(T0 + 2 * SEC + 1 * MS, S, 53, C, 40022), 127, 8));
+    pw_attempts_flush(t, T0 + 3 * SEC);
+    CHECK_INT(ngot, 3);
+    const pw_attempt *refused = NULL;
+    for (int i = 0; i < ngot && i < MAXGOT; i++)
+        if (got[i].port == 81)
+            refused = &got[i];
+    CHECK(refused != NULL);
+    if (refused) {
+        CHECK_OUT(refused, PW_OUT_REFUSED, PW_R_RST);
+        CHECK_STR(pw_responder_name(refused->responder), "path");
+        CHECK_INT(refused->host_ttl_min, 127);
+        CHECK_INT(refused->host_ttl_max, 127);
+        CHECK_INT(refused->host_packets, 1);
+        CHECK_INT(refused->host_ip_id, 8);
+    }
+    pw_attempts_free(t);
+
+    /* ICMP: from a third address is the path; from the host with its TTL, the host */
+    t = fresh(0, 0, 0);
+    frame_no = 0;
+    feed(t, udp(T0, C, 40030, S, 53));                                 /* 1 */
+    feed(t, ttl_id(udp(T0 + 1, S, 53, C, 40030), 61, 1));              /* S's own: a reply */
+    feed(t, udp(T0 + 1 * MS, C, 40031, S, 161));                       /* 2 */
+    feed(t, ttl_id(icmp(T0 + 2 * MS, S, 3, 3, PW_IPPROTO_UDP, C, 40031, S, 161), 61, 2));
+    feed(t, udp(T0 + 3 * MS, C, 40032, S, 162));                       /* 4 */
+    feed(t, ttl_id(icmp(T0 + 4 * MS, R, 3, 13, PW_IPPROTO_UDP, C, 40032, S, 162), 255, 0));
+    feed(t, tcp(T0 + 5 * MS, C, 40033, S, 445, SYN, 1, 0));            /* 6 */
+    feed(t, ttl_id(icmp(T0 + 6 * MS, S, 3, 13, PW_IPPROTO_TCP, C, 40033, S, 445), 64, 0));
+    pw_attempts_flush(t, T0 + 1 * SEC);
+    CHECK_INT(ngot, 4);
+    /* got[0] is C -> S:53, answered */
+    CHECK_OUT(&got[0], PW_OUT_ANSWERED, PW_R_UDP_REPLY);
+    CHECK_OUT(&got[1], PW_OUT_REFUSED, PW_R_ICMP_PORT_UNREACHABLE);
+    CHECK_STR(pw_responder_name(got[1].responder), "host");
+    CHECK_OUT(&got[2], PW_OUT_BLOCKED, PW_R_ICMP_ADMIN_PROHIBITED);
+    CHECK_STR(pw_responder_name(got[2].responder), "path");
+    CHECK_INT(got[2].resp_ttl, 255);
+    CHECK_STR(pw_responder_sentence(&got[2], buf, sizeof buf),
+              "ICMP error sent by 198.18.0.1, not by 198.18.0.21: a device in the path");
+    CHECK_OUT(&got[3], PW_OUT_BLOCKED, PW_R_ICMP_ADMIN_PROHIBITED);
+    CHECK_STR(pw_responder_name(got[3].responder), "path");
+    CHECK_INT(got[3].resp_ttl, 64);
+    CHECK_INT(got[3].host_ttl_min, 61);
     pw_attempts_free(t);
 }
 
@@ -1086,6 +1404,9 @@ int main(void)
     test_unanswered_return_traffic();
     test_one_sided();
     test_capture_ended();
+    test_udp_retry_chain();
+    test_udp_replies();
+    test_responder();
     test_inferred();
     test_midstream();
     test_new_isn();

@@ -89,6 +89,9 @@ static void test_ethernet_tcp(void)
     CHECK_INT(P.tcp_flags, PW_TH_SYN);
     CHECK_INT(P.win, 8192);
     CHECK_INT(P.ttl, 64);
+    CHECK(P.has_ip_id);      /* the IPv4 Identification, for "who refused" */
+    CHECK_INT(P.ip_id, 1);
+    CHECK_INT(P.dgram_kind, PW_DGRAM_UNKNOWN); /* the pipeline's to fill, never capture's */
     CHECK_INT(P.payload_len, 0);
     CHECK_INT(P.vlan, 0);
     CHECK_INT(P.wire_len, f.n);
@@ -148,6 +151,8 @@ static void test_sll(void)
     CHECK(is_v6(&P.dst, 8));
     CHECK_INT(P.dport, 2000);
     CHECK_INT(P.ttl, 33);
+    CHECK(!P.has_ip_id); /* IPv6, after an IPv4 packet in the same pw_pkt */
+    CHECK_INT(P.ip_id, 0);
 
     buf a = {.n = 0}; /* ARP over SLL2: non-IP, not an error */
     be16(&a, 0x0806); zeros(&a, 18); zeros(&a, 28);
