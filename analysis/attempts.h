@@ -22,7 +22,7 @@ typedef struct pw_attempts pw_attempts;
 typedef void (*pw_attempt_retire_fn)(void *arg, const pw_attempt *a);
 
 /* Default cap on connection records (--max-connections). */
-#define PW_ATTEMPTS_DEFAULT_MAX_OPEN (1u << 19)
+#define PW_ATTEMPTS_DEFAULT_MAX_OPEN (1u << 18)
 
 typedef struct pw_attempts_opts {
     pw_usec tcp_timeout;   /* default 10 s */
