@@ -82,6 +82,8 @@ static void free_policy(pw_result *r)
     free(r->profiles);
     free(r->roles);
     free(r->roles_omitted);
+    free(r->scanners);
+    free(r->folds);
     free(r->rules);
     free(r->cloud);
 }
