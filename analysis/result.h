@@ -38,7 +38,9 @@ const char *pw_verdict_name(pw_verdict v);
 int pw_verdict_parse(const char *name);
 
 typedef enum pw_name_source {
-    PW_NAME_NETBIOS = 0, PW_NAME_NTLM, PW_NAME_TLS_CERT, PW_NAME_PTR, PW_NAME_DNS, PW_NAME_SOURCE_COUNT
+    PW_NAME_NETBIOS = 0, PW_NAME_NTLM, PW_NAME_TLS_CERT, PW_NAME_PTR, PW_NAME_DNS,
+    PW_NAME_SSRP,       /* ServerName of a SQL Server Browser answer (MS-SQLR SVR_RESP) */
+    PW_NAME_SOURCE_COUNT
 } pw_name_source;
 const char *pw_name_source_str(pw_name_source s); /* "netbios", "ntlm", ... */
 

@@ -529,6 +529,77 @@ void pw_jsonl_attempt(FILE *out, const pw_attempt *a, const char *source_path)
     json_decref(o);
 }
 
+static const char *grpc_end_name(uint8_t end)
+{
+    static const char *const names[] = {"?", "complete", "reset", "goaway", "cut", "evicted", "abandoned"};
+    return end < sizeof names / sizeof *names ? names[end] : "?";
+}
+
+/* {"type":"grpc_call",...}: one gRPC call as it ended; "frame" is the frame
+ * that carried its final status (the trailers), else the one that ended it. */
+json_t *pw_grpc_call_json(const pw_event *ev, const char *source_path)
+{
+    const pw_ev_grpc *g = &ev->u.grpc;
+    json_t *o = json_object();
+    json_object_set_new(o, "type", json_string("grpc_call"));
+    json_object_set_new(o, "source", json_string(source_path));
+    json_object_set_new(o, "frame", json_integer((json_int_t)(g->trailer_frame ? g->trailer_frame : ev->frame)));
+    json_object_set_new(o, "ts", ts_json(g->request_ts ? g->request_ts : ev->ts));
+    json_object_set_new(o, "client", jaddr(&ev->flow.client));
+    json_object_set_new(o, "client_port", json_integer(ev->flow.client_port));
+    json_object_set_new(o, "server", jaddr(&ev->flow.server));
+    json_object_set_new(o, "port", json_integer(ev->flow.server_port));
+    json_object_set_new(o, "stream", json_integer(g->stream_id));
+    json_object_set_new(o, "path", json_string(g->path));
+    json_object_set_new(o, "request_frame", g->request_frame ? json_integer((json_int_t)g->request_frame) : json_null());
+    json_object_set_new(o, "http_status", g->http_status ? json_integer(g->http_status) : json_null());
+    json_object_set_new(o, "grpc_status", g->grpc_status >= 0 ? json_integer(g->grpc_status) : json_null());
+    json_object_set_new(o, "grpc_status_name", g->grpc_status >= 0 ? json_string(g->grpc_status_name) : json_null());
+    json_object_set_new(o, "grpc_message", g->grpc_status >= 0 && g->grpc_message[0] ? json_string(g->grpc_message) : json_null());
+    json_object_set_new(o, "trailers_only", json_boolean(g->trailers_only));
+    json_object_set_new(o, "end", json_string(grpc_end_name(g->end)));
+    json_object_set_new(o, "reset", g->reset ? json_string(g->reset_name) : json_null());
+    json_object_set_new(o, "reset_by", g->reset ? json_string(g->reset_dir == 0 ? "client" : "server") : json_null());
+    return o;
+}
+
+/* {"type":"sql_instance",...}: instance i of a SQL Server Browser answer;
+ * "server" is the address that answered. */
+json_t *pw_sql_instance_json(const pw_event *ev, int i, const char *source_path)
+{
+    const pw_ssrp_instance *in = &ev->u.ssrp.instances[i];
+    const pw_addr *responder = ev->dir == 0 ? &ev->flow.client : &ev->flow.server;
+    const pw_addr *asker = ev->dir == 0 ? &ev->flow.server : &ev->flow.client;
+    json_t *o = json_object();
+    json_object_set_new(o, "type", json_string("sql_instance"));
+    json_object_set_new(o, "source", json_string(source_path));
+    json_object_set_new(o, "frame", json_integer((json_int_t)ev->frame));
+    json_object_set_new(o, "ts", ts_json(ev->ts));
+    json_object_set_new(o, "client", jaddr(asker));
+    json_object_set_new(o, "server", jaddr(responder));
+    json_object_set_new(o, "server_name", json_string(in->server_name));
+    json_object_set_new(o, "instance", json_string(in->instance));
+    json_object_set_new(o, "version", in->version[0] ? json_string(in->version) : json_null());
+    json_object_set_new(o, "tcp_port", in->tcp_port ? json_integer(in->tcp_port) : json_null());
+    json_object_set_new(o, "np", in->np[0] ? json_string(in->np) : json_null());
+    json_object_set_new(o, "clustered", json_boolean(in->is_clustered));
+    return o;
+}
+
+void pw_jsonl_grpc_call(FILE *out, const pw_event *ev, const char *source_path)
+{
+    json_t *o = pw_grpc_call_json(ev, source_path);
+    dump_line(out, o);
+    json_decref(o);
+}
+
+void pw_jsonl_sql_instance(FILE *out, const pw_event *ev, int i, const char *source_path)
+{
+    json_t *o = pw_sql_instance_json(ev, i, source_path);
+    dump_line(out, o);
+    json_decref(o);
+}
+
 /* Emits each element of arr as a line with "type" first. */
 static void lines_of(FILE *out, json_t *arr, const char *type)
 {
