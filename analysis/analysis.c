@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../common/log.h"
+#include "apps.h"
 #include "attempts.h"
 #include "hosts.h"
 #include "nnr.h"
@@ -87,9 +88,10 @@ static void on_removed(void *arg, pw_conn *c)
 {
     pw_analysis *a = arg;
     if (c->attempt_done && !pw_scanners_attempt(a->scanners, &c->a))
-        pw_services_attempt(a->services, &c->a);
+        pw_services_attempt_app(a->services, &c->a, c->app);
     pw_nnr_conn_removed(a->nnr, c);
     pw_policy_conn_removed(a->policy, c);
+    pw_apps_conn_removed(c);
 }
 
 uint32_t pw_analysis_begin_input(pw_analysis *a, const char *path)
@@ -140,6 +142,7 @@ void pw_analysis_event(pw_analysis *a, const pw_event *ev)
     const pw_flow *f = &ev->flow;
     pw_conn *c = pw_attempts_conn(a->attempts, f->proto, &f->client, f->client_port, &f->server,
                                   f->server_port, ev->ts);
+    pw_apps_event(c, ev);
     pw_nnr_event(a->nnr, c, ev);
     pw_policy_event(a->policy, c, ev);
 }

@@ -63,6 +63,10 @@ typedef struct pw_attempt {
     pw_addr icmp_from;        /* who sent the ICMP error */
     uint8_t icmp_type, icmp_code;
     char app[16];             /* application the dissectors recognised on this flow, "" if none */
+    /* what the application answered (apps.c): calls / logins that succeeded
+     * and failed, and the first failure's code ("UNAVAILABLE", "18456"...) */
+    uint16_t app_ok, app_failed;
+    char app_failure[40];
 } pw_attempt;
 
 /* Round-trip time in milliseconds, or a negative value when there was no reply. */

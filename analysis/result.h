@@ -128,6 +128,24 @@ typedef struct pw_res_stats {
     pw_res_caps caps;
 } pw_res_stats;
 
+/* Application results: distinct failure codes ("UNAVAILABLE", "18456",
+ * "RST_STREAM:CANCEL", "GOAWAY:ENHANCE_YOUR_CALM", "HTTP:503") with how
+ * often each was seen; at most PW_APP_CODES are kept (the first ones),
+ * further codes are counted in the failed total only. */
+#define PW_APP_CODES 4
+typedef struct pw_app_code {
+    char code[40];
+    uint32_t n;
+} pw_app_code;
+
+/* What the application answered on a service's or rule's connections. */
+typedef struct pw_res_app {
+    char name[16];                /* "grpc", "tds", ... "" when none recognised */
+    uint64_t ok, failed;          /* calls / logins answered with success / failure */
+    uint8_t n_codes;
+    pw_app_code codes[PW_APP_CODES];
+} pw_res_app;
+
 typedef struct pw_res_service {
     pw_addr server;
     uint8_t proto;
@@ -138,6 +156,7 @@ typedef struct pw_res_service {
     bool clients_at_least;        /* distinct clients stopped being counted exactly */
     uint64_t first_frame;
     uint32_t source;
+    pw_res_app app;
 } pw_res_service;
 
 typedef struct pw_res_name {

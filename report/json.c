@@ -51,6 +51,11 @@ json_t *pw_attempt_json(const pw_attempt *a, const char *source_path)
     json_object_set_new(o, "icmp_from",
                         a->has_icmp_from ? json_string(pw_addr_str(&a->icmp_from, f, sizeof f)) : json_null());
     json_object_set_new(o, "app", a->app[0] ? json_string(a->app) : json_null());
+    json_t *ar = json_null();
+    if (a->app_ok || a->app_failed)
+        ar = json_pack("{s:i,s:i,s:o}", "ok", (int)a->app_ok, "failed", (int)a->app_failed, "first_failure",
+                       a->app_failure[0] ? json_string(a->app_failure) : json_null());
+    json_object_set_new(o, "app_result", ar);
     return o;
 }
 
@@ -203,6 +208,20 @@ static json_t *scanner_json(const pw_result *r, const pw_scanner_row *x)
     return o;
 }
 
+/* {"name","ok","failed","failures":[{"code","count"}]}, null when the
+ * application was neither recognised nor answered. */
+static json_t *app_json(const pw_res_app *app)
+{
+    if (!app->name[0] && !app->ok && !app->failed)
+        return json_null();
+    json_t *codes = json_array();
+    for (uint8_t i = 0; i < app->n_codes && i < PW_APP_CODES; i++)
+        json_array_append_new(codes, json_pack("{s:s,s:I}", "code", app->codes[i].code, "count",
+                                               (json_int_t)app->codes[i].n));
+    return json_pack("{s:o,s:I,s:I,s:o}", "name", app->name[0] ? json_string(app->name) : json_null(), "ok",
+                     (json_int_t)app->ok, "failed", (json_int_t)app->failed, "failures", codes);
+}
+
 static json_t *service_json(const pw_result *r, const pw_res_service *e)
 {
     json_t *o = json_object();
@@ -216,6 +235,7 @@ static json_t *service_json(const pw_result *r, const pw_res_service *e)
         json_object_set_new(o, "clients_at_least", json_true());
     json_object_set_new(o, "first_frame", json_integer((json_int_t)e->first_frame));
     json_object_set_new(o, "file", json_string(file_of(r, e->source)));
+    json_object_set_new(o, "app", app_json(&e->app));
     return o;
 }
 
