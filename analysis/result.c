@@ -12,6 +12,11 @@ static const char *const verdict_names[PW_VERDICT_COUNT] = {
     "pass", "fail", "partial", "unobserved", "indeterminate",
 };
 
+const char *pw_rule_cause_name(pw_rule_cause c)
+{
+    return c == PW_CAUSE_TRANSPORT ? "transport" : c == PW_CAUSE_APPLICATION ? "application" : NULL;
+}
+
 const char *pw_verdict_name(pw_verdict v)
 {
     return (unsigned)v < PW_VERDICT_COUNT ? verdict_names[v] : "?";

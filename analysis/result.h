@@ -352,6 +352,11 @@ typedef struct pw_res_evidence {
     const char *issuer;           /* NULL: no certificate seen */
 } pw_res_evidence;
 
+/* Why a rule fails: its ports are not answered (transport), or they are
+ * answered but every application call or login on them failed. */
+typedef enum pw_rule_cause { PW_CAUSE_NONE = 0, PW_CAUSE_TRANSPORT, PW_CAUSE_APPLICATION } pw_rule_cause;
+const char *pw_rule_cause_name(pw_rule_cause c); /* NULL, "transport", "application" */
+
 typedef struct pw_res_rule {
     /* from the profile */
     const char *profile, *id, *table, *description, *from, *to, *ports, *remediation;
@@ -363,6 +368,8 @@ typedef struct pw_res_rule {
     int dynamic;                  /* 0, 1 epm-dynamic, 2 RPC dynamic range */
     /* decided */
     pw_verdict verdict;
+    pw_rule_cause cause;          /* fail and partial: what failed */
+    pw_res_app app;               /* the application's answers on the rule's attempts */
     bool failing_required;        /* required and fail or partial: reported first */
     uint64_t counts[PW_OUT_COUNT];
     uint64_t folded;              /* attempts of untracked pairs (servers/clients are lower bounds) */

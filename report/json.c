@@ -423,6 +423,8 @@ static json_t *rule_json(const pw_result *r, const pw_res_rule *x)
         json_object_set_new(obj, "hosts", h);
     }
     json_object_set_new(obj, "counts", rule_counts_json(x));
+    json_object_set_new(obj, "cause", jstr_or_null(pw_rule_cause_name(x->cause)));
+    json_object_set_new(obj, "app", app_json(&x->app));
     if (x->truncated)
         json_object_set_new(obj, "truncated", json_true());
     json_object_set_new(obj, "servers", sides_json(x->servers, x->n_servers));

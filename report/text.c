@@ -123,6 +123,14 @@ static void write_rule(FILE *out, const pw_result *r, const pw_res_rule *x)
     fprintf(out, "  [%s] %s %s %s/%s %s -> %s%s\n", pw_verdict_name(x->verdict), x->profile, x->id,
             pw_proto_str(x->proto), x->ports, x->from, x->to, x->required ? "" : " (optional)");
     fprintf(out, "      %s\n", x->description ? x->description : "-");
+    if (x->app.ok || x->app.failed) {
+        fprintf(out, "      %s: %llu ok, %llu failed", x->app.name[0] ? x->app.name : "application",
+                (unsigned long long)x->app.ok, (unsigned long long)x->app.failed);
+        for (uint8_t i = 0; i < x->app.n_codes && i < PW_APP_CODES; i++)
+            fprintf(out, "%s%s x%u", i ? ", " : " (", x->app.codes[i].code, (unsigned)x->app.codes[i].n);
+        fprintf(out, "%s%s\n", x->app.n_codes ? ")" : "",
+                x->cause == PW_CAUSE_APPLICATION ? ": the port answers, the application fails" : "");
+    }
     for (size_t i = 0; i < x->n_evidence && i < 3; i++) {
         const pw_res_evidence *e = &x->evidence[i];
         fprintf(out, "      evidence: %s frame %llu: %s -> %s:%u %s (%s)\n", pw_source_name(&r->sources, e->source),

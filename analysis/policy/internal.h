@@ -68,6 +68,7 @@ typedef struct agg {
     uint64_t counts[PW_OUT_COUNT];
     sample first;       /* earliest attempt; stands for the clients / servers of a folded aggregate */
     sample *ok, *bad;   /* up to max_evidence answered / not answered samples */
+    pw_res_app *app;    /* what the application answered on these attempts; NULL: nothing */
 } agg;
 
 /* The client and server an aggregate stands for. */

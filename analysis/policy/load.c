@@ -865,6 +865,7 @@ void pw_policy_free(pw_policy *p)
     for (size_t i = 0; i < p->n_agv; i++) {
         free(p->agv[i]->ok);
         free(p->agv[i]->bad);
+        free(p->agv[i]->app);
         free(p->agv[i]);
     }
     free(p->agv);

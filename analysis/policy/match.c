@@ -4,6 +4,8 @@
  * (see internal.h for the memory bounds). */
 #include "internal.h"
 
+#include "../apps.h"
+
 void pw_policy_set_limits(pw_policy *p, const pw_policy_limits *l)
 {
     if (!p || !l)
@@ -363,8 +365,32 @@ static agg *agg_get(pw_policy *p, const pw_attempt *a, uint8_t dyn, const sample
     return NULL;
 }
 
+/* The application's answers on the attempt's connection join the
+ * aggregate's (made on the first answer: most aggregates see none). */
+static void count_app(agg *g, const pw_attempt *a, const pw_app_slot *as)
+{
+    if (!as && !a->app_ok && !a->app_failed)
+        return;
+    if (!g->app && (g->app = calloc(1, sizeof *g->app)) == NULL)
+        return;
+    pw_res_app *x = g->app;
+    if (a->app[0] && !x->name[0])
+        snprintf(x->name, sizeof x->name, "%s", a->app);
+    if (!as) {
+        x->ok += a->app_ok;
+        x->failed += a->app_failed;
+        if (a->app_failure[0])
+            pw_app_code_add(x->codes, &x->n_codes, a->app_failure, a->app_failed);
+        return;
+    }
+    x->ok += as->ok;
+    x->failed += as->failed;
+    for (uint8_t i = 0; i < as->n_codes; i++)
+        pw_app_code_add(x->codes, &x->n_codes, as->codes[i].code, as->codes[i].n);
+}
+
 /* The attempt counts in its aggregate (pair, else server, else port). */
-static void count_attempt(pw_policy *p, const pw_attempt *a)
+static void count_attempt(pw_policy *p, const pw_attempt *a, const pw_app_slot *as)
 {
     uint8_t dyn = 0;
     uint64_t epm_frame = 0;
@@ -391,6 +417,7 @@ static void count_attempt(pw_policy *p, const pw_attempt *a)
     if (!g)
         return;
     g->counts[a->outcome]++;
+    count_app(g, a, as);
     if (s.ts < g->first.ts)
         g->first = s;
     if (a->outcome == PW_OUT_ANSWERED)
@@ -443,7 +470,7 @@ void pw_policy_conn_removed(pw_policy *p, pw_conn *c)
     bool att = c->attempt_done && (a->proto == 6 || a->proto == 17) &&
                a->outcome != PW_OUT_PENDING && a->outcome < PW_OUT_COUNT;
     if (att)
-        count_attempt(p, a);
+        count_attempt(p, a, c->app);
     cflow *f = c->policy;
     if (!f && att && a->proto == 6 && p->dns)
         f = cflow_from_dns(p, c);

@@ -84,6 +84,75 @@ def check_grpc(binary, h2, pcap):
         check(x["port"] in (3740, 3741) and x["source"] == pcap, what + ": port and source")
 
 
+GRPC_CODES = ["OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS",
+              "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
+              "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"]
+
+
+def json_report(binary, pcap, *extra):
+    out = subprocess.run([binary, "-r", pcap, "--format", "json", "-q"] + list(extra), stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, check=False).stdout.decode()
+    return json.loads(out)
+
+
+def grpc_outcomes(streams):
+    """tshark's calls judged as a gRPC client does: grpc-status 0 is ok; another
+    status, a RST_STREAM or a refusal by GOAWAY is a failure with that code."""
+    ok, failed = 0, {}
+    for t in streams.values():
+        if t["grpc_status"] == 0:
+            ok += 1
+            continue
+        if t["grpc_status"] > 0:
+            code = GRPC_CODES[t["grpc_status"]]
+        elif t["end"] == "reset":
+            code = "RST_STREAM:" + t["reset"]
+        elif t["end"] == "goaway":
+            code = "GOAWAY"
+        else:
+            continue
+        failed[code] = failed.get(code, 0) + 1
+    return ok, failed
+
+
+def check_app_verdict(what, rep, rule_ids, ok, failed):
+    """Services and rules carry the application's answers; a rule whose
+    answered ports carry only failed calls fails with cause application."""
+    codes = lambda app: {c["code"]: c["count"] for c in app["failures"]}
+    svc = [x for x in rep["services"] if x["app"] and (x["app"]["ok"] or x["app"]["failed"])]
+    check(sum(x["app"]["ok"] for x in svc) == ok and sum(x["app"]["failed"] for x in svc) == sum(failed.values()),
+          what + ": services' app ok / failed", repr([x["app"] for x in svc]))
+    rules = {r["id"]: r for r in rep["rules"]}
+    for rid in rule_ids:
+        r = rules.get(rid)
+        if not check(r is not None, "%s: rule %s present" % (what, rid)):
+            continue
+        check(r["app"] is not None and r["app"]["ok"] == ok and codes(r["app"]) == failed,
+              "%s %s: app %d ok, failures %s" % (what, rid, ok, failed), repr(r["app"]))
+        if ok == 0 and failed:
+            check(r["verdict"] == "fail" and r["cause"] == "application", "%s %s: fail, cause application"
+                  % (what, rid), "%s %s" % (r["verdict"], r["cause"]))
+            check(r["counts"]["answered"] >= 1, "%s %s: the handshake was answered" % (what, rid))
+        else:
+            check(r["verdict"] == "pass" and r["cause"] is None, "%s %s: pass (some calls succeed)" % (what, rid),
+                  "%s %s" % (r["verdict"], r["cause"]))
+
+
+def tds_errors(pcap):
+    out = subprocess.run(["tshark", "-r", pcap, "-Y", "tds", "-T", "fields", "-e", "tds.error.number",
+                          "-e", "tds.error.class", "-e", "tds.loginack.progname"],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, check=True).stdout.decode()
+    ok, failed = 0, {}
+    for line in out.splitlines():
+        num, cls, prog = (line.split("\t") + ["", "", ""])[:3]
+        if prog:
+            ok += 1
+        for n, c in zip(num.split(","), cls.split(",")):
+            if n and int(c) > 10:
+                failed[n] = failed.get(n, 0) + 1
+    return ok, failed
+
+
 def udp_payloads(pcap):
     out = subprocess.run(["tshark", "-r", pcap, "-Y", "udp.port == 1434", "-T", "fields", "-E", "separator=\t",
                           "-e", "frame.number", "-e", "ip.src", "-e", "ip.dst", "-e", "udp.payload"],
@@ -140,6 +209,16 @@ def main():
     for pcap in sorted(glob.glob("pcaps/sql-*.pcap")):
         total += check_sql(args.binary, sqlo, pcap)
     check(total >= 4, "the SQL scenarios announce instances", str(total))
+    for pcap in ("pcaps/grpc-agent-3741.pcap", "pcaps/grpc-trailers-only.pcap", "pcaps/grpc-goaway-rst.pcap"):
+        streams, _ = h2.tshark_streams(pcap, decode_as=(3740, 3741))
+        ok, failed = grpc_outcomes(streams)
+        rep = json_report(args.binary, pcap, "--profile", "netwrix-threat-prevention")
+        check_app_verdict(os.path.basename(pcap), rep, ("em-inbound-agent", "agent-em"), ok, failed)
+    pcap = "pcaps/sql-login-failed.pcap"
+    ok, failed = tds_errors(pcap)
+    check(failed == {"18456": 1} and ok == 0, "tshark: one login failed with 18456", repr(failed))
+    rep = json_report(args.binary, pcap, "--profile", "netwrix-threat-prevention")
+    check_app_verdict("sql-login-failed.pcap", rep, ("em-sql-tcp",), ok, failed)
     print("%d passed, %d failed" % (PASSED, FAILED))
     return 0 if FAILED == 0 else 1
 
