@@ -67,6 +67,8 @@ typedef enum pw_msg_id {
     PW_MSG_RULE_PROOF,            /* ref: the pw_res_rule */
     PW_MSG_RULE_TLS_INSPECTION,   /* s[0] name, a client, s[1] issuer; source, n[0] cert frame */
     PW_MSG_RULE_FOLDED,           /* n[0] attempts folded, n[1] pair limit */
+    PW_MSG_RULE_ANNOUNCED_UNUSED, /* a SQL server, n[0] its announced TCP port, s[0] instance,
+                                     a2 the client it was announced to; source, n[1] frame */
     PW_MSG_CLOUD_TLS_INSPECTION,  /* no parameters */
     PW_MSG_NNR_DETAIL,            /* kind method; ref: the pw_res_nnr_try (pw_res_nnr_detail) */
     PW_MSG_NNR_ALERT,             /* ref: the pw_res_nnr_alert */
@@ -81,7 +83,7 @@ typedef struct pw_msg {
     pw_msg_id id;
     int kind;
     const char *s[3];
-    pw_addr a;
+    pw_addr a, a2;
     uint32_t source;   /* input index of the frames named */
     uint64_t n[3];
     const void *ref;   /* structured parameters, documented per code */

@@ -137,6 +137,9 @@ static void write_rule(FILE *out, const pw_result *r, const pw_res_rule *x)
                 (unsigned long long)e->frame, ip_str(&e->client, c), ip_str(&e->server, s), e->port,
                 pw_outcome_name(e->outcome), e->reason);
     }
+    for (size_t i = 0; i < x->n_notes; i++)
+        if (x->notes[i].id == PW_MSG_RULE_ANNOUNCED_UNUSED)
+            msg_line(out, "      note: ", &x->notes[i], &r->sources);
     if (x->verdict == PW_VERDICT_UNOBSERVED && x->proof_needed.id)
         msg_line(out, "      to prove: ", &x->proof_needed, &r->sources);
     else if (x->verdict != PW_VERDICT_PASS && x->remediation)

@@ -58,7 +58,7 @@ typedef struct agg_key {
     pw_addr client, server; /* client zero from LV_SERVER, server zero at LV_PORT */
     uint16_t port;
     uint8_t proto;
-    uint8_t dyn;   /* the port was handed out by the endpoint mapper */
+    uint8_t dyn;   /* the port was announced: an_by (1 endpoint mapper, 2 SQL Browser) */
     uint8_t level; /* LV_* */
 } agg_key;
 
@@ -82,6 +82,11 @@ static inline uint64_t ag_total(const agg *g)
     return t;
 }
 
+/* Who announced a port a client then connects to. */
+enum { AN_EPM = 1, AN_SSRP = 2 };
+
+/* An announced port: the endpoint mapper's tower (tcp/135) or a SQL Server
+ * Browser instance record (udp/1434) gave this client this target's port. */
 typedef struct epm_key {
     pw_addr client, target;
     uint16_t port;
@@ -93,6 +98,9 @@ typedef struct epm_ent {
     pw_usec ts;
     uint64_t frame;
     uint32_t source;
+    uint8_t by;         /* AN_* */
+    bool used;          /* an attempt followed it */
+    char instance[33];  /* AN_SSRP: the instance announced */
     UT_hash_handle hh;
 } epm_ent;
 

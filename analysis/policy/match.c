@@ -100,6 +100,33 @@ static bool addr_zero(const pw_addr *a)
     return true;
 }
 
+/* A port announced to a client (endpoint mapper or SQL Browser): the next
+ * attempt from that client to that target and port counts as announced. */
+static void announce(pw_policy *p, const pw_event *ev, const pw_addr *client, const pw_addr *target,
+                     uint16_t port, uint8_t by, const char *instance)
+{
+    epm_key ek;
+    memset(&ek, 0, sizeof ek);
+    ek.client = *client;
+    ek.target = *target;
+    ek.port = port;
+    ek.proto = 6;
+    epm_ent *x;
+    HASH_FIND(hh, p->epm, &ek, sizeof ek, x);
+    if (x)
+        return;
+    if (!room(p, p->n_epm) || (x = calloc(1, sizeof *x)) == NULL)
+        return;
+    p->n_epm++;
+    x->k = ek;
+    x->ts = ev->ts;
+    x->frame = ev->frame;
+    x->source = ev->source;
+    x->by = by;
+    snprintf(x->instance, sizeof x->instance, "%s", instance);
+    HASH_ADD(hh, p->epm, k, sizeof x->k, x);
+}
+
 void pw_policy_event(pw_policy *p, pw_conn *c, const pw_event *ev)
 {
     if (!p || !ev)
@@ -111,24 +138,20 @@ void pw_policy_event(pw_policy *p, pw_conn *c, const pw_event *ev)
         const pw_ev_epm_port *e = &ev->u.epm;
         if (e->proto != 6 || !e->port)
             break;
-        epm_key ek;
-        memset(&ek, 0, sizeof ek);
-        ek.client = fl->client;
-        ek.target = (e->has_addr && e->addr.family && !addr_zero(&e->addr)) ? e->addr : fl->server;
-        ek.port = e->port;
-        ek.proto = 6;
-        epm_ent *x;
-        HASH_FIND(hh, p->epm, &ek, sizeof ek, x);
-        if (!x) {
-            if (!room(p, p->n_epm) || (x = calloc(1, sizeof *x)) == NULL)
-                break;
-            p->n_epm++;
-            x->k = ek;
-            x->ts = ev->ts;
-            x->frame = ev->frame;
-            x->source = ev->source;
-            HASH_ADD(hh, p->epm, k, sizeof x->k, x);
-        }
+        const pw_addr *target = (e->has_addr && e->addr.family && !addr_zero(&e->addr)) ? &e->addr : &fl->server;
+        announce(p, ev, &fl->client, target, e->port, AN_EPM, "");
+        break;
+    }
+    case PW_EV_SSRP: {
+        /* the Browser's answer comes from the server whose instances it lists */
+        const pw_ev_ssrp *m = &ev->u.ssrp;
+        if (m->kind != PW_SSRP_RESPONSE)
+            break;
+        const pw_addr *server = ev->dir == 0 ? &fl->client : &fl->server;
+        const pw_addr *client = ev->dir == 0 ? &fl->server : &fl->client;
+        for (int i = 0; i < m->n_instances && i < PW_SSRP_MAX_INSTANCES; i++)
+            if (m->instances[i].tcp_port)
+                announce(p, ev, client, server, m->instances[i].tcp_port, AN_SSRP, m->instances[i].instance);
         break;
     }
     case PW_EV_TLS: {
@@ -404,8 +427,9 @@ static void count_attempt(pw_policy *p, const pw_attempt *a, const pw_app_slot *
         epm_ent *x;
         HASH_FIND(hh, p->epm, &ek, sizeof ek, x);
         if (x && a->ts >= x->ts) {
-            dyn = 1;
+            dyn = x->by;
             epm_frame = x->frame;
+            x->used = true;
         }
     }
     if (!dyn && !is_rel(p, a->proto, a->port))

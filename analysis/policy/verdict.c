@@ -173,9 +173,11 @@ static bool agg_matches_ports(const pw_rule_def *r, const agg *g)
     if (r->n_hosts || g->k.proto != r->proto)
         return false;
     if (r->ports.epm_dynamic)
-        return g->k.dyn;
+        return g->k.dyn == AN_EPM;
     if (r->ports.rpc_dynamic)
-        return g->k.dyn && pw_portspec_has(&r->ports, g->k.port);
+        return g->k.dyn == AN_EPM && pw_portspec_has(&r->ports, g->k.port);
+    if (r->ports.sql_announced && g->k.dyn == AN_SSRP)
+        return true;
     return pw_portspec_has(&r->ports, g->k.port);
 }
 
@@ -341,6 +343,24 @@ static void match_cflows(pw_policy *p, const pw_profile_def *d, const pw_rule_de
     }
 }
 
+/* SQL Browser announcements no attempt followed, between hosts that hold
+ * the rule's roles: the client never tried the instance port it was given. */
+static void announced_unused(pw_policy *p, const pw_profile_def *d, const pw_rule_def *r, rule_acc *acc)
+{
+    bool c_inf, s_inf, c_rule, s_rule;
+    epm_ent *e, *t;
+    HASH_ITER(hh, p->epm, e, t) {
+        if (e->by != AN_SSRP || e->used || r->proto != 6)
+            continue;
+        if (!side_ok(p, d, r->to, &e->k.target, r, true, &s_inf, &s_rule) ||
+            !side_ok(p, d, r->from, &e->k.client, r, false, &c_inf, &c_rule))
+            continue;
+        pw_msg m = {.id = PW_MSG_RULE_ANNOUNCED_UNUSED, .s = {e->instance}, .a = e->k.target,
+                    .a2 = e->k.client, .source = e->source, .n = {e->k.port, e->frame}};
+        acc_note(acc, &m);
+    }
+}
+
 /* The verdict over (client, server) pairs, and what failing pairs failed on. */
 static pw_verdict pairs_verdict(unit *u, size_t n, pw_rule_cause *cause)
 {
@@ -468,6 +488,8 @@ static void evaluate_rule(pw_policy *p, const pw_profile_def *d, const pw_rule_d
     acc.eh = (evheap){pw_result_alloc(k, sizeof(evid)), 0, (size_t)p->cfg.max_evidence};
     if (!r->n_hosts)
         match_aggs(p, d, r, &acc);
+    if (r->ports.sql_announced)
+        announced_unused(p, d, r, &acc);
     else
         match_cflows(p, d, r, &acc);
     rule_def_fields(out, d, r);

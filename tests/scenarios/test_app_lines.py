@@ -153,6 +153,62 @@ def tds_errors(pcap):
     return ok, failed
 
 
+def tcp_outcome(pcap, client, server, port):
+    """tshark: answered when the server sent SYN-ACK to the client's SYN on that port, else None."""
+    out = subprocess.run(["tshark", "-r", pcap, "-Y", "tcp.flags.syn==1 && tcp.flags.ack==1 && ip.src==%s && "
+                          "ip.dst==%s && tcp.srcport==%d" % (server, client, port), "-T", "fields",
+                          "-e", "frame.number"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                         check=True).stdout.decode().split()
+    syn = subprocess.run(["tshark", "-r", pcap, "-Y", "tcp.flags.syn==1 && tcp.flags.ack==0 && ip.src==%s && "
+                          "ip.dst==%s && tcp.dstport==%d" % (client, server, port), "-T", "fields",
+                          "-e", "frame.number"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                         check=True).stdout.decode().split()
+    return ("answered" if out else "not answered") if syn else "never attempted"
+
+
+def check_announced(binary, sqlo, pcap):
+    """Every TCP port a Browser answer announced is judged under the SQL rule
+    (em-sql-tcp, enterprise manager bound to the asking client): the attempt
+    to it is evidence with the announcing frame, answered or not as tshark
+    sees the handshake; a port never attempted is a note naming it."""
+    name = os.path.basename(pcap)
+    ann = []
+    for frame, src, dst, data in udp_payloads(pcap):
+        kind, _req, insts = sqlo.parse_ssrp(data)
+        if kind == "response":
+            ann += [(frame, src, dst, i["tcp_port"], i["instance"]) for i in insts if i["tcp_port"]]
+    clients = sorted({a[2] for a in ann})
+    extra = []
+    for c in clients:
+        extra += ["--role", "enterprise-manager=" + c]
+    rep = json_report(binary, pcap, "--profile", "netwrix-threat-prevention", *extra)
+    rule = {r["id"]: r for r in rep["rules"]}["em-sql-tcp"]
+    verdicts, seen = [], set()
+    for frame, server, client, port, inst in ann:
+        if (server, client, port) in seen:
+            continue  # the first announcement is the one an attempt follows
+        seen.add((server, client, port))
+        what = "%s: %s announced %s tcp/%d to %s" % (name, server, inst, port, client)
+        o = tcp_outcome(pcap, client, server, port)
+        ev = [e for e in rule["evidence"] if e["server"] == server and e["port"] == port and e["client"] == client]
+        notes = " ".join(rule.get("notes", []) if isinstance(rule.get("notes"), list) else [])
+        if o == "never attempted":
+            check(not ev and ("TCP %d" % port) in json.dumps(rule.get("notes", [])) and inst in
+                  json.dumps(rule.get("notes", [])), what + ": never attempted, said in a note", notes)
+            continue
+        if not check(len(ev) >= 1, what + ": the attempt is em-sql-tcp evidence", repr(rule["evidence"])):
+            continue
+        check((ev[0]["outcome"] == "answered") == (o == "answered"), what + ": outcome as tshark",
+              "%s vs %s" % (ev[0]["outcome"], o))
+        if port != 1433:
+            check(ev[0].get("epm_frame") == frame, what + ": the announcing frame", repr(ev[0]))
+        verdicts.append(o == "answered")
+    want = "pass" if verdicts and all(verdicts) else "fail" if verdicts and not any(verdicts) else \
+        "partial" if verdicts else "unobserved"
+    check(rule["verdict"] == want, "%s: em-sql-tcp %s" % (name, want), rule["verdict"])
+    return len(ann)
+
+
 def udp_payloads(pcap):
     out = subprocess.run(["tshark", "-r", pcap, "-Y", "udp.port == 1434", "-T", "fields", "-E", "separator=\t",
                           "-e", "frame.number", "-e", "ip.src", "-e", "ip.dst", "-e", "udp.payload"],
@@ -209,6 +265,8 @@ def main():
     for pcap in sorted(glob.glob("pcaps/sql-*.pcap")):
         total += check_sql(args.binary, sqlo, pcap)
     check(total >= 4, "the SQL scenarios announce instances", str(total))
+    for pcap in ("pcaps/sql-browser-instance.pcap", "pcaps/sql-browser-dropped.pcap"):
+        check_announced(args.binary, sqlo, pcap)
     for pcap in ("pcaps/grpc-agent-3741.pcap", "pcaps/grpc-trailers-only.pcap", "pcaps/grpc-goaway-rst.pcap"):
         streams, _ = h2.tshark_streams(pcap, decode_as=(3740, 3741))
         ok, failed = grpc_outcomes(streams)
