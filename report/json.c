@@ -356,8 +356,15 @@ static json_t *role_json(const pw_result *r, const pw_res_role *x)
         size_t l = strlen(ip);
         snprintf(ip + l, sizeof ip - l, "/%d", x->prefix);
     }
-    return json_pack("{s:s,s:s,s:b,s:s,s:o}", "role", x->role, "ip", ip, "inferred", x->how != PW_ROLE_BOUND, "how",
-                     pw_role_how_name(x->how), "why", jmsg(&x->why, &r->sources));
+    json_t *o = json_pack("{s:s,s:s,s:b,s:s,s:o}", "role", x->role, "ip", ip, "inferred", x->how != PW_ROLE_BOUND,
+                          "how", pw_role_how_name(x->how), "why", jmsg(&x->why, &r->sources));
+    if (x->how != PW_ROLE_BOUND) {
+        /* the option that makes this binding explicit (--role always wins) */
+        char opt[160];
+        snprintf(opt, sizeof opt, "--role %s=%s", x->role, ip);
+        json_object_set_new(o, "option", json_string(opt));
+    }
+    return o;
 }
 
 static json_t *rule_counts_json(const pw_res_rule *x)

@@ -165,7 +165,7 @@ static void role_by_rule(pw_sbuf *b, const pw_msg *m, const pw_sources *srcs)
 {
     (void)srcs;
     char why[WHY_MAX];
-    snprintf(why, sizeof why, "%s of %s/%s traffic matching rule %s (no other host identified as %s)",
+    snprintf(why, sizeof why, "%s of %s/%s traffic matching rule %s (no --role binds %s; a host may hold several roles)",
              m->kind ? "server" : "client", pw_proto_str((uint8_t)m->n[0]), m->s[2], m->s[1], m->s[0]);
     pw_sb_printf(b, "%s", why);
 }

@@ -146,6 +146,34 @@ static void write_rule(FILE *out, const pw_result *r, const pw_res_rule *x)
         fprintf(out, "      fix: %s\n", x->remediation);
 }
 
+/* Roles and how each was found; the inferred ones with the --role flags
+ * that would bind them explicitly. */
+static void write_roles(FILE *out, const pw_result *r)
+{
+    if (!r->n_roles)
+        return;
+    char ip[PW_ADDR_STRLEN];
+    bool inferred = false;
+    fprintf(out, "\nRoles:\n");
+    for (size_t i = 0; i < r->n_roles; i++) {
+        const pw_res_role *x = &r->roles[i];
+        char head[200];
+        snprintf(head, sizeof head, "  %s %s%s%d (%s): ", x->role, ip_str(&x->net, ip), x->cidr ? "/" : "",
+                 x->cidr ? x->prefix : 0, pw_role_how_name(x->how));
+        if (!x->cidr)
+            snprintf(head, sizeof head, "  %s %s (%s): ", x->role, ip_str(&x->net, ip), pw_role_how_name(x->how));
+        msg_line(out, head, &x->why, &r->sources);
+        inferred |= x->how != PW_ROLE_BOUND;
+    }
+    if (!inferred)
+        return;
+    fprintf(out, "  to bind the inferred roles explicitly:");
+    for (size_t i = 0; i < r->n_roles; i++)
+        if (r->roles[i].how != PW_ROLE_BOUND && !r->roles[i].cidr)
+            fprintf(out, " --role %s=%s", r->roles[i].role, ip_str(&r->roles[i].net, ip));
+    fprintf(out, "\n");
+}
+
 static void write_rules(FILE *out, const pw_result *r)
 {
     if (!r->n_rules)
@@ -308,6 +336,7 @@ void pw_text_write(FILE *out, const pw_result *r)
     write_inputs(out, r);
     write_nnr(out, r);
     write_rules(out, r);
+    write_roles(out, r);
     write_services(out, r);
     write_folds(out, r);
     write_scanners(out, r);
