@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../common/log.h"
+#include "apps.h"
 #include "attempts.h"
 #include "hosts.h"
 #include "nnr.h"
@@ -84,9 +85,10 @@ static void on_removed(void *arg, pw_conn *c)
 {
     pw_analysis *a = arg;
     if (c->attempt_done && !pw_scanners_attempt(a->scanners, &c->a))
-        pw_services_attempt(a->services, &c->a);
+        pw_services_attempt_app(a->services, &c->a, c->app);
     pw_nnr_conn_removed(a->nnr, c);
     pw_policy_conn_removed(a->policy, c);
+    pw_apps_conn_removed(c);
 }
 
 uint32_t pw_analysis_begin_input(pw_analysis *a, const char *path)
@@ -108,6 +110,20 @@ void pw_analysis_packet(pw_analysis *a, const pw_pkt *pkt)
     pw_attempts_packet(a->attempts, pkt);
 }
 
+/* The events the jsonl stream shows as they come: gRPC calls and the SQL
+ * instances a Browser announced. */
+static void stream_event(pw_analysis *a, const pw_event *ev)
+{
+    const char *path = ev->source < a->n_paths ? a->paths[ev->source] : "?";
+    if (ev->type == PW_EV_GRPC && ev->u.grpc.is_grpc && a->sink.grpc_call)
+        a->sink.grpc_call(a->sink.arg, ev, path);
+    if (ev->type == PW_EV_SSRP && ev->u.ssrp.kind == PW_SSRP_RESPONSE && a->sink.sql_instance) {
+        int n = ev->u.ssrp.n_instances < PW_SSRP_MAX_INSTANCES ? ev->u.ssrp.n_instances : PW_SSRP_MAX_INSTANCES;
+        for (int i = 0; i < n; i++)
+            a->sink.sql_instance(a->sink.arg, ev, i, path);
+    }
+}
+
 void pw_analysis_event(pw_analysis *a, const pw_event *ev)
 {
     if ((unsigned)ev->type < PW_EV_COUNT)
@@ -118,10 +134,12 @@ void pw_analysis_event(pw_analysis *a, const pw_event *ev)
                                 &ev->flow.server, ev->flow.server_port, ev->u.app);
         return;
     }
+    stream_event(a, ev);
     pw_hosts_event(a->hosts, ev);
     const pw_flow *f = &ev->flow;
     pw_conn *c = pw_attempts_conn(a->attempts, f->proto, &f->client, f->client_port, &f->server,
                                   f->server_port, ev->ts);
+    pw_apps_event(c, ev);
     pw_nnr_event(a->nnr, c, ev);
     pw_policy_event(a->policy, c, ev);
 }

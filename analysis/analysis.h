@@ -24,6 +24,11 @@ typedef struct pw_analysis pw_analysis;
 typedef struct pw_analysis_sink {
     void *arg;
     void (*attempt)(void *arg, const pw_attempt *a, const char *source_path);
+    /* a gRPC call ended (ev is a PW_EV_GRPC with is_grpc) */
+    void (*grpc_call)(void *arg, const pw_event *ev, const char *source_path);
+    /* a SQL Server Browser answer announced instance i (ev is a PW_EV_SSRP
+     * response; i indexes ev->u.ssrp.instances) */
+    void (*sql_instance)(void *arg, const pw_event *ev, int i, const char *source_path);
 } pw_analysis_sink;
 
 pw_analysis *pw_analysis_new(const pw_config *cfg, const pw_analysis_sink *sink, char *err,

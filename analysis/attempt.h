@@ -80,6 +80,10 @@ typedef struct pw_attempt {
     /* appended: UDP retries from a new source port */
     uint64_t frame_retry_of;  /* the earlier unanswered request this one repeats, 0 if none */
     pw_usec retry_of_ts;
+    /* what the application answered (apps.c): calls / logins that succeeded
+     * and failed, and the first failure's code ("UNAVAILABLE", "18456"...) */
+    uint16_t app_ok, app_failed;
+    char app_failure[40];
 } pw_attempt;
 
 enum { PW_RESPONDER_NONE = 0, PW_RESPONDER_HOST, PW_RESPONDER_PATH, PW_RESPONDER_UNKNOWN };

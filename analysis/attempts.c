@@ -401,7 +401,7 @@ static pw_conn *conn_new(pw_attempts *t, uint8_t proto, const pw_addr *client, u
  * attempt yet stays with it, unless the record turns round. */
 static void start_attempt(pw_attempts *t, pw_conn *c, const pw_pkt *pkt, bool fwd)
 {
-    if (c->has_attempt || (!fwd && (c->nnr || c->policy)))
+    if (c->has_attempt || (!fwd && (c->nnr || c->policy || c->app)))
         pw_conn_recycle(t->conns, c);
     if (!fwd)
         pw_conn_reorient(c);

@@ -492,6 +492,7 @@ void pw_conn_recycle(pw_conns *t, pw_conn *c)
         t->removed(t->arg, c);
     c->nnr = NULL;
     c->policy = NULL;
+    c->app = NULL;
     c->has_attempt = c->attempt_done = false;
 }
 

@@ -30,6 +30,7 @@
 
 struct pw_nnr_slot;
 struct pw_policy_slot;
+struct pw_app_slot;
 
 typedef struct pw_conn {
     /* table links (conn.c) */
@@ -51,6 +52,7 @@ typedef struct pw_conn {
     /* what the other modules learn on this connection (NULL until they do) */
     struct pw_nnr_slot *nnr;
     struct pw_policy_slot *policy;
+    struct pw_app_slot *app;     /* application results (apps.c) */
 } pw_conn;
 
 typedef struct pw_conns pw_conns;

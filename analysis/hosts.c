@@ -58,7 +58,7 @@ struct pw_hosts {
 };
 
 static const char *const source_names[PW_NAME_SOURCE_COUNT] = {
-    "netbios", "ntlm", "tls_cert", "ptr", "dns",
+    "netbios", "ntlm", "tls_cert", "ptr", "dns", "ssrp",
 };
 
 const char *pw_name_source_str(pw_name_source s)
@@ -147,6 +147,20 @@ static void on_nbns(pw_hosts *h, const pw_event *ev)
     }
 }
 
+/* A SQL Server Browser answer names the server that sent it: every instance
+ * record carries the ServerName (one per record; usually the same). */
+static void on_ssrp(pw_hosts *h, const pw_event *ev)
+{
+    const pw_ev_ssrp *m = &ev->u.ssrp;
+    if (m->kind != PW_SSRP_RESPONSE)
+        return;
+    int n = m->n_instances < PW_SSRP_MAX_INSTANCES ? m->n_instances : PW_SSRP_MAX_INSTANCES;
+    for (int i = 0; i < n; i++)
+        if (m->instances[i].server_name[0])
+            pw_hosts_add(h, pw_nu_sender(ev), m->instances[i].server_name, PW_NAME_SSRP, ev->source,
+                         ev->frame);
+}
+
 static void on_dns(pw_hosts *h, const pw_event *ev)
 {
     const pw_ev_dns *m = &ev->u.dns;
@@ -190,6 +204,9 @@ void pw_hosts_event(pw_hosts *h, const pw_event *ev)
                 pw_hosts_add(h, who, ev->u.tls.san[i], PW_NAME_TLS_CERT, ev->source, ev->frame);
         }
         break;
+    case PW_EV_SSRP:
+        on_ssrp(h, ev);
+        break;
     default:
         break;
     }
@@ -197,8 +214,9 @@ void pw_hosts_event(pw_hosts *h, const pw_event *ev)
 
 static int source_pref(uint8_t src)
 {
-    /* lower is better: netbios, ntlm, tls_cert, ptr, dns (enum order) */
-    return src;
+    /* lower is better: netbios, ntlm, tls_cert, ptr, dns (enum order); the
+     * Browser's ServerName is the NetBIOS name the server gives itself */
+    return src == PW_NAME_SSRP ? PW_NAME_NETBIOS : src;
 }
 
 const char *pw_hosts_best_name(const pw_hosts *h, const pw_addr *ip)
@@ -232,7 +250,8 @@ static bool host_conflict(const host *e)
             have_cert = true;
             continue;
         }
-        if (hn->src != PW_NAME_NETBIOS && hn->src != PW_NAME_NTLM && hn->src != PW_NAME_PTR)
+        if (hn->src != PW_NAME_NETBIOS && hn->src != PW_NAME_NTLM && hn->src != PW_NAME_PTR &&
+            hn->src != PW_NAME_SSRP)
             continue;
         if (is_wildcard(hn->name))
             continue;

@@ -62,9 +62,11 @@ typedef struct pw_cond {
     char pattern[128];
 } pw_cond;
 
-/* "3741", "10000,10001", "1024-65535", "epm-dynamic". */
+/* "3741", "10000,10001", "1024-65535", "epm-dynamic", "1433,sql-announced". */
 typedef struct pw_portspec {
     bool epm_dynamic;   /* "epm-dynamic": any port the endpoint mapper handed out */
+    bool sql_announced; /* "sql-announced" in the list: any TCP port a SQL Server Browser
+                           answer (MS-SQLR) gave its client for an instance */
     bool rpc_dynamic;   /* a range that means the RPC dynamic range: only EPM-announced ports */
     uint16_t lo[PW_PORTS_MAX], hi[PW_PORTS_MAX];
     int n;

@@ -13,6 +13,11 @@ static const char *const verdict_names[PW_VERDICT_COUNT] = {
     "pass", "fail", "partial", "unobserved", "indeterminate",
 };
 
+const char *pw_rule_cause_name(pw_rule_cause c)
+{
+    return c == PW_CAUSE_TRANSPORT ? "transport" : c == PW_CAUSE_APPLICATION ? "application" : NULL;
+}
+
 const char *pw_verdict_name(pw_verdict v)
 {
     return (unsigned)v < PW_VERDICT_COUNT ? verdict_names[v] : "?";
@@ -82,8 +87,6 @@ static void free_policy(pw_result *r)
     free(r->profiles);
     free(r->roles);
     free(r->roles_omitted);
-    free(r->scanners);
-    free(r->folds);
     free(r->rules);
     free(r->cloud);
 }
@@ -94,6 +97,8 @@ void pw_result_free(pw_result *r)
         return;
     free(r->inputs);
     free(r->services);
+    free(r->folds);
+    free(r->scanners);
     for (size_t i = 0; i < r->n_hosts; i++)
         free(r->hosts[i].names);
     free(r->hosts);

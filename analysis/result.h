@@ -38,7 +38,9 @@ const char *pw_verdict_name(pw_verdict v);
 int pw_verdict_parse(const char *name);
 
 typedef enum pw_name_source {
-    PW_NAME_NETBIOS = 0, PW_NAME_NTLM, PW_NAME_TLS_CERT, PW_NAME_PTR, PW_NAME_DNS, PW_NAME_SOURCE_COUNT
+    PW_NAME_NETBIOS = 0, PW_NAME_NTLM, PW_NAME_TLS_CERT, PW_NAME_PTR, PW_NAME_DNS,
+    PW_NAME_SSRP,       /* ServerName of a SQL Server Browser answer (MS-SQLR SVR_RESP) */
+    PW_NAME_SOURCE_COUNT
 } pw_name_source;
 const char *pw_name_source_str(pw_name_source s); /* "netbios", "ntlm", ... */
 
@@ -65,6 +67,8 @@ typedef enum pw_msg_id {
     PW_MSG_RULE_PROOF,            /* ref: the pw_res_rule */
     PW_MSG_RULE_TLS_INSPECTION,   /* s[0] name, a client, s[1] issuer; source, n[0] cert frame */
     PW_MSG_RULE_FOLDED,           /* n[0] attempts folded, n[1] pair limit */
+    PW_MSG_RULE_ANNOUNCED_UNUSED, /* a SQL server, n[0] its announced TCP port, s[0] instance,
+                                     a2 the client it was announced to; source, n[1] frame */
     PW_MSG_CLOUD_TLS_INSPECTION,  /* no parameters */
     PW_MSG_NNR_DETAIL,            /* kind method; ref: the pw_res_nnr_try (pw_res_nnr_detail) */
     PW_MSG_NNR_ALERT,             /* ref: the pw_res_nnr_alert */
@@ -79,7 +83,7 @@ typedef struct pw_msg {
     pw_msg_id id;
     int kind;
     const char *s[3];
-    pw_addr a;
+    pw_addr a, a2;
     uint32_t source;   /* input index of the frames named */
     uint64_t n[3];
     const void *ref;   /* structured parameters, documented per code */
@@ -126,6 +130,24 @@ typedef struct pw_res_stats {
     pw_res_caps caps;
 } pw_res_stats;
 
+/* Application results: distinct failure codes ("UNAVAILABLE", "18456",
+ * "RST_STREAM:CANCEL", "GOAWAY:ENHANCE_YOUR_CALM", "HTTP:503") with how
+ * often each was seen; at most PW_APP_CODES are kept (the first ones),
+ * further codes are counted in the failed total only. */
+#define PW_APP_CODES 4
+typedef struct pw_app_code {
+    char code[40];
+    uint32_t n;
+} pw_app_code;
+
+/* What the application answered on a service's or rule's connections. */
+typedef struct pw_res_app {
+    char name[16];                /* "grpc", "tds", ... "" when none recognised */
+    uint64_t ok, failed;          /* calls / logins answered with success / failure */
+    uint8_t n_codes;
+    pw_app_code codes[PW_APP_CODES];
+} pw_res_app;
+
 typedef struct pw_res_service {
     pw_addr server;
     uint8_t proto;
@@ -136,6 +158,7 @@ typedef struct pw_res_service {
     bool clients_at_least;        /* distinct clients stopped being counted exactly */
     uint64_t first_frame;
     uint32_t source;
+    pw_res_app app;
 } pw_res_service;
 
 typedef struct pw_res_name {
@@ -336,6 +359,11 @@ typedef struct pw_res_evidence {
     const char *issuer;           /* NULL: no certificate seen */
 } pw_res_evidence;
 
+/* Why a rule fails: its ports are not answered (transport), or they are
+ * answered but every application call or login on them failed. */
+typedef enum pw_rule_cause { PW_CAUSE_NONE = 0, PW_CAUSE_TRANSPORT, PW_CAUSE_APPLICATION } pw_rule_cause;
+const char *pw_rule_cause_name(pw_rule_cause c); /* NULL, "transport", "application" */
+
 typedef struct pw_res_rule {
     /* from the profile */
     const char *profile, *id, *table, *description, *from, *to, *ports, *remediation;
@@ -347,6 +375,8 @@ typedef struct pw_res_rule {
     int dynamic;                  /* 0, 1 epm-dynamic, 2 RPC dynamic range */
     /* decided */
     pw_verdict verdict;
+    pw_rule_cause cause;          /* fail and partial: what failed */
+    pw_res_app app;               /* the application's answers on the rule's attempts */
     bool failing_required;        /* required and fail or partial: reported first */
     uint64_t counts[PW_OUT_COUNT];
     uint64_t folded;              /* attempts of untracked pairs (servers/clients are lower bounds) */

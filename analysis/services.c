@@ -7,7 +7,10 @@
 #include "services.h"
 #include "../common/xalloc.h"
 
+#include "apps.h"
+
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "../common/table.h"
@@ -31,6 +34,7 @@ typedef struct svc {
     uint32_t first_source;
     pw_usec first_ts;
     uint32_t clients[CLIENT_SLOTS]; /* hash of each distinct client; 0 = empty */
+    pw_res_app app;                 /* what the application answered (apps.c) */
 } svc;
 
 /* Attempts to services beyond the cap, folded per transport and port. */
@@ -180,7 +184,31 @@ static void fold_attempt(pw_services *s, const pw_attempt *a)
     s->folded++;
 }
 
+/* The application's answers on one connection join its service's. */
+static void take_app(pw_res_app *app, const pw_attempt *a, const pw_app_slot *as)
+{
+    bool refine = !strcmp(app->name, "http2") && !strcmp(a->app, "grpc");
+    if (a->app[0] && (!app->name[0] || refine))
+        snprintf(app->name, sizeof app->name, "%s", a->app);
+    if (!as) {
+        app->ok += a->app_ok;
+        app->failed += a->app_failed;
+        if (a->app_failure[0])
+            pw_app_code_add(app->codes, &app->n_codes, a->app_failure, a->app_failed);
+        return;
+    }
+    app->ok += as->ok;
+    app->failed += as->failed;
+    for (uint8_t i = 0; i < as->n_codes; i++)
+        pw_app_code_add(app->codes, &app->n_codes, as->codes[i].code, as->codes[i].n);
+}
+
 void pw_services_attempt(pw_services *s, const pw_attempt *a)
+{
+    pw_services_attempt_app(s, a, NULL);
+}
+
+void pw_services_attempt_app(pw_services *s, const pw_attempt *a, const pw_app_slot *as)
 {
     svc *e = find(s, &a->server, a->proto, a->port);
     if (!e) {
@@ -212,6 +240,7 @@ void pw_services_attempt(pw_services *s, const pw_attempt *a)
         e->first_source = a->source;
     }
     add_client(e, &a->client);
+    take_app(&e->app, a, as);
 }
 
 bool pw_services_lookup(const pw_services *s, const pw_addr *server, uint8_t proto, uint16_t port,
@@ -286,6 +315,7 @@ void pw_services_result(const pw_services *s, pw_result *r)
         o->clients_at_least = e->clients_capped;
         o->first_frame = e->first_frame;
         o->source = e->first_source;
+        o->app = e->app;
     }
     free(v);
 }

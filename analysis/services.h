@@ -22,6 +22,10 @@ typedef struct pw_services_stats {
 
 pw_services *pw_services_new(uint32_t max_services);
 void pw_services_attempt(pw_services *s, const pw_attempt *a);
+/* The same, with the application results of the attempt's connection
+ * (apps.h; NULL: the attempt's own summary). */
+struct pw_app_slot;
+void pw_services_attempt_app(pw_services *s, const pw_attempt *a, const struct pw_app_slot *slot);
 /* Outcome counts for one server/proto/port (counts[PW_OUT_*]); false if never seen. */
 bool pw_services_lookup(const pw_services *s, const pw_addr *server, uint8_t proto, uint16_t port,
                         uint64_t counts[PW_OUT_COUNT]);

@@ -29,6 +29,16 @@ static void stream_attempt(void *arg, const pw_attempt *a, const char *source_pa
     pw_jsonl_attempt((FILE *)arg, a, source_path);
 }
 
+static void stream_grpc_call(void *arg, const pw_event *ev, const char *source_path)
+{
+    pw_jsonl_grpc_call((FILE *)arg, ev, source_path);
+}
+
+static void stream_sql_instance(void *arg, const pw_event *ev, int i, const char *source_path)
+{
+    pw_jsonl_sql_instance((FILE *)arg, ev, i, source_path);
+}
+
 /* Reads one input (a file, or the interface when live) to the end; false
  * when it could not be read completely. */
 static bool read_input(const pw_options *o, pw_pipeline *pipe, const pw_capture_cb *cb, const char *name,
@@ -82,7 +92,8 @@ int main(int argc, char **argv)
     }
     pw_analysis_sink sink = {0};
     if (o.format == PW_FMT_JSONL)
-        sink = (pw_analysis_sink){.arg = out, .attempt = stream_attempt};
+        sink = (pw_analysis_sink){.arg = out, .attempt = stream_attempt, .grpc_call = stream_grpc_call,
+                                  .sql_instance = stream_sql_instance};
     char err[512] = "";
     pw_analysis *an = pw_analysis_new(&o.cfg, &sink, err, sizeof err);
     if (!an) {

@@ -56,6 +56,11 @@ json_t *pw_attempt_json(const pw_attempt *a, const char *source_path)
     const char *who = pw_responder_name(a->responder);
     json_object_set_new(o, "responder", who ? json_string(who) : json_null());
     json_object_set_new(o, "responder_evidence", who ? pw_responder_evidence_json(a) : json_null());
+    json_t *ar = json_null();
+    if (a->app_ok || a->app_failed)
+        ar = json_pack("{s:i,s:i,s:o}", "ok", (int)a->app_ok, "failed", (int)a->app_failed, "first_failure",
+                       a->app_failure[0] ? json_string(a->app_failure) : json_null());
+    json_object_set_new(o, "app_result", ar);
     return o;
 }
 
@@ -208,6 +213,20 @@ static json_t *scanner_json(const pw_result *r, const pw_scanner_row *x)
     return o;
 }
 
+/* {"name","ok","failed","failures":[{"code","count"}]}, null when the
+ * application was neither recognised nor answered. */
+static json_t *app_json(const pw_res_app *app)
+{
+    if (!app->name[0] && !app->ok && !app->failed)
+        return json_null();
+    json_t *codes = json_array();
+    for (uint8_t i = 0; i < app->n_codes && i < PW_APP_CODES; i++)
+        json_array_append_new(codes, json_pack("{s:s,s:I}", "code", app->codes[i].code, "count",
+                                               (json_int_t)app->codes[i].n));
+    return json_pack("{s:o,s:I,s:I,s:o}", "name", app->name[0] ? json_string(app->name) : json_null(), "ok",
+                     (json_int_t)app->ok, "failed", (json_int_t)app->failed, "failures", codes);
+}
+
 static json_t *service_json(const pw_result *r, const pw_res_service *e)
 {
     json_t *o = json_object();
@@ -221,6 +240,7 @@ static json_t *service_json(const pw_result *r, const pw_res_service *e)
         json_object_set_new(o, "clients_at_least", json_true());
     json_object_set_new(o, "first_frame", json_integer((json_int_t)e->first_frame));
     json_object_set_new(o, "file", json_string(file_of(r, e->source)));
+    json_object_set_new(o, "app", app_json(&e->app));
     return o;
 }
 
@@ -341,8 +361,15 @@ static json_t *role_json(const pw_result *r, const pw_res_role *x)
         size_t l = strlen(ip);
         snprintf(ip + l, sizeof ip - l, "/%d", x->prefix);
     }
-    return json_pack("{s:s,s:s,s:b,s:s,s:o}", "role", x->role, "ip", ip, "inferred", x->how != PW_ROLE_BOUND, "how",
-                     pw_role_how_name(x->how), "why", jmsg(&x->why, &r->sources));
+    json_t *o = json_pack("{s:s,s:s,s:b,s:s,s:o}", "role", x->role, "ip", ip, "inferred", x->how != PW_ROLE_BOUND,
+                          "how", pw_role_how_name(x->how), "why", jmsg(&x->why, &r->sources));
+    if (x->how != PW_ROLE_BOUND) {
+        /* the option that makes this binding explicit (--role always wins) */
+        char opt[160];
+        snprintf(opt, sizeof opt, "--role %s=%s", x->role, ip);
+        json_object_set_new(o, "option", json_string(opt));
+    }
+    return o;
 }
 
 static json_t *rule_counts_json(const pw_res_rule *x)
@@ -413,6 +440,8 @@ static json_t *rule_json(const pw_result *r, const pw_res_rule *x)
         json_object_set_new(obj, "hosts", h);
     }
     json_object_set_new(obj, "counts", rule_counts_json(x));
+    json_object_set_new(obj, "cause", jstr_or_null(pw_rule_cause_name(x->cause)));
+    json_object_set_new(obj, "app", app_json(&x->app));
     if (x->truncated)
         json_object_set_new(obj, "truncated", json_true());
     json_object_set_new(obj, "servers", sides_json(x->servers, x->n_servers));
@@ -539,6 +568,77 @@ static void dump_line(FILE *out, json_t *o)
 void pw_jsonl_attempt(FILE *out, const pw_attempt *a, const char *source_path)
 {
     json_t *o = pw_attempt_json(a, source_path);
+    dump_line(out, o);
+    json_decref(o);
+}
+
+static const char *grpc_end_name(uint8_t end)
+{
+    static const char *const names[] = {"?", "complete", "reset", "goaway", "cut", "evicted", "abandoned"};
+    return end < sizeof names / sizeof *names ? names[end] : "?";
+}
+
+/* {"type":"grpc_call",...}: one gRPC call as it ended; "frame" is the frame
+ * that carried its final status (the trailers), else the one that ended it. */
+json_t *pw_grpc_call_json(const pw_event *ev, const char *source_path)
+{
+    const pw_ev_grpc *g = &ev->u.grpc;
+    json_t *o = json_object();
+    json_object_set_new(o, "type", json_string("grpc_call"));
+    json_object_set_new(o, "source", json_string(source_path));
+    json_object_set_new(o, "frame", json_integer((json_int_t)(g->trailer_frame ? g->trailer_frame : ev->frame)));
+    json_object_set_new(o, "ts", ts_json(g->request_ts ? g->request_ts : ev->ts));
+    json_object_set_new(o, "client", jaddr(&ev->flow.client));
+    json_object_set_new(o, "client_port", json_integer(ev->flow.client_port));
+    json_object_set_new(o, "server", jaddr(&ev->flow.server));
+    json_object_set_new(o, "port", json_integer(ev->flow.server_port));
+    json_object_set_new(o, "stream", json_integer(g->stream_id));
+    json_object_set_new(o, "path", json_string(g->path));
+    json_object_set_new(o, "request_frame", g->request_frame ? json_integer((json_int_t)g->request_frame) : json_null());
+    json_object_set_new(o, "http_status", g->http_status ? json_integer(g->http_status) : json_null());
+    json_object_set_new(o, "grpc_status", g->grpc_status >= 0 ? json_integer(g->grpc_status) : json_null());
+    json_object_set_new(o, "grpc_status_name", g->grpc_status >= 0 ? json_string(g->grpc_status_name) : json_null());
+    json_object_set_new(o, "grpc_message", g->grpc_status >= 0 && g->grpc_message[0] ? json_string(g->grpc_message) : json_null());
+    json_object_set_new(o, "trailers_only", json_boolean(g->trailers_only));
+    json_object_set_new(o, "end", json_string(grpc_end_name(g->end)));
+    json_object_set_new(o, "reset", g->reset ? json_string(g->reset_name) : json_null());
+    json_object_set_new(o, "reset_by", g->reset ? json_string(g->reset_dir == 0 ? "client" : "server") : json_null());
+    return o;
+}
+
+/* {"type":"sql_instance",...}: instance i of a SQL Server Browser answer;
+ * "server" is the address that answered. */
+json_t *pw_sql_instance_json(const pw_event *ev, int i, const char *source_path)
+{
+    const pw_ssrp_instance *in = &ev->u.ssrp.instances[i];
+    const pw_addr *responder = ev->dir == 0 ? &ev->flow.client : &ev->flow.server;
+    const pw_addr *asker = ev->dir == 0 ? &ev->flow.server : &ev->flow.client;
+    json_t *o = json_object();
+    json_object_set_new(o, "type", json_string("sql_instance"));
+    json_object_set_new(o, "source", json_string(source_path));
+    json_object_set_new(o, "frame", json_integer((json_int_t)ev->frame));
+    json_object_set_new(o, "ts", ts_json(ev->ts));
+    json_object_set_new(o, "client", jaddr(asker));
+    json_object_set_new(o, "server", jaddr(responder));
+    json_object_set_new(o, "server_name", json_string(in->server_name));
+    json_object_set_new(o, "instance", json_string(in->instance));
+    json_object_set_new(o, "version", in->version[0] ? json_string(in->version) : json_null());
+    json_object_set_new(o, "tcp_port", in->tcp_port ? json_integer(in->tcp_port) : json_null());
+    json_object_set_new(o, "np", in->np[0] ? json_string(in->np) : json_null());
+    json_object_set_new(o, "clustered", json_boolean(in->is_clustered));
+    return o;
+}
+
+void pw_jsonl_grpc_call(FILE *out, const pw_event *ev, const char *source_path)
+{
+    json_t *o = pw_grpc_call_json(ev, source_path);
+    dump_line(out, o);
+    json_decref(o);
+}
+
+void pw_jsonl_sql_instance(FILE *out, const pw_event *ev, int i, const char *source_path)
+{
+    json_t *o = pw_sql_instance_json(ev, i, source_path);
     dump_line(out, o);
     json_decref(o);
 }

@@ -165,7 +165,7 @@ static void role_by_rule(pw_sbuf *b, const pw_msg *m, const pw_sources *srcs)
 {
     (void)srcs;
     char why[WHY_MAX];
-    snprintf(why, sizeof why, "%s of %s/%s traffic matching rule %s (no other host identified as %s)",
+    snprintf(why, sizeof why, "%s of %s/%s traffic matching rule %s (no --role binds %s; a host may hold several roles)",
              m->kind ? "server" : "client", pw_proto_str((uint8_t)m->n[0]), m->s[2], m->s[1], m->s[0]);
     pw_sb_printf(b, "%s", why);
 }
@@ -214,6 +214,17 @@ static void rule_folded(pw_sbuf *b, const pw_msg *m, const pw_sources *srcs)
              "per server or per port: the verdict and counts include them, the server and client lists "
              "name only the first host of each",
              (unsigned long long)m->n[0], (size_t)m->n[1]);
+    pw_sb_printf(b, "%s", msg);
+}
+
+static void rule_announced_unused(pw_sbuf *b, const pw_msg *m, const pw_sources *srcs)
+{
+    char msg[600], ip[PW_ADDR_STRLEN], cl[PW_ADDR_STRLEN];
+    snprintf(msg, sizeof msg,
+             "the SQL Server Browser on %s announced instance %s on TCP %llu to %s (%s frame %llu), "
+             "and the capture holds no attempt from that client to that port",
+             ip_str(&m->a, ip), m->s[0] && m->s[0][0] ? m->s[0] : "?", (unsigned long long)m->n[0],
+             ip_str(&m->a2, cl), pw_source_name(srcs, m->source), (unsigned long long)m->n[1]);
     pw_sb_printf(b, "%s", msg);
 }
 
@@ -433,6 +444,7 @@ static const renderer table[PW_MSG_COUNT] = {
     [PW_MSG_RULE_PROOF] = rule_proof,
     [PW_MSG_RULE_TLS_INSPECTION] = rule_tls_inspection,
     [PW_MSG_RULE_FOLDED] = rule_folded,
+    [PW_MSG_RULE_ANNOUNCED_UNUSED] = rule_announced_unused,
     [PW_MSG_CLOUD_TLS_INSPECTION] = cloud_tls_inspection,
     [PW_MSG_NNR_DETAIL] = nnr_detail,
     [PW_MSG_NNR_ALERT] = nnr_alert,

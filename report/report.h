@@ -20,6 +20,13 @@ json_t *pw_attempt_json(const pw_attempt *a, const char *source_path);
 /* Streams one attempt line (jsonl). */
 void pw_jsonl_attempt(FILE *out, const pw_attempt *a, const char *source_path);
 
+/* A gRPC call (PW_EV_GRPC) and an announced SQL instance (PW_EV_SSRP
+ * response, instance i) as jsonl "grpc_call" / "sql_instance" lines. */
+json_t *pw_grpc_call_json(const pw_event *ev, const char *source_path);
+json_t *pw_sql_instance_json(const pw_event *ev, int i, const char *source_path);
+void pw_jsonl_grpc_call(FILE *out, const pw_event *ev, const char *source_path);
+void pw_jsonl_sql_instance(FILE *out, const pw_event *ev, int i, const char *source_path);
+
 /* The report object of schema portwitness/1, and parts of it (tests). */
 json_t *pw_result_json(const pw_result *r);
 json_t *pw_json_hosts(const pw_result *r);   /* "hosts" */

@@ -123,16 +123,55 @@ static void write_rule(FILE *out, const pw_result *r, const pw_res_rule *x)
     fprintf(out, "  [%s] %s %s %s/%s %s -> %s%s\n", pw_verdict_name(x->verdict), x->profile, x->id,
             pw_proto_str(x->proto), x->ports, x->from, x->to, x->required ? "" : " (optional)");
     fprintf(out, "      %s\n", x->description ? x->description : "-");
+    if (x->app.ok || x->app.failed) {
+        fprintf(out, "      %s: %llu ok, %llu failed", x->app.name[0] ? x->app.name : "application",
+                (unsigned long long)x->app.ok, (unsigned long long)x->app.failed);
+        for (uint8_t i = 0; i < x->app.n_codes && i < PW_APP_CODES; i++)
+            fprintf(out, "%s%s x%u", i ? ", " : " (", x->app.codes[i].code, (unsigned)x->app.codes[i].n);
+        fprintf(out, "%s%s\n", x->app.n_codes ? ")" : "",
+                x->cause == PW_CAUSE_APPLICATION ? ": the port answers, the application fails" : "");
+    }
     for (size_t i = 0; i < x->n_evidence && i < 3; i++) {
         const pw_res_evidence *e = &x->evidence[i];
         fprintf(out, "      evidence: %s frame %llu: %s -> %s:%u %s (%s)\n", pw_source_name(&r->sources, e->source),
                 (unsigned long long)e->frame, ip_str(&e->client, c), ip_str(&e->server, s), e->port,
                 pw_outcome_name(e->outcome), e->reason);
     }
+    for (size_t i = 0; i < x->n_notes; i++)
+        if (x->notes[i].id == PW_MSG_RULE_ANNOUNCED_UNUSED)
+            msg_line(out, "      note: ", &x->notes[i], &r->sources);
     if (x->verdict == PW_VERDICT_UNOBSERVED && x->proof_needed.id)
         msg_line(out, "      to prove: ", &x->proof_needed, &r->sources);
     else if (x->verdict != PW_VERDICT_PASS && x->remediation)
         fprintf(out, "      fix: %s\n", x->remediation);
+}
+
+/* Roles and how each was found; the inferred ones with the --role flags
+ * that would bind them explicitly. */
+static void write_roles(FILE *out, const pw_result *r)
+{
+    if (!r->n_roles)
+        return;
+    char ip[PW_ADDR_STRLEN];
+    bool inferred = false;
+    fprintf(out, "\nRoles:\n");
+    for (size_t i = 0; i < r->n_roles; i++) {
+        const pw_res_role *x = &r->roles[i];
+        char head[200];
+        snprintf(head, sizeof head, "  %s %s%s%d (%s): ", x->role, ip_str(&x->net, ip), x->cidr ? "/" : "",
+                 x->cidr ? x->prefix : 0, pw_role_how_name(x->how));
+        if (!x->cidr)
+            snprintf(head, sizeof head, "  %s %s (%s): ", x->role, ip_str(&x->net, ip), pw_role_how_name(x->how));
+        msg_line(out, head, &x->why, &r->sources);
+        inferred |= x->how != PW_ROLE_BOUND;
+    }
+    if (!inferred)
+        return;
+    fprintf(out, "  to bind the inferred roles explicitly:");
+    for (size_t i = 0; i < r->n_roles; i++)
+        if (r->roles[i].how != PW_ROLE_BOUND && !r->roles[i].cidr)
+            fprintf(out, " --role %s=%s", r->roles[i].role, ip_str(&r->roles[i].net, ip));
+    fprintf(out, "\n");
 }
 
 static void write_rules(FILE *out, const pw_result *r)
@@ -297,6 +336,7 @@ void pw_text_write(FILE *out, const pw_result *r)
     write_inputs(out, r);
     write_nnr(out, r);
     write_rules(out, r);
+    write_roles(out, r);
     write_services(out, r);
     write_folds(out, r);
     write_scanners(out, r);

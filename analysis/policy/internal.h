@@ -58,7 +58,7 @@ typedef struct agg_key {
     pw_addr client, server; /* client zero from LV_SERVER, server zero at LV_PORT */
     uint16_t port;
     uint8_t proto;
-    uint8_t dyn;   /* the port was handed out by the endpoint mapper */
+    uint8_t dyn;   /* the port was announced: an_by (1 endpoint mapper, 2 SQL Browser) */
     uint8_t level; /* LV_* */
 } agg_key;
 
@@ -68,6 +68,7 @@ typedef struct agg {
     uint64_t counts[PW_OUT_COUNT];
     sample first;       /* earliest attempt; stands for the clients / servers of a folded aggregate */
     sample *ok, *bad;   /* up to max_evidence answered / not answered samples */
+    pw_res_app *app;    /* what the application answered on these attempts; NULL: nothing */
 } agg;
 
 /* The client and server an aggregate stands for. */
@@ -81,6 +82,11 @@ static inline uint64_t ag_total(const agg *g)
     return t;
 }
 
+/* Who announced a port a client then connects to. */
+enum { AN_EPM = 1, AN_SSRP = 2 };
+
+/* An announced port: the endpoint mapper's tower (tcp/135) or a SQL Server
+ * Browser instance record (udp/1434) gave this client this target's port. */
 typedef struct epm_key {
     pw_addr client, target;
     uint16_t port;
@@ -92,6 +98,9 @@ typedef struct epm_ent {
     pw_usec ts;
     uint64_t frame;
     uint32_t source;
+    uint8_t by;         /* AN_* */
+    bool used;          /* an attempt followed it */
+    char instance[33];  /* AN_SSRP: the instance announced */
     UT_hash_handle hh;
 } epm_ent;
 

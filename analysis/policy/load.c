@@ -79,9 +79,19 @@ bool pw_portspec_parse(const char *s, pw_portspec *out)
         out->epm_dynamic = true;
         return true;
     }
+    static const char announced[] = "sql-announced";
     const char *p = s;
     while (*p) {
         uint16_t lo, hi;
+        if (!strncmp(p, announced, sizeof announced - 1)) {
+            out->sql_announced = true;
+            p += sizeof announced - 1;
+            if (*p == ',')
+                p++;
+            else if (*p)
+                return false;
+            continue;
+        }
         if (out->n >= PW_PORTS_MAX || !parse_u16(p, &p, &lo) || lo == 0)
             return false;
         hi = lo;
@@ -95,7 +105,7 @@ bool pw_portspec_parse(const char *s, pw_portspec *out)
         else if (*p)
             return false;
     }
-    return out->n > 0;
+    return out->n > 0 || out->sql_announced;
 }
 
 bool pw_portspec_has(const pw_portspec *ps, uint16_t p)
@@ -403,7 +413,7 @@ static bool rule_scalar(ld *L, yaml_node_t *k, yaml_node_t *v, const char *key, 
         *have_proto = true;
     } else if (!strcmp(key, "ports")) {
         if (!pw_portspec_parse(s, &r->ports)) {
-            fail(L, v, "rule '%s': ports '%s' is not a port, list, range or epm-dynamic", r->id, s);
+            fail(L, v, "rule '%s': ports '%s' is not a port, list, range, epm-dynamic or sql-announced", r->id, s);
             return false;
         }
         *have_ports = true;
@@ -862,6 +872,7 @@ void pw_policy_free(pw_policy *p)
     for (size_t i = 0; i < p->n_agv; i++) {
         free(p->agv[i]->ok);
         free(p->agv[i]->bad);
+        free(p->agv[i]->app);
         free(p->agv[i]);
     }
     free(p->agv);

@@ -5,6 +5,8 @@
 #include "internal.h"
 #include "../../common/xalloc.h"
 
+#include "../apps.h"
+
 void pw_policy_set_limits(pw_policy *p, const pw_policy_limits *l)
 {
     if (!p || !l)
@@ -97,21 +99,22 @@ static bool addr_zero(const pw_addr *a)
     return true;
 }
 
-/* The endpoint mapper handed the client a TCP port on a server. */
-static void on_epm(pw_policy *p, const pw_event *ev)
+/* A port announced to a client (endpoint mapper or SQL Browser): the next
+ * attempt from that client to that target and port counts as announced. */
+static void announce(pw_policy *p, const pw_event *ev, const pw_addr *client, const pw_addr *target,
+                     uint16_t port, uint8_t by, const char *instance)
 {
-    const pw_ev_epm_port *e = &ev->u.epm;
-    if (e->proto != 6 || !e->port)
-        return;
     epm_key ek;
     memset(&ek, 0, sizeof ek);
-    ek.client = ev->flow.client;
-    ek.target = (e->has_addr && e->addr.family && !addr_zero(&e->addr)) ? e->addr : ev->flow.server;
-    ek.port = e->port;
+    ek.client = *client;
+    ek.target = *target;
+    ek.port = port;
     ek.proto = 6;
     epm_ent *x;
     HASH_FIND(hh, p->epm, &ek, sizeof ek, x);
-    if (x || !room(p, p->n_epm))
+    if (x)
+        return;
+    if (!room(p, p->n_epm))
         return;
     x = pw_xcalloc(1, sizeof *x);
     p->n_epm++;
@@ -119,7 +122,32 @@ static void on_epm(pw_policy *p, const pw_event *ev)
     x->ts = ev->ts;
     x->frame = ev->frame;
     x->source = ev->source;
+    x->by = by;
+    snprintf(x->instance, sizeof x->instance, "%s", instance);
     HASH_ADD(hh, p->epm, k, sizeof x->k, x);
+}
+
+/* The endpoint mapper handed the client a TCP port on a server. */
+static void on_epm(pw_policy *p, const pw_event *ev)
+{
+    const pw_ev_epm_port *e = &ev->u.epm;
+    if (e->proto != 6 || !e->port)
+        return;
+    const pw_addr *target = (e->has_addr && e->addr.family && !addr_zero(&e->addr)) ? &e->addr : &ev->flow.server;
+    announce(p, ev, &ev->flow.client, target, e->port, AN_EPM, "");
+}
+
+/* The SQL Browser's answer comes from the server whose instances it lists. */
+static void on_ssrp(pw_policy *p, const pw_event *ev)
+{
+    const pw_ev_ssrp *m = &ev->u.ssrp;
+    if (m->kind != PW_SSRP_RESPONSE)
+        return;
+    const pw_addr *server = ev->dir == 0 ? &ev->flow.client : &ev->flow.server;
+    const pw_addr *client = ev->dir == 0 ? &ev->flow.server : &ev->flow.client;
+    for (int i = 0; i < m->n_instances && i < PW_SSRP_MAX_INSTANCES; i++)
+        if (m->instances[i].tcp_port)
+            announce(p, ev, client, server, m->instances[i].tcp_port, AN_SSRP, m->instances[i].instance);
 }
 
 /* TLS facts of a cloud connection: the ClientHello naming a watched
@@ -242,6 +270,7 @@ void pw_policy_event(pw_policy *p, pw_conn *c, const pw_event *ev)
     flow_key k = fkey(fl->proto, &fl->client, fl->client_port, &fl->server, fl->server_port);
     switch (ev->type) {
     case PW_EV_EPM_PORT: on_epm(p, ev); break;
+    case PW_EV_SSRP: on_ssrp(p, ev); break;
     case PW_EV_TLS: on_tls(p, c, &k, ev); break;
     case PW_EV_HTTP: on_http(p, c, &k, ev); break;
     case PW_EV_DCERPC: on_dcerpc(p, ev); break;
@@ -378,8 +407,32 @@ static agg *agg_get(pw_policy *p, const pw_attempt *a, uint8_t dyn, const sample
     return NULL;
 }
 
+/* The application's answers on the attempt's connection join the
+ * aggregate's (made on the first answer: most aggregates see none). */
+static void count_app(agg *g, const pw_attempt *a, const pw_app_slot *as)
+{
+    if (!as && !a->app_ok && !a->app_failed)
+        return;
+    if (!g->app)
+        g->app = pw_xcalloc(1, sizeof *g->app);
+    pw_res_app *x = g->app;
+    if (a->app[0] && !x->name[0])
+        snprintf(x->name, sizeof x->name, "%s", a->app);
+    if (!as) {
+        x->ok += a->app_ok;
+        x->failed += a->app_failed;
+        if (a->app_failure[0])
+            pw_app_code_add(x->codes, &x->n_codes, a->app_failure, a->app_failed);
+        return;
+    }
+    x->ok += as->ok;
+    x->failed += as->failed;
+    for (uint8_t i = 0; i < as->n_codes; i++)
+        pw_app_code_add(x->codes, &x->n_codes, as->codes[i].code, as->codes[i].n);
+}
+
 /* The attempt counts in its aggregate (pair, else server, else port). */
-static void count_attempt(pw_policy *p, const pw_attempt *a)
+static void count_attempt(pw_policy *p, const pw_attempt *a, const pw_app_slot *as)
 {
     uint8_t dyn = 0;
     uint64_t epm_frame = 0;
@@ -393,8 +446,9 @@ static void count_attempt(pw_policy *p, const pw_attempt *a)
         epm_ent *x;
         HASH_FIND(hh, p->epm, &ek, sizeof ek, x);
         if (x && a->ts >= x->ts) {
-            dyn = 1;
+            dyn = x->by;
             epm_frame = x->frame;
+            x->used = true;
         }
     }
     if (!dyn && !is_rel(p, a->proto, a->port))
@@ -406,6 +460,7 @@ static void count_attempt(pw_policy *p, const pw_attempt *a)
     if (!g)
         return;
     g->counts[a->outcome]++;
+    count_app(g, a, as);
     if (s.ts < g->first.ts)
         g->first = s;
     if (a->outcome == PW_OUT_ANSWERED)
@@ -458,7 +513,7 @@ void pw_policy_conn_removed(pw_policy *p, pw_conn *c)
     bool att = c->attempt_done && (a->proto == 6 || a->proto == 17) &&
                a->outcome != PW_OUT_PENDING && a->outcome < PW_OUT_COUNT;
     if (att)
-        count_attempt(p, a);
+        count_attempt(p, a, c->app);
     cflow *f = c->policy;
     if (!f && att && a->proto == 6 && p->dns)
         f = cflow_from_dns(p, c);

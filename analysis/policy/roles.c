@@ -417,33 +417,32 @@ static bool fallback_ok(const pw_policy *p, const char *role, const pw_rule_def 
     return !defined;
 }
 
-/* Role check for one side; by_rule gets true when the role had no holders
- * and the rule's traffic stands in for it. */
+/* Role check for one side; by_rule gets true when the host holds the role
+ * only through this rule's traffic.  A host holding the role (bound or
+ * inferred) passes.  Otherwise, unless --role (or the profile) bound the
+ * role to other addresses (bound roles win), the rule's own traffic stands
+ * in for it: any client of the rule's ports, and a server when the role's
+ * inference looks at the rule's ports (fallback_ok).  A host may so hold
+ * several roles: the agent that also reads the SQL database is judged under
+ * the enterprise manager's SQL rule. */
 bool side_ok(const pw_policy *p, const pw_profile_def *d, const char *role, const pw_addr *ip,
                     const pw_rule_def *r, bool server, bool *inferred, bool *by_rule)
 {
+    (void)d;
     *by_rule = false;
     *inferred = false;
     if (!strcmp(role, "any-host"))
         return true;
-    int h = role_has(p, role, ip, inferred);
-    if (h < 0) {
-        if (r && !fallback_ok(p, role, r, server))
-            return false;
-        /* a client already identified as another role is not assumed to hold
-         * this unidentified one (the enterprise manager's SQL traffic is not
-         * the Threat Manager's) */
-        if (r && !server && d)
-            for (int i = 0; i < d->n_roles; i++) {
-                bool inf2;
-                if (strcmp(d->roles[i].name, role) && role_has(p, d->roles[i].name, ip, &inf2) == 1)
-                    return false;
-            }
-        *inferred = true;
-        *by_rule = true;
+    if (role_has(p, role, ip, inferred) == 1)
         return true;
-    }
-    return h == 1;
+    const role_cnt *rc = role_counter_c(p, role);
+    if (rc && rc->bound)
+        return false;
+    if (r && !fallback_ok(p, role, r, server))
+        return false;
+    *inferred = true;
+    *by_rule = true;
+    return true;
 }
 
 

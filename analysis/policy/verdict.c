@@ -3,12 +3,28 @@
  * evidence, notes, and the order of the rules in the result. */
 #include "internal.h"
 
+#include "../apps.h"
+
 /* ---- verdicts --------------------------------------------------------------- */
 
-static pw_verdict verdict_of_counts(const uint64_t c[PW_OUT_COUNT])
+/* The application's answers on one pair's attempts. */
+typedef struct appc {
+    uint64_t ok, failed;
+} appc;
+
+/* A pair whose answered connections carried application calls that all
+ * failed does not pass: the port is open but what it is for does not work. */
+static bool app_failed_only(const appc *ap)
+{
+    return ap->failed && !ap->ok;
+}
+
+static pw_verdict verdict_of_counts(const uint64_t c[PW_OUT_COUNT], const appc *ap)
 {
     uint64_t ok = c[PW_OUT_ANSWERED];
     uint64_t bad = c[PW_OUT_REFUSED] + c[PW_OUT_BLOCKED] + c[PW_OUT_UNANSWERED];
+    if (ok && app_failed_only(ap))
+        return PW_VERDICT_FAIL;
     if (ok && bad)
         return PW_VERDICT_PARTIAL;
     if (ok)
@@ -22,7 +38,17 @@ static pw_verdict verdict_of_counts(const uint64_t c[PW_OUT_COUNT])
 
 typedef struct vacc {
     bool pass, fail, partial, ind;
+    bool app_fail, transport_fail; /* what failed pairs failed on */
 } vacc;
+
+/* Records what a failing pair failed on. */
+static void vacc_cause(vacc *v, const uint64_t c[PW_OUT_COUNT], const appc *ap)
+{
+    if (c[PW_OUT_ANSWERED] && app_failed_only(ap))
+        v->app_fail = true;
+    else if (c[PW_OUT_REFUSED] + c[PW_OUT_BLOCKED] + c[PW_OUT_UNANSWERED])
+        v->transport_fail = true;
+}
 
 static void vacc_add(vacc *v, pw_verdict x)
 {
@@ -50,6 +76,7 @@ typedef struct unit {
     pw_addr client, server;
     bool c_inf, s_inf;
     uint64_t counts[PW_OUT_COUNT];
+    appc app;
     const agg *g;
     const cflow *f;
 } unit;
@@ -146,9 +173,11 @@ static bool agg_matches_ports(const pw_rule_def *r, const agg *g)
     if (r->n_hosts || g->k.proto != r->proto)
         return false;
     if (r->ports.epm_dynamic)
-        return g->k.dyn;
+        return g->k.dyn == AN_EPM;
     if (r->ports.rpc_dynamic)
-        return g->k.dyn && pw_portspec_has(&r->ports, g->k.port);
+        return g->k.dyn == AN_EPM && pw_portspec_has(&r->ports, g->k.port);
+    if (r->ports.sql_announced && g->k.dyn == AN_SSRP)
+        return true;
     return pw_portspec_has(&r->ports, g->k.port);
 }
 
@@ -159,6 +188,7 @@ typedef struct rule_acc {
     evheap eh;
     uint64_t total[PW_OUT_COUNT];
     uint64_t folded;
+    pw_res_app app;
     pw_msg *notes;
     size_t n_notes, cap_notes;
 } rule_acc;
@@ -189,6 +219,16 @@ static void acc_note(rule_acc *acc, const pw_msg *m)
         acc->notes = v;
     }
     acc->notes[acc->n_notes++] = *m;
+}
+
+static void acc_app(pw_res_app *to, const pw_res_app *from)
+{
+    if (from->name[0] && !to->name[0])
+        memcpy(to->name, from->name, sizeof to->name);
+    to->ok += from->ok;
+    to->failed += from->failed;
+    for (uint8_t i = 0; i < from->n_codes; i++)
+        pw_app_code_add(to->codes, &to->n_codes, from->codes[i].code, from->codes[i].n);
 }
 
 /* The evidence samples of an aggregate, failures and answers. */
@@ -238,6 +278,10 @@ static void match_aggs(pw_policy *p, const pw_profile_def *d, const pw_rule_def 
         x->s_inf = s_inf;
         x->g = g;
         memcpy(x->counts, g->counts, sizeof x->counts);
+        if (g->app) {
+            x->app = (appc){g->app->ok, g->app->failed};
+            acc_app(&acc->app, g->app);
+        }
         for (int o = 0; o < PW_OUT_COUNT; o++)
             acc->total[o] += g->counts[o];
         if (g->k.level != LV_PAIR)
@@ -299,24 +343,52 @@ static void match_cflows(pw_policy *p, const pw_profile_def *d, const pw_rule_de
     }
 }
 
-/* The verdict over (client, server) pairs. */
-static pw_verdict pairs_verdict(unit *u, size_t n)
+/* SQL Browser announcements no attempt followed, between hosts that hold
+ * the rule's roles: the client never tried the instance port it was given. */
+static void announced_unused(pw_policy *p, const pw_profile_def *d, const pw_rule_def *r, rule_acc *acc)
+{
+    bool c_inf, s_inf, c_rule, s_rule;
+    epm_ent *e, *t;
+    HASH_ITER(hh, p->epm, e, t) {
+        if (e->by != AN_SSRP || e->used || r->proto != 6)
+            continue;
+        if (!side_ok(p, d, r->to, &e->k.target, r, true, &s_inf, &s_rule) ||
+            !side_ok(p, d, r->from, &e->k.client, r, false, &c_inf, &c_rule))
+            continue;
+        pw_msg m = {.id = PW_MSG_RULE_ANNOUNCED_UNUSED, .s = {e->instance}, .a = e->k.target,
+                    .a2 = e->k.client, .source = e->source, .n = {e->k.port, e->frame}};
+        acc_note(acc, &m);
+    }
+}
+
+/* The verdict over (client, server) pairs, and what failing pairs failed on. */
+static pw_verdict pairs_verdict(unit *u, size_t n, pw_rule_cause *cause)
 {
     if (n)
         qsort(u, n, sizeof *u, cmp_pair);
     vacc v = {0};
     for (size_t i = 0; i < n;) {
         uint64_t c[PW_OUT_COUNT] = {0};
+        appc ap = {0, 0};
         size_t j = i;
         while (j < n && pw_addr_eq(&u[j].client, &u[i].client) && pw_addr_eq(&u[j].server, &u[i].server)) {
             for (int o = 0; o < PW_OUT_COUNT; o++)
                 c[o] += u[j].counts[o];
+            ap.ok += u[j].app.ok;
+            ap.failed += u[j].app.failed;
             j++;
         }
-        vacc_add(&v, verdict_of_counts(c));
+        pw_verdict pv = verdict_of_counts(c, &ap);
+        vacc_add(&v, pv);
+        if (pv == PW_VERDICT_FAIL || pv == PW_VERDICT_PARTIAL)
+            vacc_cause(&v, c, &ap);
         i = j;
     }
-    return vacc_get(&v);
+    pw_verdict verdict = vacc_get(&v);
+    *cause = PW_CAUSE_NONE;
+    if (verdict == PW_VERDICT_FAIL || verdict == PW_VERDICT_PARTIAL)
+        *cause = v.transport_fail || !v.app_fail ? PW_CAUSE_TRANSPORT : PW_CAUSE_APPLICATION;
+    return verdict;
 }
 
 static const pw_addr *side_key(const unit *u, bool servers) { return servers ? &u->server : &u->client; }
@@ -332,16 +404,19 @@ static pw_res_side side_of(const unit *u, size_t n, size_t i, bool servers, size
     while (j < n && pw_addr_eq(side_key(&u[j], servers), key)) {
         /* pair verdicts: units are sorted so pairs are adjacent */
         uint64_t c[PW_OUT_COUNT] = {0};
+        appc ap = {0, 0};
         const pw_addr *other = side_other(&u[j], servers);
         size_t k = j;
         while (k < n && pw_addr_eq(side_key(&u[k], servers), key) && pw_addr_eq(side_other(&u[k], servers), other)) {
             for (int o = 0; o < PW_OUT_COUNT; o++)
                 c[o] += u[k].counts[o];
+            ap.ok += u[k].app.ok;
+            ap.failed += u[k].app.failed;
             k++;
         }
         for (int o = 1; o < PW_OUT_COUNT; o++)
             out.attempts += c[o];
-        vacc_add(&v, verdict_of_counts(c));
+        vacc_add(&v, verdict_of_counts(c, &ap));
         j = k;
     }
     out.verdict = vacc_get(&v);
@@ -442,10 +517,13 @@ static void evaluate_rule(pw_policy *p, const pw_profile_def *d, const pw_rule_d
     acc.eh = (evheap){pw_result_alloc(k, sizeof(evid)), 0, (size_t)p->cfg.max_evidence};
     if (!r->n_hosts)
         match_aggs(p, d, r, &acc);
+    if (r->ports.sql_announced)
+        announced_unused(p, d, r, &acc);
     else
         match_cflows(p, d, r, &acc);
     rule_def_fields(out, d, r);
-    out->verdict = pairs_verdict(acc.u, acc.n);
+    out->verdict = pairs_verdict(acc.u, acc.n, &out->cause);
+    out->app = acc.app;
     out->failing_required = r->required && (out->verdict == PW_VERDICT_FAIL || out->verdict == PW_VERDICT_PARTIAL);
     out->servers = side_list(acc.u, acc.n, true, &out->n_servers, &out->servers_omitted);
     out->clients = side_list(acc.u, acc.n, false, &out->n_clients, &out->clients_omitted);

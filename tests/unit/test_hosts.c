@@ -91,6 +91,7 @@ int main(void)
     CHECK_STR(pw_name_source_str(PW_NAME_TLS_CERT), "tls_cert");
     CHECK_STR(pw_name_source_str(PW_NAME_PTR), "ptr");
     CHECK_STR(pw_name_source_str(PW_NAME_DNS), "dns");
+    CHECK_STR(pw_name_source_str(PW_NAME_SSRP), "ssrp");
 
     pw_hosts *h = pw_hosts_new();
 

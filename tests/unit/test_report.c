@@ -119,7 +119,7 @@ static void test_messages(void)
     free(s);
     m = (pw_msg){.id = PW_MSG_ROLE_BY_RULE, .kind = 1, .s = {"sql-server", "em-sql", "1433"}, .n = {6}};
     s = pw_msg_text(&m, &srcs);
-    CHECK_STR(s, "server of tcp/1433 traffic matching rule em-sql (no other host identified as sql-server)");
+    CHECK_STR(s, "server of tcp/1433 traffic matching rule em-sql (no --role binds sql-server; a host may hold several roles)");
     free(s);
     m = (pw_msg){.id = PW_MSG_RULE_FOLDED, .n = {5, 65536}};
     s = pw_msg_text(&m, &srcs);

@@ -584,7 +584,9 @@ NNR_ALL = ["nnr-ntlm-rpc", "nnr-netbios", "nnr-rdp"]
 _TABLE = [
     ("policy-netwrix-pass", netwrix_pass, NW,
      dict({r: "pass" for r in NW_3741 + NW_3740},
-          **{"em-sql-tcp": "pass", "db-em-sql-tcp": "pass", "em-sql-udp": "pass", "db-em-sql-udp": "pass"}),
+          **{"em-sql-tcp": "pass", "db-em-sql-tcp": "pass", "em-sql-udp": "pass", "db-em-sql-udp": "pass",
+             # the same SQL traffic could be the Threat Manager's: judged on it, role inferred by rule
+             "tm-sql-tcp": "pass", "tm-sql-udp": "pass"}),
      None, [NW], 0),
     ("policy-netwrix-fail", netwrix_fail, NW, {r: "fail" for r in NW_3741 + NW_3740}, None, [NW], 3),
     ("policy-netwrix-partial", netwrix_partial, NW, {r: "partial" for r in NW_3741}, None, [NW], 3),
