@@ -19,6 +19,11 @@ int pw_format_parse(const char *name);
 json_t *pw_attempt_json(const pw_attempt *a, const char *source_path);
 /* Streams one attempt line (jsonl). */
 void pw_jsonl_attempt(FILE *out, const pw_attempt *a, const char *source_path);
+/* The same with notes (PW_NOTE_* of analysis.h): "notes":["capture-drops"]. */
+void pw_jsonl_attempt_noted(FILE *out, const pw_attempt *a, const char *source_path, unsigned notes);
+/* A live interval summary line: {"type":"summary","interval":{...},...}; the
+ * interval object (start, end, drops) is made by the caller. */
+void pw_jsonl_interval(FILE *out, const pw_result *r, json_t *interval);
 
 /* The report object of schema portwitness/1, and parts of it (tests). */
 json_t *pw_result_json(const pw_result *r);
