@@ -200,6 +200,23 @@ static void analysis_option(pw_options *o, int c, const char *arg)
     }
 }
 
+/* -C as tcpdump reads it: millions of bytes, or a count with a k, m or g
+ * suffix (KiB, MiB, GiB). */
+static uint64_t parse_size(const char *s)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    uint64_t unit = 1000000;
+    if (*end && !end[1] && strchr("kKmMgG", *end))
+        unit = (uint64_t)1 << (10 * (strchr("kK", *end) ? 1 : strchr("mM", *end) ? 2 : 3));
+    else if (*end)
+        v = 0;
+    if (errno || *s == '\0' || v == 0 || v > 1000000UL)
+        usage_error("bad value for -C (millions of bytes, or a count with k, m or g)%s", "");
+    return (uint64_t)v * unit;
+}
+
 /* The live capture options (tcpdump's letters). */
 static void live_option(pw_options *o, int c, const char *arg)
 {
@@ -215,7 +232,7 @@ static void live_option(pw_options *o, int c, const char *arg)
     case 'p': co->no_promisc = true; break;
     case 'Z': o->user = arg; break;
     case 'w': co->write_path = arg; break;
-    case 'C': co->rotate_bytes = (uint64_t)parse_cap(arg, "-C") * 1000000u; break;
+    case 'C': co->rotate_bytes = parse_size(arg); break;
     case 'G': co->rotate_secs = (int)parse_cap(arg, "-G"); break;
     case 'W': co->rotate_count = (int)parse_cap(arg, "-W"); break;
     case OPT_INTERVAL: o->interval = parse_seconds(arg, "--interval"); break;
