@@ -53,7 +53,9 @@ typedef struct pw_capture_opts {
     /* live capture, in libpcap's and tcpdump's terms (capture/live.h) */
     int buffer_kib;         /* -B: kernel capture buffer in KiB; 0 = 65536 KiB (64 MiB) */
     bool no_promisc;        /* -p: do not put the interface in promiscuous mode */
-    bool no_immediate;      /* --no-immediate: let libpcap batch packets (fewer wakeups) */
+    bool immediate;         /* --immediate: deliver each packet at once.  Off by default:
+                               libpcap then uses TPACKET_V3 blocks; immediate mode makes it use
+                               TPACKET_V2, whose ring holds buffer/snaplen packets only */
     const char *write_path; /* -w: also write the packets analysed to this pcap file */
     uint64_t rotate_bytes;  /* -C: start a new -w file beyond this many bytes; 0 = never */
     int rotate_secs;        /* -G: start a new -w file every this many seconds (packet time) */

@@ -78,7 +78,7 @@ static pcap_t *open_one(const char *iface, const pw_capture_opts *o, char *err, 
     }
     pcap_set_snaplen(p, o->snaplen > 0 ? o->snaplen : DEFAULT_SNAPLEN);
     pcap_set_promisc(p, !o->no_promisc);
-    pcap_set_immediate_mode(p, !o->no_immediate);
+    pcap_set_immediate_mode(p, o->immediate);
     pcap_set_timeout(p, POLL_MS);
     pcap_set_buffer_size(p, (o->buffer_kib > 0 ? o->buffer_kib : DEFAULT_BUFFER_KIB) * 1024);
     int ar = pcap_activate(p);

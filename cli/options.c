@@ -32,7 +32,9 @@ static const char usage_text[] =
     "Live capture (tcpdump's options; see README \"Running on a span port\"):\n"
     "  -B KIB                 kernel capture buffer in KiB (default 65536)\n"
     "  -s SNAPLEN             bytes kept per packet (default 262144)\n"
-    "  -p                     no promiscuous mode;  --no-immediate  let libpcap batch\n"
+    "  -p                     no promiscuous mode\n"
+    "  --immediate            each packet at once (libpcap's TPACKET_V2: a ring of\n"
+    "                         buffer/snaplen packets; lower -s with it)\n"
     "  -Z USER                run as USER once the interfaces are open\n"
     "  -w FILE                also write the packets analysed (evidence names this file)\n"
     "  -C MB, -G SEC, -W N    rotate -w by size (10^6 bytes) / time (strftime name) / count\n"
@@ -236,8 +238,8 @@ static void live_option(pw_options *o, int c, const char *arg)
     case 'G': co->rotate_secs = (int)parse_cap(arg, "-G"); break;
     case 'W': co->rotate_count = (int)parse_cap(arg, "-W"); break;
     case OPT_INTERVAL: o->interval = parse_seconds(arg, "--interval"); break;
-    case OPT_NO_IMMEDIATE: co->no_immediate = true; break;
-    case OPT_IMMEDIATE: co->no_immediate = false; break;
+    case OPT_NO_IMMEDIATE: co->immediate = false; break;
+    case OPT_IMMEDIATE: co->immediate = true; break;
     default: break;
     }
 }
