@@ -67,6 +67,7 @@ typedef struct live_run {
     time_t interval_start;
     uint64_t packets_at_start;
     pw_live_drops at_start, last;
+    pw_changes *changes;   /* jsonl: the state of the previous summary */
     /* drops: attempts decided unanswered until this monotonic time are noted */
     double dropping_until;
     bool dropped_in_interval;
@@ -141,6 +142,17 @@ static void write_stamped(live_run *lr, const pw_result *r, time_t end)
         pw_warn("%s: %s", path, strerror(errno));
 }
 
+typedef struct change_out {
+    FILE *f;
+    const pw_result *r;
+} change_out;
+
+static void emit_change(void *arg, const pw_change *ch)
+{
+    change_out *co = arg;
+    pw_jsonl_change(co->f, co->r, ch);
+}
+
 /* The report of the interval that ends now. */
 static void interval_report(live_run *lr, pw_live *lv)
 {
@@ -149,8 +161,12 @@ static void interval_report(live_run *lr, pw_live *lv)
     time_t end = time(NULL);
     pw_result *r = pw_analysis_snapshot(lr->pipe->analysis, &lr->info);
     json_t *iv = interval_json(lr, end);
-    if (lr->o->format == PW_FMT_JSONL)
+    if (lr->o->format == PW_FMT_JSONL) {
+        change_out co = {lr->out->f, r};
+        if (lr->changes)
+            pw_changes_diff(lr->changes, r, emit_change, &co);
         pw_jsonl_interval(lr->out->f, r, iv);
+    }
     else if (lr->out->path)
         write_stamped(lr, r, end);
     else {
@@ -222,12 +238,14 @@ int pw_cli_live(const pw_options *o, pw_pipeline *pipe, const pw_capture_cb *cb,
         snprintf(lr.info.path + strlen(lr.info.path), sizeof lr.info.path - strlen(lr.info.path), "%s%s",
                  i ? "," : "", o->ifaces[i]);
     lr.next_report = now_mono() + o->interval;
+    lr.changes = o->format == PW_FMT_JSONL ? pw_changes_new() : NULL;
     uint32_t src = pw_analysis_begin_input(pipe->analysis, lr.info.path);
     pw_live_hooks hooks = {.arg = &lr, .tick = on_tick, .new_file = on_new_file};
     int rc = pw_live_run(lv, src, cb, &hooks, &lr.info);
     if (rc != 0)
         fprintf(stderr, "portwitness: %s\n", lr.info.error);
     pw_live_close(lv);
+    pw_changes_free(lr.changes);
     pw_pipeline_end_input(pipe);
     pw_analysis_end_input(pipe->analysis, &lr.info);
     return rc == 0 ? EXIT_OK : EXIT_INPUT;

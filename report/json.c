@@ -643,6 +643,38 @@ void pw_jsonl_interval(FILE *out, const pw_result *r, json_t *interval)
     fflush(out);
 }
 
+static json_t *change_json(const pw_result *r, const pw_change *ch)
+{
+    switch (ch->kind) {
+    case PW_CHG_RULE:
+        return json_pack("{s:s,s:s,s:s,s:b,s:o,s:s}", "type", "rule_change", "profile", ch->rule->profile, "id",
+                         ch->rule->id, "required", ch->rule->required, "from",
+                         ch->had_verdict ? json_string(pw_verdict_name(ch->from)) : json_null(), "verdict",
+                         pw_verdict_name(ch->rule->verdict));
+    case PW_CHG_ALERT_RAISED:
+    case PW_CHG_ALERT_CLEARED: {
+        json_t *o = json_pack("{s:s,s:s,s:o,s:s}", "type", "nnr_alert", "state",
+                              ch->kind == PW_CHG_ALERT_RAISED ? "raised" : "cleared", "sensor", jaddr(&ch->sensor),
+                              "method", pw_nnr_method_key(ch->method));
+        if (ch->kind == PW_CHG_ALERT_RAISED)
+            json_object_set_new(o, "rate", json_real(ch->rate));
+        return o;
+    }
+    default:
+        return json_pack("{s:s,s:o,s:s,s:s,s:I,s:s,s:b}", "type", "name", "ip", jaddr(&ch->host->ip), "name",
+                         ch->name->name, "source", pw_name_source_str(ch->name->src), "frame",
+                         (json_int_t)ch->name->frame, "file", file_of(r, ch->name->source), "conflict",
+                         ch->host->conflict);
+    }
+}
+
+void pw_jsonl_change(FILE *out, const pw_result *r, const pw_change *ch)
+{
+    json_t *o = change_json(r, ch);
+    dump_line(out, o);
+    json_decref(o);
+}
+
 void pw_json_write(FILE *out, const pw_result *r)
 {
     json_t *model = pw_result_json(r);

@@ -223,6 +223,18 @@ def test_interval_signals(veth, binary, src, tmp):
         check(all(x["interval"]["dropped"] == 0 and x["interval"]["drops"] is False for x in sums),
               "no interval flagged with drops")
         check(any(x["rules"] for x in sums), "summaries carry the rule verdicts so far")
+    # changes stream before the summary that found them: each rule once with no
+    # "from" (new), later only when its verdict changed; names once each
+    changes = [o for o in before if o.get("type") == "rule_change"]
+    check(len(changes) > 0, "rule_change lines streamed")
+    firsts = collections.Counter((o["profile"], o["id"]) for o in changes if o["from"] is None)
+    check(firsts and max(firsts.values()) == 1, "each rule announced new once", str(firsts))
+    check(all(o["from"] != o["verdict"] for o in changes), "a rule_change changes the verdict")
+    streamed_names = [(o["ip"], o["name"], o["source"]) for o in before if o.get("type") == "name"]
+    check(len(streamed_names) > 0 and len(set(streamed_names)) == len(streamed_names),
+          "names streamed once each as learned", str(streamed_names[:5]))
+    final_names = set((o["ip"], o["name"], o["source"]) for o in after if o.get("type") == "name")
+    check(set(streamed_names) <= final_names, "streamed names are in the final report")
     final = [o for o in after if o.get("type") == "summary" and "interval" not in o]
     check(len(final) == 1, "the final summary went to the reopened file")
     want = attempts(offline(binary, pcap))

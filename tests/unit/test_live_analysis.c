@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../../analysis/analysis.h"
+#include "../../analysis/changes.h"
 #include "check.h"
 
 #define MAXGOT 16
@@ -142,8 +143,65 @@ static void test_live_input(void)
     pw_analysis_free(an);
 }
 
+static pw_change seen[16];
+static int nseen;
+
+static void on_change(void *arg, const pw_change *ch)
+{
+    (void)arg;
+    if (nseen < 16)
+        seen[nseen++] = *ch;
+}
+
+/* Rule verdicts that change, alerts raised then cleared, names once. */
+static void test_changes(void)
+{
+    pw_changes *c = pw_changes_new();
+    pw_res_rule rules[2] = {{.profile = "mdi-nnr", .id = "ntlm-rpc", .verdict = PW_VERDICT_UNOBSERVED},
+                            {.profile = "mdi-nnr", .id = "netbios", .verdict = PW_VERDICT_PASS}};
+    pw_res_name names[2] = {{.name = "DC1", .src = PW_NAME_NETBIOS, .frame = 4},
+                            {.name = "dc1.example.com", .src = PW_NAME_PTR, .frame = 9}};
+    pw_res_host host = {.ip = v4(10, 0, 0, 9), .names = names, .n_names = 1};
+    pw_res_nnr_alert alert = {.method = PW_NNR_NETBIOS, .rate = 0.95};
+    pw_res_nnr_sensor sensor = {.sensor = v4(10, 0, 0, 5), .alerts = &alert, .n_alerts = 1};
+    pw_result r;
+    memset(&r, 0, sizeof r);
+    r.rules = rules;
+    r.n_rules = 2;
+    r.hosts = &host;
+    r.n_hosts = 1;
+    r.nnr.sensors = &sensor;
+    r.nnr.n_sensors = 1;
+    pw_changes_diff(c, &r, on_change, NULL); /* first: everything is new */
+    CHECK_INT(nseen, 4);
+    CHECK_INT(seen[0].kind, PW_CHG_NAME);
+    CHECK(strcmp(seen[0].name->name, "DC1") == 0);
+    CHECK_INT(seen[1].kind, PW_CHG_ALERT_RAISED);
+    CHECK_INT(seen[1].method, PW_NNR_NETBIOS);
+    CHECK_INT(seen[2].kind, PW_CHG_RULE);
+    CHECK(!seen[2].had_verdict);
+    nseen = 0;
+    pw_changes_diff(c, &r, on_change, NULL); /* nothing changed */
+    CHECK_INT(nseen, 0);
+    rules[0].verdict = PW_VERDICT_FAIL;
+    host.n_names = 2;
+    sensor.n_alerts = 0;
+    pw_changes_diff(c, &r, on_change, NULL);
+    CHECK_INT(nseen, 3);
+    CHECK_INT(seen[0].kind, PW_CHG_NAME);
+    CHECK(strcmp(seen[0].name->name, "dc1.example.com") == 0);
+    CHECK_INT(seen[1].kind, PW_CHG_ALERT_CLEARED);
+    CHECK(pw_addr_eq(&seen[1].sensor, &sensor.sensor));
+    CHECK_INT(seen[2].kind, PW_CHG_RULE);
+    CHECK(seen[2].had_verdict);
+    CHECK_INT(seen[2].from, PW_VERDICT_UNOBSERVED);
+    CHECK_INT(seen[2].rule->verdict, PW_VERDICT_FAIL);
+    pw_changes_free(c);
+}
+
 int main(void)
 {
     test_live_input();
+    test_changes();
     CHECK_DONE();
 }
