@@ -21,6 +21,7 @@
 #define DEFAULT_BUFFER_KIB 65536
 #define POLL_MS 100
 #define DISPATCH_BATCH 1024
+#define DRAIN_SEC 5
 #define PCAP_RECORD_HEADER 16 /* bytes a pcap file spends per record before its data */
 
 struct pw_live {
@@ -35,7 +36,7 @@ struct pw_live {
     pw_usec file_start, period_start;
     unsigned files_in_period, files_total;
     const pw_live_hooks *hooks;
-    bool write_failed;
+    bool write_failed, files_done;
     pw_cap cap;
 };
 
@@ -217,7 +218,8 @@ static bool rotate_now(pw_live *lv, pw_usec ts, uint32_t caplen)
         lv->period_start = ts;
         lv->files_in_period = 0;
         if (o->rotate_count > 0 && !o->rotate_bytes && lv->files_total >= (unsigned)o->rotate_count) {
-            pw_capture_stop(); /* -G with -W: stop after W files, as tcpdump does */
+            lv->files_done = true; /* -G with -W: stop after W files, as tcpdump does */
+            pw_capture_stop();
             return false;
         }
         return true;
@@ -236,11 +238,11 @@ static bool write_record(pw_live *lv, const struct pcap_pkthdr *h, const u_char 
     pw_usec ts = pw_cap_ts(h);
     if (!lv->files_total)
         lv->period_start = ts;
-    if (pw_capture_stopping())
+    if (lv->write_failed || lv->files_done)
         return false;
     if (rotate_now(lv, ts, h->caplen) && !open_file(lv, ts))
         return false;
-    if (pw_capture_stopping())
+    if (lv->files_done)
         return false;
     pcap_dump((u_char *)lv->dump, h, data);
     lv->file_bytes += PCAP_RECORD_HEADER + h->caplen;
@@ -275,6 +277,31 @@ static bool dispatch_all(pw_live *lv, struct pollfd *fds)
     return true;
 }
 
+/* On stop, what the kernel ring still holds was captured before the stop:
+ * read it too, including blocks the kernel retires within two poll
+ * periods, for at most DRAIN_SEC, so the final report has every packet up
+ * to the signal and none is lost silently. */
+static void drain(pw_live *lv, struct pollfd *fds)
+{
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int idle = 0;
+    while (idle < 2 && !lv->write_failed && !lv->files_done) {
+        int got = 0;
+        for (int i = 0; i < lv->n; i++) {
+            int r;
+            while ((r = pcap_dispatch(lv->h[i], DISPATCH_BATCH, on_record, (u_char *)(void *)lv)) > 0)
+                got += r;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        if (t.tv_sec - t0.tv_sec >= DRAIN_SEC)
+            break;
+        idle = got ? 0 : idle + 1;
+        if (!got)
+            poll(fds, (nfds_t)lv->n, POLL_MS);
+    }
+}
+
 int pw_live_run(pw_live *lv, uint32_t source, const pw_capture_cb *cb, const pw_live_hooks *hooks,
                 pw_input_info *info)
 {
@@ -303,6 +330,8 @@ int pw_live_run(pw_live *lv, uint32_t source, const pw_capture_cb *cb, const pw_
         if (hooks && hooks->tick)
             hooks->tick(hooks->arg, lv);
     }
+    if (ok && !info->error[0])
+        drain(lv, fds);
     pw_live_drops d;
     pw_live_drops_get(lv, &d);
     info->pcap_received = d.received;
