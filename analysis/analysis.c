@@ -41,6 +41,9 @@ struct pw_analysis {
     uint64_t events[PW_EV_COUNT];
     uint64_t outcomes[PW_OUT_COUNT];
     uint64_t attempts_total;
+    /* live capture */
+    bool dropping;
+    uint64_t unanswered_dropping;
 };
 
 pw_analysis *pw_analysis_new(const pw_config *cfg, const pw_analysis_sink *sink, char *err,
@@ -75,8 +78,16 @@ static void on_decided(void *arg, const pw_attempt *at)
     a->attempts_total++;
     if ((unsigned)at->outcome < PW_OUT_COUNT)
         a->outcomes[at->outcome]++;
-    if (a->sink.attempt)
-        a->sink.attempt(a->sink.arg, at, at->source < a->n_paths ? a->paths[at->source] : "?");
+    unsigned notes = 0;
+    if (a->dropping && at->outcome == PW_OUT_UNANSWERED) {
+        notes |= PW_NOTE_CAPTURE_DROPS;
+        a->unanswered_dropping++;
+    }
+    const char *path = at->source < a->n_paths ? a->paths[at->source] : "?";
+    if (a->sink.attempt_noted)
+        a->sink.attempt_noted(a->sink.arg, at, path, notes);
+    else if (a->sink.attempt)
+        a->sink.attempt(a->sink.arg, at, path);
 }
 
 /* The removal hook: a connection record leaves the table, with everything
@@ -91,14 +102,30 @@ static void on_removed(void *arg, pw_conn *c)
     pw_apps_conn_removed(c);
 }
 
-uint32_t pw_analysis_begin_input(pw_analysis *a, const char *path)
+/* Appends a source name; its index. */
+static uint32_t add_path(pw_analysis *a, const char *path)
 {
     if (a->n_paths == a->cap_paths) {
         a->cap_paths = a->cap_paths ? a->cap_paths * 2 : 4;
         a->paths = pw_xrealloc(a->paths, a->cap_paths, sizeof *a->paths);
     }
     a->paths[a->n_paths] = pw_xstrdup(path);
-    a->current = (uint32_t)a->n_paths++;
+    return (uint32_t)a->n_paths++;
+}
+
+uint32_t pw_analysis_add_source(pw_analysis *a, const char *path)
+{
+    return add_path(a, path);
+}
+
+void pw_analysis_set_dropping(pw_analysis *a, bool dropping)
+{
+    a->dropping = dropping;
+}
+
+uint32_t pw_analysis_begin_input(pw_analysis *a, const char *path)
+{
+    a->current = add_path(a, path);
     pw_attempts_opts o = {.tcp_timeout = a->cfg.tcp_timeout, .udp_timeout = a->cfg.udp_timeout,
                           .max_open = a->cfg.max_connections, .removed = on_removed, .removed_arg = a};
     a->attempts = pw_attempts_new(&o, on_decided, a);
@@ -160,7 +187,7 @@ static void add_stat(pw_attempts_stats *tot, const pw_attempts_stats *s)
 }
 
 /* The input's counters, for the result. */
-static void keep_input(pw_analysis *a, const pw_input_info *info)
+static bool keep_input(pw_analysis *a, const pw_input_info *info)
 {
     if (a->n_inputs == a->cap_inputs) {
         size_t cap = a->cap_inputs ? a->cap_inputs * 2 : 4;
@@ -169,6 +196,7 @@ static void keep_input(pw_analysis *a, const pw_input_info *info)
         a->cap_inputs = cap;
     }
     a->inputs[a->n_inputs++] = *info;
+    return true;
 }
 
 void pw_analysis_end_input(pw_analysis *a, const pw_input_info *info)
@@ -194,6 +222,7 @@ static void stats_result(const pw_analysis *a, pw_res_stats *st)
     st->icmp_unmatched = a->attempt_totals.icmp_unmatched;
     st->midstream_flows = a->attempt_totals.midstream;
     memcpy(st->events, a->events, sizeof st->events);
+    st->unanswered_during_drops = a->unanswered_dropping;
 }
 
 /* Every memory cap, how much of it was used and what it evicted or folded. */
@@ -254,6 +283,27 @@ pw_result *pw_analysis_result(pw_analysis *a)
     pw_nnr_result(a->nnr, a->hosts, r);
     pw_policy_result(a->policy, r);
     r->exit_hint = r->fail_on_matched ? 3 : 0;
+    return r;
+}
+
+/* The snapshot counts the open tracker's stats as if the input ended now
+ * (its peaks and evictions), without flushing it. */
+pw_result *pw_analysis_snapshot(pw_analysis *a, const pw_input_info *reading)
+{
+    pw_attempts_stats saved = a->attempt_totals, s;
+    uint64_t open = 0;
+    if (a->attempts) {
+        pw_attempts_get_stats(a->attempts, &s);
+        add_stat(&a->attempt_totals, &s);
+        open = s.flows;
+    }
+    bool kept = reading && keep_input(a, reading);
+    pw_result *r = pw_analysis_result(a);
+    if (kept)
+        a->n_inputs--;
+    a->attempt_totals = saved;
+    r->stats.snapshot = true;
+    r->stats.open_connections = open;
     return r;
 }
 

@@ -29,12 +29,20 @@ typedef struct pw_analysis_sink {
     /* a SQL Server Browser answer announced instance i (ev is a PW_EV_SSRP
      * response; i indexes ev->u.ssrp.instances) */
     void (*sql_instance)(void *arg, const pw_event *ev, int i, const char *source_path);
+    /* Optional: when set, called instead of attempt() with the notes. */
+    void (*attempt_noted)(void *arg, const pw_attempt *a, const char *source_path, unsigned notes);
 } pw_analysis_sink;
 
 pw_analysis *pw_analysis_new(const pw_config *cfg, const pw_analysis_sink *sink, char *err,
                              size_t errlen);
 /* An input starts; returns its source index. */
 uint32_t pw_analysis_begin_input(pw_analysis *a, const char *path);
+/* Another name for packets of the input being read (a new -w file of a
+ * live capture): returns its source index; the attempt tracker goes on. */
+uint32_t pw_analysis_add_source(pw_analysis *a, const char *path);
+/* The live capture is (or stopped) dropping packets: attempts decided
+ * unanswered meanwhile are noted (PW_NOTE_CAPTURE_DROPS) and counted. */
+void pw_analysis_set_dropping(pw_analysis *a, bool dropping);
 void pw_analysis_packet(pw_analysis *a, const pw_pkt *pkt);
 void pw_analysis_event(pw_analysis *a, const pw_event *ev);
 /* The input ended (info has its counters and any read error). */
@@ -43,6 +51,13 @@ void pw_analysis_end_input(pw_analysis *a, const pw_input_info *info);
  * pw_result_free() and free(), before pw_analysis_free() (it borrows
  * strings from the analysis). */
 pw_result *pw_analysis_result(pw_analysis *a);
+/* A snapshot while an input is still being read (live interval reports),
+ * without disturbing any table: everything pw_analysis_result() decides
+ * from the connections already retired (services, rules, NNR, names learned
+ * so far, counts), plus reading, the input in progress with its counters
+ * so far.  Connections still open (waiting for their timeout) are not in
+ * it; stats.open_connections says how many there are. */
+pw_result *pw_analysis_snapshot(pw_analysis *a, const pw_input_info *reading);
 void pw_analysis_free(pw_analysis *a);
 
 #endif

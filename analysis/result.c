@@ -97,8 +97,8 @@ void pw_result_free(pw_result *r)
         return;
     free(r->inputs);
     free(r->services);
+    free(r->scanners); /* copies (folds_result): a live run decides a result every interval */
     free(r->folds);
-    free(r->scanners);
     for (size_t i = 0; i < r->n_hosts; i++)
         free(r->hosts[i].names);
     free(r->hosts);

@@ -121,6 +121,12 @@ typedef struct pw_res_caps {
     pw_res_cap nnr_pairs;     /* over: tries dropped */
 } pw_res_caps;
 
+/* Notes on a decided attempt as it streams (bits; pw_analysis_sink). */
+enum {
+    /* unanswered while the live capture was dropping packets: the reply may be among them */
+    PW_NOTE_CAPTURE_DROPS = 1u << 0,
+};
+
 typedef struct pw_res_stats {
     uint64_t attempts;
     uint64_t outcomes[PW_OUT_COUNT];
@@ -128,6 +134,10 @@ typedef struct pw_res_stats {
     uint64_t evicted_attempts, icmp_errors, icmp_unmatched, midstream_flows;
     uint64_t events[PW_EV_COUNT];
     pw_res_caps caps;
+    /* live capture */
+    uint64_t unanswered_during_drops; /* decided unanswered while the capture was dropping */
+    bool snapshot;                    /* an interval report: the input is still being read */
+    uint64_t open_connections;        /* snapshot: records still open, not counted above */
 } pw_res_stats;
 
 /* Application results: distinct failure codes ("UNAVAILABLE", "18456",

@@ -35,14 +35,15 @@
 /* Set by pw_capture_stop() (e.g. from a SIGINT handler) and never cleared:
  * once the user asked to stop, every later read stops too. */
 static volatile sig_atomic_t g_stop;
-static pcap_t *volatile g_live;
 
 void pw_capture_stop(void)
 {
     g_stop = 1;
-    pcap_t *p = g_live;
-    if (p)
-        pcap_breakloop(p);
+}
+
+bool pw_capture_stopping(void)
+{
+    return g_stop != 0;
 }
 
 /* ---- libnids glue (libnids is one global instance) ---- */
@@ -232,6 +233,13 @@ bool pw_cap_begin(pw_cap *cap, const char *path, uint32_t source, int dlt,
     return nids_start(cap);
 }
 
+void pw_cap_new_file(pw_cap *cap, uint32_t source)
+{
+    cap->source = source;
+    cap->tcp6.source = source;
+    cap->frame = 0;
+}
+
 /* The out-of-memory policy (HACKING.md): reassembly state that cannot be
  * allocated drops its datagram or stream, reading goes on, and the input
  * ends with an error naming the first frame affected. */
@@ -336,7 +344,7 @@ void pw_cap_record(pw_cap *cap, pw_usec ts, uint32_t caplen, uint32_t wirelen,
         cap->nomem_frame = cap->frame;
 }
 
-static pw_usec ts_of(const struct pcap_pkthdr *h)
+pw_usec pw_cap_ts(const struct pcap_pkthdr *h)
 {
     return (pw_usec)h->ts.tv_sec * PW_USEC_PER_SEC + (pw_usec)h->ts.tv_usec;
 }
@@ -558,7 +566,7 @@ static int next_pcap(reader *r, batch *b)
         r->counted += 16 + (uint64_t)h->caplen;
         r->npcap++;
         src_rec *s = &r->pend;
-        s->ts = ts_of(h);
+        s->ts = pw_cap_ts(h);
         s->caplen = h->caplen;
         s->len = h->len;
         s->dlt = r->dlt;
@@ -737,13 +745,13 @@ static void progress(pw_cap *cap, long pos, off_t size, bool final)
         fprintf(stderr, "\r%s: %llu packets", cap->path, (unsigned long long)cap->info->packets);
 }
 
-static void info_reset(pw_input_info *info, const char *path)
+void pw_cap_info_reset(pw_input_info *info, const char *path)
 {
     memset(info, 0, sizeof *info);
     snprintf(info->path, sizeof info->path, "%s", path);
 }
 
-static void set_linktype(pw_input_info *info, int dlt)
+void pw_cap_set_linktype(pw_input_info *info, int dlt)
 {
     const char *name = pcap_datalink_val_to_name(dlt);
     if (name)
@@ -762,7 +770,7 @@ static bool open_input(reader *rd, const char *path, FILE *fp, bool is_stdin, of
     rd->p = pcap_fopen_offline(fp, errbuf);
     if (rd->p) {
         rd->dlt = pcap_datalink(rd->p);
-        set_linktype(info, rd->dlt);
+        pw_cap_set_linktype(info, rd->dlt);
         if (!pw_decode_dlt_supported(rd->dlt)) {
             snprintf(info->error, sizeof info->error, "%s: unsupported link type %s (DLT %d)",
                      path, info->linktype, rd->dlt);
@@ -783,7 +791,7 @@ static bool open_input(reader *rd, const char *path, FILE *fp, bool is_stdin, of
     }
     rd->dlt = pw_wtap_file_dlt(rd->w);
     if (rd->dlt >= 0)
-        set_linktype(info, rd->dlt);
+        pw_cap_set_linktype(info, rd->dlt);
     else
         snprintf(info->linktype, sizeof info->linktype, "PER_PACKET");
     pw_debug("%s: read with libwiretap (%s)", path, pw_wtap_format(rd->w));
@@ -831,7 +839,7 @@ static bool compile_filter(reader *rd, struct bpf_program *prog, const char *bpf
 int pw_capture_file(const char *path, uint32_t source, const pw_capture_opts *opts,
                     const pw_capture_cb *cb, pw_input_info *info)
 {
-    info_reset(info, path);
+    pw_cap_info_reset(info, path);
     bool is_stdin = strcmp(path, "-") == 0;
     FILE *fp = is_stdin ? stdin : fopen(path, "rb");
     if (!fp) {
@@ -929,85 +937,4 @@ int pw_capture_file(const char *path, uint32_t source, const pw_capture_opts *op
     close_input(rd);
     free(rd);
     return rc;
-}
-
-/* ---- live ---- */
-
-static void live_handler(u_char *user, const struct pcap_pkthdr *h, const u_char *data)
-{
-    pw_cap *cap = (pw_cap *)(void *)user;
-    pw_cap_record(cap, ts_of(h), h->caplen, h->len, data, true);
-}
-
-int pw_capture_live(const char *iface, uint32_t source, const pw_capture_opts *opts,
-                    const pw_capture_cb *cb, pw_input_info *info)
-{
-    info_reset(info, iface);
-    info->live = true;
-    char errbuf[PCAP_ERRBUF_SIZE] = "";
-    pcap_t *p = pcap_create(iface, errbuf);
-    if (!p) {
-        snprintf(info->error, sizeof info->error, "%s: %s", iface, errbuf);
-        return 1;
-    }
-    int snap = opts && opts->snaplen > 0 ? opts->snaplen : 262144;
-    pcap_set_snaplen(p, snap);
-    pcap_set_promisc(p, 1);
-    pcap_set_immediate_mode(p, 1);
-    pcap_set_timeout(p, 250);
-    pcap_set_buffer_size(p, 64 * 1024 * 1024);
-    int ar = pcap_activate(p);
-    if (ar < 0) {
-        snprintf(info->error, sizeof info->error, "%s: cannot capture: %s (%s)", iface,
-                 pcap_statustostr(ar), pcap_geterr(p));
-        pcap_close(p);
-        return 1;
-    }
-    if (ar > 0)
-        pw_warn("%s: %s", iface, pcap_statustostr(ar));
-    int dlt = pcap_datalink(p);
-    set_linktype(info, dlt);
-    if (!pw_decode_dlt_supported(dlt)) {
-        snprintf(info->error, sizeof info->error, "%s: unsupported link type %s (DLT %d)", iface,
-                 info->linktype, dlt);
-        pcap_close(p);
-        return 1;
-    }
-    if (opts && opts->bpf && *opts->bpf) {
-        struct bpf_program prog;
-        if (pcap_compile(p, &prog, opts->bpf, 1, PCAP_NETMASK_UNKNOWN) != 0 ||
-            pcap_setfilter(p, &prog) != 0) {
-            snprintf(info->error, sizeof info->error, "%s: bad filter \"%s\": %s", iface,
-                     opts->bpf, pcap_geterr(p));
-            pcap_close(p);
-            return 1;
-        }
-        pcap_freecode(&prog);
-    }
-    pw_cap *cap = malloc(sizeof *cap);
-    if (!cap || !pw_cap_begin(cap, iface, source, dlt, opts, cb, info)) {
-        if (!info->error[0])
-            snprintf(info->error, sizeof info->error, "%s: %s", iface,
-                     cap ? "cannot start TCP reassembly" : "out of memory");
-        free(cap);
-        pcap_close(p);
-        return 1;
-    }
-    g_live = p;
-    int rc = 0;
-    while (!g_stop) {
-        int r = pcap_dispatch(p, -1, live_handler, (u_char *)(void *)cap);
-        if (r == PCAP_ERROR_BREAK)
-            break;
-        if (r == PCAP_ERROR) {
-            snprintf(info->error, sizeof info->error, "%s: %s", iface, pcap_geterr(p));
-            rc = 1;
-            break;
-        }
-    }
-    g_live = NULL;
-    pw_cap_end(cap);
-    free(cap);
-    pcap_close(p);
-    return info->error[0] ? 1 : rc;
 }

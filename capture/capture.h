@@ -49,7 +49,17 @@ typedef struct pw_capture_opts {
     const char *bpf;        /* trailing BPF expression, or NULL */
     int tcp_streams;        /* libnids stream table size; 0 = default */
     bool progress;          /* progress line on stderr (only used when it is a TTY) */
-    int snaplen;            /* live capture snaplen; 0 = 262144 */
+    int snaplen;            /* live capture snaplen (-s); 0 = 262144 */
+    /* live capture, in libpcap's and tcpdump's terms (capture/live.h) */
+    int buffer_kib;         /* -B: kernel capture buffer in KiB; 0 = 65536 KiB (64 MiB) */
+    bool no_promisc;        /* -p: do not put the interface in promiscuous mode */
+    bool immediate;         /* --immediate: deliver each packet at once.  Off by default:
+                               libpcap then uses TPACKET_V3 blocks; immediate mode makes it use
+                               TPACKET_V2, whose ring holds buffer/snaplen packets only */
+    const char *write_path; /* -w: also write the packets analysed to this pcap file */
+    uint64_t rotate_bytes;  /* -C: start a new -w file beyond this many bytes; 0 = never */
+    int rotate_secs;        /* -G: start a new -w file every this many seconds (packet time) */
+    int rotate_count;       /* -W: with -C, reuse this many file names; with -G only, stop after */
 } pw_capture_opts;
 
 /* Decode error classes, counted per input and reported under "errors". */
@@ -79,6 +89,10 @@ typedef struct pw_input_info {
     char error[512];        /* fatal read error ("truncated at byte 1234"), "" if none */
     uint64_t tcp_streams;   /* streams reassembled */
     uint64_t non_ip;        /* frames that are not IP (ARP, LLDP, STP...): normal, not errors */
+    /* live only: libpcap's pcap_stats summed over the interfaces */
+    uint64_t pcap_received; /* ps_recv: packets the filter accepted */
+    uint64_t pcap_dropped;  /* ps_drop: dropped for lack of buffer space (kernel or libpcap) */
+    uint64_t pcap_ifdropped;/* ps_ifdrop: dropped by the interface or its driver */
 } pw_input_info;
 
 /* Reads one capture file (or "-" for stdin) to the end.  source is the id
@@ -88,11 +102,11 @@ typedef struct pw_input_info {
 int pw_capture_file(const char *path, uint32_t source, const pw_capture_opts *opts,
                     const pw_capture_cb *cb, pw_input_info *info);
 
-/* Captures live from an interface until pw_capture_stop() (e.g. on SIGINT). */
-int pw_capture_live(const char *iface, uint32_t source, const pw_capture_opts *opts,
-                    const pw_capture_cb *cb, pw_input_info *info);
+/* Live capture: capture/live.h. */
 
 /* Async-signal-safe request to stop the current loop. */
 void pw_capture_stop(void);
+/* True once pw_capture_stop() was called. */
+bool pw_capture_stopping(void);
 
 #endif

@@ -40,6 +40,12 @@ bool pw_cap_begin(pw_cap *cap, const char *path, uint32_t source, int dlt,
 /* One record; matched = false when the BPF rejected it (counted, not decoded). */
 void pw_cap_record(pw_cap *cap, pw_usec ts, uint32_t caplen, uint32_t wirelen,
                    const uint8_t *data, bool matched);
+/* Starts a new output file: frames count from 1 again and carry source. */
+void pw_cap_new_file(pw_cap *cap, uint32_t source);
+/* Input counters back to zero, path set; the link type name of a DLT. */
+void pw_cap_info_reset(pw_input_info *info, const char *path);
+void pw_cap_set_linktype(pw_input_info *info, int dlt);
+pw_usec pw_cap_ts(const struct pcap_pkthdr *h);
 /* Flushes and closes every stream (nids_exit), frees fragments; reports
  * reassembly state dropped for want of memory in info->error. */
 void pw_cap_end(pw_cap *cap);

@@ -14,6 +14,7 @@
 #include "../analysis/policy.h"
 #include "../dissectors/dissector.h"
 #include "../report/report.h"
+#include "live.h"
 #include "options.h"
 #include "pipeline.h"
 
@@ -23,32 +24,30 @@ static void on_signal(int sig)
     pw_capture_stop();
 }
 
-/* jsonl streams attempts as they are decided. */
-static void stream_attempt(void *arg, const pw_attempt *a, const char *source_path)
+/* jsonl streams attempts as they are decided (into the output of the
+ * moment: SIGHUP may reopen it). */
+static void stream_attempt(void *arg, const pw_attempt *a, const char *source_path, unsigned notes)
 {
-    pw_jsonl_attempt((FILE *)arg, a, source_path);
+    pw_jsonl_attempt_noted(((pw_output *)arg)->f, a, source_path, notes);
 }
 
 static void stream_grpc_call(void *arg, const pw_event *ev, const char *source_path)
 {
-    pw_jsonl_grpc_call((FILE *)arg, ev, source_path);
+    pw_jsonl_grpc_call(((pw_output *)arg)->f, ev, source_path);
 }
 
 static void stream_sql_instance(void *arg, const pw_event *ev, int i, const char *source_path)
 {
-    pw_jsonl_sql_instance((FILE *)arg, ev, i, source_path);
+    pw_jsonl_sql_instance(((pw_output *)arg)->f, ev, i, source_path);
 }
 
-/* Reads one input (a file, or the interface when live) to the end; false
- * when it could not be read completely. */
-static bool read_input(const pw_options *o, pw_pipeline *pipe, const pw_capture_cb *cb, const char *name,
-                       bool live)
+/* Reads one input file to the end; false when it could not be read completely. */
+static bool read_input(const pw_options *o, pw_pipeline *pipe, const pw_capture_cb *cb, const char *name)
 {
     pw_input_info info;
     memset(&info, 0, sizeof info);
     uint32_t src = pw_analysis_begin_input(pipe->analysis, name);
-    int rc = live ? pw_capture_live(name, src, &o->copts, cb, &info)
-                  : pw_capture_file(name, src, &o->copts, cb, &info);
+    int rc = pw_capture_file(name, src, &o->copts, cb, &info);
     if (rc != 0)
         fprintf(stderr, "portwitness: %s\n", info.error[0] ? info.error : name);
     pw_pipeline_end_input(pipe);
@@ -57,21 +56,21 @@ static bool read_input(const pw_options *o, pw_pipeline *pipe, const pw_capture_
 }
 
 /* Every input through capture -> dissectors -> analysis; returns the exit status so far. */
-static int read_inputs(const pw_options *o, pw_analysis *an)
+static int read_inputs(const pw_options *o, pw_analysis *an, pw_output *out)
 {
     pw_dissectors_init();
     pw_pipeline pipe = {.analysis = an, .cache = pw_dissect_cache_new(0)};
     pw_capture_cb cb;
     pw_pipeline_callbacks(&pipe, &cb);
     int status = EXIT_OK;
-    if (o->iface) {
+    if (o->n_ifaces) {
+        status = pw_cli_live(o, &pipe, &cb, out);
+    } else {
         signal(SIGINT, on_signal);
         signal(SIGTERM, on_signal);
-        if (!read_input(o, &pipe, &cb, o->iface, true))
-            status = EXIT_INPUT;
     }
     for (int i = 0; i < o->n_files; i++)
-        if (!read_input(o, &pipe, &cb, o->files[i], false))
+        if (!read_input(o, &pipe, &cb, o->files[i]))
             status = EXIT_INPUT;
     pw_dissect_cache_free(pipe.cache);
     return status;
@@ -85,22 +84,24 @@ int main(int argc, char **argv)
         return rc;
     if (o.list_profiles)
         return pw_policy_list_profiles(o.cfg.profile_dir, stdout) == 0 ? EXIT_OK : EXIT_INPUT;
-    FILE *out = stdout;
-    if (o.out_path && !(out = fopen(o.out_path, "w"))) {
+    static pw_output output;
+    output = (pw_output){.f = stdout, .path = o.out_path};
+    if (o.out_path && !(output.f = fopen(o.out_path, "w"))) {
         fprintf(stderr, "portwitness: %s: %s\n", o.out_path, strerror(errno));
         return EXIT_INPUT;
     }
     pw_analysis_sink sink = {0};
     if (o.format == PW_FMT_JSONL)
-        sink = (pw_analysis_sink){.arg = out, .attempt = stream_attempt, .grpc_call = stream_grpc_call,
-                                  .sql_instance = stream_sql_instance};
+        sink = (pw_analysis_sink){.arg = &output, .attempt_noted = stream_attempt,
+                                  .grpc_call = stream_grpc_call, .sql_instance = stream_sql_instance};
     char err[512] = "";
     pw_analysis *an = pw_analysis_new(&o.cfg, &sink, err, sizeof err);
     if (!an) {
         fprintf(stderr, "portwitness: %s\n", err);
         return EXIT_USAGE;
     }
-    int status = read_inputs(&o, an);
+    int status = read_inputs(&o, an, &output);
+    FILE *out = output.f;
 
     pw_result *result = pw_analysis_result(an);
     pw_report_write(out, (pw_format)o.format, result);

@@ -27,8 +27,20 @@ static const char usage_text[] =
     "\n"
     "Input:\n"
     "  -r FILE                read a pcap or pcapng file; repeatable; '-' = stdin\n"
-    "  -i IFACE               capture live from IFACE until interrupted (Ctrl-C)\n"
+    "  -i IFACE               capture live from IFACE until SIGINT/SIGTERM; repeatable\n"
     "  BPF filter             trailing words form a libpcap filter, e.g. 'tcp port 135'\n"
+    "Live capture (tcpdump's options; see README \"Running on a span port\"):\n"
+    "  -B KIB                 kernel capture buffer in KiB (default 65536)\n"
+    "  -s SNAPLEN             bytes kept per packet (default 262144)\n"
+    "  -p                     no promiscuous mode\n"
+    "  --immediate            each packet at once (libpcap's TPACKET_V2: a ring of\n"
+    "                         buffer/snaplen packets; lower -s with it)\n"
+    "  -Z USER                run as USER once the interfaces are open\n"
+    "  -w FILE                also write the packets analysed (evidence names this file)\n"
+    "  -C MB, -G SEC, -W N    rotate -w by size (10^6 bytes) / time (strftime name) / count\n"
+    "  --interval SEC         a report every SEC: a summary line in jsonl, else a file\n"
+    "                         -o PATH with the time in its name; SIGUSR1: one now;\n"
+    "                         SIGHUP: reopen -o (log rotation)\n"
     "Output:\n"
     "  --format FMT           text (default), json, jsonl or html\n"
     "  -o FILE                write the report to FILE instead of stdout\n"
@@ -130,7 +142,8 @@ static void parse_threshold(pw_config *cfg, const char *arg)
 enum {
     OPT_FORMAT = 256, OPT_TIMEOUT, OPT_UDP_TIMEOUT, OPT_SENSOR, OPT_NNR_THRESHOLD, OPT_PROFILE,
     OPT_LIST_PROFILES, OPT_ROLE, OPT_FAIL_ON, OPT_MAX_EVIDENCE, OPT_TCP_STREAMS, OPT_NO_PROGRESS,
-    OPT_MAX_CONNECTIONS, OPT_MAX_SERVICES, OPT_SCANNER_THRESHOLD,
+    OPT_MAX_CONNECTIONS, OPT_MAX_SERVICES, OPT_SCANNER_THRESHOLD, OPT_INTERVAL, OPT_NO_IMMEDIATE,
+    OPT_IMMEDIATE,
 };
 
 static const struct option longopts[] = {
@@ -154,6 +167,13 @@ static const struct option longopts[] = {
     {"max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS},
     {"max-services", required_argument, NULL, OPT_MAX_SERVICES},
     {"scanner-threshold", required_argument, NULL, OPT_SCANNER_THRESHOLD},
+    {"interval", required_argument, NULL, OPT_INTERVAL},
+    {"immediate", no_argument, NULL, OPT_IMMEDIATE},
+    {"no-immediate", no_argument, NULL, OPT_NO_IMMEDIATE},
+    {"buffer-size", required_argument, NULL, 'B'},
+    {"snapshot-length", required_argument, NULL, 's'},
+    {"no-promiscuous-mode", no_argument, NULL, 'p'},
+    {"relinquish-privileges", required_argument, NULL, 'Z'},
     {NULL, 0, NULL, 0},
 };
 
@@ -186,6 +206,55 @@ static void analysis_option(pw_options *o, int c, const char *arg)
     }
 }
 
+/* -C as tcpdump reads it: millions of bytes, or a count with a k, m or g
+ * suffix (KiB, MiB, GiB). */
+static uint64_t parse_size(const char *s)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    uint64_t unit = 1000000;
+    if (*end && !end[1] && strchr("kKmMgG", *end))
+        unit = (uint64_t)1 << (10 * (strchr("kK", *end) ? 1 : strchr("mM", *end) ? 2 : 3));
+    else if (*end)
+        v = 0;
+    if (errno || *s == '\0' || v == 0 || v > 1000000UL)
+        usage_error("bad value for -C (millions of bytes, or a count with k, m or g)%s", "");
+    return (uint64_t)v * unit;
+}
+
+/* The live capture options (tcpdump's letters). */
+static void live_option(pw_options *o, int c, const char *arg)
+{
+    pw_capture_opts *co = &o->copts;
+    switch (c) {
+    case 'i':
+        if (o->n_ifaces == (int)(sizeof o->ifaces / sizeof o->ifaces[0]))
+            usage_error("too many -i%s", "");
+        o->ifaces[o->n_ifaces++] = arg;
+        break;
+    case 'B': co->buffer_kib = (int)parse_cap(arg, "-B"); break;
+    case 's': co->snaplen = (int)parse_cap(arg, "-s"); break;
+    case 'p': co->no_promisc = true; break;
+    case 'Z': o->user = arg; break;
+    case 'w': co->write_path = arg; break;
+    case 'C': co->rotate_bytes = parse_size(arg); break;
+    case 'G': co->rotate_secs = (int)parse_cap(arg, "-G"); break;
+    case 'W': co->rotate_count = (int)parse_cap(arg, "-W"); break;
+    case OPT_INTERVAL: o->interval = parse_seconds(arg, "--interval"); break;
+    case OPT_NO_IMMEDIATE: co->immediate = false; break;
+    case OPT_IMMEDIATE: co->immediate = true; break;
+    default: break;
+    }
+}
+
+static bool is_live_option(int c)
+{
+    if (c == OPT_INTERVAL || c == OPT_NO_IMMEDIATE || c == OPT_IMMEDIATE)
+        return true;
+    return c > 0 && c < 128 && strchr("iBspZwCGW", c) != NULL;
+}
+
 /* One option; returns -1 to go on, else an exit status. */
 static int one_option(pw_options *o, int c, const char *arg)
 {
@@ -195,7 +264,6 @@ static int one_option(pw_options *o, int c, const char *arg)
             usage_error("too many -r files%s", "");
         o->files[o->n_files++] = arg;
         return -1;
-    case 'i': o->iface = arg; return -1;
     case 'o': o->out_path = arg; return -1;
     case 'h': fputs(usage_text, stdout); return EXIT_OK;
     case 'V': printf("portwitness %s\n", PW_VERSION); return EXIT_OK;
@@ -209,7 +277,12 @@ static int one_option(pw_options *o, int c, const char *arg)
     case OPT_LIST_PROFILES: o->list_profiles = true; return -1;
     case OPT_NO_PROGRESS: o->copts.progress = false; return -1;
     case '?': fprintf(stderr, "Try 'portwitness --help'.\n"); return EXIT_USAGE;
-    default: analysis_option(o, c, arg); return -1;
+    default:
+        if (is_live_option(c))
+            live_option(o, c, arg);
+        else
+            analysis_option(o, c, arg);
+        return -1;
     }
 }
 
@@ -234,15 +307,19 @@ int pw_options_parse(int argc, char **argv, pw_options *o)
     o->format = PW_FMT_TEXT;
     o->copts.progress = true;
     int c, rc;
-    while ((c = getopt_long(argc, argv, "+r:i:o:hVqv", longopts, NULL)) != -1)
+    while ((c = getopt_long(argc, argv, "+r:i:o:hVqvB:s:pZ:w:C:G:W:", longopts, NULL)) != -1)
         if ((rc = one_option(o, c, optarg)) >= 0)
             return rc;
     if (o->list_profiles)
         return -1;
-    if (!o->n_files && !o->iface)
+    if (!o->n_files && !o->n_ifaces)
         usage_error("no input: give -r FILE or -i IFACE%s", "");
-    if (o->n_files && o->iface)
+    if (o->n_files && o->n_ifaces)
         usage_error("use either -r or -i, not both%s", "");
+    if (!o->n_ifaces && (o->user || o->copts.write_path || o->interval > 0))
+        usage_error("-Z, -w and --interval go with live capture (-i)%s", "");
+    if ((o->copts.rotate_bytes || o->copts.rotate_secs || o->copts.rotate_count) && !o->copts.write_path)
+        usage_error("-C, -G and -W rotate the -w file: give -w FILE%s", "");
     join_filter(o, optind, argc, argv);
     o->copts.progress = o->copts.progress && !getenv("CI");
     return -1;

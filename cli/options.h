@@ -16,7 +16,12 @@ typedef struct pw_options {
     pw_capture_opts copts;
     const char *files[PW_MAX_FILES];
     int n_files;
-    const char *iface, *out_path;
+    const char *ifaces[16];   /* -i, repeatable (PW_LIVE_MAX_IFACES) */
+    int n_ifaces;
+    const char *out_path;
+    /* live */
+    const char *user;         /* -Z: run as this user once the interfaces are open */
+    double interval;          /* --interval: seconds between reports; 0 = only at the end */
     int format;               /* pw_format */
     bool list_profiles;
     char bpf[4096];           /* trailing words: a libpcap filter, "" if none */

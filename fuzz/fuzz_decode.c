@@ -74,7 +74,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     pw_log_level = PW_LOG_QUIET;
     static const pw_capture_cb cb = {NULL, on_packet, on_open, on_data, on_close};
-    static const pw_capture_opts opts = {NULL, 64, false, 0};
+    static const pw_capture_opts opts = {.tcp_streams = 64};
     pw_input_info info;
     memset(&info, 0, sizeof info);
     static pw_cap cap;

@@ -182,6 +182,38 @@ static void feed_event(mods *m, const uint8_t *r, int op, uint64_t frame, pw_use
     pw_policy_event(m->pol, &ev);
 }
 
+typedef struct change_out {
+    FILE *f;
+    const pw_result *r;
+} change_out;
+
+static void render_change(void *arg, const pw_change *ch)
+{
+    change_out *co = arg;
+    if (co->f)
+        pw_jsonl_change(co->f, co->r, ch);
+}
+
+static void no_change(void *arg, const pw_change *ch)
+{
+    (void)arg;
+    (void)ch;
+    abort(); /* the same result twice changed something */
+}
+
+/* What live mode streams at a summary: the changes from nothing (all new),
+ * then from itself (none may be found). */
+static void live_changes(FILE *out, const pw_result *r)
+{
+    pw_changes *c = pw_changes_new();
+    if (!c)
+        return;
+    change_out co = {out, r};
+    pw_changes_diff(c, r, render_change, &co);
+    pw_changes_diff(c, r, no_change, NULL);
+    pw_changes_free(c);
+}
+
 /* Decides and renders everything: what the CLI does after the last input. */
 static void decide_and_render(mods *m, const pw_config *cfg)
 {
@@ -198,6 +230,7 @@ static void decide_and_render(mods *m, const pw_config *cfg)
     FILE *out = fopen("/dev/null", "w");
     for (int f = PW_FMT_TEXT; f <= PW_FMT_HTML && out; f++)
         pw_report_write(out, (pw_format)f, &r);
+    live_changes(out, &r);
     if (out)
         fclose(out);
     pw_result_free(&r);

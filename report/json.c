@@ -127,6 +127,10 @@ static json_t *input_json(const pw_input_info *info)
     json_object_set_new(errs, "total", json_integer((json_int_t)total));
     json_object_set_new(in, "errors", errs); /* decode errors per class, and "total" */
     json_object_set_new(in, "error", info->error[0] ? json_string(info->error) : json_null());
+    if (info->live) /* libpcap's pcap_stats: what the capture lost */
+        json_object_set_new(in, "capture", json_pack("{s:I,s:I,s:I}", "received", (json_int_t)info->pcap_received,
+                                                     "dropped", (json_int_t)info->pcap_dropped, "ifdropped",
+                                                     (json_int_t)info->pcap_ifdropped));
     return in;
 }
 
@@ -169,6 +173,11 @@ static json_t *stats_json(const pw_res_stats *st)
         json_object_set_new(ev, pw_event_type_name(i), json_integer((json_int_t)st->events[i]));
     json_object_set_new(stats, "events", ev);
     json_object_set_new(stats, "caps", caps_json(&st->caps));
+    if (st->snapshot || st->unanswered_during_drops) {
+        json_object_set_new(stats, "unanswered_during_drops", json_integer((json_int_t)st->unanswered_during_drops));
+        json_object_set_new(stats, "snapshot", json_boolean(st->snapshot));
+        json_object_set_new(stats, "open_connections", json_integer((json_int_t)st->open_connections));
+    }
     return stats;
 }
 
@@ -567,7 +576,14 @@ static void dump_line(FILE *out, json_t *o)
 
 void pw_jsonl_attempt(FILE *out, const pw_attempt *a, const char *source_path)
 {
+    pw_jsonl_attempt_noted(out, a, source_path, 0);
+}
+
+void pw_jsonl_attempt_noted(FILE *out, const pw_attempt *a, const char *source_path, unsigned notes)
+{
     json_t *o = pw_attempt_json(a, source_path);
+    if (notes & PW_NOTE_CAPTURE_DROPS) /* the reply may be among the packets the capture dropped */
+        json_object_set_new(o, "notes", json_pack("[s]", "capture-drops"));
     dump_line(out, o);
     json_decref(o);
 }
@@ -697,6 +713,80 @@ void pw_jsonl_finish(FILE *out, const pw_result *r)
     dump_line(out, sum);
     json_decref(sum);
     json_decref(model);
+}
+
+/* Rule verdicts in short: what an interval summary lists. */
+static json_t *verdicts_json(const pw_result *r)
+{
+    json_t *v = json_array();
+    for (size_t i = 0; i < r->n_rules; i++) {
+        const pw_res_rule *x = &r->rules[i];
+        json_array_append_new(v, json_pack("{s:s,s:s,s:b,s:s}", "profile", x->profile, "id", x->id, "required",
+                                           x->required, "verdict", pw_verdict_name(x->verdict)));
+    }
+    return v;
+}
+
+/* NNR alerts standing: sensor and method. */
+static json_t *alerts_json(const pw_result *r)
+{
+    json_t *v = json_array();
+    for (size_t i = 0; i < r->nnr.n_sensors; i++)
+        for (size_t k = 0; k < r->nnr.sensors[i].n_alerts; k++)
+            json_array_append_new(v, json_pack("{s:o,s:s,s:f}", "sensor", jaddr(&r->nnr.sensors[i].sensor), "method",
+                                               pw_nnr_method_key(r->nnr.sensors[i].alerts[k].method), "rate",
+                                               r->nnr.sensors[i].alerts[k].rate));
+    return v;
+}
+
+void pw_jsonl_interval(FILE *out, const pw_result *r, json_t *interval)
+{
+    json_t *model = pw_result_json(r);
+    json_t *sum = json_object();
+    json_object_set_new(sum, "type", json_string("summary"));
+    json_object_set_new(sum, "schema", json_string("portwitness/1"));
+    json_object_set(sum, "interval", interval);
+    json_object_set(sum, "inputs", json_object_get(model, "inputs"));
+    json_object_set(sum, "stats", json_object_get(model, "stats"));
+    json_object_set_new(sum, "rules", verdicts_json(r));
+    json_object_set_new(sum, "nnr_alerts", alerts_json(r));
+    json_object_set_new(sum, "hosts", json_integer((json_int_t)r->n_hosts));
+    dump_line(out, sum);
+    json_decref(sum);
+    json_decref(model);
+    fflush(out);
+}
+
+static json_t *change_json(const pw_result *r, const pw_change *ch)
+{
+    switch (ch->kind) {
+    case PW_CHG_RULE:
+        return json_pack("{s:s,s:s,s:s,s:b,s:o,s:s}", "type", "rule_change", "profile", ch->rule->profile, "id",
+                         ch->rule->id, "required", ch->rule->required, "from",
+                         ch->had_verdict ? json_string(pw_verdict_name(ch->from)) : json_null(), "verdict",
+                         pw_verdict_name(ch->rule->verdict));
+    case PW_CHG_ALERT_RAISED:
+    case PW_CHG_ALERT_CLEARED: {
+        json_t *o = json_pack("{s:s,s:s,s:o,s:s}", "type", "nnr_alert", "state",
+                              ch->kind == PW_CHG_ALERT_RAISED ? "raised" : "cleared", "sensor", jaddr(&ch->sensor),
+                              "method", pw_nnr_method_key(ch->method));
+        if (ch->kind == PW_CHG_ALERT_RAISED)
+            json_object_set_new(o, "rate", json_real(ch->rate));
+        return o;
+    }
+    default:
+        return json_pack("{s:s,s:o,s:s,s:s,s:I,s:s,s:b}", "type", "name", "ip", jaddr(&ch->host->ip), "name",
+                         ch->name->name, "source", pw_name_source_str(ch->name->src), "frame",
+                         (json_int_t)ch->name->frame, "file", file_of(r, ch->name->source), "conflict",
+                         ch->host->conflict);
+    }
+}
+
+void pw_jsonl_change(FILE *out, const pw_result *r, const pw_change *ch)
+{
+    json_t *o = change_json(r, ch);
+    dump_line(out, o);
+    json_decref(o);
 }
 
 void pw_json_write(FILE *out, const pw_result *r)

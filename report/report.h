@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "../analysis/attempt.h"
+#include "../analysis/changes.h"
 #include "../analysis/result.h"
 
 typedef enum pw_format { PW_FMT_TEXT = 0, PW_FMT_JSON, PW_FMT_JSONL, PW_FMT_HTML } pw_format;
@@ -19,6 +20,14 @@ int pw_format_parse(const char *name);
 json_t *pw_attempt_json(const pw_attempt *a, const char *source_path);
 /* Streams one attempt line (jsonl). */
 void pw_jsonl_attempt(FILE *out, const pw_attempt *a, const char *source_path);
+/* The same with notes (PW_NOTE_* of analysis.h): "notes":["capture-drops"]. */
+void pw_jsonl_attempt_noted(FILE *out, const pw_attempt *a, const char *source_path, unsigned notes);
+/* A change between live results (analysis/changes.h) as a line:
+ * "rule_change" (from, verdict), "nnr_alert" (state raised/cleared), "name". */
+void pw_jsonl_change(FILE *out, const pw_result *r, const pw_change *ch);
+/* A live interval summary line: {"type":"summary","interval":{...},...}; the
+ * interval object (start, end, drops) is made by the caller. */
+void pw_jsonl_interval(FILE *out, const pw_result *r, json_t *interval);
 
 /* A gRPC call (PW_EV_GRPC) and an announced SQL instance (PW_EV_SSRP
  * response, instance i) as jsonl "grpc_call" / "sql_instance" lines. */

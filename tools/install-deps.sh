@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential cmake pkg-config clang libclang-rt-dev python3
   libpcap-dev libnids-dev uthash-dev libjansson-dev libyaml-dev libssl-dev libnghttp2-dev
   libwiretap-dev libwsutil-dev libglib2.0-dev
-  tshark
+  tshark tcpreplay iproute2
 )
 
 missing=()

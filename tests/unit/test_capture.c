@@ -248,7 +248,7 @@ static void reset(void) { memset(&R, 0, sizeof R); }
 
 static int run(const char *path, const char *bpf, pw_input_info *info)
 {
-    pw_capture_opts o = {bpf, 1024, false, 0};
+    pw_capture_opts o = {.bpf = bpf, .tcp_streams = 1024};
     return pw_capture_file(path, 3, &o, &CB, info);
 }
 
@@ -649,7 +649,7 @@ static void test_many_batches(void)
     const char *p = tmp("big.pcap");
     uint64_t size = write_big(p, n, false);
     CHECK(size > 16u * 1024 * 1024); /* many reader batches */
-    pw_capture_opts o = {NULL, 1024, false, 0};
+    pw_capture_opts o = {.tcp_streams = 1024};
     pw_input_info info;
     memset(&BIG, 0, sizeof BIG);
     BIG.want = 1;
