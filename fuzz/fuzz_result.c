@@ -19,6 +19,7 @@
 #include "../analysis/services.h"
 #include "../common/log.h"
 #include "../report/report.h"
+#include "../tests/unit/conn_shim.h"
 
 #ifndef PW_PROFILE_DIR
 #define PW_PROFILE_DIR "profiles"
@@ -54,6 +55,19 @@ typedef struct mods {
     pw_policy *pol;
 } mods;
 
+/* Connection records the attempts and events land on; the removal hook
+ * finishes each module's work, as analysis.c's does. */
+static conn_shim shim;
+
+static void removed(void *arg, pw_conn *c)
+{
+    mods *m = arg;
+    if (c->attempt_done)
+        pw_services_attempt(m->svc, &c->a);
+    pw_nnr_conn_removed(m->nnr, c);
+    pw_policy_conn_removed(m->pol, c);
+}
+
 static void feed_attempt(mods *m, const uint8_t *r, uint64_t frame, pw_usec ts)
 {
     pw_attempt a;
@@ -72,9 +86,8 @@ static void feed_attempt(mods *m, const uint8_t *r, uint64_t frame, pw_usec ts)
     a.has_icmp_from = (r[4] & 8) != 0;
     a.icmp_from = addr_of(r[5]);
     a.source = r[4] >> 7;
-    pw_services_attempt(m->svc, &a);
-    pw_nnr_attempt(m->nnr, &a);
-    pw_policy_attempt(m->pol, &a);
+    (void)m;
+    shim_attempt(&shim, &a);
 }
 
 static void fill_event(pw_event *ev, const uint8_t *r, int op, uint64_t frame, pw_usec ts)
@@ -178,8 +191,9 @@ static void feed_event(mods *m, const uint8_t *r, int op, uint64_t frame, pw_use
     fill_event(&ev, r, op, frame, ts);
     fill_payload(&ev, r);
     pw_hosts_event(m->hosts, &ev);
-    pw_nnr_event(m->nnr, &ev);
-    pw_policy_event(m->pol, &ev);
+    pw_conn *c = shim_event(&shim, &ev);
+    pw_nnr_event(m->nnr, c, &ev);
+    pw_policy_event(m->pol, c, &ev);
 }
 
 typedef struct change_out {
@@ -251,9 +265,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         cfg.sensors[0].prefix = pfx;
     }
     char err[512];
-    mods m = {pw_services_new(), pw_hosts_new(), pw_nnr_new(&cfg), pw_policy_new(&cfg, err, sizeof err)};
+    mods m = {pw_services_new(0), pw_hosts_new(), pw_nnr_new(&cfg), pw_policy_new(&cfg, err, sizeof err)};
     if (!m.pol)
         abort(); /* the built-in profiles must load */
+    shim_init(&shim, removed, &m);
+    shim.attempts_linger = true;
     for (size_t off = 1; off + 12 <= size; off += 12) {
         const uint8_t *r = data + off;
         uint64_t frame = (uint64_t)(r[8] << 8 | r[9]) + 1;
@@ -264,6 +280,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         else
             feed_event(&m, r, op, frame, ts);
     }
+    shim_flush(&shim); /* the end of the input */
     decide_and_render(&m, &cfg);
     pw_services_free(m.svc);
     pw_hosts_free(m.hosts);
