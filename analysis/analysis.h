@@ -32,6 +32,9 @@ pw_analysis *pw_analysis_new(const pw_config *cfg, const pw_analysis_sink *sink,
 uint32_t pw_analysis_begin_input(pw_analysis *a, const char *path);
 void pw_analysis_packet(pw_analysis *a, const pw_pkt *pkt);
 void pw_analysis_event(pw_analysis *a, const pw_event *ev);
+/* A TCP connection first seen mid-stream whose server side sent payload
+ * (see pw_attempts_midstream; m->source is set here). */
+void pw_analysis_midstream(pw_analysis *a, const pw_attempt *m);
 /* The input ended (info has its counters and any read error). */
 void pw_analysis_end_input(pw_analysis *a, const pw_input_info *info);
 /* Decides the result of everything read so far.  The caller frees it with

@@ -21,6 +21,7 @@ static const char *const reason_names[PW_R_COUNT] = {
     "udp-reply",
     "one-sided",
     "capture-ended",
+    "midstream",
 };
 
 const char *pw_outcome_name(pw_outcome o)

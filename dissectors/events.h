@@ -22,6 +22,8 @@ typedef struct pw_flow {
     uint8_t proto;    /* 6 = TCP, 17 = UDP */
     pw_addr client, server;
     uint16_t client_port, server_port;
+    bool midstream;   /* TCP: first seen mid-stream (handshake not captured); client and
+                         server were inferred from the ports and the dissectors' probes */
 } pw_flow;
 
 typedef enum pw_event_type {
