@@ -41,6 +41,7 @@ typedef struct host_name {
     uint8_t src;     /* pw_name_source */
     uint32_t source; /* input index */
     uint64_t frame;
+    bool midstream;  /* learned on a connection first seen mid-stream */
 } host_name;
 
 typedef struct host {
@@ -79,6 +80,12 @@ static host *find_host(const pw_hosts *h, const pw_addr *ip)
 
 void pw_hosts_add(pw_hosts *h, const pw_addr *ip, const char *name, pw_name_source src,
                   uint32_t source, uint64_t frame)
+{
+    pw_hosts_add_seen(h, ip, name, src, source, frame, false);
+}
+
+void pw_hosts_add_seen(pw_hosts *h, const pw_addr *ip, const char *name, pw_name_source src,
+                       uint32_t source, uint64_t frame, bool midstream)
 {
     if (!h || !ip || !name || (ip->family != 4 && ip->family != 6) ||
         (unsigned)src >= PW_NAME_SOURCE_COUNT)
@@ -125,7 +132,7 @@ void pw_hosts_add(pw_hosts *h, const pw_addr *ip, const char *name, pw_name_sour
         e->names = nn;
         e->cap = ncap;
     }
-    e->names[e->n++] = (host_name){copy, (uint8_t)src, source, frame};
+    e->names[e->n++] = (host_name){copy, (uint8_t)src, source, frame, midstream};
 }
 
 static void on_nbns(pw_hosts *h, const pw_event *ev)
@@ -184,17 +191,19 @@ void pw_hosts_event(pw_hosts *h, const pw_event *ev)
     case PW_EV_NTLMSSP:
         if (ev->u.ntlmssp.msg_type == PW_NTLM_CHALLENGE) {
             const pw_addr *who = pw_nu_sender(ev);
-            pw_hosts_add(h, who, ev->u.ntlmssp.nb_computer, PW_NAME_NTLM, ev->source, ev->frame);
-            pw_hosts_add(h, who, ev->u.ntlmssp.dns_computer, PW_NAME_NTLM, ev->source, ev->frame);
+            bool mid = ev->flow.midstream;
+            pw_hosts_add_seen(h, who, ev->u.ntlmssp.nb_computer, PW_NAME_NTLM, ev->source, ev->frame, mid);
+            pw_hosts_add_seen(h, who, ev->u.ntlmssp.dns_computer, PW_NAME_NTLM, ev->source, ev->frame, mid);
         }
         break;
     case PW_EV_TLS:
         if (ev->u.tls.kind == PW_TLS_CERTIFICATE) {
             const pw_addr *who = pw_nu_sender(ev);
-            pw_hosts_add(h, who, ev->u.tls.subject_cn, PW_NAME_TLS_CERT, ev->source, ev->frame);
+            bool mid = ev->flow.midstream;
+            pw_hosts_add_seen(h, who, ev->u.tls.subject_cn, PW_NAME_TLS_CERT, ev->source, ev->frame, mid);
             int n = ev->u.tls.n_san < PW_TLS_MAX_SAN ? ev->u.tls.n_san : PW_TLS_MAX_SAN;
             for (int i = 0; i < n; i++)
-                pw_hosts_add(h, who, ev->u.tls.san[i], PW_NAME_TLS_CERT, ev->source, ev->frame);
+                pw_hosts_add_seen(h, who, ev->u.tls.san[i], PW_NAME_TLS_CERT, ev->source, ev->frame, mid);
         }
         break;
     default:
@@ -299,7 +308,7 @@ void pw_hosts_result(const pw_hosts *h, pw_result *r)
         o->n_names = e->n;
         for (int j = 0; j < e->n; j++)
             o->names[j] = (pw_res_name){e->names[j].name, (pw_name_source)e->names[j].src,
-                                        e->names[j].frame, e->names[j].source};
+                                        e->names[j].frame, e->names[j].source, e->names[j].midstream};
     }
     free(v);
 }

@@ -22,6 +22,9 @@ void pw_hosts_event(pw_hosts *h, const pw_event *ev);
 /* Adds a name directly (used by tests and by modules that learn names). */
 void pw_hosts_add(pw_hosts *h, const pw_addr *ip, const char *name, pw_name_source src,
                   uint32_t source, uint64_t frame);
+/* The same, marking a name learned on a connection first seen mid-stream. */
+void pw_hosts_add_seen(pw_hosts *h, const pw_addr *ip, const char *name, pw_name_source src,
+                       uint32_t source, uint64_t frame, bool midstream);
 /* The best name for ip (NetBIOS/NTLM computer name preferred, then cert, PTR, DNS), or NULL. */
 const char *pw_hosts_best_name(const pw_hosts *h, const pw_addr *ip);
 /* True when ip carries more than one computer name (the "conflict" flag). */

@@ -143,6 +143,7 @@ typedef struct pw_res_name {
     pw_name_source src;
     uint64_t frame;
     uint32_t source;
+    bool midstream;   /* learned on a connection first seen mid-stream */
 } pw_res_name;
 
 typedef struct pw_res_host {

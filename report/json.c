@@ -230,9 +230,11 @@ json_t *pw_json_hosts(const pw_result *r)
         json_t *names = json_array();
         for (size_t j = 0; j < h->n_names; j++) {
             const pw_res_name *n = &h->names[j];
-            json_array_append_new(names, json_pack("{s:s, s:s, s:I, s:s}", "name", n->name, "source",
-                                                   pw_name_source_str(n->src), "frame", (json_int_t)n->frame,
-                                                   "file", file_of(r, n->source)));
+            json_t *o = json_pack("{s:s, s:s, s:I, s:s}", "name", n->name, "source", pw_name_source_str(n->src),
+                                  "frame", (json_int_t)n->frame, "file", file_of(r, n->source));
+            if (n->midstream) /* only then: reports of captures without such names are unchanged */
+                json_object_set_new(o, "midstream", json_true());
+            json_array_append_new(names, o);
         }
         json_array_append_new(arr, json_pack("{s:o, s:o, s:b}", "ip", jaddr(&h->ip), "names", names,
                                              "conflict", h->conflict));

@@ -267,8 +267,8 @@ static void write_hosts(FILE *out, const pw_result *r)
         char ip[PW_ADDR_STRLEN];
         fprintf(out, "%-40s%s", ip_str(&h->ip, ip), h->conflict ? " CONFLICT:" : "");
         for (size_t j = 0; j < h->n_names; j++)
-            fprintf(out, " %s (%s, frame %llu)", h->names[j].name, pw_name_source_str(h->names[j].src),
-                    (unsigned long long)h->names[j].frame);
+            fprintf(out, " %s (%s, frame %llu%s)", h->names[j].name, pw_name_source_str(h->names[j].src),
+                    (unsigned long long)h->names[j].frame, h->names[j].midstream ? ", mid-stream" : "");
         fputc('\n', out);
     }
 }
