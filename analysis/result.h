@@ -147,7 +147,9 @@ typedef struct pw_res_name {
 } pw_res_name;
 
 typedef struct pw_res_host {
-    pw_addr ip;
+    pw_addr ip;             /* family 0 for a target known by name only */
+    const char *target;     /* "host:port": names seen through a proxy for a CONNECT target
+                               given by host name (no address known); NULL otherwise */
     pw_res_name *names;
     size_t n_names;
     bool conflict;

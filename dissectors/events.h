@@ -175,6 +175,11 @@ typedef struct pw_ev_tls {
     uint8_t chain_len;         /* certificates in the message */
     /* ALERT */
     uint8_t alert_level, alert_desc;
+    /* TLS inside an HTTP CONNECT tunnel: the CONNECT target the handshake is
+     * with (host name or address literal, and port); "" / 0 otherwise.  The
+     * flow's server is then the proxy, not the certificate's owner. */
+    char tunnel_host[PW_NAME_MAX];
+    uint16_t tunnel_port;
 } pw_ev_tls;
 
 /* ---- HTTP proxy CONNECT ---- */

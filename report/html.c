@@ -250,7 +250,10 @@ static void hosts_table(FILE *out, const pw_result *r)
     for (size_t i = 0; i < r->n_hosts; i++) {
         const pw_res_host *h = &r->hosts[i];
         row_start(out, NULL);
-        td_addr(out, &h->ip);
+        if (h->target)
+            td(out, h->target);
+        else
+            td_addr(out, &h->ip);
         fputs("<td>", out);
         for (size_t j = 0; j < h->n_names; j++) {
             fputs(j ? "<br>" : "", out);

@@ -236,8 +236,11 @@ json_t *pw_json_hosts(const pw_result *r)
                 json_object_set_new(o, "midstream", json_true());
             json_array_append_new(names, o);
         }
-        json_array_append_new(arr, json_pack("{s:o, s:o, s:b}", "ip", jaddr(&h->ip), "names", names,
-                                             "conflict", h->conflict));
+        json_t *o = json_pack("{s:o, s:o, s:b}", "ip", h->target ? json_null() : jaddr(&h->ip), "names",
+                              names, "conflict", h->conflict);
+        if (h->target) /* names seen through a proxy for a target known by name only */
+            json_object_set_new(o, "target", json_string(h->target));
+        json_array_append_new(arr, o);
     }
     return arr;
 }
