@@ -50,6 +50,7 @@ void pw_capture_stop(void)
 static struct {
     pw_cap *cap;        /* the capture being fed */
     const pw_pkt *cur;  /* the packet being fed */
+    bool claimed;       /* libnids called back for the packet being fed: it follows that flow */
     unsigned logged;
 } g_nids;
 
@@ -87,6 +88,10 @@ static void nids_tcp(struct tcp_stream *a, void **param)
     pw_cap *cap = g_nids.cap;
     if (!cap)
         return;
+    const pw_pkt *cur = g_nids.cur; /* (a timeout may call back for another stream) */
+    if (cur && ((a->addr.source == cur->sport && a->addr.dest == cur->dport) ||
+                (a->addr.source == cur->dport && a->addr.dest == cur->sport)))
+        g_nids.claimed = true;
     const pw_capture_cb *cb = cap->cb;
     switch (a->nids_state) {
     case NIDS_JUST_EST: {
@@ -334,6 +339,7 @@ static void record(pw_cap *cap, pw_usec ts, uint32_t caplen, uint32_t wirelen, c
     if (pkt.proto != PW_IPPROTO_TCP)
         return;
     if (pkt.src.family == 4) {
+        g_nids.claimed = false;
         if (cap->nids_on && cap->dec.ip4) {
             struct pcap_pkthdr h;
             h.ts.tv_sec = (time_t)(ts / PW_USEC_PER_SEC);
@@ -349,9 +355,10 @@ static void record(pw_cap *cap, pw_usec ts, uint32_t caplen, uint32_t wirelen, c
             g_nids.cur = NULL;
         }
         /* What libnids does not follow may be a connection caught mid-stream
-         * (payload), or the end of one the shim follows (FIN/RST). */
+         * (payload), or the end of one the shim follows (FIN/RST).  A segment
+         * libnids just delivered (or closed) is its own. */
         bool ends = (pkt.tcp_flags & (PW_TH_FIN | PW_TH_RST)) && cap->tcp6.count;
-        if (pkt.payload_len || ends)
+        if ((pkt.payload_len || ends) && !g_nids.claimed)
             pw_tcp6_packet(&cap->tcp6, &pkt, false, cap->nids_on ? nids_knows : NULL);
     } else {
         pw_tcp6_packet(&cap->tcp6, &pkt, true, NULL);

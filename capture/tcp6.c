@@ -123,6 +123,22 @@ static void make_key(const pw_pkt *p, pw_tcp6_key *k)
     }
 }
 
+/* The key's hash, a word at a time: every IPv4 TCP segment with payload is
+ * looked up here (mid-stream candidates), so the byte-wise table hash would
+ * cost more than the lookup itself. */
+static uint32_t key_hash(const pw_tcp6_key *k)
+{
+    uint64_t w[4], h = 0x9e3779b97f4a7c15u ^ ((uint64_t)k->pa << 24 | (uint64_t)k->pb << 8 | k->family);
+    memcpy(w, k->a, 16);
+    memcpy(w + 2, k->b, 16);
+    for (int i = 0; i < 4; i++) {
+        h ^= w[i];
+        h *= 0xff51afd7ed558ccdu;
+        h ^= h >> 33;
+    }
+    return (uint32_t)(h ^ (h >> 32));
+}
+
 static inline int32_t sdiff(uint32_t a, uint32_t b) { return (int32_t)(a - b); }
 
 /* Offers bytes of one direction to the consumer; false when the stream must stop. */
@@ -186,7 +202,7 @@ static pw_tcp6 *add(pw_tcp6_table *t, const pw_tcp6_key *k, const pw_pkt *pkt)
     s->key = *k;
     s->si.source = t->source;
     s->last = pkt->ts;
-    HASH_ADD(hh, t->hash, key, sizeof s->key, s);
+    HASH_ADD_BYHASHVALUE(hh, t->hash, key, sizeof s->key, key_hash(k), s);
     lru_append(t, s);
     t->count++;
     return s;
@@ -296,7 +312,7 @@ void pw_tcp6_ignore(pw_tcp6_table *t, const pw_pkt *pkt)
     pw_tcp6_key k;
     make_key(pkt, &k);
     pw_tcp6 *s = NULL;
-    HASH_FIND(hh, t->hash, &k, sizeof k, s);
+    HASH_FIND_BYHASHVALUE(hh, t->hash, &k, sizeof k, key_hash(&k), s);
     if (!s)
         s = add(t, &k, pkt);
     if (s && !s->open) {
@@ -317,7 +333,7 @@ void pw_tcp6_packet(pw_tcp6_table *t, const pw_pkt *pkt, bool handshakes,
     pw_tcp6_key k;
     make_key(pkt, &k);
     pw_tcp6 *s = NULL;
-    HASH_FIND(hh, t->hash, &k, sizeof k, s);
+    HASH_FIND_BYHASHVALUE(hh, t->hash, &k, sizeof k, key_hash(&k), s);
     uint8_t fl = pkt->tcp_flags;
     if (!s) {
         if ((fl & (PW_TH_SYN | PW_TH_ACK | PW_TH_RST)) == PW_TH_SYN) {
@@ -325,9 +341,14 @@ void pw_tcp6_packet(pw_tcp6_table *t, const pw_pkt *pkt, bool handshakes,
                 start_handshake(t, &k, pkt);
             return;
         }
-        if ((fl & (PW_TH_SYN | PW_TH_RST)) || !pkt->payload_len || !t->cb->midstream_dir ||
-            (followed && followed(pkt)))
+        if ((fl & (PW_TH_SYN | PW_TH_RST)) || !pkt->payload_len || !t->cb->midstream_dir)
             return;
+        if (followed && followed(pkt)) {
+            /* libnids's (a handshake it has not seen completed, data it
+             * holds out of order): remembered, so it is asked once */
+            pw_tcp6_ignore(t, pkt);
+            return;
+        }
         s = start_midstream(t, &k, pkt);
         if (!s)
             return;
