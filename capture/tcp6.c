@@ -353,14 +353,18 @@ void pw_tcp6_packet(pw_tcp6_table *t, const pw_pkt *pkt, bool handshakes,
         if (!s)
             return;
     }
-    s->last = pkt->ts;
-    lru_unlink(t, s);
-    lru_append(t, s);
     if (s->ignored) {
+        /* Left in place in the LRU: an ignored flow's bulk data (a TLS
+         * session after its handshake) costs one lookup a segment, and the
+         * entry expires PW_TCP6_IDLE_TIMEOUT after it was made (then the
+         * flow is asked about once more). */
         if (fl & (PW_TH_RST | PW_TH_FIN))
             destroy(t, s, PW_STREAM_CLOSED); /* no longer open: no callback */
         return;
     }
+    s->last = pkt->ts;
+    lru_unlink(t, s);
+    lru_append(t, s);
     int dir = (pw_addr_eq(&pkt->src, &s->si.client) && pkt->sport == s->si.client_port)
                   ? PW_DIR_TO_SERVER
                   : PW_DIR_TO_CLIENT;
