@@ -99,6 +99,8 @@ void pw_result_free(pw_result *r)
     for (size_t i = 0; i < r->n_hosts; i++)
         free(r->hosts[i].names);
     free(r->hosts);
+    free(r->scanners); /* folds_result's (analysis.c): leaked before */
+    free(r->folds);
     free_nnr(&r->nnr);
     free_policy(r);
     memset(r, 0, sizeof *r);
