@@ -171,6 +171,15 @@ void pw_analysis_event(pw_analysis *a, const pw_event *ev)
     pw_policy_event(a->policy, c, ev);
 }
 
+void pw_analysis_midstream(pw_analysis *a, const pw_attempt *m)
+{
+    if (!a->attempts)
+        return;
+    pw_attempt at = *m;
+    at.source = a->current;
+    pw_attempts_midstream(a->attempts, &at);
+}
+
 static void add_stat(pw_attempts_stats *tot, const pw_attempts_stats *s)
 {
     tot->attempts += s->attempts;

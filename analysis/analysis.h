@@ -45,6 +45,9 @@ uint32_t pw_analysis_add_source(pw_analysis *a, const char *path);
 void pw_analysis_set_dropping(pw_analysis *a, bool dropping);
 void pw_analysis_packet(pw_analysis *a, const pw_pkt *pkt);
 void pw_analysis_event(pw_analysis *a, const pw_event *ev);
+/* A TCP connection first seen mid-stream whose server side sent payload
+ * (see pw_attempts_midstream; m->source is set here). */
+void pw_analysis_midstream(pw_analysis *a, const pw_attempt *m);
 /* The input ended (info has its counters and any read error). */
 void pw_analysis_end_input(pw_analysis *a, const pw_input_info *info);
 /* Decides the result of everything read so far.  The caller frees it with

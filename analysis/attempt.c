@@ -24,6 +24,7 @@ static const char *const reason_names[PW_R_COUNT] = {
     "one-sided",
     "capture-ended",
     "retransmitted",
+    "midstream",
 };
 
 const char *pw_outcome_name(pw_outcome o)

@@ -35,6 +35,7 @@ typedef enum pw_reason {
     PW_R_ONE_SIDED,
     PW_R_CAPTURE_ENDED,
     PW_R_RETRANSMITTED,  /* unanswered: the client itself retransmitted, nothing came back */
+    PW_R_MIDSTREAM,           /* first seen mid-stream, and the server side sent payload */
     PW_R_COUNT
 } pw_reason;
 

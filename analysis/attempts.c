@@ -16,7 +16,10 @@
  *   - Client ACK (no SYN) with seq == ISN+1, or a server non-SYN packet with
  *     ACK set and ack == ISN+1 -> answered/inferred.
  *   - Anything else with no tracked flow is a connection first seen
- *     mid-stream: counted once per flow (stats.midstream), never an attempt.
+ *     mid-stream: counted once per flow (stats.midstream), not an attempt
+ *     until the server side is seen sending payload (pw_attempts_midstream:
+ *     the pipeline decides which side is the server): then it is an attempt
+ *     answered/midstream.  A one-way mid-stream flow stays out of outcomes.
  * UDP
  *   - A datagram C:cp -> S:sp with nothing tracked on the 4-tuple starts an
  *     attempt, unless
@@ -118,6 +121,11 @@
 #define HOST_SETS 4096    /* each address's own packets: TTLs and IP ID */
 
 enum { ST_FREE = 0, ST_PENDING, ST_DECIDED, ST_TRACK };
+
+/* pw_conn.mid: what a record without an attempt has seen of a flow caught
+ * mid-stream.  It becomes an answered attempt once the server side sent
+ * payload and the client side was seen too (one-way flows prove nothing). */
+enum { MID_FROM_CLIENT = 1, MID_FROM_SERVER = 2, MID_SERVER_SPOKE = 4 };
 
 struct pw_attempts {
     pw_attempts_opts o;
@@ -422,6 +430,7 @@ static void start_attempt(pw_attempts *t, pw_conn *c, const pw_pkt *pkt, bool fw
     c->attempt_done = false;
     c->fins = 0;
     c->closed = false;
+    c->mid = 0;
     c->isn_first = c->isn_last = pkt->seq;
     c->has_isn = false;
     c->state = ST_PENDING;
@@ -543,6 +552,32 @@ static void tcp_close(pw_attempts *t, pw_conn *c, const pw_pkt *pkt, bool fwd)
         pw_conn_set_deadline(t->conns, c, pkt->ts + CLOSE_GRACE);
 }
 
+/* The mid-stream record's server spoke and its client was seen: an attempt
+ * answered/midstream (c->a was filled by pw_attempts_midstream). */
+static void midstream_answered(pw_attempts *t, pw_conn *c)
+{
+    c->a.outcome = PW_OUT_ANSWERED;
+    c->a.reason = PW_R_MIDSTREAM;
+    c->has_attempt = true;
+    c->attempt_done = false;
+    c->state = ST_DECIDED;
+    if (++t->st.open > t->st.peak_open)
+        t->st.peak_open = t->st.open;
+    pw_usec last = c->last_seen > c->a.reply_ts ? c->last_seen : c->a.reply_ts;
+    pw_conn_set_deadline(t->conns, c, last + timeout_of(t, c->a.proto));
+}
+
+/* A packet of a record without an attempt: which sides a mid-stream flow
+ * has shown. */
+static void midstream_seen(pw_attempts *t, pw_conn *c, bool fwd)
+{
+    if (c->has_attempt || c->attempt_done)
+        return;
+    c->mid |= fwd ? MID_FROM_CLIENT : MID_FROM_SERVER;
+    if ((c->mid & MID_SERVER_SPOKE) && (c->mid & MID_FROM_CLIENT))
+        midstream_answered(t, c);
+}
+
 /* The record the packet belongs to (NULL when it is none's). */
 static pw_conn *on_tcp(pw_attempts *t, const pw_pkt *pkt, bool *fwd)
 {
@@ -555,6 +590,7 @@ static pw_conn *on_tcp(pw_attempts *t, const pw_pkt *pkt, bool *fwd)
             start_attempt(t, c, pkt, true);
         } else {
             c->state = ST_TRACK;
+            c->mid = MID_FROM_CLIENT; /* the record's client is this packet's source */
             t->st.midstream++;
         }
         return c;
@@ -577,8 +613,10 @@ static pw_conn *on_tcp(pw_attempts *t, const pw_pkt *pkt, bool *fwd)
         if (syn_only && !(c->has_isn && *fwd && known_isn)) {
             start_attempt(t, c, pkt, *fwd); /* pkt's source is the new client */
             *fwd = true;
-        } else if (!c->closed) {
-            track_extend(t, c, pkt->ts);
+        } else {
+            if (!c->closed)
+                track_extend(t, c, pkt->ts);
+            midstream_seen(t, c, *fwd);
         }
         break;
     }
@@ -761,6 +799,30 @@ pw_conn *pw_attempts_conn(pw_attempts *t, uint8_t proto, const pw_addr *client, 
     return c;
 }
 
+void pw_attempts_midstream(pw_attempts *t, const pw_attempt *m)
+{
+    bool fwd = false;
+    pw_conn *c = pw_conn_find(t->conns, m->proto, &m->client, m->client_port, &m->server, m->port, &fwd);
+    if (!c || c->state != ST_TRACK || c->has_attempt || c->attempt_done || (c->mid & MID_SERVER_SPOKE))
+        return;
+    if (!fwd) {
+        pw_conn_reorient(c);
+        uint8_t sides = c->mid & (MID_FROM_CLIENT | MID_FROM_SERVER);
+        c->mid = (uint8_t)((c->mid & ~sides) | (sides == MID_FROM_CLIENT   ? MID_FROM_SERVER
+                                                : sides == MID_FROM_SERVER ? MID_FROM_CLIENT
+                                                                           : sides));
+    }
+    char app[sizeof c->a.app];
+    memcpy(app, c->a.app, sizeof app); /* named by a dissector before the server spoke */
+    c->a = *m;
+    memcpy(c->a.app, app, sizeof app);
+    c->a.outcome = PW_OUT_PENDING;
+    c->a.last_request_ts = m->ts;
+    c->mid |= MID_SERVER_SPOKE;
+    if (c->mid & MID_FROM_CLIENT)
+        midstream_answered(t, c);
+}
+
 void pw_attempts_set_app(pw_attempts *t, uint8_t proto, const pw_addr *client, uint16_t cport,
                          const pw_addr *server, uint16_t sport, const char *app)
 {
@@ -771,7 +833,11 @@ void pw_attempts_set_app(pw_attempts *t, uint8_t proto, const pw_addr *client, u
     /* The first application named wins, except that gRPC refines the HTTP/2
      * it is carried in. */
     bool refine = c && !strcmp(c->a.app, "http2") && !strcmp(app, "grpc");
-    if (c && (c->state == ST_PENDING || c->state == ST_DECIDED) && (!c->a.app[0] || refine)) {
+    /* A mid-stream flow (no attempt yet) keeps the name for the attempt its
+     * server's payload may make (pw_attempts_midstream). */
+    bool open = c && (c->state == ST_PENDING || c->state == ST_DECIDED ||
+                      (c->state == ST_TRACK && !c->has_attempt && !c->attempt_done));
+    if (open && (!c->a.app[0] || refine)) {
         strncpy(c->a.app, app, sizeof c->a.app - 1);
         c->a.app[sizeof c->a.app - 1] = '\0';
     }

@@ -62,6 +62,12 @@ void pw_attempts_packet(pw_attempts *t, const pw_pkt *pkt);
  * not connections (multicast, broadcast, non-TCP/UDP). */
 pw_conn *pw_attempts_conn(pw_attempts *t, uint8_t proto, const pw_addr *client, uint16_t cport,
                           const pw_addr *server, uint16_t sport, pw_usec ts);
+/* A TCP connection first seen mid-stream whose server side sent payload
+ * (the caller decided which side is the server): its record becomes an
+ * attempt answered/midstream, with m's addresses, source, ts (first frame
+ * seen), frame_request (that frame), frame_reply and reply_ts (the server's
+ * payload).  Nothing happens when the record already holds an attempt. */
+void pw_attempts_midstream(pw_attempts *t, const pw_attempt *m);
 /* A dissector recognised `app` on the flow client:cport -> server:sport. */
 void pw_attempts_set_app(pw_attempts *t, uint8_t proto, const pw_addr *client, uint16_t cport,
                          const pw_addr *server, uint16_t sport, const char *app);

@@ -48,6 +48,7 @@ typedef struct pw_conn {
     bool attempt_done;     /* a's outcome is final and was handed on */
     uint8_t fins;          /* FIN seen from the client (bit 0) / the server (bit 1) */
     bool closed;           /* an answered connection was reset or closed both ways */
+    uint8_t mid;           /* first seen mid-stream, no attempt yet: attempts.c's MID_* bits */
     pw_attempt a;          /* key: a.proto, a.client:a.client_port -> a.server:a.port */
     /* what the other modules learn on this connection (NULL until they do) */
     struct pw_nnr_slot *nnr;

@@ -29,6 +29,7 @@
 #include "hosts.h"
 #include "../common/xalloc.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -42,10 +43,12 @@ typedef struct host_name {
     uint8_t src;     /* pw_name_source */
     uint32_t source; /* input index */
     uint64_t frame;
+    bool midstream;  /* learned on a connection first seen mid-stream */
 } host_name;
 
 typedef struct host {
     pw_addr ip;
+    char *target;  /* in targets: "host:port" of a CONNECT target known by name */
     uint8_t n, cap;
     host_name *names;
     UT_hash_handle hh;
@@ -53,6 +56,7 @@ typedef struct host {
 
 struct pw_hosts {
     host *map;
+    host *targets; /* names seen through a proxy for targets given by host name */
     size_t count;
     uint64_t dropped_names, dropped_ips;
 };
@@ -81,34 +85,34 @@ static host *find_host(const pw_hosts *h, const pw_addr *ip)
 void pw_hosts_add(pw_hosts *h, const pw_addr *ip, const char *name, pw_name_source src,
                   uint32_t source, uint64_t frame)
 {
-    if (!h || !ip || !name || (ip->family != 4 && ip->family != 6) ||
-        (unsigned)src >= PW_NAME_SOURCE_COUNT)
-        return;
-    char *copy = pw_nu_name_dup(name);
-    if (!copy)
-        return;
-    host *e = find_host(h, ip);
-    if (e) {
-        for (int i = 0; i < e->n; i++)
-            if (e->names[i].src == src && strcasecmp(e->names[i].name, copy) == 0) {
-                free(copy);
-                return;
-            }
-        if (e->n >= PW_HOSTS_MAX_NAMES) {
-            h->dropped_names++;
+    pw_hosts_add_seen(h, ip, name, src, source, frame, false);
+}
+
+/* A new host entry, counted against PW_HOSTS_MAX_IPS; NULL at the cap. */
+static host *new_host(pw_hosts *h)
+{
+    if (h->count >= PW_HOSTS_MAX_IPS) {
+        h->dropped_ips++;
+        return NULL;
+    }
+    host *e = pw_xcalloc(1, sizeof *e);
+    h->count++;
+    return e;
+}
+
+/* Adds name (an owned copy) to e unless it has it already. */
+static void add_name(pw_hosts *h, host *e, char *copy, pw_name_source src, uint32_t source,
+                     uint64_t frame, bool midstream)
+{
+    for (int i = 0; i < e->n; i++)
+        if (e->names[i].src == src && strcasecmp(e->names[i].name, copy) == 0) {
             free(copy);
             return;
         }
-    } else {
-        if (h->count >= PW_HOSTS_MAX_IPS) {
-            h->dropped_ips++;
-            free(copy);
-            return;
-        }
-        e = pw_xcalloc(1, sizeof *e);
-        e->ip = *ip;
-        HASH_ADD(hh, h->map, ip, sizeof e->ip, e);
-        h->count++;
+    if (e->n >= PW_HOSTS_MAX_NAMES) {
+        h->dropped_names++;
+        free(copy);
+        return;
     }
     if (e->n == e->cap) {
         uint8_t ncap = e->cap ? (uint8_t)(e->cap * 2) : 2;
@@ -118,7 +122,52 @@ void pw_hosts_add(pw_hosts *h, const pw_addr *ip, const char *name, pw_name_sour
         e->names = nn;
         e->cap = ncap;
     }
-    e->names[e->n++] = (host_name){copy, (uint8_t)src, source, frame};
+    e->names[e->n++] = (host_name){copy, (uint8_t)src, source, frame, midstream};
+}
+
+void pw_hosts_add_seen(pw_hosts *h, const pw_addr *ip, const char *name, pw_name_source src,
+                       uint32_t source, uint64_t frame, bool midstream)
+{
+    if (!h || !ip || !name || (ip->family != 4 && ip->family != 6) ||
+        (unsigned)src >= PW_NAME_SOURCE_COUNT)
+        return;
+    char *copy = pw_nu_name_dup(name);
+    if (!copy)
+        return;
+    host *e = find_host(h, ip);
+    if (!e) {
+        e = new_host(h);
+        if (!e) {
+            free(copy);
+            return;
+        }
+        e->ip = *ip;
+        HASH_ADD(hh, h->map, ip, sizeof e->ip, e);
+    }
+    add_name(h, e, copy, src, source, frame, midstream);
+}
+
+void pw_hosts_add_target(pw_hosts *h, const char *target, const char *name, pw_name_source src,
+                         uint32_t source, uint64_t frame, bool midstream)
+{
+    if (!h || !target || !target[0] || !name || (unsigned)src >= PW_NAME_SOURCE_COUNT)
+        return;
+    char *copy = pw_nu_name_dup(name);
+    if (!copy)
+        return;
+    host *e = NULL;
+    HASH_FIND(hh, h->targets, target, strlen(target), e);
+    if (!e) {
+        e = new_host(h);
+        if (e)
+            e->target = pw_xstrdup(target);
+        if (!e) {
+            free(copy);
+            return;
+        }
+        HASH_ADD_KEYPTR(hh, h->targets, e->target, strlen(e->target), e);
+    }
+    add_name(h, e, copy, src, source, frame, midstream);
 }
 
 static void on_nbns(pw_hosts *h, const pw_event *ev)
@@ -177,6 +226,35 @@ static void on_dns(pw_hosts *h, const pw_event *ev)
     }
 }
 
+/* A server certificate names its sender, or through a proxy (TLS inside an
+ * HTTP CONNECT tunnel) the CONNECT target: by its address when the target is
+ * an address literal, else under the target's "host:port" (hosts are keyed
+ * by address; a name-only target has none the capture shows, and recording
+ * the names on the proxy's address would invent a name conflict there). */
+static void on_certificate(pw_hosts *h, const pw_event *ev)
+{
+    const pw_ev_tls *t = &ev->u.tls;
+    const pw_addr *who = pw_nu_sender(ev);
+    pw_addr lit;
+    int prefix = 0;
+    char target[PW_NAME_MAX + 8] = "";
+    if (t->tunnel_host[0]) {
+        if (pw_addr_parse_cidr(t->tunnel_host, &lit, &prefix) && !strchr(t->tunnel_host, '/') &&
+            prefix == (lit.family == 4 ? 32 : 128))
+            who = &lit;
+        else
+            snprintf(target, sizeof target, "%s:%u", t->tunnel_host, (unsigned)t->tunnel_port);
+    }
+    int n = t->n_san < PW_TLS_MAX_SAN ? t->n_san : PW_TLS_MAX_SAN;
+    for (int i = -1; i < n; i++) {
+        const char *name = i < 0 ? t->subject_cn : t->san[i];
+        if (target[0])
+            pw_hosts_add_target(h, target, name, PW_NAME_TLS_CERT, ev->source, ev->frame, ev->flow.midstream);
+        else
+            pw_hosts_add_seen(h, who, name, PW_NAME_TLS_CERT, ev->source, ev->frame, ev->flow.midstream);
+    }
+}
+
 void pw_hosts_event(pw_hosts *h, const pw_event *ev)
 {
     if (!h || !ev)
@@ -191,18 +269,14 @@ void pw_hosts_event(pw_hosts *h, const pw_event *ev)
     case PW_EV_NTLMSSP:
         if (ev->u.ntlmssp.msg_type == PW_NTLM_CHALLENGE) {
             const pw_addr *who = pw_nu_sender(ev);
-            pw_hosts_add(h, who, ev->u.ntlmssp.nb_computer, PW_NAME_NTLM, ev->source, ev->frame);
-            pw_hosts_add(h, who, ev->u.ntlmssp.dns_computer, PW_NAME_NTLM, ev->source, ev->frame);
+            bool mid = ev->flow.midstream;
+            pw_hosts_add_seen(h, who, ev->u.ntlmssp.nb_computer, PW_NAME_NTLM, ev->source, ev->frame, mid);
+            pw_hosts_add_seen(h, who, ev->u.ntlmssp.dns_computer, PW_NAME_NTLM, ev->source, ev->frame, mid);
         }
         break;
     case PW_EV_TLS:
-        if (ev->u.tls.kind == PW_TLS_CERTIFICATE) {
-            const pw_addr *who = pw_nu_sender(ev);
-            pw_hosts_add(h, who, ev->u.tls.subject_cn, PW_NAME_TLS_CERT, ev->source, ev->frame);
-            int n = ev->u.tls.n_san < PW_TLS_MAX_SAN ? ev->u.tls.n_san : PW_TLS_MAX_SAN;
-            for (int i = 0; i < n; i++)
-                pw_hosts_add(h, who, ev->u.tls.san[i], PW_NAME_TLS_CERT, ev->source, ev->frame);
-        }
+        if (ev->u.tls.kind == PW_TLS_CERTIFICATE)
+            on_certificate(h, ev);
         break;
     case PW_EV_SSRP:
         on_ssrp(h, ev);
@@ -284,15 +358,18 @@ bool pw_hosts_conflict(const pw_hosts *h, const pw_addr *ip)
     return e ? host_conflict(e) : false;
 }
 
+/* Addresses first, in order; then name-only targets by name. */
 static int cmp_host_ptr(const void *a, const void *b)
 {
     const host *x = *(const host *const *)a, *y = *(const host *const *)b;
-    return pw_addr_cmp(&x->ip, &y->ip);
+    if (!x->target != !y->target)
+        return x->target ? 1 : -1;
+    return x->target ? strcmp(x->target, y->target) : pw_addr_cmp(&x->ip, &y->ip);
 }
 
 void pw_hosts_result(const pw_hosts *h, pw_result *r)
 {
-    size_t n = h ? HASH_COUNT(h->map) : 0;
+    size_t n = h ? HASH_COUNT(h->map) + HASH_COUNT(h->targets) : 0;
     r->hosts = pw_result_alloc(n, sizeof *r->hosts);
     r->n_hosts = n;
     if (n == 0)
@@ -301,19 +378,31 @@ void pw_hosts_result(const pw_hosts *h, pw_result *r)
     size_t k = 0;
     for (const host *e = h->map; e; e = e->hh.next)
         v[k++] = e;
+    for (const host *e = h->targets; e; e = e->hh.next)
+        v[k++] = e;
     qsort(v, n, sizeof *v, cmp_host_ptr);
     for (size_t i = 0; i < n; i++) {
         const host *e = v[i];
         pw_res_host *o = &r->hosts[i];
         o->ip = e->ip;
+        o->target = e->target;
         o->conflict = host_conflict(e);
         o->names = pw_result_alloc(e->n, sizeof *o->names);
         o->n_names = e->n;
         for (int j = 0; j < e->n; j++)
             o->names[j] = (pw_res_name){e->names[j].name, (pw_name_source)e->names[j].src,
-                                        e->names[j].frame, e->names[j].source};
+                                        e->names[j].frame, e->names[j].source, e->names[j].midstream};
     }
     free(v);
+}
+
+static void free_host(host *e)
+{
+    for (int i = 0; i < e->n; i++)
+        free(e->names[i].name);
+    free(e->names);
+    free(e->target);
+    free(e);
 }
 
 void pw_hosts_free(pw_hosts *h)
@@ -323,10 +412,11 @@ void pw_hosts_free(pw_hosts *h)
     host *e, *tmp;
     HASH_ITER(hh, h->map, e, tmp) {
         HASH_DEL(h->map, e);
-        for (int i = 0; i < e->n; i++)
-            free(e->names[i].name);
-        free(e->names);
-        free(e);
+        free_host(e);
+    }
+    HASH_ITER(hh, h->targets, e, tmp) {
+        HASH_DEL(h->targets, e);
+        free_host(e);
     }
     free(h);
 }

@@ -176,10 +176,13 @@ typedef struct pw_res_name {
     pw_name_source src;
     uint64_t frame;
     uint32_t source;
+    bool midstream;   /* learned on a connection first seen mid-stream */
 } pw_res_name;
 
 typedef struct pw_res_host {
-    pw_addr ip;
+    pw_addr ip;             /* family 0 for a target known by name only */
+    const char *target;     /* "host:port": names seen through a proxy for a CONNECT target
+                               given by host name (no address known); NULL otherwise */
     pw_res_name *names;
     size_t n_names;
     bool conflict;

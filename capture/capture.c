@@ -51,6 +51,7 @@ bool pw_capture_stopping(void)
 static struct {
     pw_cap *cap;        /* the capture being fed */
     const pw_pkt *cur;  /* the packet being fed */
+    bool claimed;       /* libnids called back for the packet being fed: it follows that flow */
     unsigned logged;
 } g_nids;
 
@@ -88,6 +89,10 @@ static void nids_tcp(struct tcp_stream *a, void **param)
     pw_cap *cap = g_nids.cap;
     if (!cap)
         return;
+    const pw_pkt *cur = g_nids.cur; /* (a timeout may call back for another stream) */
+    if (cur && ((a->addr.source == cur->sport && a->addr.dest == cur->dport) ||
+                (a->addr.source == cur->dport && a->addr.dest == cur->sport)))
+        g_nids.claimed = true;
     const pw_capture_cb *cb = cap->cb;
     switch (a->nids_state) {
     case NIDS_JUST_EST: {
@@ -107,6 +112,8 @@ static void nids_tcp(struct tcp_stream *a, void **param)
             a->server.collect++;
             *param = u;
             cap->info->tcp_streams++;
+        } else if (g_nids.cur) {
+            pw_tcp6_ignore(&cap->tcp6, g_nids.cur); /* libnids forgets it too */
         }
         return;
     }
@@ -142,6 +149,10 @@ static void nids_tcp(struct tcp_stream *a, void **param)
             a->client.collect = 0;
             a->server.collect = 0;
             close_user(param, PW_STREAM_CLOSED);
+            /* libnids now forgets the stream: its later segments must not
+             * look like a connection caught mid-stream */
+            if (g_nids.cur)
+                pw_tcp6_ignore(&cap->tcp6, g_nids.cur);
         }
         return;
     }
@@ -216,6 +227,22 @@ static void nids_stop(pw_cap *cap)
         g_nids.cap = NULL;
 }
 
+/* Whether libnids follows pkt's connection (in either orientation): only
+ * flows it does not know go to the shim as mid-stream candidates. */
+static bool nids_knows(const pw_pkt *pkt)
+{
+    struct tuple4 t;
+    memset(&t, 0, sizeof t);
+    memcpy(&t.saddr, pkt->src.b, 4);
+    memcpy(&t.daddr, pkt->dst.b, 4);
+    t.source = pkt->sport;
+    t.dest = pkt->dport;
+    if (nids_find_tcp_stream(&t))
+        return true;
+    struct tuple4 r = {.source = t.dest, .dest = t.source, .saddr = t.daddr, .daddr = t.saddr};
+    return nids_find_tcp_stream(&r) != NULL;
+}
+
 /* ---- the per-record path, shared by files, live capture and the fuzzer ---- */
 
 bool pw_cap_begin(pw_cap *cap, const char *path, uint32_t source, int dlt,
@@ -261,7 +288,10 @@ void pw_cap_end(pw_cap *cap)
     nids_stop(cap);
     pw_tcp6_exit(&cap->tcp6);
     cap->info->tcp_streams += cap->tcp6.opened;
-    cap->tcp6.opened = 0;
+    cap->info->midstream_streams += cap->tcp6.midstream;
+    cap->info->shim_evicted += cap->tcp6.evicted;
+    cap->info->shim_buffer_full += cap->tcp6.buffer_full;
+    cap->tcp6.opened = cap->tcp6.midstream = cap->tcp6.evicted = cap->tcp6.buffer_full = 0;
     report_nomem(cap);
 }
 
@@ -317,6 +347,7 @@ static void record(pw_cap *cap, pw_usec ts, uint32_t caplen, uint32_t wirelen, c
     if (pkt.proto != PW_IPPROTO_TCP)
         return;
     if (pkt.src.family == 4) {
+        g_nids.claimed = false;
         if (cap->nids_on && cap->dec.ip4) {
             struct pcap_pkthdr h;
             h.ts.tv_sec = (time_t)(ts / PW_USEC_PER_SEC);
@@ -331,8 +362,14 @@ static void record(pw_cap *cap, pw_usec ts, uint32_t caplen, uint32_t wirelen, c
             nids_pcap_handler(NULL, &h, (u_char *)(uintptr_t)cap->dec.ip4);
             g_nids.cur = NULL;
         }
+        /* What libnids does not follow may be a connection caught mid-stream
+         * (payload), or the end of one the shim follows (FIN/RST).  A segment
+         * libnids just delivered (or closed) is its own. */
+        bool ends = (pkt.tcp_flags & (PW_TH_FIN | PW_TH_RST)) && cap->tcp6.count;
+        if ((pkt.payload_len || ends) && !g_nids.claimed)
+            pw_tcp6_packet(&cap->tcp6, &pkt, false, cap->nids_on ? nids_knows : NULL);
     } else {
-        pw_tcp6_packet(&cap->tcp6, &pkt);
+        pw_tcp6_packet(&cap->tcp6, &pkt, true, NULL);
     }
 }
 

@@ -18,11 +18,14 @@
 #include "packet.h"
 
 /* A TCP connection whose handshake was seen (libnids for IPv4, the small
- * in-order shim for IPv6).  dir 0 = client->server, 1 = server->client. */
+ * in-order shim for IPv6), or one first seen mid-stream (the shim, either
+ * family; midstream set, client and server as cb->midstream_dir decided).
+ * dir 0 = client->server, 1 = server->client. */
 typedef struct pw_stream_info {
     uint32_t source;
     pw_addr client, server;
     uint16_t client_port, server_port;
+    bool midstream;
 } pw_stream_info;
 
 enum { PW_DIR_TO_SERVER = 0, PW_DIR_TO_CLIENT = 1 };
@@ -43,6 +46,13 @@ typedef struct pw_capture_cb {
                           const pw_pkt *pkt, bool *stop);
     /* The stream ended (how = PW_STREAM_*); free user. */
     void (*stream_close)(void *arg, void *user, int how);
+    /* A TCP packet with payload on a flow no reassembler follows (its
+     * handshake was not captured): which way it goes, PW_DIR_TO_SERVER or
+     * PW_DIR_TO_CLIENT, or -1 to leave the flow alone.  Called once per such
+     * flow; then the flow is delivered in order from the first segment seen
+     * on each side (stream_open with si->midstream).  NULL: mid-stream flows
+     * are not followed. */
+    int (*midstream_dir)(void *arg, const pw_pkt *pkt);
 } pw_capture_cb;
 
 typedef struct pw_capture_opts {
@@ -93,6 +103,9 @@ typedef struct pw_input_info {
     uint64_t pcap_received; /* ps_recv: packets the filter accepted */
     uint64_t pcap_dropped;  /* ps_drop: dropped for lack of buffer space (kernel or libpcap) */
     uint64_t pcap_ifdropped;/* ps_ifdrop: dropped by the interface or its driver */
+    uint64_t midstream_streams; /* TCP flows first seen mid-stream and followed (also in tcp_streams) */
+    uint64_t shim_evicted;  /* shim streams dropped, oldest first, at the stream cap */
+    uint64_t shim_buffer_full; /* shim streams stopped because the total buffer budget was used */
 } pw_input_info;
 
 /* Reads one capture file (or "-" for stdin) to the end.  source is the id

@@ -10,6 +10,10 @@
 /* Bytes a server may send before its client speaks and still have the
  * connection probed on the client's first bytes. */
 #define SERVER_FIRST_MAX 4096
+/* Times a dissector is restarted on a flow caught mid-stream whose bytes it
+ * could not make sense of (it began inside a message), each time at the
+ * next segment, before the flow is given up. */
+#define MIDSTREAM_RESYNCS 8
 
 /* Per TCP stream: the flow as dissectors see it and the chosen dissector. */
 typedef struct stream_ctx {
@@ -17,6 +21,12 @@ typedef struct stream_ctx {
     const pw_dissector *d;
     void *state;
     bool probed;
+    bool server_spoke;              /* mid-stream: the server side sent payload */
+    bool synced;                    /* mid-stream: the dissector reported a message */
+    bool garbled;                   /* mid-stream: ... or found its bytes malformed */
+    uint8_t resyncs;
+    uint64_t first_frame;           /* mid-stream: the frame that opened it */
+    pw_usec first_ts;
     uint64_t last_frame;            /* of the last bytes delivered, for stream_end */
     pw_usec last_ts;
     struct stream_ctx *prev, *next; /* the pipeline's list of open streams */
@@ -25,6 +35,18 @@ typedef struct stream_ctx {
 static void emit_event(void *arg, const pw_event *ev)
 {
     pw_pipeline *p = arg;
+    /* A flow caught mid-stream starts at an arbitrary byte: a dissector that
+     * cannot make sense of its first bytes says nothing about the traffic
+     * (it is restarted at the next segment); its first message syncs it. */
+    stream_ctx *cur = p->current;
+    if (cur && cur->flow.midstream && !cur->synced) {
+        if (ev->type == PW_EV_MALFORMED) {
+            cur->garbled = true;
+            p->midstream_unsynced++;
+            return;
+        }
+        cur->synced = true;
+    }
     pw_analysis_event(p->analysis, ev);
 }
 
@@ -69,9 +91,26 @@ static void on_packet(void *arg, const pw_pkt *pkt)
     p->udp_dissected++;
 }
 
+/* Which way a packet of a flow caught mid-stream goes: toward the port a
+ * dissector is registered on, else toward the port whose dissector's probe
+ * claims these bytes as a client's, else toward a well-known port from an
+ * ephemeral one, else toward the lower port. */
+static int midstream_dir(void *arg, const pw_pkt *pkt)
+{
+    (void)arg;
+    if (pw_dissector_for_port(PW_IPPROTO_TCP, pkt->dport))
+        return PW_DIR_TO_SERVER;
+    if (pw_dissector_for_port(PW_IPPROTO_TCP, pkt->sport))
+        return PW_DIR_TO_CLIENT;
+    if (pw_dissector_probe(PW_IPPROTO_TCP, pkt->payload, pkt->payload_len))
+        return PW_DIR_TO_SERVER;
+    if ((pkt->dport < 1024) != (pkt->sport < 1024))
+        return pkt->dport < 1024 ? PW_DIR_TO_SERVER : PW_DIR_TO_CLIENT;
+    return pkt->dport <= pkt->sport ? PW_DIR_TO_SERVER : PW_DIR_TO_CLIENT;
+}
+
 static void *on_stream_open(void *arg, const pw_stream_info *si, const pw_pkt *pkt)
 {
-    (void)pkt;
     pw_pipeline *p = arg;
     stream_ctx *s = calloc(1, sizeof *s);
     if (!s)
@@ -82,6 +121,9 @@ static void *on_stream_open(void *arg, const pw_stream_info *si, const pw_pkt *p
     s->flow.client_port = si->client_port;
     s->flow.server = si->server;
     s->flow.server_port = si->server_port;
+    s->flow.midstream = si->midstream;
+    s->first_frame = pkt ? pkt->frame : 0;
+    s->first_ts = pkt ? pkt->ts : 0;
     s->d = pw_dissector_for_port(PW_IPPROTO_TCP, si->server_port);
     s->next = p->open_streams;
     if (s->next)
@@ -102,6 +144,57 @@ static bool start_dissector(stream_ctx *s)
     return true;
 }
 
+/* The server side of a flow caught mid-stream sent payload: its port answers.
+ * Told before the dissector sees those bytes, so that what they hold is
+ * learned on an answered connection. */
+static void midstream_answered(pw_pipeline *p, stream_ctx *s, const pw_pkt *pkt)
+{
+    s->server_spoke = true;
+    p->midstream_answered++;
+    pw_attempt m;
+    memset(&m, 0, sizeof m);
+    m.source = s->flow.source;
+    m.proto = PW_IPPROTO_TCP;
+    m.vlan = pkt->vlan;
+    m.client = s->flow.client;
+    m.server = s->flow.server;
+    m.client_port = s->flow.client_port;
+    m.port = s->flow.server_port;
+    m.ts = s->first_ts;
+    m.frame_request = s->first_frame;
+    m.frame_reply = pkt->frame;
+    m.reply_ts = pkt->ts;
+    pw_analysis_midstream(p->analysis, &m);
+}
+
+/* Bytes nobody dissects: a mid-stream flow is still followed until its
+ * server speaks (that makes it an attempt), then dropped. */
+static size_t undissected(pw_pipeline *p, stream_ctx *s, size_t len, bool *stop)
+{
+    if (!s->flow.midstream || s->server_spoke) {
+        *stop = true;
+        p->streams_ignored++;
+    }
+    return len;
+}
+
+/* A mid-stream flow's dissector found nothing it could read (the capture
+ * began inside a message): these bytes are dropped and the dissector starts
+ * afresh at the next segment, a few times. */
+static size_t resync(pw_pipeline *p, stream_ctx *s, size_t len, bool *stop)
+{
+    s->garbled = false;
+    if (s->resyncs++ >= MIDSTREAM_RESYNCS)
+        return undissected(p, s, len, stop);
+    if (s->d->stream_free)
+        s->d->stream_free(s->state);
+    if (s->d->state_size)
+        memset(s->state, 0, s->d->state_size);
+    if (s->d->stream_init)
+        s->d->stream_init(s->state);
+    return len;
+}
+
 static size_t on_stream_data(void *arg, void *user, int dir, const uint8_t *data, size_t len,
                              const pw_pkt *pkt, bool *stop)
 {
@@ -109,6 +202,8 @@ static size_t on_stream_data(void *arg, void *user, int dir, const uint8_t *data
     stream_ctx *s = user;
     s->last_frame = pkt->frame;
     s->last_ts = pkt->ts;
+    if (s->flow.midstream && dir == PW_DIR_TO_CLIENT && !s->server_spoke)
+        midstream_answered(p, s, pkt);
     if (!s->probed) {
         if (!s->d) {
             if (dir != PW_DIR_TO_SERVER) {
@@ -117,27 +212,27 @@ static size_t on_stream_data(void *arg, void *user, int dir, const uint8_t *data
                  * probed, unless it goes on at length (a banner protocol). */
                 if (len <= SERVER_FIRST_MAX)
                     return 0;
-                *stop = true;
-                p->streams_ignored++;
-                return len;
+                return undissected(p, s, len, stop);
             }
             s->d = pw_dissector_probe(PW_IPPROTO_TCP, data, len);
         }
         s->probed = true;
         if (!s->d || !s->d->stream || !start_dissector(s)) {
             s->d = NULL;
-            *stop = true;
-            p->streams_ignored++;
-            return len;
+            return undissected(p, s, len, stop);
         }
         p->streams_dissected++;
     }
     if (!s->d)
-        return len;
+        return undissected(p, s, len, stop);
     pw_dctx ctx = {.flow = &s->flow, .dir = dir, .frame = pkt->frame, .ts = pkt->ts,
                    .emit = emit_event, .emit_arg = p, .cache = p->cache};
     bool done = false;
+    p->current = s;
     size_t used = s->d->stream(&ctx, s->state, data, len, &done);
+    p->current = NULL;
+    if (s->flow.midstream && !s->synced && (done || s->garbled))
+        return resync(p, s, len, stop);
     if (done)
         *stop = true;
     return used > len ? len : used;
@@ -150,7 +245,9 @@ static void free_stream(pw_pipeline *p, stream_ctx *s)
     if (s->d && s->state && s->d->stream_end) {
         pw_dctx ctx = {.flow = &s->flow, .dir = PW_DIR_TO_SERVER, .frame = s->last_frame,
                        .ts = s->last_ts, .emit = emit_event, .emit_arg = p, .cache = p->cache};
+        p->current = s;
         s->d->stream_end(&ctx, s->state);
+        p->current = NULL;
     }
     if (s->d && s->state && s->d->stream_free)
         s->d->stream_free(s->state);
@@ -197,4 +294,5 @@ void pw_pipeline_callbacks(pw_pipeline *p, pw_capture_cb *cb)
     cb->stream_open = on_stream_open;
     cb->stream_data = on_stream_data;
     cb->stream_close = on_stream_close;
+    cb->midstream_dir = midstream_dir;
 }

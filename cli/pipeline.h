@@ -14,6 +14,8 @@
 typedef struct pw_pipeline {
     pw_analysis *analysis;
     uint64_t udp_dissected, streams_dissected, streams_ignored;
+    uint64_t midstream_answered;  /* mid-stream flows whose server side sent payload */
+    uint64_t midstream_unsynced;  /* malformed reports on mid-stream flows, dropped */
     /* Per-run dissector caches (pw_dissect_cache_new()), owned by whoever
      * made the pipeline; NULL works (dissectors then cache nothing). */
     pw_dissect_cache *cache;
@@ -21,6 +23,7 @@ typedef struct pw_pipeline {
      * occasionally forgets a stream without a closing callback; whatever is
      * left when an input ends is freed by pw_pipeline_end_input(). */
     struct stream_ctx *open_streams;
+    struct stream_ctx *current; /* the stream a dissector is reading now (mid-stream sync) */
     uint64_t streams_unclosed;
 } pw_pipeline;
 

@@ -22,6 +22,8 @@ typedef struct pw_flow {
     uint8_t proto;    /* 6 = TCP, 17 = UDP */
     pw_addr client, server;
     uint16_t client_port, server_port;
+    bool midstream;   /* TCP: first seen mid-stream (handshake not captured); client and
+                         server were inferred from the ports and the dissectors' probes */
 } pw_flow;
 
 typedef enum pw_event_type {
@@ -173,6 +175,11 @@ typedef struct pw_ev_tls {
     uint8_t chain_len;         /* certificates in the message */
     /* ALERT */
     uint8_t alert_level, alert_desc;
+    /* TLS inside an HTTP CONNECT tunnel: the CONNECT target the handshake is
+     * with (host name or address literal, and port); "" / 0 otherwise.  The
+     * flow's server is then the proxy, not the certificate's owner. */
+    char tunnel_host[PW_NAME_MAX];
+    uint16_t tunnel_port;
 } pw_ev_tls;
 
 /* ---- HTTP proxy CONNECT ---- */

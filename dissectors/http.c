@@ -54,6 +54,8 @@ typedef struct http_state {
     bool dead;
     bool h2_active;        /* the bytes are HTTP/2 from here on */
     pw_http2_state *h2;    /* allocated on the preface or an Upgrade: h2c request */
+    char connect_host[PW_NAME_MAX]; /* the last CONNECT's target: the tunnel's far end */
+    uint16_t connect_port;
 } http_state;
 
 static const char *const methods[] = {
@@ -485,6 +487,8 @@ static bool request(const pw_dctx *ctx, http_state *st, pw_cursor *h)
     bool is_connect = strcmp(r->method, "CONNECT") == 0;
     if (is_connect) {
         parse_authority(target, tlen, r->host, sizeof r->host, &r->port);
+        memcpy(st->connect_host, r->host, sizeof st->connect_host);
+        st->connect_port = r->port;
     } else {
         r->port = 80;
         const char *auth = NULL;
@@ -580,13 +584,39 @@ static bool response(const pw_dctx *ctx, http_state *st, pw_cursor *h, bool *sto
     return true;
 }
 
+/* TLS events from inside a CONNECT tunnel name the CONNECT target: the
+ * certificate is the target's, not the proxy's (the flow's server). */
+typedef struct tunnel_sink {
+    const pw_dctx *outer;
+    const http_state *st;
+} tunnel_sink;
+
+static void emit_in_tunnel(void *arg, const pw_event *ev)
+{
+    const tunnel_sink *t = arg;
+    if (ev->type != PW_EV_TLS) {
+        pw_emit(t->outer, ev);
+        return;
+    }
+    pw_event named = *ev;
+    memcpy(named.u.tls.tunnel_host, t->st->connect_host, sizeof named.u.tls.tunnel_host);
+    named.u.tls.tunnel_port = t->st->connect_port;
+    pw_emit(t->outer, &named);
+}
+
 static size_t to_tls(const pw_dctx *ctx, http_state *st, int dir, pw_cursor *c, bool *done)
 {
     size_t left = pw_cur_left(c);
     const uint8_t *rest = pw_cur_view(c, left);
     st->in_tls[dir] = true;
     st->tls.no_app = !st->bare_tls; /* the tunnel's flow stays "http" */
-    size_t n = pw_tls_stream(ctx, &st->tls, rest, left, done);
+    tunnel_sink sink = {ctx, st};
+    pw_dctx inner = *ctx;
+    if (!st->bare_tls && st->connect_host[0]) {
+        inner.emit = emit_in_tunnel;
+        inner.emit_arg = &sink;
+    }
+    size_t n = pw_tls_stream(&inner, &st->tls, rest, left, done);
     if (*done)
         st->dead = true;
     return n;

@@ -68,12 +68,21 @@ static void on_close(void *arg, void *user, int how)
     closed++;
 }
 
+/* Mid-stream flows: one side by the ports' parity, some left alone. */
+static int on_midstream(void *arg, const pw_pkt *pkt)
+{
+    (void)arg;
+    if ((pkt->sport ^ pkt->dport) % 7 == 0)
+        return -1;
+    return (pkt->dport & 1) ? PW_DIR_TO_SERVER : PW_DIR_TO_CLIENT;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
         return 0;
     pw_log_level = PW_LOG_QUIET;
-    static const pw_capture_cb cb = {NULL, on_packet, on_open, on_data, on_close};
+    static const pw_capture_cb cb = {NULL, on_packet, on_open, on_data, on_close, on_midstream};
     static const pw_capture_opts opts = {.tcp_streams = 64};
     pw_input_info info;
     memset(&info, 0, sizeof info);

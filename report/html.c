@@ -250,13 +250,16 @@ static void hosts_table(FILE *out, const pw_result *r)
     for (size_t i = 0; i < r->n_hosts; i++) {
         const pw_res_host *h = &r->hosts[i];
         row_start(out, NULL);
-        td_addr(out, &h->ip);
+        if (h->target)
+            td(out, h->target);
+        else
+            td_addr(out, &h->ip);
         fputs("<td>", out);
         for (size_t j = 0; j < h->n_names; j++) {
             fputs(j ? "<br>" : "", out);
             esc(out, h->names[j].name);
-            fprintf(out, " (%s, frame %llu)", pw_name_source_str(h->names[j].src),
-                    (unsigned long long)h->names[j].frame);
+            fprintf(out, " (%s, frame %llu%s)", pw_name_source_str(h->names[j].src),
+                    (unsigned long long)h->names[j].frame, h->names[j].midstream ? ", mid-stream" : "");
         }
         fputs("</td>", out);
         td(out, h->conflict ? "yes" : "no");

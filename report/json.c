@@ -116,6 +116,9 @@ static json_t *input_json(const pw_input_info *info)
     json_object_set_new(in, "bytes", json_integer((json_int_t)info->bytes));
     json_object_set_new(in, "decoded", json_integer((json_int_t)info->decoded));
     json_object_set_new(in, "tcp_streams", json_integer((json_int_t)info->tcp_streams));
+    json_object_set_new(in, "midstream_streams", json_integer((json_int_t)info->midstream_streams));
+    json_object_set_new(in, "shim_evicted", json_integer((json_int_t)info->shim_evicted));
+    json_object_set_new(in, "shim_buffer_full", json_integer((json_int_t)info->shim_buffer_full));
     json_object_set_new(in, "first_ts", info->packets ? json_real(pw_usec_to_sec(info->first_ts)) : json_null());
     json_object_set_new(in, "last_ts", info->packets ? json_real(pw_usec_to_sec(info->last_ts)) : json_null());
     json_t *errs = json_object();
@@ -261,12 +264,17 @@ json_t *pw_json_hosts(const pw_result *r)
         json_t *names = json_array();
         for (size_t j = 0; j < h->n_names; j++) {
             const pw_res_name *n = &h->names[j];
-            json_array_append_new(names, json_pack("{s:s, s:s, s:I, s:s}", "name", n->name, "source",
-                                                   pw_name_source_str(n->src), "frame", (json_int_t)n->frame,
-                                                   "file", file_of(r, n->source)));
+            json_t *o = json_pack("{s:s, s:s, s:I, s:s}", "name", n->name, "source", pw_name_source_str(n->src),
+                                  "frame", (json_int_t)n->frame, "file", file_of(r, n->source));
+            if (n->midstream) /* only then: reports of captures without such names are unchanged */
+                json_object_set_new(o, "midstream", json_true());
+            json_array_append_new(names, o);
         }
-        json_array_append_new(arr, json_pack("{s:o, s:o, s:b}", "ip", jaddr(&h->ip), "names", names,
-                                             "conflict", h->conflict));
+        json_t *o = json_pack("{s:o, s:o, s:b}", "ip", h->target ? json_null() : jaddr(&h->ip), "names",
+                              names, "conflict", h->conflict);
+        if (h->target) /* names seen through a proxy for a target known by name only */
+            json_object_set_new(o, "target", json_string(h->target));
+        json_array_append_new(arr, o);
     }
     return arr;
 }

@@ -304,10 +304,10 @@ static void write_hosts(FILE *out, const pw_result *r)
     for (size_t i = 0; i < r->n_hosts; i++) {
         const pw_res_host *h = &r->hosts[i];
         char ip[PW_ADDR_STRLEN];
-        fprintf(out, "%-40s%s", ip_str(&h->ip, ip), h->conflict ? " CONFLICT:" : "");
+        fprintf(out, "%-40s%s", h->target ? h->target : ip_str(&h->ip, ip), h->conflict ? " CONFLICT:" : "");
         for (size_t j = 0; j < h->n_names; j++)
-            fprintf(out, " %s (%s, frame %llu)", h->names[j].name, pw_name_source_str(h->names[j].src),
-                    (unsigned long long)h->names[j].frame);
+            fprintf(out, " %s (%s, frame %llu%s)", h->names[j].name, pw_name_source_str(h->names[j].src),
+                    (unsigned long long)h->names[j].frame, h->names[j].midstream ? ", mid-stream" : "");
         fputc('\n', out);
     }
 }

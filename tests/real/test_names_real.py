@@ -10,16 +10,16 @@ include nbns, ntlmssp, tls-cert or dns, tshark (-T pdml) lists:
   - NTLMSSP CHALLENGE messages: the sender (ip.src, the innermost IP header)
     and the NetBIOS and DNS computer names
     (ntlmssp.challenge.target_info.nb_computer_name / dns_computer_name);
-    those on TCP connections first seen mid-stream are listed, not required;
+    those on TCP connections first seen mid-stream are required too;
   - TLS Certificate messages sent by the server of a TCP stream (the side that
     sent the ServerHello): the subject commonName (x509sat.* under x509af.subject
     with OID 2.5.4.3; the last one when there are several) and the
     subjectAltName dNSNames (x509ce.dNSName) of the first certificate;
     portwitness keeps up to 8 SANs a certificate, so only the first 8 are
     required.  Certificates of TLS that does not start the TCP stream
-    (STARTTLS, SOCKS) or whose ClientHello or TCP handshake is not in the
-    capture are listed but not required (portwitness reads TLS first flights of
-    connections whose handshake it saw);
+    (STARTTLS, SOCKS) or whose ClientHello is not in the capture are listed
+    but not required (portwitness reads TLS first flights, also of connections
+    first seen mid-stream when the ClientHello is their first payload);
   - DNS responses on port 53 with rcode 0 and a PTR answer to an in-addr.arpa /
     ip6.arpa question: the address being resolved and each PTR name
     (dns.ptr.domain_name).
@@ -227,11 +227,11 @@ def oracle(tshark, path):
                     continue
                 for f in fields(proto, "dns.ptr.domain_name"):
                     add(ip, "ptr", f.get("show"), num, "dns")
-    # TCP connections first seen mid-stream are not reassembled by portwitness
-    # (libnids needs the handshake): reported, not required.
+    # TCP connections first seen mid-stream (no SYN in the capture) are followed
+    # from their first captured segment: their names are required too.
     for stream, src, name, num, carrier in ntlm:
         if stream is not None and stream not in syn_streams:
-            carrier += " (mid-stream: not required)"
+            carrier += " (mid-stream)"
         add(src, "ntlm", name, num, carrier)
     for stream, src, sport, num, cert, carrier in certs:
         if (stream, src, sport) not in server_side:
@@ -242,7 +242,9 @@ def oracle(tshark, path):
         # (STARTTLS, SOCKS) or a stream whose ClientHello is not in the capture is
         # reported separately and not required.
         if stream not in syn_streams:
-            carrier += " (mid-stream: not required)"
+            # followed from the first captured segment: required when the
+            # ClientHello is that stream's first payload, as tshark sees it
+            carrier += " (mid-stream)" if ff else " (mid-stream, no first flight: not required)"
         elif ff is None:
             carrier += " (no ClientHello: not required)"
         elif not ff:

@@ -242,7 +242,7 @@ static void on_close(void *arg, void *user, int how)
     logf_("close%d %d|", m->id, how);
 }
 
-static const pw_capture_cb CB = {NULL, on_packet, on_open, on_data, on_close};
+static const pw_capture_cb CB = {NULL, on_packet, on_open, on_data, on_close, NULL};
 
 static void reset(void) { memset(&R, 0, sizeof R); }
 
@@ -250,6 +250,24 @@ static int run(const char *path, const char *bpf, pw_input_info *info)
 {
     pw_capture_opts o = {.bpf = bpf, .tcp_streams = 1024};
     return pw_capture_file(path, 3, &o, &CB, info);
+}
+
+/* Mid-stream flows: port 445 is the server, other flows are left alone. */
+static int on_midstream(void *arg, const pw_pkt *p)
+{
+    (void)arg;
+    logf_("dir? f%llu|", (unsigned long long)p->frame);
+    if (p->dport == 445)
+        return PW_DIR_TO_SERVER;
+    return p->sport == 445 ? PW_DIR_TO_CLIENT : -1;
+}
+
+static const pw_capture_cb CB_MID = {NULL, on_packet, on_open, on_data, on_close, on_midstream};
+
+static int run_mid(const char *path, pw_input_info *info)
+{
+    pw_capture_opts o = {.tcp_streams = 1024};
+    return pw_capture_file(path, 3, &o, &CB_MID, info);
 }
 
 /* ---- tests ---- */
@@ -518,6 +536,71 @@ static void test_ipv6_shim(void)
     CHECK_STR(R.log, "open 2001:db8::1:50000>2001:db8::2:445 f2|data1 d0 f3 NEG|close1 4|");
 }
 
+/* Connections whose handshake is not in the capture: followed from the first
+ * segment seen on each side, the direction as the callback says. */
+static void test_midstream(void)
+{
+    pw_input_info info;
+    const char *p = tmp("mid4.pcap");
+    FILE *f = pcap_begin(p, DLT_EN10MB);
+    buf s[8];
+    s[0] = tcp4(1, 2, 40010, 445, 5000, 7000, PW_TH_ACK, NULL);         /* no payload: nothing */
+    s[1] = tcp4(1, 2, 40010, 445, 5000, 7000, PW_TH_ACK | PW_TH_PSH, "BIND\n");
+    s[2] = tcp4(2, 1, 445, 40010, 7000, 5005, PW_TH_ACK | PW_TH_PSH, "ACK1\n");
+    s[3] = tcp4(1, 2, 40010, 445, 5002, 7005, PW_TH_ACK | PW_TH_PSH, "ND\nMORE\n"); /* overlap */
+    s[4] = tcp4(2, 1, 445, 40010, 7100, 5010, PW_TH_ACK, "LOST\n");     /* beyond a gap */
+    s[5] = tcp4(1, 3, 1234, 5678, 1, 1, PW_TH_ACK, "x");              /* left alone */
+    s[6] = tcp4(1, 3, 1234, 5678, 2, 1, PW_TH_ACK, "y");              /* asked once */
+    s[7] = tcp4(1, 2, 40010, 445, 5010, 7005, PW_TH_RST, NULL);
+    for (int i = 0; i < 8; i++)
+        pcap_add(f, 10 + (uint32_t)i, &s[i]);
+    fclose(f);
+    reset();
+    R.lines_mode = 1;
+    CHECK_INT(run_mid(p, &info), 0);
+    CHECK_INT(info.tcp_streams, 1);
+    CHECK_INT(info.midstream_streams, 1);
+    CHECK_STR(R.log, "dir? f2|open 10.0.0.1:40010>10.0.0.2:445 f2|data1 d0 f2 BIND\n|"
+                     "data1 d1 f3 ACK1\n|data1 d0 f4 MORE\n|dir? f6|dir? f7|close1 2|");
+    CHECK_STR(R.s[0].data[0], "BIND\nMORE\n");
+    CHECK_STR(R.s[0].data[1], "ACK1\n");
+    /* without the callback nothing is followed */
+    reset();
+    CHECK_INT(run(p, NULL, &info), 0);
+    CHECK_INT(info.tcp_streams, 0);
+    CHECK_STR(R.log, "");
+
+    /* IPv6, the server speaking first: it is the server by the callback;
+     * a stopped stream stays stopped (no second open) */
+    p = tmp("mid6.pcap");
+    f = pcap_begin(p, DLT_EN10MB);
+    s[0] = tcp6(2, 1, 445, 50002, 300, 100, PW_TH_ACK | PW_TH_PSH, "HI\n");
+    s[1] = tcp6(1, 2, 50002, 445, 100, 303, PW_TH_ACK | PW_TH_PSH, "YO\n");
+    s[2] = tcp6(2, 1, 445, 50002, 303, 103, PW_TH_ACK | PW_TH_PSH, "AGAIN\n");
+    for (int i = 0; i < 3; i++)
+        pcap_add(f, 10 + (uint32_t)i, &s[i]);
+    fclose(f);
+    reset();
+    R.stop_next = true;
+    CHECK_INT(run_mid(p, &info), 0);
+    CHECK_INT(info.midstream_streams, 1);
+    CHECK_STR(R.log, "dir? f1|open 2001:db8::1:50002>2001:db8::2:445 f1|data1 d1 f1 HI\n|close1 1|");
+
+    /* a connection libnids follows from its handshake is not a mid-stream one */
+    p = tmp("mid_nids.pcap");
+    f = pcap_begin(p, DLT_EN10MB);
+    uint32_t t = 1000;
+    write_session(f, false, 40000, &t);
+    fclose(f);
+    reset();
+    R.lines_mode = 1;
+    CHECK_INT(run_mid(p, &info), 0);
+    CHECK_INT(info.tcp_streams, 1);
+    CHECK_INT(info.midstream_streams, 0);
+    CHECK(strstr(R.log, "dir?") == NULL);
+    CHECK_STR(R.s[0].data[0], "HELLO\n");
+}
+
 static void test_two_files_and_stdin(void)
 {
     /* the same session in two files: libnids state must be reset between them */
@@ -644,7 +727,7 @@ static void big_packet(void *arg, const pw_pkt *p)
 
 static void test_many_batches(void)
 {
-    static const pw_capture_cb bcb = {NULL, big_packet, NULL, NULL, NULL};
+    static const pw_capture_cb bcb = {NULL, big_packet, NULL, NULL, NULL, NULL};
     const uint64_t n = 30000;
     const char *p = tmp("big.pcap");
     uint64_t size = write_big(p, n, false);
@@ -896,6 +979,7 @@ int main(void)
     test_bad_files();
     test_nids_streams();
     test_ipv6_shim();
+    test_midstream();
     test_two_files_and_stdin();
     test_wiretap();
     test_many_batches(); /* last: ends with pw_capture_stop() */

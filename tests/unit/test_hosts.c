@@ -49,7 +49,8 @@ static json_t *host_entry(json_t *arr, const char *ip)
     size_t i;
     json_t *v;
     json_array_foreach(arr, i, v) {
-        if (strcmp(json_string_value(json_object_get(v, "ip")), ip) == 0)
+        const char *s = json_string_value(json_object_get(v, "ip"));
+        if (s && strcmp(s, ip) == 0)
             return v;
     }
     return NULL;
@@ -84,8 +85,77 @@ static int is_conflict(json_t *entry)
     return entry && json_is_true(json_object_get(entry, "conflict"));
 }
 
+/* The entry of a name-only CONNECT target ("host:port"), or NULL. */
+static json_t *target_entry(json_t *arr, const char *target)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(arr, i, v) {
+        const char *t = json_string_value(json_object_get(v, "target"));
+        if (t && strcmp(t, target) == 0 && json_is_null(json_object_get(v, "ip")))
+            return v;
+    }
+    return NULL;
+}
+
+/* A certificate read inside an HTTP CONNECT tunnel belongs to the CONNECT
+ * target: by its address when the target is an address literal, else under
+ * "host:port"; the proxy (the flow's server) gets none of its names. */
+static void test_proxied_certificates(void)
+{
+    pw_hosts *h = pw_hosts_new();
+    pw_event *ev = ev_new(PW_EV_TLS, 8, 6, "10.40.0.5", 50000, "10.40.0.9", 3128, 1);
+    ev->u.tls.kind = PW_TLS_CERTIFICATE;
+    strcpy(ev->u.tls.subject_cn, "api.example.net");
+    ev->u.tls.n_san = 1;
+    strcpy(ev->u.tls.san[0], "*.example.net");
+    strcpy(ev->u.tls.tunnel_host, "api.example.net");
+    ev->u.tls.tunnel_port = 443;
+    pw_hosts_event(h, ev);
+    ev->frame = 20; /* the same target through the proxy again: no duplicate */
+    pw_hosts_event(h, ev);
+    strcpy(ev->u.tls.tunnel_host, "192.0.2.7");
+    strcpy(ev->u.tls.subject_cn, "literal.example.net");
+    ev->u.tls.n_san = 0;
+    ev->frame = 30;
+    pw_hosts_event(h, ev);
+    strcpy(ev->u.tls.tunnel_host, "2001:db8::7");
+    strcpy(ev->u.tls.subject_cn, "v6.example.net");
+    ev->frame = 40;
+    pw_hosts_event(h, ev);
+    /* the proxy's own certificate (no tunnel) is the proxy's */
+    ev->u.tls.tunnel_host[0] = '\0';
+    strcpy(ev->u.tls.subject_cn, "proxy.corp.local");
+    ev->frame = 50;
+    pw_hosts_event(h, ev);
+    free(ev);
+
+    json_t *j = hosts_json(h, NULL);
+    CHECK_INT(json_array_size(j), 4);
+    json_t *t = target_entry(j, "api.example.net:443");
+    CHECK(t != NULL);
+    long long fr = 0;
+    CHECK_INT(has_name(t, "api.example.net", "tls_cert", &fr), 1);
+    CHECK_INT(fr, 8);
+    CHECK_INT(has_name(t, "*.example.net", "tls_cert", NULL), 1);
+    CHECK_INT(n_names(t), 2);
+    CHECK(!is_conflict(t));
+    CHECK_INT(has_name(host_entry(j, "192.0.2.7"), "literal.example.net", "tls_cert", &fr), 1);
+    CHECK_INT(fr, 30);
+    CHECK_INT(has_name(host_entry(j, "2001:db8::7"), "v6.example.net", "tls_cert", NULL), 1);
+    json_t *proxy = host_entry(j, "10.40.0.9");
+    CHECK_INT(n_names(proxy), 1);
+    CHECK_INT(has_name(proxy, "proxy.corp.local", "tls_cert", NULL), 1);
+    CHECK(!is_conflict(proxy)); /* no invented conflict on the proxy */
+    /* the target entry comes after every address */
+    CHECK(json_array_get(j, 3) == t);
+    json_decref(j);
+    pw_hosts_free(h);
+}
+
 int main(void)
 {
+    test_proxied_certificates();
     CHECK_STR(pw_name_source_str(PW_NAME_NETBIOS), "netbios");
     CHECK_STR(pw_name_source_str(PW_NAME_NTLM), "ntlm");
     CHECK_STR(pw_name_source_str(PW_NAME_TLS_CERT), "tls_cert");

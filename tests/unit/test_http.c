@@ -57,6 +57,9 @@ static void test_connect_tunnel(void)
         CHECK_STR(e->u.tls.sni, "contoso-corpsensorapi.atp.azure.com");
         CHECK_INT(e->u.tls.version, 0x0304);
         CHECK_INT(e->flow.server_port, 3128);
+        /* the handshake is with the CONNECT target, not the proxy */
+        CHECK_STR(e->u.tls.tunnel_host, "contoso-corpsensorapi.atp.azure.com");
+        CHECK_INT(e->u.tls.tunnel_port, 443);
     }
     feed_steps(f, 1, srv.b, srv.n, 200);
     e = find(&f->sink, PW_EV_HTTP, PW_HTTP_RESPONSE, 0);
@@ -72,6 +75,8 @@ static void test_connect_tunnel(void)
         CHECK_STR(e->u.tls.subject_cn, "dc01.contoso.local");
         CHECK_STR(e->u.tls.issuer_cn, "Contoso Test Root CA");
         CHECK_INT(e->u.tls.chain_len, 2);
+        CHECK_STR(e->u.tls.tunnel_host, "contoso-corpsensorapi.atp.azure.com");
+        CHECK_INT(e->u.tls.tunnel_port, 443);
     }
     CHECK_INT(count(&f->sink, PW_EV_APP), 1);
     CHECK_INT(f->sink.malformed, 0);
@@ -265,8 +270,11 @@ static void test_bare_tls_and_probe(void)
     feed(f, 1, srv.b, srv.n);
     e = find(&f->sink, PW_EV_TLS, PW_TLS_CERTIFICATE, 0);
     CHECK(e != NULL);
-    if (e)
+    if (e) {
         CHECK_STR(e->u.tls.subject_cn, "WS042.contoso.local");
+        CHECK_STR(e->u.tls.tunnel_host, ""); /* no proxy: the flow's server is the owner */
+        CHECK_INT(e->u.tls.tunnel_port, 0);
+    }
     CHECK(f->done);
     CHECK_INT(f->sink.malformed, 0);
     feeder_free(f);

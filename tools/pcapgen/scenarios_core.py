@@ -271,10 +271,13 @@ def s_tcp_outcomes():
     j2 = i.ack(0.8006)
     i.data_c(0.801, 100)
     s.expect("tcp", C, 50009, S1, 5357, "answered", "inferred", [j1, j2], rtt=False)
-    # J: a connection first seen mid-stream is not an attempt
+    # J: a connection first seen mid-stream (no handshake in the capture) whose server
+    # side sends payload, its client side seen too: answered/midstream, from the first
+    # frame seen to the server's first payload (445 is the registered, server port)
     j = Tcp(s, C, 50010, S1, 445, isn_c=1010101, isn_s=2020202)
-    j.data_c(0.9, 120)
-    j.data_s(0.9003, 80)
+    jf1 = j.data_c(0.9, 120)
+    jf2 = j.data_s(0.9003, 80)
+    s.expect("tcp", C, 50010, S1, 445, "answered", "midstream", [jf1, jf2])
     # a stray RST toward the client is not an attempt either
     s.add(0.95, P.ip(S1, C, P.tcp(3389, 50099, P.TH_RST, 77, 0)))
     # K: answered after one retransmission (rtt from the retransmission)
