@@ -128,3 +128,33 @@ json_t *pw_responder_evidence_json(const pw_attempt *a)
     json_object_set_new(e, "text", json_string(pw_responder_sentence(a, buf, sizeof buf)));
     return e;
 }
+
+void pw_responder_save(const pw_attempt *a, pw_responder_ev *r)
+{
+    *r = (pw_responder_ev){.responder = a->responder, .resp_ttl = a->resp_ttl,
+                           .host_ttl_min = a->host_ttl_min, .host_ttl_max = a->host_ttl_max,
+                           .resp_has_ip_id = a->resp_has_ip_id, .host_has_ip_id = a->host_has_ip_id,
+                           .has_icmp_from = a->has_icmp_from, .resp_ip_id = a->resp_ip_id,
+                           .resp_win = a->resp_win, .host_ip_id = a->host_ip_id,
+                           .host_packets = a->host_packets, .host_frame = a->host_frame,
+                           .icmp_from = a->icmp_from};
+}
+
+void pw_responder_load(const pw_responder_ev *r, const pw_addr *server, pw_attempt *a)
+{
+    memset(a, 0, sizeof *a);
+    a->server = *server;
+    a->responder = r->responder;
+    a->resp_ttl = r->resp_ttl;
+    a->host_ttl_min = r->host_ttl_min;
+    a->host_ttl_max = r->host_ttl_max;
+    a->resp_has_ip_id = r->resp_has_ip_id;
+    a->host_has_ip_id = r->host_has_ip_id;
+    a->has_icmp_from = r->has_icmp_from;
+    a->resp_ip_id = r->resp_ip_id;
+    a->resp_win = r->resp_win;
+    a->host_ip_id = r->host_ip_id;
+    a->host_packets = r->host_packets;
+    a->host_frame = r->host_frame;
+    a->icmp_from = r->icmp_from;
+}

@@ -89,6 +89,21 @@ typedef struct pw_attempt {
 
 enum { PW_RESPONDER_NONE = 0, PW_RESPONDER_HOST, PW_RESPONDER_PATH, PW_RESPONDER_UNKNOWN };
 
+/* Who refused, as rule evidence keeps it (the attempt's responder fields,
+ * compact). */
+typedef struct pw_responder_ev {
+    uint8_t responder, resp_ttl, host_ttl_min, host_ttl_max;
+    bool resp_has_ip_id, host_has_ip_id, has_icmp_from;
+    uint16_t resp_ip_id, resp_win, host_ip_id;
+    uint32_t host_packets;
+    uint64_t host_frame;
+    pw_addr icmp_from;
+} pw_responder_ev;
+void pw_responder_save(const pw_attempt *a, pw_responder_ev *r);
+/* An attempt to server carrying r's responder fields (and nothing else),
+ * for pw_responder_sentence / pw_responder_evidence_json. */
+void pw_responder_load(const pw_responder_ev *r, const pw_addr *server, pw_attempt *a);
+
 /* "host", "path", "unknown"; NULL for PW_RESPONDER_NONE. */
 const char *pw_responder_name(int responder);
 /* One sentence a firewall admin reads, e.g. "RST with TTL 64 while

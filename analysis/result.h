@@ -364,6 +364,7 @@ typedef struct pw_res_evidence {
     uint16_t port;
     pw_outcome outcome;
     const char *reason;           /* a static name */
+    pw_responder_ev resp;         /* refused / blocked: who sent the refusal (resp.responder 0: none) */
     /* a cloud flow (name-based rules) */
     bool cloud;
     const char *host;

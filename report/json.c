@@ -441,6 +441,12 @@ static json_t *evidence_json(const pw_result *r, const pw_res_evidence *e)
         if (e->issuer)
             json_object_set_new(o, "issuer", json_string(e->issuer));
     }
+    if (e->resp.responder) { /* who refused: the host or a device in the path */
+        pw_attempt a;
+        pw_responder_load(&e->resp, &e->server, &a);
+        json_object_set_new(o, "responder", json_string(pw_responder_name(a.responder)));
+        json_object_set_new(o, "responder_evidence", pw_responder_evidence_json(&a));
+    }
     return o;
 }
 

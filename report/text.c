@@ -136,6 +136,12 @@ static void write_rule(FILE *out, const pw_result *r, const pw_res_rule *x)
         fprintf(out, "      evidence: %s frame %llu: %s -> %s:%u %s (%s)\n", pw_source_name(&r->sources, e->source),
                 (unsigned long long)e->frame, ip_str(&e->client, c), ip_str(&e->server, s), e->port,
                 pw_outcome_name(e->outcome), e->reason);
+        if (e->resp.responder) { /* who refused: the host or a device in the path */
+            pw_attempt a;
+            char who[320];
+            pw_responder_load(&e->resp, &e->server, &a);
+            fprintf(out, "        %s\n", pw_responder_sentence(&a, who, sizeof who));
+        }
     }
     for (size_t i = 0; i < x->n_notes; i++)
         if (x->notes[i].id == PW_MSG_RULE_ANNOUNCED_UNUSED)

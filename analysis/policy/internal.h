@@ -50,6 +50,7 @@ typedef struct sample {
     uint32_t source;
     pw_addr client, server; /* a folded aggregate holds several */
     uint8_t outcome, reason;
+    pw_responder_ev resp;   /* refused / blocked: who sent the refusal */
 } sample;
 
 enum { LV_PAIR = 0, LV_SERVER, LV_PORT, LV_COUNT };

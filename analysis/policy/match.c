@@ -456,6 +456,7 @@ static void count_attempt(pw_policy *p, const pw_attempt *a, const pw_app_slot *
     sample s = {.source = a->source, .frame = a->frame_request, .frame_reply = a->frame_reply,
                 .epm_frame = epm_frame, .ts = a->ts, .client = a->client, .server = a->server,
                 .outcome = (uint8_t)a->outcome, .reason = (uint8_t)a->reason};
+    pw_responder_save(a, &s.resp);
     agg *g = agg_get(p, a, dyn, &s);
     if (!g)
         return;

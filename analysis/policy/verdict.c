@@ -91,6 +91,7 @@ typedef struct evid {
     pw_outcome outcome;
     const char *reason; /* a static name */
     const cflow *f;
+    pw_responder_ev resp;
 } evid;
 
 static int cmp_pair(const void *a, const void *b)
@@ -251,6 +252,7 @@ static void agg_evidence(rule_acc *acc, const agg *g)
             e.proto = g->k.proto;
             e.outcome = (pw_outcome)s[i].outcome;
             e.reason = pw_reason_name((pw_reason)s[i].reason);
+            e.resp = s[i].resp;
             ev_push(&acc->eh, &e);
         }
     }
@@ -469,7 +471,7 @@ static pw_res_evidence evidence_of(const evid *e)
     pw_res_evidence o = {.source = e->source, .frame = e->frame, .frame_reply = e->frame_reply,
                          .epm_frame = e->epm_frame, .ts = e->ts, .client = e->client,
                          .server = e->server, .proto = e->proto, .port = e->port,
-                         .outcome = e->outcome, .reason = e->reason};
+                         .outcome = e->outcome, .reason = e->reason, .resp = e->resp};
     if (e->f) {
         const cflow *f = e->f;
         o.cloud = true;

@@ -161,8 +161,28 @@ def main():
             firsts = {(a.get("frames") or [0])[0] for a in atts if a.get("proto") == "udp"}
             check(not (firsts & resp), "outcomes-replies: no attempt starts at a response tshark marks",
                   repr(sorted(firsts & resp)))
+    check_rule_evidence(binary, source)
     print("%d passed, %d failed" % (PASSED, FAILED))
     return 0 if FAILED == 0 else 1
+
+
+def check_rule_evidence(binary, source):
+    """Rule evidence and the text report say who refused, as the attempt line does."""
+    path = os.path.join(source, "pcaps", "policy-netwrix-epm-blocked.pcap")
+    rc, out, err = run(binary, ["-r", path, "--format", "jsonl", "--profile", "netwrix-threat-prevention"])
+    lines = [json.loads(l) for l in out.splitlines() if l.strip()]
+    blocked = [a for a in lines if a.get("type") == "attempt" and a.get("outcome") == "blocked"]
+    check(len(blocked) == 1 and blocked[0].get("responder") == "path", "epm-blocked: the attempt's responder",
+          json.dumps(blocked)[:300])
+    rules = [r for r in lines if r.get("type") == "rule" and r.get("id") == "tm-dc-rpc-dynamic"]
+    ev = [e for r in rules for e in r.get("evidence", []) if e.get("outcome") == "blocked"]
+    check(ev and ev[0].get("responder") == "path", "epm-blocked: rule evidence names the responder",
+          json.dumps(ev)[:300])
+    if ev and blocked:
+        check(ev[0].get("responder_evidence") == blocked[0].get("responder_evidence"),
+              "epm-blocked: rule evidence carries the attempt's responder evidence")
+    rc, text, err = run(binary, ["-r", path, "--profile", "netwrix-threat-prevention"])
+    check("not by 10.20.0.3: a device in the path" in text, "epm-blocked: the text report says who refused")
 
 
 if __name__ == "__main__":
