@@ -31,7 +31,7 @@
 /* evidence samples kept over all aggregates (each aggregate keeps at most
  * max_evidence answered and max_evidence failed ones) */
 #ifndef PW_POLICY_MAX_SAMPLES
-#define PW_POLICY_MAX_SAMPLES 131072
+#define PW_POLICY_MAX_SAMPLES 65536
 #endif
 /* entries of each of the event tables: cloud flows, endpoint-mapper port
  * grants, DNS answers for watched names, proxies */

@@ -10,7 +10,7 @@ typedef struct pw_services pw_services;
 
 /* Default cap on (server, proto, port) services (--max-services).  Beyond
  * it, attempts to further services are folded per transport and port. */
-#define PW_SERVICES_DEFAULT_MAX 16384
+#define PW_SERVICES_DEFAULT_MAX 8192
 
 /* pw_services_fold: result.h */
 

@@ -52,7 +52,7 @@ static const char usage_text[] =
     "  --tcp-streams N        TCP reassembly table size (default 65536)\n"
     "Memory caps (each evicted or folded item is counted in stats.caps):\n"
     "  --max-connections N    connection records (default 262144)\n"
-    "  --max-services N       (server, port) services; more fold per port (default 16384)\n"
+    "  --max-services N       (server, port) services; more fold per port (default 8192)\n"
     "  --scanner-threshold N  distinct targets that make a client a scanner row (default 512)\n"
     "Name resolution (NNR):\n"
     "  --sensor IP[/CIDR]     a Defender for Identity sensor (repeatable; inferred if absent)\n"

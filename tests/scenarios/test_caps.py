@@ -173,7 +173,7 @@ def test_defaults_bounded(binary, g, work):
     check(len(rep["services"]) == 6000 and not rep["folded_services"], "defaults: 6000 services, no folds")
     check(caps["connections"]["evicted_attempts"] == 0, "defaults: no eviction", str(caps["connections"]))
     check(rep["stats"]["outcomes"]["indeterminate"] == 6000, "defaults: every SYN one-sided")
-    check(caps["services"]["max"] == 16384 and caps["connections"]["max"] == 262144,
+    check(caps["services"]["max"] == 8192 and caps["connections"]["max"] == 262144,
           "defaults: documented cap sizes", str(caps))
 
 
