@@ -230,7 +230,7 @@ struct pw_policy {
     uint64_t ntlm_rpc_frame;
     pw_policy_limits lim;
     size_t n_level[LV_COUNT];        /* aggregates per level */
-    size_t n_samples;                /* sample slots allocated */
+    size_t n_samples, n_samples_ok;                /* sample slots allocated */
     uint64_t folded, samples_dropped;
     size_t n_cflows, n_cflows_open, n_epm, n_dns, n_proxies;
     uint64_t events_dropped;

@@ -281,6 +281,8 @@ void pw_policy_event(pw_policy *p, pw_conn *c, const pw_event *ev)
 
 /* ---- attempts --------------------------------------------------------------- */
 
+/* Evidence samples share one budget (lim.samples); answered ones may take
+ * at most half of it, so the failures a user acts on always find room. */
 static void keep_sample(pw_policy *p, sample **arr, uint16_t *n, uint16_t *cap, const sample *s)
 {
     int max = p->cfg.max_evidence;
@@ -290,12 +292,16 @@ static void keep_sample(pw_policy *p, sample **arr, uint16_t *n, uint16_t *cap, 
         int c = *cap ? *cap * 2 : 1;
         if (c > max)
             c = max;
-        if (p->n_samples + (size_t)(c - *cap) > p->lim.samples) {
+        bool ok = s->outcome == PW_OUT_ANSWERED;
+        size_t more = (size_t)(c - *cap);
+        if (p->n_samples + more > p->lim.samples || (ok && p->n_samples_ok + more > p->lim.samples / 2)) {
             p->samples_dropped++;
             return;
         }
         sample *x = pw_xrealloc(*arr, (size_t)c, sizeof *x);
-        p->n_samples += (size_t)(c - *cap);
+        p->n_samples += more;
+        if (ok)
+            p->n_samples_ok += more;
         *arr = x;
         *cap = (uint16_t)c;
     }
