@@ -1,6 +1,7 @@
 /* analysis.c - the analysis facade: fans packets and events out to the
  * modules and has them decide the result (result.h). */
 #include "analysis.h"
+#include "fixes.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -240,6 +241,7 @@ pw_result *pw_analysis_result(pw_analysis *a)
     pw_hosts_result(a->hosts, r);
     pw_nnr_result(a->nnr, a->hosts, r);
     pw_policy_result(a->policy, r);
+    pw_fixes_result(r);
     r->exit_hint = r->fail_on_matched ? 3 : 0;
     return r;
 }

@@ -50,6 +50,8 @@ typedef struct sample {
     uint32_t source;
     pw_addr client, server; /* a folded aggregate holds several */
     uint8_t outcome, reason;
+    bool path_refused;      /* the ICMP error came from a third address */
+    pw_addr path_device;
 } sample;
 
 enum { LV_PAIR = 0, LV_SERVER, LV_PORT, LV_COUNT };

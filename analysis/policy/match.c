@@ -387,6 +387,10 @@ static void count_attempt(pw_policy *p, const pw_attempt *a)
     sample s = {.source = a->source, .frame = a->frame_request, .frame_reply = a->frame_reply,
                 .epm_frame = epm_frame, .ts = a->ts, .client = a->client, .server = a->server,
                 .outcome = (uint8_t)a->outcome, .reason = (uint8_t)a->reason};
+    if (a->has_icmp_from && !pw_addr_eq(&a->icmp_from, &a->server)) {
+        s.path_refused = true;
+        s.path_device = a->icmp_from;
+    }
     agg *g = agg_get(p, a, dyn, &s);
     if (!g)
         return;

@@ -63,6 +63,8 @@ typedef struct evid {
     uint8_t proto;
     pw_outcome outcome;
     const char *reason; /* a static name */
+    bool path_refused;
+    pw_addr path_device;
     const cflow *f;
 } evid;
 
@@ -211,6 +213,8 @@ static void agg_evidence(rule_acc *acc, const agg *g)
             e.proto = g->k.proto;
             e.outcome = (pw_outcome)s[i].outcome;
             e.reason = pw_reason_name((pw_reason)s[i].reason);
+            e.path_refused = s[i].path_refused;
+            e.path_device = s[i].path_device;
             ev_push(&acc->eh, &e);
         }
     }
@@ -365,7 +369,8 @@ static pw_res_evidence evidence_of(const evid *e)
     pw_res_evidence o = {.source = e->source, .frame = e->frame, .frame_reply = e->frame_reply,
                          .epm_frame = e->epm_frame, .ts = e->ts, .client = e->client,
                          .server = e->server, .proto = e->proto, .port = e->port,
-                         .outcome = e->outcome, .reason = e->reason};
+                         .outcome = e->outcome, .reason = e->reason,
+                         .path_refused = e->path_refused, .path_device = e->path_device};
     if (e->f) {
         const cflow *f = e->f;
         o.cloud = true;
