@@ -266,6 +266,7 @@ typedef struct pw_res_nnr {
     size_t n_sensors;
     pw_res_nnr_target *targets;   /* by sensor, then target */
     size_t n_targets;
+    double alert_threshold;       /* the failure share over which a method alerts (charts draw it) */
 } pw_res_nnr;
 
 /* ---- port policy ------------------------------------------------------------ */
