@@ -8,10 +8,13 @@ PACKAGES=(
   libpcap-dev libnids-dev uthash-dev libjansson-dev libyaml-dev libssl-dev libnghttp2-dev
   libwiretap-dev libwsutil-dev libglib2.0-dev
   tshark
-  chromium nodejs npm
+  chromium nodejs
 )
 
 missing=()
+# npm: Debian's own package, unless a node build that carries npm is there.
+if ! command -v npm >/dev/null 2>&1; then PACKAGES+=(npm); fi
+
 for p in "${PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
     missing+=("$p")
