@@ -40,6 +40,7 @@ struct pw_analysis {
     uint64_t events[PW_EV_COUNT];
     uint64_t outcomes[PW_OUT_COUNT];
     uint64_t attempts_total;
+    pw_timeline timeline;
 };
 
 pw_analysis *pw_analysis_new(const pw_config *cfg, const pw_analysis_sink *sink, char *err,
@@ -78,6 +79,7 @@ static void on_decided(void *arg, const pw_attempt *at)
     a->attempts_total++;
     if ((unsigned)at->outcome < PW_OUT_COUNT)
         a->outcomes[at->outcome]++;
+    pw_timeline_add(&a->timeline, at->ts, at->outcome);
     if (a->sink.attempt)
         a->sink.attempt(a->sink.arg, at, at->source < a->n_paths ? a->paths[at->source] : "?");
 }
@@ -242,6 +244,7 @@ pw_result *pw_analysis_result(pw_analysis *a)
     pw_nnr_result(a->nnr, a->hosts, r);
     pw_policy_result(a->policy, r);
     pw_fixes_result(r);
+    r->timeline = a->timeline;
     r->exit_hint = r->fail_on_matched ? 3 : 0;
     return r;
 }

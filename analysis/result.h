@@ -28,6 +28,7 @@
 #include "attempt.h"
 #include "scanners.h"
 #include "sources.h"
+#include "timeline.h"
 
 typedef enum pw_verdict {
     PW_VERDICT_PASS = 0, PW_VERDICT_FAIL, PW_VERDICT_PARTIAL, PW_VERDICT_UNOBSERVED,
@@ -466,6 +467,7 @@ typedef struct pw_result {
     size_t n_rules;
     pw_res_cloud *cloud;
     size_t n_cloud;
+    pw_timeline timeline;         /* attempts by outcome over capture time */
     pw_res_fix *fixes;            /* in rule order, then by server */
     size_t n_fixes;
     uint64_t fixes_left_out;      /* failing servers beyond PW_FIX_PER_RULE */

@@ -404,6 +404,66 @@ static void fixes_section(FILE *out, const pw_result *r)
     fputs("</section>\n", out);
 }
 
+/* ---- timeline -------------------------------------------------------------------- */
+
+/* Attempts by outcome over capture time: one stacked column per bucket,
+ * each part with its outcome and count (and a tooltip saying them). */
+static void timeline_svg(FILE *out, const pw_timeline *t)
+{
+    uint64_t max = 1;
+    for (int i = 0; i < t->n; i++) {
+        uint64_t sum = 0;
+        for (int o = PW_OUT_ANSWERED; o < PW_OUT_COUNT; o++)
+            sum += t->counts[i][o];
+        if (sum > max)
+            max = sum;
+    }
+    const int left = 50, plot_w = 960, plot_h = 140, top = 10;
+    double col = (double)plot_w / (t->n > 0 ? t->n : 1);
+    fprintf(out, "<svg class=\"chart timeline\" role=\"img\" viewBox=\"0 0 1020 190\" width=\"1020\" height=\"190\" "
+                 "aria-label=\"attempts by outcome over capture time\">\n");
+    fprintf(out, "<text x=\"%d\" y=\"%d\" class=\"axis\" text-anchor=\"end\">%llu</text>"
+                 "<text x=\"%d\" y=\"%d\" class=\"axis\" text-anchor=\"end\">0</text>",
+            left - 4, top + 10, (unsigned long long)max, left - 4, top + plot_h);
+    for (int i = 0; i < t->n; i++) {
+        double y = top + plot_h;
+        for (int o = PW_OUT_ANSWERED; o < PW_OUT_COUNT; o++) {
+            uint64_t c = t->counts[i][o];
+            if (!c)
+                continue;
+            double h = (double)plot_h * (double)c / (double)max;
+            y -= h;
+            fprintf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" class=\"t-%s\" "
+                         "data-outcome=\"%s\" data-count=\"%llu\"><title>+%.0f s: %s %llu</title></rect>",
+                    left + i * col, y, col > 2 ? col - 1 : col, h, pw_outcome_name((pw_outcome)o),
+                    pw_outcome_name((pw_outcome)o), (unsigned long long)c, (double)(i * t->width) / 1e6,
+                    pw_outcome_name((pw_outcome)o), (unsigned long long)c);
+        }
+    }
+    fprintf(out, "<text x=\"%d\" y=\"%d\" class=\"axis\">+0 s</text><text x=\"%d\" y=\"%d\" class=\"axis\" "
+                 "text-anchor=\"end\">+%.0f s (%.0f s per column)</text>",
+            left, top + plot_h + 16, left + plot_w, top + plot_h + 16, (double)(t->n * t->width) / 1e6,
+            (double)t->width / 1e6);
+    int lx = left;
+    for (int o = PW_OUT_ANSWERED; o < PW_OUT_COUNT; o++, lx += 150)
+        fprintf(out, "<rect x=\"%d\" y=\"172\" width=\"14\" height=\"14\" class=\"t-%s\"/>"
+                     "<text x=\"%d\" y=\"184\" class=\"lbl\">%s</text>",
+                lx, pw_outcome_name((pw_outcome)o), lx + 18, pw_outcome_name((pw_outcome)o));
+    fputs("</svg>\n", out);
+}
+
+static void timeline_section(FILE *out, const pw_result *r)
+{
+    if (!r->timeline.started)
+        return;
+    fputs("<section id=\"timeline\"><h2>Attempts over capture time</h2>\n", out);
+    timeline_svg(out, &r->timeline);
+    fputs("<p class=\"dim\">+0 s is ", out);
+    utc(out, r->timeline.start);
+    fputs("; each column stacks the attempts started in it by outcome.</p>", out);
+    fputs("</section>\n", out);
+}
+
 /* ---- services and names ----------------------------------------------------------- */
 
 static void services_table(FILE *out, const pw_result *r)
@@ -472,6 +532,8 @@ static const char css[] =
     ".alert{border-left:6px double #b3261e;background:#fdf0ec;padding:.4em .8em;margin:.5em 0}"
     "svg.chart{max-width:100%;height:auto}svg .lbl,svg .val,svg .axis{font:12px system-ui,sans-serif}"
     "svg .track{fill:#f0f0f0;stroke:#999}svg .bar-ok{fill:#0072b2}svg .bar-alert{fill:url(#hatch)}"
+    "svg .t-answered{fill:#0072b2}svg .t-refused{fill:url(#p-refused)}svg .t-blocked{fill:url(#p-blocked)}"
+    "svg .t-unanswered{fill:#9a9a9a}svg .t-indeterminate{fill:#e69f00}"
     "svg .alertline{stroke:#b3261e;stroke-width:2;stroke-dasharray:5 3}"
     "table.matrix th,table.matrix td{min-width:9em}.cell{font-weight:500}.cell .sym{font-weight:bold}"
     ".cell.resolved{background:#cfe3f7}.cell.appfail{background:#fbe3a0}"
@@ -525,16 +587,23 @@ void pw_html_write(FILE *out, const pw_result *r)
           "<svg width=\"0\" height=\"0\" style=\"position:absolute\" aria-hidden=\"true\"><defs>"
           "<pattern id=\"hatch\" width=\"8\" height=\"8\" patternUnits=\"userSpaceOnUse\" "
           "patternTransform=\"rotate(45)\"><rect width=\"8\" height=\"8\" fill=\"#f6c2b3\"/>"
-          "<rect width=\"3\" height=\"8\" fill=\"#b3261e\"/></pattern></defs></svg>\n"
+          "<rect width=\"3\" height=\"8\" fill=\"#b3261e\"/></pattern>"
+          "<pattern id=\"p-refused\" width=\"6\" height=\"6\" patternUnits=\"userSpaceOnUse\" "
+          "patternTransform=\"rotate(45)\"><rect width=\"6\" height=\"6\" fill=\"#f0a07a\"/>"
+          "<rect width=\"2\" height=\"6\" fill=\"#d55e00\"/></pattern>"
+          "<pattern id=\"p-blocked\" width=\"6\" height=\"6\" patternUnits=\"userSpaceOnUse\" "
+          "patternTransform=\"rotate(-45)\"><rect width=\"6\" height=\"6\" fill=\"#e8b7d4\"/>"
+          "<rect width=\"2\" height=\"6\" fill=\"#a0457a\"/></pattern></defs></svg>\n"
           "<header><h1>portwitness report</h1><nav class=\"noprint\"><a href=\"#summary\">summary</a>"
           "<a href=\"#failing\">failing rules</a><a href=\"#nnr\">NNR</a><a href=\"#rules\">rules</a>"
-          "<a href=\"#fixes\">fixes</a><a href=\"#services\">services</a><a href=\"#hosts\">names</a></nav></header>\n",
+          "<a href=\"#fixes\">fixes</a><a href=\"#timeline\">timeline</a><a href=\"#services\">services</a><a href=\"#hosts\">names</a></nav></header>\n",
           out);
     summary(out, r);
     failing_list(out, r);
     pw_html_nnr(out, r);
     rules_table(out, r);
     fixes_section(out, r);
+    timeline_section(out, r);
     services_table(out, r);
     hosts_table(out, r);
     fputs("<script>", out);

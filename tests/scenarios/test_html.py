@@ -15,6 +15,7 @@ viewport, and checks against the same run's --format json model:
   - each rule row's verdict and evidence frames against rules; the verdict
     filter shows exactly the rules of that verdict;
   - each fix article's cause against fixes;
+  - the timeline's columns add up to stats.outcomes;
   - the page and its main tables fit within 1280 px (no horizontal scroll).
 Also writes a screenshot of each page next to the test's temp files.
 
@@ -154,6 +155,9 @@ PROBE = r"""
     frames: Array.prototype.slice.call(tr.querySelectorAll('.ev')).map(function(e){return parseInt(e.dataset.frame);})};});
   out.fixes = all('#fixes article.fix').map(function(a){return {rule: a.dataset.rule, server: a.dataset.server,
     cause: a.dataset.cause, ps: !!a.querySelector('pre.ps')};});
+  out.timeline = {};
+  all('#timeline rect[data-outcome]').forEach(function(r){
+    out.timeline[r.dataset.outcome] = (out.timeline[r.dataset.outcome] || 0) + parseInt(r.dataset.count);});
   out.scrollWidth = document.documentElement.scrollWidth;
   out.tables = all('table').filter(function(t){return t.id === 'rules-table' || t.id === 'services-table' ||
       t.classList.contains('matrix');}).map(function(t){var r = t.getBoundingClientRect();
@@ -237,6 +241,10 @@ def check_page(tag, page, model, requests, errors):
         want.append("services")
     for sec in want:
         check(sec in page["sections"], "%s section %s" % (tag, sec), page["sections"])
+    if model["stats"]["attempts"]:
+        check("timeline" in page["sections"], tag + " section timeline", page["sections"])
+    want_tl = {k: v for k, v in model["stats"]["outcomes"].items() if v}
+    check(page["timeline"] == want_tl, tag + " timeline sums to stats.outcomes", "%s != %s" % (page["timeline"], want_tl))
     unhealthy = sum(1 for s in model["nnr"]["sensors"] if s["alerts"])
     check(page["unhealthy"] == unhealthy, tag + " unhealthy sensors", page["unhealthy"])
     check(page["scrollWidth"] <= WIDTH, tag + " no horizontal scroll", page["scrollWidth"])
