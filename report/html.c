@@ -572,6 +572,8 @@ static const char script[] =
     "  var body=tb.tBodies[0],rows=Array.prototype.slice.call(body.rows),type=th.dataset.type;\n"
     "  rows.sort(function(a,b){var x=key(a.cells[i],type),y=key(b.cells[i],type);\n"
     "   return (x<y?-1:x>y?1:0)*(asc?1:-1);});rows.forEach(function(r){body.appendChild(r);});});});});\n"
+    "window.addEventListener('beforeprint',function(){\n"
+    " document.querySelectorAll('details').forEach(function(d){d.open=true;});});\n"
     "})();\n";
 
 void pw_html_write(FILE *out, const pw_result *r)
