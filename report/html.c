@@ -201,7 +201,13 @@ static void failing_list(FILE *out, const pw_result *r)
         pw_html_esc(out, x->to);
         fprintf(out, " %s/", pw_proto_str(x->proto));
         pw_html_esc(out, x->ports);
-        fprintf(out, " &mdash; <a href=\"#rule-%zu\">details</a></li>\n", i);
+        fprintf(out, " &mdash; <a href=\"#rule-%zu\">details</a>", i);
+        for (size_t k = 0; k < r->n_fixes; k++)
+            if (r->fixes[k].rule == x) {
+                fprintf(out, " &middot; <a href=\"#fix-%zu\">how to fix</a>", k);
+                break;
+            }
+        fputs("</li>\n", out);
     }
     fputs(n ? "</ol>" : "<p>None: every required rule that the traffic showed passes.</p>", out);
     fputs("</section>\n", out);
