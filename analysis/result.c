@@ -96,6 +96,8 @@ void pw_result_free(pw_result *r)
         return;
     free(r->inputs);
     free(r->services);
+    free(r->folds);
+    free(r->scanners);
     for (size_t i = 0; i < r->n_hosts; i++)
         free(r->hosts[i].names);
     free(r->hosts);
