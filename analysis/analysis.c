@@ -2,6 +2,7 @@
  * modules and has them decide the result (result.h). */
 #include "analysis.h"
 #include "../common/xalloc.h"
+#include "fixes.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +45,7 @@ struct pw_analysis {
     /* live capture */
     bool dropping;
     uint64_t unanswered_dropping;
+    pw_timeline timeline;
 };
 
 pw_analysis *pw_analysis_new(const pw_config *cfg, const pw_analysis_sink *sink, char *err,
@@ -78,6 +80,7 @@ static void on_decided(void *arg, const pw_attempt *at)
     a->attempts_total++;
     if ((unsigned)at->outcome < PW_OUT_COUNT)
         a->outcomes[at->outcome]++;
+    pw_timeline_add(&a->timeline, at->ts, at->outcome);
     unsigned notes = 0;
     if (a->dropping && at->outcome == PW_OUT_UNANSWERED) {
         notes |= PW_NOTE_CAPTURE_DROPS;
@@ -291,6 +294,8 @@ pw_result *pw_analysis_result(pw_analysis *a)
     pw_hosts_result(a->hosts, r);
     pw_nnr_result(a->nnr, a->hosts, r);
     pw_policy_result(a->policy, r);
+    pw_fixes_result(r);
+    r->timeline = a->timeline;
     r->exit_hint = r->fail_on_matched ? 3 : 0;
     return r;
 }

@@ -267,6 +267,7 @@ void pw_nnr_result(pw_nnr *n, const pw_hosts *hosts, pw_result *r)
     memset(out, 0, sizeof *out);
     if (!n)
         return;
+    out->alert_threshold = n->cfg.nnr_alert_threshold;
     size_t np = n->n_pairs;
     nnr_pair **pv = sorted_pairs(n);
     pw_addr *sv = pw_result_alloc(np + PW_MAX_SENSORS + 1, sizeof *sv);

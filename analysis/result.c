@@ -104,5 +104,6 @@ void pw_result_free(pw_result *r)
     free(r->hosts);
     free_nnr(&r->nnr);
     free_policy(r);
+    free(r->fixes);
     memset(r, 0, sizeof *r);
 }

@@ -28,6 +28,7 @@
 #include "attempt.h"
 #include "scanners.h"
 #include "sources.h"
+#include "timeline.h"
 
 typedef enum pw_verdict {
     PW_VERDICT_PASS = 0, PW_VERDICT_FAIL, PW_VERDICT_PARTIAL, PW_VERDICT_UNOBSERVED,
@@ -302,6 +303,7 @@ typedef struct pw_res_nnr {
     size_t n_sensors;
     pw_res_nnr_target *targets;   /* by sensor, then target */
     size_t n_targets;
+    double alert_threshold;       /* the failure share over which a method alerts (charts draw it) */
 } pw_res_nnr;
 
 /* ---- port policy ------------------------------------------------------------ */
@@ -371,6 +373,10 @@ typedef struct pw_res_evidence {
     bool via_proxy;
     uint16_t connect_port, status;
     const char *issuer;           /* NULL: no certificate seen */
+    /* A device in the path, not the server, refused or blocked it (an ICMP
+     * error from a third address): the host firewall is not the one to change. */
+    bool path_refused;
+    pw_addr path_device;          /* who refused, when path_refused */
 } pw_res_evidence;
 
 /* Why a rule fails: its ports are not answered (transport), or they are
@@ -439,6 +445,54 @@ typedef struct pw_res_cloud {
     size_t n_conns;
 } pw_res_cloud;
 
+/* ---- fixes ------------------------------------------------------------------ */
+
+/* Why the attempts of a fix failed, from the rule's failing evidence. */
+typedef enum pw_fix_cause {
+    PW_FIX_SILENT = 0,            /* unanswered: dropped on the way or by the host firewall */
+    PW_FIX_HOST_REFUSED,          /* the server itself reset or sent port-unreachable */
+    PW_FIX_PATH_REFUSED,          /* a device in the path sent the ICMP error */
+    PW_FIX_CAUSE_COUNT
+} pw_fix_cause;
+const char *pw_fix_cause_name(pw_fix_cause c); /* "silent", "host-refused", "path-refused" */
+
+/* Which host a Windows firewall rule goes on: inbound on the server, or
+ * outbound on the client (cloud rules, where the server is not ours). */
+typedef enum pw_fix_dir { PW_FIX_INBOUND = 0, PW_FIX_OUTBOUND } pw_fix_dir;
+
+#define PW_FIX_PORTS 8
+#define PW_FIX_PER_RULE 64        /* failing servers given a fix per rule; more are counted */
+
+typedef struct pw_port_range {
+    uint16_t lo, hi;
+} pw_port_range;
+#define PW_FIX_PEERS 32
+
+/* The firewall change that would make one failed or partial rule pass for
+ * one failing server, from the addresses the capture saw. */
+typedef struct pw_res_fix {
+    const pw_res_rule *rule;      /* profile, id, proto, description, remediation */
+    pw_fix_dir dir;
+    pw_addr server;               /* the failing server (the destination) */
+    uint8_t proto;
+    bool rpc_dynamic;             /* the rule is the RPC dynamic range: Windows' "RPC" port keyword */
+    pw_port_range rpc_range;      /* when rpc_dynamic: the range a network firewall must allow (the
+                                     rule's, else Windows' default 49152-65535) */
+    pw_port_range ports[PW_FIX_PORTS]; /* the destination ports that failed, sorted;
+                                          the rule's ports when no evidence named them */
+    int n_ports;
+    pw_addr clients[PW_FIX_PEERS];/* the sources that failed to it, sorted */
+    int n_clients;
+    bool clients_more;            /* more failed than listed */
+    bool clients_from_rule;       /* evidence did not name them: the rule's failing clients */
+    pw_fix_cause cause;           /* the most telling cause among its failures */
+    bool has_path_device;
+    pw_addr path_device;          /* who refused, when PW_FIX_PATH_REFUSED */
+    uint64_t failed;              /* failing evidence entries behind it */
+    uint32_t source;              /* its first failing evidence */
+    uint64_t frame;
+} pw_res_fix;
+
 /* ---- the result --------------------------------------------------------------- */
 
 typedef struct pw_result {
@@ -465,6 +519,10 @@ typedef struct pw_result {
     size_t n_rules;
     pw_res_cloud *cloud;
     size_t n_cloud;
+    pw_timeline timeline;         /* attempts by outcome over capture time */
+    pw_res_fix *fixes;            /* in rule order, then by server */
+    size_t n_fixes;
+    uint64_t fixes_left_out;      /* failing servers beyond PW_FIX_PER_RULE */
     bool fail_on_matched;         /* a required rule has a verdict listed in --fail-on */
     int exit_hint;                /* 3 when fail_on_matched, else 0 */
 } pw_result;

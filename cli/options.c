@@ -42,7 +42,8 @@ static const char usage_text[] =
     "                         -o PATH with the time in its name; SIGUSR1: one now;\n"
     "                         SIGHUP: reopen -o (log rotation)\n"
     "Output:\n"
-    "  --format FMT           text (default), json, jsonl or html\n"
+    "  --format FMT           text (default), json, jsonl, html or fix\n"
+    "                         (fix: a PowerShell script to review, changing nothing by itself)\n"
     "  -o FILE                write the report to FILE instead of stdout\n"
     "  -q, --quiet            no warnings on stderr; -v, --verbose for more\n"
     "  --no-progress          no progress line on stderr\n"
@@ -272,7 +273,7 @@ static int one_option(pw_options *o, int c, const char *arg)
     case OPT_FORMAT:
         o->format = pw_format_parse(arg);
         if (o->format < 0)
-            usage_error("unknown format '%s' (text, json, jsonl, html)", arg);
+            usage_error("unknown format '%s' (text, json, jsonl, html, fix)", arg);
         return -1;
     case OPT_LIST_PROFILES: o->list_profiles = true; return -1;
     case OPT_NO_PROGRESS: o->copts.progress = false; return -1;

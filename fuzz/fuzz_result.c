@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../analysis/fixes.h"
 #include "../analysis/hosts.h"
 #include "../analysis/nnr.h"
 #include "../analysis/policy.h"
@@ -239,10 +240,11 @@ static void decide_and_render(mods *m, const pw_config *cfg)
     pw_hosts_result(m->hosts, &r);
     pw_nnr_result(m->nnr, m->hosts, &r);
     pw_policy_result(m->pol, &r);
+    pw_fixes_result(&r);
     if (r.fail_on_matched != (r.exit_hint == 3) || (cfg->fail_on[PW_VERDICT_FAIL] == false && r.fail_on_matched))
         abort();
     FILE *out = fopen("/dev/null", "w");
-    for (int f = PW_FMT_TEXT; f <= PW_FMT_HTML && out; f++)
+    for (int f = PW_FMT_TEXT; f <= PW_FMT_FIX && out; f++)
         pw_report_write(out, (pw_format)f, &r);
     live_changes(out, &r);
     if (out)

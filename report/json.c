@@ -8,12 +8,13 @@
 
 #include "../analysis/policy_internal.h"
 #include "../common/addr.h"
+#include "fix.h"
 #include "messages.h"
 
 int pw_format_parse(const char *name)
 {
-    static const char *const names[] = {"text", "json", "jsonl", "html"};
-    for (int i = 0; i < 4; i++)
+    static const char *const names[] = {"text", "json", "jsonl", "html", "fix"};
+    for (int i = 0; i < 5; i++)
         if (strcmp(name, names[i]) == 0)
             return i;
     return -1;
@@ -552,6 +553,56 @@ json_t *pw_json_policy(const pw_result *r)
                      cloud);
 }
 
+/* ---- fixes ------------------------------------------------------------------ */
+
+static json_t *sbuf_json(void (*fn)(pw_sbuf *, const pw_res_fix *), const pw_res_fix *f)
+{
+    pw_sbuf b = {0};
+    fn(&b, f);
+    json_t *s = json_string(pw_sb_str(&b));
+    pw_sb_free(&b);
+    return s;
+}
+
+static json_t *fix_json(const pw_result *r, const pw_res_fix *f)
+{
+    json_t *clients = json_array(), *ports = json_array();
+    for (int i = 0; i < f->n_clients; i++)
+        json_array_append_new(clients, jaddr(&f->clients[i]));
+    for (int i = 0; i < f->n_ports; i++)
+        json_array_append_new(ports, json_pack("{s:i,s:i}", "from", f->ports[i].lo, "to", f->ports[i].hi));
+    pw_sbuf net = {0}, why = {0};
+    pw_fix_ports(&net, f, PW_PORTS_NETWORK);
+    pw_fix_cause_render(&why, f);
+    json_t *o = json_pack("{s:s,s:s,s:s,s:b,s:s,s:o,s:s,s:o,s:b,s:s,s:o,s:b,s:b,s:s,s:s}", "profile",
+                          f->rule->profile, "rule", f->rule->id, "verdict", pw_verdict_name(f->rule->verdict),
+                          "required", f->rule->required, "direction", f->dir == PW_FIX_INBOUND ? "inbound" : "outbound",
+                          "server", jaddr(&f->server), "proto", pw_proto_str(f->proto), "ports", ports,
+                          "rpc_dynamic", f->rpc_dynamic, "network_ports", pw_sb_str(&net), "clients", clients,
+                          "clients_more", f->clients_more, "clients_from_rule", f->clients_from_rule, "cause",
+                          pw_fix_cause_name(f->cause), "why", pw_sb_str(&why));
+    pw_sb_free(&net);
+    pw_sb_free(&why);
+    json_object_set_new(o, "path_device", f->has_path_device ? jaddr(&f->path_device) : json_null());
+    json_object_set_new(o, "host_firewall", json_boolean(f->cause != PW_FIX_PATH_REFUSED));
+    if (f->failed)
+        json_object_set_new(o, "evidence", json_pack("{s:s,s:I,s:I}", "source", file_of(r, f->source), "frame",
+                                                     (json_int_t)f->frame, "failed", (json_int_t)f->failed));
+    else
+        json_object_set_new(o, "evidence", json_null());
+    json_object_set_new(o, "powershell", sbuf_json(pw_fix_powershell, f));
+    json_object_set_new(o, "netsh", sbuf_json(pw_fix_netsh, f));
+    return o;
+}
+
+json_t *pw_json_fixes(const pw_result *r)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < r->n_fixes; i++)
+        json_array_append_new(arr, fix_json(r, &r->fixes[i]));
+    return arr;
+}
+
 /* ---- the report ------------------------------------------------------------- */
 
 json_t *pw_result_json(const pw_result *r)
@@ -579,6 +630,7 @@ json_t *pw_result_json(const pw_result *r)
     json_t *pol = pw_json_policy(r);
     json_object_update(root, pol);
     json_decref(pol);
+    json_object_set_new(root, "fixes", pw_json_fixes(r));
     return root;
 }
 
@@ -817,6 +869,7 @@ void pw_report_write(FILE *out, pw_format format, const pw_result *r)
     case PW_FMT_JSON: pw_json_write(out, r); break;
     case PW_FMT_JSONL: pw_jsonl_finish(out, r); break;
     case PW_FMT_HTML: pw_html_write(out, r); break;
+    case PW_FMT_FIX: pw_fix_write(out, r); break;
     default: pw_text_write(out, r); break;
     }
 }

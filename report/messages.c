@@ -465,3 +465,34 @@ char *pw_msg_text(const pw_msg *m, const pw_sources *srcs)
     pw_sb_free(&b);
     return s;
 }
+
+/* ---- fixes ------------------------------------------------------------------ */
+
+void pw_fix_cause_render(pw_sbuf *b, const pw_res_fix *f)
+{
+    char ip[PW_ADDR_STRLEN], dev[PW_ADDR_STRLEN];
+    pw_addr_str(&f->server, ip, sizeof ip);
+    switch (f->cause) {
+    case PW_FIX_PATH_REFUSED:
+        if (f->has_path_device)
+            pw_addr_str(&f->path_device, dev, sizeof dev);
+        pw_sb_printf(b,
+                     "A device in the path (%s) refused these connections, not %s itself: the host firewall on %s "
+                     "is not the one to change. Allow the flows below on that network device.",
+                     f->has_path_device ? dev : "a third address", ip, ip);
+        break;
+    case PW_FIX_HOST_REFUSED:
+        pw_sb_printf(b,
+                     "%s itself refused (reset or ICMP error from the server): either its firewall rejects these "
+                     "clients or no service listens on the port. Check the service is running, then allow the "
+                     "clients in its host firewall.",
+                     ip);
+        break;
+    default:
+        pw_sb_printf(b,
+                     "No answer reached the clients: the connections were dropped silently, by the host firewall "
+                     "on %s or by a network firewall on the way. Allow them on both.",
+                     ip);
+        break;
+    }
+}

@@ -25,4 +25,8 @@ void pw_msg_render(pw_sbuf *b, const pw_msg *m, const pw_sources *srcs);
 /* The English of m as a fresh string (caller frees), "" for PW_MSG_NONE. */
 char *pw_msg_text(const pw_msg *m, const pw_sources *srcs);
 
+/* Why a fix's attempts failed and which firewall to change (cause and
+ * path device of f). */
+void pw_fix_cause_render(pw_sbuf *b, const pw_res_fix *f);
+
 #endif

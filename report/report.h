@@ -11,9 +11,9 @@
 #include "../analysis/changes.h"
 #include "../analysis/result.h"
 
-typedef enum pw_format { PW_FMT_TEXT = 0, PW_FMT_JSON, PW_FMT_JSONL, PW_FMT_HTML } pw_format;
+typedef enum pw_format { PW_FMT_TEXT = 0, PW_FMT_JSON, PW_FMT_JSONL, PW_FMT_HTML, PW_FMT_FIX } pw_format;
 
-/* Parses "text", "json", "jsonl", "html"; returns -1 when unknown. */
+/* Parses "text", "json", "jsonl", "html", "fix"; returns -1 when unknown. */
 int pw_format_parse(const char *name);
 
 /* The attempt as one JSON object (the jsonl "attempt" line). */
@@ -43,6 +43,9 @@ json_t *pw_json_nnr(const pw_result *r);     /* "nnr": {"sensors", "targets"} */
 /* {"profiles", "roles", "rules", "sensor_cloud"} */
 json_t *pw_json_policy(const pw_result *r);
 
+/* "fixes": the firewall changes per failed or partial rule and server. */
+json_t *pw_json_fixes(const pw_result *r);
+
 /* Renders the result in one format. */
 void pw_report_write(FILE *out, pw_format format, const pw_result *r);
 /* The end-of-run jsonl lines: input, service, name, nnr, nnr_sensor, rule, summary. */
@@ -50,6 +53,7 @@ void pw_jsonl_finish(FILE *out, const pw_result *r);
 void pw_json_write(FILE *out, const pw_result *r);
 void pw_text_write(FILE *out, const pw_result *r);
 void pw_html_write(FILE *out, const pw_result *r);
+void pw_fix_write(FILE *out, const pw_result *r);
 
 /* Dump flags shared by the JSON writers: compact floats with enough digits
  * for microsecond timestamps. */

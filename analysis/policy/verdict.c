@@ -90,6 +90,8 @@ typedef struct evid {
     uint8_t proto;
     pw_outcome outcome;
     const char *reason; /* a static name */
+    bool path_refused;
+    pw_addr path_device;
     const cflow *f;
     pw_responder_ev resp;
 } evid;
@@ -471,7 +473,12 @@ static pw_res_evidence evidence_of(const evid *e)
     pw_res_evidence o = {.source = e->source, .frame = e->frame, .frame_reply = e->frame_reply,
                          .epm_frame = e->epm_frame, .ts = e->ts, .client = e->client,
                          .server = e->server, .proto = e->proto, .port = e->port,
-                         .outcome = e->outcome, .reason = e->reason, .resp = e->resp};
+                         .outcome = e->outcome, .reason = e->reason, .resp = e->resp,
+                         /* refused by a device in the path (issue 9's responder); its address
+                          * is known when the refusal is an ICMP error from a third address */
+                         .path_refused = e->resp.responder == PW_RESPONDER_PATH};
+    if (o.path_refused && e->resp.has_icmp_from && !pw_addr_eq(&e->resp.icmp_from, &e->server))
+        o.path_device = e->resp.icmp_from;
     if (e->f) {
         const cflow *f = e->f;
         o.cloud = true;

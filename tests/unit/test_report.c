@@ -105,8 +105,14 @@ static void test_writers_render(void)
     free(jsonl);
 
     char *html = render(PW_FMT_HTML, &r);
-    CHECK(html && strstr(html, "<tr class=\"partial\"><td>partial</td><td>p</td><td>r1</td><td>yes</td>"));
-    CHECK(html && strstr(html, "<td>answered 2, refused 1</td><td>open it</td>"));
+    CHECK(html && strstr(html, "<tr id=\"rule-0\" class=\"partial\" data-verdict=\"partial\" data-profile=\"p\" "
+                               "data-rule=\"r1\"><td><span class=\"badge partial\">"));
+    CHECK(html && strstr(html, "<td>answered 2, refused 1</td>"));
+    CHECK(html && strstr(html, "<td>open it</td></tr>"));
+    CHECK(html && strstr(html, "<div class=\"ev\" data-frame=\"7\">b.pcap <b>frame 7</b>: 10.0.0.9 &rarr; 10.0.0.2:3741 "
+                               "refused (rst)</div>"));
+    /* failing_required is false by now: the flag, not the verdict, fills the list */
+    CHECK(html && strstr(html, "<section id=\"failing\"><h2>Failing required rules</h2>\n<p>None"));
     free(html);
 }
 
