@@ -1,5 +1,6 @@
 /* apps.c - application results per connection (see apps.h). */
 #include "apps.h"
+#include "../common/xalloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,14 +90,28 @@ static void summarise(pw_conn *c)
         snprintf(c->a.app_failure, sizeof c->a.app_failure, "%s", s->codes[0].code);
 }
 
+/* HTTP/2 negotiated inside TLS (gRPC over TLS): the calls are encrypted,
+ * so none is reported and none is invented. */
+static bool h2_over_tls(const pw_event *ev)
+{
+    return ev->type == PW_EV_TLS && ev->u.tls.kind == PW_TLS_SERVER_HELLO && ev->dir == 1 &&
+           !strcmp(ev->u.tls.alpn, "h2");
+}
+
 void pw_apps_event(pw_conn *c, const pw_event *ev)
 {
     char code[40] = "";
     int res;
+    if (c && ev && h2_over_tls(ev)) {
+        if (!c->app)
+            c->app = pw_xcalloc(1, sizeof *c->app);
+        c->app->h2_tls = true;
+        return;
+    }
     if (!c || !ev || (res = event_result(ev, code, sizeof code)) == 0)
         return;
-    if (!c->app && (c->app = calloc(1, sizeof *c->app)) == NULL)
-        return; /* out of memory: the connection keeps no application result */
+    if (!c->app)
+        c->app = pw_xcalloc(1, sizeof *c->app);
     if (res > 0)
         c->app->ok++;
     else {

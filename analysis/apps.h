@@ -17,11 +17,13 @@
 
 typedef struct pw_app_slot {
     uint32_t ok, failed;          /* calls / logins with a final answer */
+    bool h2_tls;                  /* HTTP/2 (gRPC) inside TLS: ALPN h2 was chosen; no call is visible */
     uint8_t n_codes;
     pw_app_code codes[PW_APP_CODES];
 } pw_app_slot;
 
-/* Takes an application result from ev (PW_EV_GRPC, PW_EV_HTTP2, PW_EV_TDS)
+/* Takes an application result from ev (PW_EV_GRPC, PW_EV_HTTP2, PW_EV_TDS;
+ * a TLS ServerHello choosing ALPN h2 marks the calls as not visible)
  * into c's slot (made on the first result) and c->a's summary.  Other
  * events, and events without a final answer (a call cut by the end of the
  * capture), change nothing. */

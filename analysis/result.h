@@ -155,6 +155,7 @@ typedef struct pw_app_code {
 typedef struct pw_res_app {
     char name[16];                /* "grpc", "tds", ... "" when none recognised */
     uint64_t ok, failed;          /* calls / logins answered with success / failure */
+    uint64_t h2_tls;              /* connections with HTTP/2 inside TLS (gRPC over TLS): calls not visible */
     uint8_t n_codes;
     pw_app_code codes[PW_APP_CODES];
 } pw_res_app;

@@ -199,6 +199,7 @@ static void take_app(pw_res_app *app, const pw_attempt *a, const pw_app_slot *as
     }
     app->ok += as->ok;
     app->failed += as->failed;
+    app->h2_tls += as->h2_tls;
     for (uint8_t i = 0; i < as->n_codes; i++)
         pw_app_code_add(app->codes, &app->n_codes, as->codes[i].code, as->codes[i].n);
 }

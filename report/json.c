@@ -230,14 +230,19 @@ static json_t *scanner_json(const pw_result *r, const pw_scanner_row *x)
  * application was neither recognised nor answered. */
 static json_t *app_json(const pw_res_app *app)
 {
-    if (!app->name[0] && !app->ok && !app->failed)
+    if (!app->name[0] && !app->ok && !app->failed && !app->h2_tls)
         return json_null();
     json_t *codes = json_array();
     for (uint8_t i = 0; i < app->n_codes && i < PW_APP_CODES; i++)
         json_array_append_new(codes, json_pack("{s:s,s:I}", "code", app->codes[i].code, "count",
                                                (json_int_t)app->codes[i].n));
-    return json_pack("{s:o,s:I,s:I,s:o}", "name", app->name[0] ? json_string(app->name) : json_null(), "ok",
-                     (json_int_t)app->ok, "failed", (json_int_t)app->failed, "failures", codes);
+    json_t *o = json_pack("{s:o,s:I,s:I,s:o}", "name", app->name[0] ? json_string(app->name) : json_null(), "ok",
+                          (json_int_t)app->ok, "failed", (json_int_t)app->failed, "failures", codes);
+    if (app->h2_tls) { /* ALPN h2 inside TLS: the calls are encrypted */
+        json_object_set_new(o, "h2_over_tls", json_integer((json_int_t)app->h2_tls));
+        json_object_set_new(o, "note", json_string(pw_msg_h2_tls()));
+    }
+    return o;
 }
 
 static json_t *service_json(const pw_result *r, const pw_res_service *e)

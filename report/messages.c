@@ -496,3 +496,9 @@ void pw_fix_cause_render(pw_sbuf *b, const pw_res_fix *f)
         break;
     }
 }
+
+const char *pw_msg_h2_tls(void)
+{
+    return "gRPC over TLS: calls not visible (HTTP/2 chosen by ALPN h2 inside TLS; the port answers, "
+           "what the calls returned is encrypted)";
+}

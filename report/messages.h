@@ -29,4 +29,7 @@ char *pw_msg_text(const pw_msg *m, const pw_sources *srcs);
  * path device of f). */
 void pw_fix_cause_render(pw_sbuf *b, const pw_res_fix *f);
 
+/* "gRPC over TLS: calls not visible" (HTTP/2 chosen by ALPN inside TLS). */
+const char *pw_msg_h2_tls(void);
+
 #endif

@@ -123,6 +123,9 @@ static void write_rule(FILE *out, const pw_result *r, const pw_res_rule *x)
     fprintf(out, "  [%s] %s %s %s/%s %s -> %s%s\n", pw_verdict_name(x->verdict), x->profile, x->id,
             pw_proto_str(x->proto), x->ports, x->from, x->to, x->required ? "" : " (optional)");
     fprintf(out, "      %s\n", x->description ? x->description : "-");
+    if (x->app.h2_tls)
+        fprintf(out, "      %s (%llu connection%s)\n", pw_msg_h2_tls(), (unsigned long long)x->app.h2_tls,
+                x->app.h2_tls == 1 ? "" : "s");
     if (x->app.ok || x->app.failed) {
         fprintf(out, "      %s: %llu ok, %llu failed", x->app.name[0] ? x->app.name : "application",
                 (unsigned long long)x->app.ok, (unsigned long long)x->app.failed);

@@ -433,6 +433,7 @@ static void count_app(agg *g, const pw_attempt *a, const pw_app_slot *as)
     }
     x->ok += as->ok;
     x->failed += as->failed;
+    x->h2_tls += as->h2_tls;
     for (uint8_t i = 0; i < as->n_codes; i++)
         pw_app_code_add(x->codes, &x->n_codes, as->codes[i].code, as->codes[i].n);
 }

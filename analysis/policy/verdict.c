@@ -230,6 +230,7 @@ static void acc_app(pw_res_app *to, const pw_res_app *from)
         memcpy(to->name, from->name, sizeof to->name);
     to->ok += from->ok;
     to->failed += from->failed;
+    to->h2_tls += from->h2_tls;
     for (uint8_t i = 0; i < from->n_codes; i++)
         pw_app_code_add(to->codes, &to->n_codes, from->codes[i].code, from->codes[i].n);
 }
