@@ -580,13 +580,15 @@ static bool switch_to_wtap(reader *r, batch *b)
     pw_wtap *w = pw_wtap_open(r->path, err, sizeof err);
     if (!w)
         return false;
-    r->w = w;
     for (uint64_t skipped = 0; skipped < r->npcap;) {
         pw_wtap_rec wr;
-        if (pw_wtap_next(w, &wr, err, sizeof err) <= 0)
-            return false; /* wiretap sees fewer packets: keep libpcap's error */
+        if (pw_wtap_next(w, &wr, err, sizeof err) <= 0) {
+            pw_wtap_close(w); /* wiretap sees fewer packets: keep libpcap's error */
+            return false;
+        }
         skipped += wr.packet;
     }
+    r->w = w;
     /* libpcap stopped because the interfaces differ: the link type is per record */
     snprintf(r->linktype, sizeof r->linktype, "PER_PACKET");
     b->switched = true;

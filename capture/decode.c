@@ -208,9 +208,9 @@ static int dec_avs(pw_decoder *d, pw_cursor *c, pw_pkt *pkt)
  * recognisable by its big-endian magic (Wireshark does the same). */
 static int dec_prism(pw_decoder *d, pw_cursor *c, pw_pkt *pkt)
 {
-    if (pw_cur_has(c, 4) && (((uint32_t)pw_peek_u8(c, 0) << 24 | (uint32_t)pw_peek_u8(c, 1) << 16 |
-                              (uint32_t)pw_peek_u8(c, 2) << 8 | pw_peek_u8(c, 3)) &
-                             0xfffffff0u) == AVS_MAGIC)
+    pw_cursor peek = *c;
+    uint32_t magic = pw_be32(&peek);
+    if (pw_cur_ok(&peek) && (magic & 0xfffffff0u) == AVS_MAGIC)
         return dec_avs(d, c, pkt);
     pw_skip(c, 4); /* message code */
     uint32_t len = pw_le32(c);
@@ -255,7 +255,8 @@ static int dec_nflog(pw_decoder *d, pw_cursor *c, pw_pkt *pkt)
             return fail(d, PW_DERR_BAD_LENGTH, "NFLOG TLV length below 4");
         size_t body = (size_t)len - 4;
         if ((type & 0x7fff) == NFULA_PAYLOAD) {
-            pw_cursor pl = pw_sub(c, body);
+            /* cut by snaplen: the packet is decoded as far as it goes */
+            pw_cursor pl = d->cut && body > pw_cur_left(c) ? pw_rest(c) : pw_sub(c, body);
             if (!pw_cur_ok(c))
                 return short_hdr(d, "NFLOG payload beyond the record");
             if (family == 2)

@@ -171,6 +171,13 @@ static void test_gtpu(void)
     f.b[g] = 0x24;
     CHECK_INT(dec(DLT_RAW, &f), PW_DEC_PKT);
     CHECK_INT(P.dport, 2152);
+    /* a valid G-PDU whose packet is unreadable (IPv4 header length 8): a tunnel error */
+    size_t inner_at = f.n - 40;
+    f.b[g] = 0x34;
+    f.b[inner_at] = 0x42;
+    CHECK_INT(dec(DLT_RAW, &f), PW_DEC_ERROR);
+    CHECK_INT(D.err, PW_DERR_TUNNEL);
+    f.b[inner_at] = 0x45;
     /* a length that overruns the datagram: not GTP-U */
     f.b[g] = 0x34;
     put16at(&f, g + 2, 2000);
