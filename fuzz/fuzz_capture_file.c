@@ -68,8 +68,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     fwrite(data + 1, 1, size - 1, f);
     fclose(f);
-    static const pw_capture_cb cb = {NULL, on_packet, on_open, on_data, on_close};
-    pw_capture_opts opts = {(data[0] & 1) ? "tcp or udp port 53" : NULL, 64, false, 0};
+    static const pw_capture_cb cb = {.packet = on_packet, .stream_open = on_open, .stream_data = on_data,
+                                     .stream_close = on_close};
+    pw_capture_opts opts = {.bpf = (data[0] & 1) ? "tcp or udp port 53" : NULL, .tcp_streams = 64};
     pw_input_info info;
     last_frame = 0;
     opened = closed = 0;
