@@ -38,22 +38,13 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import netns  # noqa: E402
 
-PASSED = 0
-FAILED = 0
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import checks  # noqa: E402  (tests/checks.py: check() and the counts)
+from checks import check  # noqa: E402
 SPEED = 4
 LIVE_TIMEOUTS = ["--timeout", "2.5", "--udp-timeout", "1.25"]
 SCENARIOS = ["core-tcp-outcomes", "core-udp", "core-vlan", "core-one-sided", "core-capture-ended",
              "core-ipv6", "policy-nnr-partial", "policy-netwrix-epm-blocked", "grpc-em-3740"]
-
-
-def check(cond, what, detail=""):
-    global PASSED, FAILED
-    if cond:
-        PASSED += 1
-    else:
-        FAILED += 1
-        print("FAIL: %s%s" % (what, (" -- " + detail) if detail else ""))
-    return cond
 
 
 def lines(text):
@@ -376,8 +367,8 @@ def main():
             test_capabilities(veth, binary, args.source, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print("%d passed, %d failed" % (PASSED, FAILED))
-    return 1 if FAILED else 0
+    print("%d passed, %d failed" % (checks.PASSED, checks.FAILED))
+    return 1 if checks.FAILED else 0
 
 
 if __name__ == "__main__":

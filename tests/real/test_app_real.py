@@ -17,18 +17,9 @@ import shutil
 import subprocess
 import sys
 
-PASSED = 0
-FAILED = 0
-
-
-def check(cond, what, detail=""):
-    global PASSED, FAILED
-    if cond:
-        PASSED += 1
-    else:
-        FAILED += 1
-        print("FAIL: %s%s" % (what, (" -- " + detail) if detail else ""))
-    return cond
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import checks  # noqa: E402  (tests/checks.py: check() and the counts)
+from checks import check  # noqa: E402
 
 
 def tshark_logins(pcap):
@@ -85,8 +76,8 @@ def main():
         logins += sum(v[0] + sum(v[1].values()) for v in want.values())
         print("%s: %d services with login answers" % (rel, len(want)))
     check(logins >= 1, "the real captures hold at least one TDS login answer", str(logins))
-    print("%d passed, %d failed" % (PASSED, FAILED))
-    return 1 if FAILED else 0
+    print("%d passed, %d failed" % (checks.PASSED, checks.FAILED))
+    return 1 if checks.FAILED else 0
 
 
 if __name__ == "__main__":

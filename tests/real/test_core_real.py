@@ -112,19 +112,10 @@ FIELDS = ["frame.number", "frame.time_epoch", "ip.src", "ipv6.src", "ip.dst", "i
           "eth.dst", "vlan.id", "ip.proto", "ipv6.nxt", "_ws.malformed",
           "dns.flags.response", "nbns.flags.response", "http.response", "http.request"]
 
-PASSED = 0
-FAILED = 0
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import checks  # noqa: E402  (tests/checks.py: check() and the counts)
+from checks import check  # noqa: E402
 VERBOSE = False
-
-
-def check(cond, what, detail=""):
-    global PASSED, FAILED
-    if cond:
-        PASSED += 1
-    else:
-        FAILED += 1
-        print("FAIL: %s%s" % (what, (" -- " + detail) if detail else ""))
-    return cond
 
 
 def norm_ip(a):
@@ -660,7 +651,7 @@ def main():
         return 77
     binary = os.path.abspath(args.binary)
     if not check(os.access(binary, os.X_OK), "binary %s exists" % binary):
-        print("%d passed, %d failed" % (PASSED, FAILED))
+        print("%d passed, %d failed" % (checks.PASSED, checks.FAILED))
         return 1
     tot_a = tot_d = 0
     nfiles = 0
@@ -677,8 +668,8 @@ def main():
             tot_a += r[0]
             tot_d += r[1]
     print("files compared: %d; attempts agreeing with tshark: %d, disagreeing: %d" % (nfiles, tot_a, tot_d))
-    print("%d passed, %d failed" % (PASSED, FAILED))
-    return 1 if FAILED else 0
+    print("%d passed, %d failed" % (checks.PASSED, checks.FAILED))
+    return 1 if checks.FAILED else 0
 
 
 if __name__ == "__main__":

@@ -26,8 +26,9 @@ import struct
 import subprocess
 import sys
 
-PASSED = 0
-FAILED = 0
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import checks  # noqa: E402  (tests/checks.py: check() and the counts)
+from checks import check  # noqa: E402
 
 # tshark loses the client direction of arkime/http2-nghttp2.pcap after the
 # 27 KB request header block it does not reassemble, so it does not decode
@@ -51,16 +52,6 @@ CAPTURES = [
     ("suricata-verify/http2-range/http2-range.pcap", "Upgrade: h2c, three connections", 3),
     ("suricata-verify/http2-userinfo-authority/http2_userinfo_in_authority_1.pcap", "prior knowledge", 1),
 ]
-
-
-def check(cond, what, detail=""):
-    global PASSED, FAILED
-    if cond:
-        PASSED += 1
-    else:
-        FAILED += 1
-        print("FAIL: %s%s" % (what, (" -- " + detail) if detail else ""))
-    return cond
 
 
 def raw_goaways(pcap, frames, h2):
@@ -121,7 +112,7 @@ def main():
         return 77
     driver = h2.driver_path(args.binary)
     if not check(os.access(driver, os.X_OK), "test driver %s is built" % driver):
-        print("%d passed, %d failed" % (PASSED, FAILED))
+        print("%d passed, %d failed" % (checks.PASSED, checks.FAILED))
         return 1
     checked = 0
     for rel, how, min_streams in CAPTURES:
@@ -143,8 +134,8 @@ def main():
     if not checked:
         print("skipped: none of the h2c captures is present in %s" % shared)
         return 77
-    print("%d passed, %d failed" % (PASSED, FAILED))
-    return 1 if FAILED else 0
+    print("%d passed, %d failed" % (checks.PASSED, checks.FAILED))
+    return 1 if checks.FAILED else 0
 
 
 if __name__ == "__main__":

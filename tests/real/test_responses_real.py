@@ -31,18 +31,9 @@ import sys
 FILTER = "udp && (dns.flags.response==1 || nbns.flags.response==1 || http.response)"
 PROTOS = {"dns", "mdns", "llmnr", "nbns", "ssdp", "http"}
 
-PASSED = 0
-FAILED = 0
-
-
-def check(cond, what, detail=""):
-    global PASSED, FAILED
-    if cond:
-        PASSED += 1
-    else:
-        FAILED += 1
-        print("FAIL: %s%s" % (what, (" -- " + detail) if detail else ""))
-    return cond
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import checks  # noqa: E402  (tests/checks.py: check() and the counts)
+from checks import check  # noqa: E402
 
 
 def norm_ip(a):
@@ -145,8 +136,8 @@ def main():
           "datagram possible); %d hold %d tshark response datagrams; %d UDP attempts, none at a response; "
           "%d refused/blocked attempts with a responder" % (len(rows), len(todo), skipped, nfiles_resp, nresp,
                                                             nudp, nref))
-    print("%d passed, %d failed" % (PASSED, FAILED))
-    return 0 if FAILED == 0 else 1
+    print("%d passed, %d failed" % (checks.PASSED, checks.FAILED))
+    return 0 if checks.FAILED == 0 else 1
 
 
 if __name__ == "__main__":

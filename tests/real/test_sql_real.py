@@ -78,8 +78,8 @@ def main():
         print("%s: %s" % (name, [(f, k) for f, k, _ in want]))
     # tds7 alone holds PRELOGIN both ways, LOGINACK and its DONE
     o.check(compared >= 4, "real captures hold TDS login facts to compare", "compared %d" % compared)
-    print("%d passed, %d failed" % (o.PASSED, o.FAILED))
-    return 1 if o.FAILED else 0
+    print("%d passed, %d failed" % (o.checks.PASSED, o.checks.FAILED))
+    return 1 if o.checks.FAILED else 0
 
 
 if __name__ == "__main__":

@@ -102,7 +102,7 @@ def main():
     core.tshark_frames = lambda path: inner.inner_frames(core, path)
     binary = os.path.abspath(args.binary)
     if not core.check(os.access(binary, os.X_OK), "binary %s exists" % binary):
-        print("%d passed, %d failed" % (core.PASSED, core.FAILED))
+        print("%d passed, %d failed" % (core.checks.PASSED, core.checks.FAILED))
         return 1
     tot_a = tot_d = nfiles = 0
     for rel in FILES:
@@ -117,8 +117,8 @@ def main():
     core.check(nfiles >= 1, "at least one tunnel capture compared")
     print("files compared: %d; attempts agreeing with tshark: %d, disagreeing: %d"
           % (nfiles, tot_a, tot_d))
-    print("%d passed, %d failed" % (core.PASSED, core.FAILED))
-    return 1 if core.FAILED else 0
+    print("%d passed, %d failed" % (core.checks.PASSED, core.checks.FAILED))
+    return 1 if core.checks.FAILED else 0
 
 
 if __name__ == "__main__":

@@ -28,18 +28,9 @@ import shutil
 import subprocess
 import sys
 
-PASSED = 0
-FAILED = 0
-
-
-def check(cond, what, detail=""):
-    global PASSED, FAILED
-    if cond:
-        PASSED += 1
-    else:
-        FAILED += 1
-        print("FAIL: %s%s" % (what, (" -- " + detail) if detail else ""))
-    return cond
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import checks  # noqa: E402  (tests/checks.py: check() and the counts)
+from checks import check  # noqa: E402
 
 
 def load(path, name):
@@ -277,8 +268,8 @@ def main():
     check(failed == {"18456": 1} and ok == 0, "tshark: one login failed with 18456", repr(failed))
     rep = json_report(args.binary, pcap, "--profile", "netwrix-threat-prevention")
     check_app_verdict("sql-login-failed.pcap", rep, ("em-sql-tcp",), ok, failed)
-    print("%d passed, %d failed" % (PASSED, FAILED))
-    return 0 if FAILED == 0 else 1
+    print("%d passed, %d failed" % (checks.PASSED, checks.FAILED))
+    return 0 if checks.FAILED == 0 else 1
 
 
 if __name__ == "__main__":

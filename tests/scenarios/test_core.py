@@ -23,18 +23,9 @@ import subprocess
 import sys
 import tempfile
 
-PASSED = 0
-FAILED = 0
-
-
-def check(cond, what, detail=""):
-    global PASSED, FAILED
-    if cond:
-        PASSED += 1
-    else:
-        FAILED += 1
-        print("FAIL: %s%s" % (what, (" -- " + detail) if detail else ""))
-    return cond
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import checks  # noqa: E402  (tests/checks.py: check() and the counts)
+from checks import check  # noqa: E402
 
 
 def run(binary, args, stdin=None, timeout=60):
@@ -227,7 +218,7 @@ def main():
 
     expected = load_expected(source)
     if not check(os.access(binary, os.X_OK), "binary %s exists" % binary):
-        print("%d passed, %d failed" % (PASSED, FAILED))
+        print("%d passed, %d failed" % (checks.PASSED, checks.FAILED))
         return 1
 
     # (b) exact attempts in every core capture, jsonl
@@ -383,8 +374,8 @@ def main():
     rc, out3, err = run(binary, ["-r", path, "--format", "text"])
     check(out3 == out, "--format text is the default")
 
-    print("%d passed, %d failed" % (PASSED, FAILED))
-    return 1 if FAILED else 0
+    print("%d passed, %d failed" % (checks.PASSED, checks.FAILED))
+    return 1 if checks.FAILED else 0
 
 
 if __name__ == "__main__":

@@ -37,18 +37,9 @@ import subprocess
 import sys
 import tempfile
 
-PASSED = 0
-FAILED = 0
-
-
-def check(cond, what, detail=""):
-    global PASSED, FAILED
-    if cond:
-        PASSED += 1
-    else:
-        FAILED += 1
-        print("FAIL: %s%s" % (what, (" -- " + detail) if detail else ""))
-    return cond
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import checks  # noqa: E402  (tests/checks.py: check() and the counts)
+from checks import check  # noqa: E402
 
 
 def load(path, name):
@@ -135,7 +126,7 @@ def main():
     core = load(os.path.join(source, "tests", "real", "test_core_real.py"), "test_core_real")
     inner = load(os.path.join(source, "tests", "real", "inner_frames.py"), "inner_frames")
     if not check(os.access(binary, os.X_OK), "binary %s exists" % binary):
-        print("%d passed, %d failed" % (PASSED, FAILED))
+        print("%d passed, %d failed" % (checks.PASSED, checks.FAILED))
         return 1
 
     files = {os.path.basename(f).split(".")[0]: f for f in glob.glob(os.path.join(pcaps, "encap-*"))}
@@ -214,8 +205,8 @@ def main():
                   "%s: the inner flows, as tshark decodes them" % fmt,
                   "want %s got %s" % (sorted(want or []), json.dumps(got)[:300]))
 
-    print("%d passed, %d failed" % (PASSED, FAILED))
-    return 1 if FAILED else 0
+    print("%d passed, %d failed" % (checks.PASSED, checks.FAILED))
+    return 1 if checks.FAILED else 0
 
 
 if __name__ == "__main__":

@@ -27,20 +27,11 @@ import subprocess
 import sys
 import tempfile
 
-PASSED = 0
-FAILED = 0
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import checks  # noqa: E402  (tests/checks.py: check() and the counts)
+from checks import check  # noqa: E402
 FIELDS = ("method", "path", "authority", "http_status", "grpc_status", "grpc_message",
           "trailers_only", "end", "reset", "request_frame", "trailer_frame")
-
-
-def check(cond, what, detail=""):
-    global PASSED, FAILED
-    if cond:
-        PASSED += 1
-    else:
-        FAILED += 1
-        print("FAIL: %s%s" % (what, (" -- " + detail) if detail else ""))
-    return cond
 
 
 def load_expected(source):
@@ -122,8 +113,8 @@ def main():
     check_regenerated(source, tempfile.mkdtemp(prefix="pw-grpc-"))
     if not h2.have_tshark():
         print("skipped: tshark is not installed (the oracle); generator checks: %d passed, %d failed"
-              % (PASSED, FAILED))
-        return 1 if FAILED else 77
+              % (checks.PASSED, checks.FAILED))
+        return 1 if checks.FAILED else 77
     driver = h2.driver_path(args.binary)
     check(os.access(driver, os.X_OK), "test driver %s is built" % driver)
 
@@ -139,8 +130,8 @@ def main():
                      v["grpc_status"], " trailers-only" if v["trailers_only"] else "",
                      (" '%s'" % v["grpc_message"]) if v["grpc_message"] else "", v["end"],
                      v["request_frame"], v["trailer_frame"]))
-    print("%d passed, %d failed" % (PASSED, FAILED))
-    return 1 if FAILED else 0
+    print("%d passed, %d failed" % (checks.PASSED, checks.FAILED))
+    return 1 if checks.FAILED else 0
 
 
 if __name__ == "__main__":

@@ -27,19 +27,10 @@ import shutil
 import subprocess
 import sys
 
-PASSED = 0
-FAILED = 0
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import checks  # noqa: E402  (tests/checks.py: check() and the counts)
+from checks import check  # noqa: E402
 SERVER_PORTS = {135, 445, 3741}
-
-
-def check(cond, what, detail=""):
-    global PASSED, FAILED
-    if cond:
-        PASSED += 1
-    else:
-        FAILED += 1
-        print("FAIL: %s%s" % (what, (" -- " + detail) if detail else ""))
-    return cond
 
 
 def tshark(path, fields, flt=None):
@@ -140,8 +131,8 @@ def main():
         ev = [e for e in r.get("evidence", []) if e["port"] == port]
         check(r.get("verdict") == "pass" and ev and all(e["reason"] == "midstream" for e in ev),
               "rule %s passes on mid-stream evidence" % rid, json.dumps(r)[:400])
-    print("%d passed, %d failed" % (PASSED, FAILED))
-    return 1 if FAILED else 0
+    print("%d passed, %d failed" % (checks.PASSED, checks.FAILED))
+    return 1 if checks.FAILED else 0
 
 
 if __name__ == "__main__":

@@ -33,8 +33,9 @@ import shutil
 import subprocess
 import sys
 
-PASSED = 0
-FAILED = 0
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import checks  # noqa: E402  (tests/checks.py: check() and the counts)
+from checks import check  # noqa: E402
 PCAP = "pcaps/policy-netwrix-multirole.pcap"
 PROFILE = "netwrix-threat-prevention"
 GRPC_CODES = {0: "OK", 14: "UNAVAILABLE", 16: "UNAUTHENTICATED", 12: "UNIMPLEMENTED", 13: "INTERNAL"}
@@ -42,16 +43,6 @@ GRPC_CODES = {0: "OK", 14: "UNAVAILABLE", 16: "UNAUTHENTICATED", 12: "UNIMPLEMEN
 # answering their own ports (cee-server 12228, activity-agent-server 4498),
 # from connecting (agent), or bound only (nas-device)
 NOT_PLAYABLE = {"cee-server", "activity-agent-server", "nas-device", "agent"}
-
-
-def check(cond, what, detail=""):
-    global PASSED, FAILED
-    if cond:
-        PASSED += 1
-    else:
-        FAILED += 1
-        print("FAIL: %s%s" % (what, (" -- " + detail) if detail else ""))
-    return cond
 
 
 def tshark(*args):
@@ -179,8 +170,8 @@ def main():
           r2["em-sql-tcp"]["verdict"])
     check(r2["tm-sql-tcp"]["verdict"] == "partial", "--role wins: the threat manager's SQL rule still judged",
           r2["tm-sql-tcp"]["verdict"])
-    print("%d passed, %d failed" % (PASSED, FAILED))
-    return 0 if FAILED == 0 else 1
+    print("%d passed, %d failed" % (checks.PASSED, checks.FAILED))
+    return 0 if checks.FAILED == 0 else 1
 
 
 if __name__ == "__main__":

@@ -23,18 +23,9 @@ import shutil
 import subprocess
 import sys
 
-PASSED = 0
-FAILED = 0
-
-
-def check(cond, what, detail=""):
-    global PASSED, FAILED
-    if cond:
-        PASSED += 1
-    else:
-        FAILED += 1
-        print("FAIL: %s%s" % (what, (" -- " + detail) if detail else ""))
-    return cond
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import checks  # noqa: E402  (tests/checks.py: check() and the counts)
+from checks import check  # noqa: E402
 
 
 def run(binary, args, timeout=60):
@@ -162,8 +153,8 @@ def main():
             check(not (firsts & resp), "outcomes-replies: no attempt starts at a response tshark marks",
                   repr(sorted(firsts & resp)))
     check_rule_evidence(binary, source)
-    print("%d passed, %d failed" % (PASSED, FAILED))
-    return 0 if FAILED == 0 else 1
+    print("%d passed, %d failed" % (checks.PASSED, checks.FAILED))
+    return 0 if checks.FAILED == 0 else 1
 
 
 def check_rule_evidence(binary, source):

@@ -20,18 +20,9 @@ import shutil
 import subprocess
 import sys
 
-PASSED = 0
-FAILED = 0
-
-
-def check(cond, what, detail=""):
-    global PASSED, FAILED
-    if cond:
-        PASSED += 1
-    else:
-        FAILED += 1
-        print("FAIL: %s%s" % (what, (" -- " + detail) if detail else ""))
-    return cond
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import checks  # noqa: E402  (tests/checks.py: check() and the counts)
+from checks import check  # noqa: E402
 
 
 def tshark_view(path):
@@ -81,8 +72,8 @@ def main():
             check(not on_proxy, "%s: the proxy %s gets none of the tunnel's certificate names" % (name, proxy),
                   json.dumps(on_proxy))
     check(seen >= 1, "tshark decodes at least one certificate inside a CONNECT tunnel", str(seen))
-    print("%d passed, %d failed" % (PASSED, FAILED))
-    return 1 if FAILED else 0
+    print("%d passed, %d failed" % (checks.PASSED, checks.FAILED))
+    return 1 if checks.FAILED else 0
 
 
 if __name__ == "__main__":
