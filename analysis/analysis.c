@@ -140,6 +140,12 @@ void pw_analysis_packet(pw_analysis *a, const pw_pkt *pkt)
     pw_attempts_packet(a->attempts, pkt);
 }
 
+void pw_analysis_prefetch(pw_analysis *a, const pw_pkt *pkt)
+{
+    if (a->attempts)
+        pw_attempts_prefetch(a->attempts, pkt);
+}
+
 /* The events the jsonl stream shows as they come: gRPC calls and the SQL
  * instances a Browser announced. */
 static void stream_event(pw_analysis *a, const pw_event *ev)

@@ -44,6 +44,9 @@ uint32_t pw_analysis_add_source(pw_analysis *a, const char *path);
  * unanswered meanwhile are noted (PW_NOTE_CAPTURE_DROPS) and counted. */
 void pw_analysis_set_dropping(pw_analysis *a, bool dropping);
 void pw_analysis_packet(pw_analysis *a, const pw_pkt *pkt);
+/* A hint that pkt comes soon: starts loading the table slots it will look
+ * up (a batch reader calls it a few packets ahead).  Changes nothing. */
+void pw_analysis_prefetch(pw_analysis *a, const pw_pkt *pkt);
 void pw_analysis_event(pw_analysis *a, const pw_event *ev);
 /* A TCP connection first seen mid-stream whose server side sent payload
  * (see pw_attempts_midstream; m->source is set here). */

@@ -757,6 +757,17 @@ pw_attempts *pw_attempts_new(const pw_attempts_opts *opts, pw_attempt_retire_fn 
     return t;
 }
 
+void pw_attempts_prefetch(const pw_attempts *t, const pw_pkt *pkt)
+{
+    if (pkt->proto != PW_IPPROTO_TCP && pkt->proto != PW_IPPROTO_UDP)
+        return;
+    pw_conns_prefetch(t->conns, pkt->proto, &pkt->src, pkt->sport, &pkt->dst, pkt->dport);
+    if (own_packet(pkt)) { /* a server's packet is remembered (remember_host) */
+        uint8_t k[PW_MEMO_KEY_MAX];
+        pw_memo_prefetch(t->hosts, k, key_addr(k, 0, &pkt->src));
+    }
+}
+
 void pw_attempts_packet(pw_attempts *t, const pw_pkt *pkt)
 {
     if (!pkt->src.family || !pkt->dst.family)

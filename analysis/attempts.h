@@ -57,6 +57,8 @@ typedef struct pw_attempts_stats {
 pw_attempts *pw_attempts_new(const pw_attempts_opts *opts, pw_attempt_retire_fn retire, void *arg);
 /* One decoded packet, in capture order. */
 void pw_attempts_packet(pw_attempts *t, const pw_pkt *pkt);
+/* pkt comes soon: start loading what its lookups will touch. */
+void pw_attempts_prefetch(const pw_attempts *t, const pw_pkt *pkt);
 /* The record of a flow a dissector reports on (either orientation), made
  * as a tracking-only record when the core has none; NULL for flows that are
  * not connections (multicast, broadcast, non-TCP/UDP). */

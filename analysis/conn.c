@@ -16,12 +16,25 @@ typedef struct host {
     pw_addr addr;
     pw_usec last_seen;     /* last time seen as a destination, NEVER if not */
     pw_usec queue_ts;      /* when it was (re)queued in the FIFO */
-    uint32_t hash, hnext, qnext, refs;
+    uint32_t hash, hnext, qnext, refs; /* hnext: freelist link */
 } host;
+
+/* An open-addressing index (linear probing, at most half full): the hash
+ * beside the index, so a probe that finds no match touches one cache line
+ * and no record.  The records and hosts live in the pools. */
+typedef struct islot {
+    uint32_t hash, idx;
+} islot;
+
+typedef struct oa_index {
+    islot *s;
+    uint32_t mask;
+} index_t;
 
 typedef struct hslot {
     pw_usec key;
     uint32_t idx;
+    uint32_t hash; /* the record's, to prefetch its index slot before it goes */
 } hslot;
 
 typedef struct pool {
@@ -38,14 +51,17 @@ struct pw_conns {
     pw_usec clock, host_window;
 
     pool cp;              /* records */
-    uint32_t *cb;         /* record buckets */
-    uint32_t cmask, n, peak;
+    index_t ci;           /* record index */
+    uint32_t n, peak;
     hslot *heap;
     uint32_t heapn, heapcap;
+    uint32_t *hpos;       /* heap position of each record, apart from the records:
+                             sifting then touches no record */
+    uint32_t hposcap;
 
     pool hp;              /* destination addresses */
-    uint32_t *hb;
-    uint32_t hmask, nhosts, peak_hosts, host_cap;
+    index_t hi;           /* host index */
+    uint32_t nhosts, peak_hosts, host_cap;
     uint32_t qhead, qtail;
 };
 
@@ -94,11 +110,40 @@ static void pool_free_all(pool *p)
     memset(p, 0, sizeof *p);
 }
 
-static uint32_t *new_buckets(uint32_t n)
+/* ---- open-addressing index ------------------------------------------------ */
+
+static void index_init(index_t *x, uint32_t n)
 {
-    uint32_t *b = pw_xmalloc(n * sizeof *b);
-    memset(b, 0xff, n * sizeof *b);
-    return b;
+    x->s = pw_xmalloc((size_t)n * sizeof *x->s);
+    memset(x->s, 0xff, (size_t)n * sizeof *x->s);
+    x->mask = n - 1;
+}
+
+static void index_put(index_t *x, uint32_t h, uint32_t idx)
+{
+    uint32_t i = h & x->mask;
+    while (x->s[i].idx != NONE)
+        i = (i + 1) & x->mask;
+    x->s[i] = (islot){h, idx};
+}
+
+/* Removes idx (present) and shifts the entries behind it back, so that no
+ * probe sequence is broken and no tombstone is needed. */
+static void index_del(index_t *x, uint32_t h, uint32_t idx)
+{
+    uint32_t i = h & x->mask;
+    while (x->s[i].idx != idx)
+        i = (i + 1) & x->mask;
+    for (uint32_t j = (i + 1) & x->mask; x->s[j].idx != NONE; j = (j + 1) & x->mask) {
+        uint32_t home = x->s[j].hash & x->mask;
+        /* j's entry may move to i when its home is not in (i, j] */
+        bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+        if (!stays) {
+            x->s[i] = x->s[j];
+            i = j;
+        }
+    }
+    x->s[i] = (islot){NONE, NONE};
 }
 
 /* ---- hashing -------------------------------------------------------------- */
@@ -146,7 +191,7 @@ static inline bool addr_eq(const pw_addr *x, const pw_addr *y)
 static inline void heap_set(pw_conns *t, uint32_t pos, hslot s)
 {
     t->heap[pos] = s;
-    C(t, s.idx)->hpos = pos;
+    t->hpos[s.idx] = pos;
 }
 
 static void sift_up(pw_conns *t, uint32_t pos)
@@ -180,7 +225,7 @@ static void sift_down(pw_conns *t, uint32_t pos)
     heap_set(t, pos, s);
 }
 
-static void heap_push(pw_conns *t, uint32_t idx, pw_usec key)
+static void heap_push(pw_conns *t, uint32_t idx, uint32_t hash, pw_usec key)
 {
     if (t->heapn == t->heapcap) {
         uint32_t nc = t->heapcap ? t->heapcap * 2 : 1024;
@@ -188,9 +233,16 @@ static void heap_push(pw_conns *t, uint32_t idx, pw_usec key)
         t->heap = h;
         t->heapcap = nc;
     }
+    if (idx >= t->hposcap) {
+        uint32_t nc = t->hposcap ? t->hposcap * 2 : 1024;
+        while (nc <= idx)
+            nc *= 2;
+        t->hpos = pw_xrealloc(t->hpos, nc, sizeof *t->hpos);
+        t->hposcap = nc;
+    }
     uint32_t pos = t->heapn++;
-    t->heap[pos] = (hslot){key, idx};
-    C(t, idx)->hpos = pos;
+    t->heap[pos] = (hslot){key, idx, hash};
+    t->hpos[idx] = pos;
     sift_up(t, pos);
 }
 
@@ -212,9 +264,10 @@ static void heap_remove(pw_conns *t, uint32_t pos)
 void pw_conn_set_deadline(pw_conns *t, pw_conn *c, pw_usec d)
 {
     c->deadline = d;
-    if (d < t->heap[c->hpos].key) {
-        t->heap[c->hpos].key = d;
-        sift_up(t, c->hpos);
+    uint32_t pos = t->hpos[c->idx];
+    if (d < t->heap[pos].key) {
+        t->heap[pos].key = d;
+        sift_up(t, pos);
     }
 }
 
@@ -256,22 +309,19 @@ pw_conn *pw_conns_earliest(pw_conns *t)
 
 static uint32_t host_find(const pw_conns *t, const pw_addr *a, uint32_t h)
 {
-    for (uint32_t i = t->hb[h & t->hmask]; i != NONE;) {
-        host *e = H(t, i);
-        if (e->hash == h && addr_eq(&e->addr, a))
-            return i;
-        i = e->hnext;
+    for (uint32_t i = h & t->hi.mask;; i = (i + 1) & t->hi.mask) {
+        islot s = t->hi.s[i];
+        if (s.idx == NONE)
+            return NONE;
+        if (s.hash == h && addr_eq(&H(t, s.idx)->addr, a))
+            return s.idx;
     }
-    return NONE;
 }
 
 static void host_unlink_free(pw_conns *t, uint32_t i)
 {
     host *e = H(t, i);
-    uint32_t *pp = &t->hb[e->hash & t->hmask];
-    while (*pp != i)
-        pp = &H(t, *pp)->hnext;
-    *pp = e->hnext;
+    index_del(&t->hi, e->hash, i);
     e->hnext = t->hp.free;
     t->hp.free = i;
     t->nhosts--;
@@ -314,15 +364,11 @@ static void hosts_expire(pw_conns *t)
 
 static void hosts_rehash(pw_conns *t)
 {
-    uint32_t nsize = (t->hmask + 1) * 2;
-    free(t->hb);
-    t->hb = new_buckets(nsize);
-    t->hmask = nsize - 1;
-    for (uint32_t i = t->qhead; i != NONE; i = H(t, i)->qnext) {
-        host *e = H(t, i);
-        e->hnext = t->hb[e->hash & t->hmask];
-        t->hb[e->hash & t->hmask] = i;
-    }
+    uint32_t nsize = (t->hi.mask + 1) * 2;
+    free(t->hi.s);
+    index_init(&t->hi, nsize);
+    for (uint32_t i = t->qhead; i != NONE; i = H(t, i)->qnext) /* every live host is queued */
+        index_put(&t->hi, H(t, i)->hash, i);
 }
 
 static uint32_t host_insert(pw_conns *t, const pw_addr *a, uint32_t h, pw_usec seen)
@@ -339,7 +385,7 @@ static uint32_t host_insert(pw_conns *t, const pw_addr *a, uint32_t h, pw_usec s
             host_enqueue(t, j);
         }
     }
-    if (t->nhosts >= (t->hmask + 1) / 2)
+    if (t->nhosts >= (t->hi.mask + 1) / 2)
         hosts_rehash(t);
     uint32_t i = pool_take(&t->hp, sizeof(host), host_link);
     host *e = H(t, i);
@@ -347,8 +393,7 @@ static uint32_t host_insert(pw_conns *t, const pw_addr *a, uint32_t h, pw_usec s
     e->last_seen = seen;
     e->hash = h;
     e->refs = 0;
-    e->hnext = t->hb[h & t->hmask];
-    t->hb[h & t->hmask] = i;
+    index_put(&t->hi, h, i);
     host_enqueue(t, i);
     if (++t->nhosts > t->peak_hosts)
         t->peak_hosts = t->nhosts;
@@ -417,9 +462,8 @@ pw_conns *pw_conns_new(uint32_t cap, pw_usec host_window, pw_conn_removed_fn rem
     t->host_cap = t->cap > UINT32_MAX / 4 ? UINT32_MAX - 1 : t->cap * 2 + 1024;
     t->cp.free = t->hp.free = NONE;
     t->qhead = t->qtail = NONE;
-    t->cmask = t->hmask = 1023;
-    t->cb = new_buckets(1024);
-    t->hb = new_buckets(1024);
+    index_init(&t->ci, 1024);
+    index_init(&t->hi, 1024);
     return t;
 }
 
@@ -427,9 +471,14 @@ pw_conn *pw_conn_find(const pw_conns *t, uint8_t proto, const pw_addr *a, uint16
                       const pw_addr *b, uint16_t bp, bool *fwd)
 {
     uint32_t h = conn_hash(proto, a, ap, b, bp);
-    for (uint32_t i = t->cb[h & t->cmask]; i != NONE;) {
-        pw_conn *c = C(t, i);
-        if (c->hash == h && c->a.proto == proto) {
+    for (uint32_t i = h & t->ci.mask;; i = (i + 1) & t->ci.mask) {
+        islot s = t->ci.s[i];
+        if (s.idx == NONE)
+            return NULL;
+        if (s.hash != h)
+            continue;
+        pw_conn *c = C(t, s.idx);
+        if (c->a.proto == proto) {
             if (c->a.client_port == ap && c->a.port == bp && addr_eq(&c->a.client, a) &&
                 addr_eq(&c->a.server, b)) {
                 *fwd = true;
@@ -441,36 +490,29 @@ pw_conn *pw_conn_find(const pw_conns *t, uint8_t proto, const pw_addr *a, uint16
                 return c;
             }
         }
-        i = c->hnext;
     }
-    return NULL;
 }
 
 static void conns_rehash(pw_conns *t)
 {
-    uint32_t nsize = (t->cmask + 1) * 2;
-    free(t->cb);
-    t->cb = new_buckets(nsize);
-    t->cmask = nsize - 1;
-    for (uint32_t k = 0; k < t->heapn; k++) { /* every live record is in the heap */
-        pw_conn *c = C(t, t->heap[k].idx);
-        c->hnext = t->cb[c->hash & t->cmask];
-        t->cb[c->hash & t->cmask] = c->idx;
-    }
+    uint32_t nsize = (t->ci.mask + 1) * 2;
+    free(t->ci.s);
+    index_init(&t->ci, nsize);
+    for (uint32_t k = 0; k < t->heapn; k++) /* every live record is in the heap */
+        index_put(&t->ci, C(t, t->heap[k].idx)->hash, t->heap[k].idx);
 }
 
 pw_conn *pw_conn_new(pw_conns *t, uint8_t proto, const pw_addr *client, uint16_t cport,
                      const pw_addr *server, uint16_t sport, pw_usec ts, pw_usec deadline)
 {
-    if (t->n >= (t->cmask + 1) / 2) /* short chains: every step is a cache miss */
+    if (t->n >= (t->ci.mask + 1) / 2) /* short probes */
         conns_rehash(t);
     uint32_t i = pool_take(&t->cp, sizeof(pw_conn), conn_link);
     pw_conn *c = C(t, i);
     memset(c, 0, sizeof *c);
     c->idx = i;
     c->hash = conn_hash(proto, client, cport, server, sport);
-    c->hnext = t->cb[c->hash & t->cmask];
-    t->cb[c->hash & t->cmask] = i;
+    index_put(&t->ci, c->hash, i);
     c->a.proto = proto;
     c->a.client = *client;
     c->a.server = *server;
@@ -480,7 +522,7 @@ pw_conn *pw_conn_new(pw_conns *t, uint8_t proto, const pw_addr *client, uint16_t
     c->deadline = deadline;
     c->hsrv = host_pin(t, server);
     c->hcli = host_pin(t, client); /* cannot drop hsrv: it is pinned */
-    heap_push(t, i, deadline);
+    heap_push(t, i, c->hash, deadline);
     if (++t->n > t->peak)
         t->peak = t->n;
     return c;
@@ -501,11 +543,14 @@ void pw_conn_remove(pw_conns *t, pw_conn *c)
     pw_conn_recycle(t, c);
     H(t, c->hcli)->refs--;
     H(t, c->hsrv)->refs--;
-    uint32_t *pp = &t->cb[c->hash & t->cmask];
-    while (*pp != c->idx)
-        pp = &C(t, *pp)->hnext;
-    *pp = c->hnext;
-    heap_remove(t, c->hpos);
+    index_del(&t->ci, c->hash, c->idx);
+    heap_remove(t, t->hpos[c->idx]);
+    /* Records mostly leave in deadline order (expiry, eviction): start
+     * loading the next one's record and index slot. */
+    if (t->heapn) {
+        __builtin_prefetch(C(t, t->heap[0].idx));
+        __builtin_prefetch(&t->ci.s[t->heap[0].hash & t->ci.mask]);
+    }
     c->state = 0;
     c->hnext = t->cp.free;
     t->cp.free = c->idx;
@@ -517,6 +562,14 @@ void pw_conn_reorient(pw_conn *c)
     uint32_t x = c->hcli;
     c->hcli = c->hsrv;
     c->hsrv = x;
+}
+
+void pw_conns_prefetch(const pw_conns *t, uint8_t proto, const pw_addr *a, uint16_t ap, const pw_addr *b,
+                       uint16_t bp)
+{
+    __builtin_prefetch(&t->ci.s[conn_hash(proto, a, ap, b, bp) & t->ci.mask]);
+    __builtin_prefetch(&t->hi.s[host_hash(a) & t->hi.mask]);
+    __builtin_prefetch(&t->hi.s[host_hash(b) & t->hi.mask]);
 }
 
 bool pw_conns_full(const pw_conns *t) { return t->n >= t->cap; }
@@ -532,8 +585,9 @@ void pw_conns_free(pw_conns *t)
         pw_conn_remove(t, c);
     pool_free_all(&t->cp);
     pool_free_all(&t->hp);
-    free(t->cb);
-    free(t->hb);
+    free(t->ci.s);
+    free(t->hi.s);
     free(t->heap);
+    free(t->hpos);
     free(t);
 }

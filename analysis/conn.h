@@ -35,8 +35,7 @@ struct pw_app_slot;
 typedef struct pw_conn {
     /* table links (conn.c) */
     uint32_t idx;          /* this record's index in the pool */
-    uint32_t hash, hnext;  /* 4-tuple hash (symmetric) and bucket chain / freelist */
-    uint32_t hpos;         /* position in the deadline heap */
+    uint32_t hash, hnext;  /* 4-tuple hash (symmetric); freelist link */
     uint32_t hcli, hsrv;   /* destination-table entries of client and server */
     pw_usec deadline;      /* true deadline; the heap key may be earlier */
     pw_usec last_seen;     /* last packet of the connection, either direction */
@@ -81,6 +80,11 @@ void pw_conn_remove(pw_conns *t, pw_conn *c);
 void pw_conn_recycle(pw_conns *t, pw_conn *c);
 /* Swaps the record's client and server (a new attempt from the other side). */
 void pw_conn_reorient(pw_conn *c);
+
+/* The index slots a lookup of this 4-tuple and of its two addresses will
+ * read start loading into the cache (a hint; changes nothing). */
+void pw_conns_prefetch(const pw_conns *t, uint8_t proto, const pw_addr *a, uint16_t ap, const pw_addr *b,
+                       uint16_t bp);
 
 bool pw_conns_full(const pw_conns *t);
 uint32_t pw_conns_count(const pw_conns *t);

@@ -8,7 +8,7 @@
 
 typedef struct entry {
     pw_usec touched;
-    uint8_t used, klen;
+    uint8_t klen;
     uint8_t key[PW_MEMO_KEY_MAX];
     /* value_size bytes follow, aligned */
 } entry;
@@ -18,6 +18,10 @@ struct pw_memo {
     size_t stride, value_size;
     uint32_t count;
     uint64_t replaced;
+    /* Per way, the key's hash with the low bit set (0 = free), apart from
+     * the entries: a lookup reads one line of tags and only the entry whose
+     * tag matches. */
+    uint32_t *tags;
     unsigned char *slots;
 };
 
@@ -35,7 +39,8 @@ pw_memo *pw_memo_new(uint32_t nsets, size_t value_size)
     m->value_size = value_size;
     m->stride = align8(sizeof(entry)) + align8(value_size);
     m->slots = calloc((size_t)n * MEMO_WAYS, m->stride);
-    if (!m->slots)
+    m->tags = calloc((size_t)n * MEMO_WAYS, sizeof *m->tags);
+    if (!m->slots || !m->tags)
         abort();
     return m;
 }
@@ -45,18 +50,25 @@ void pw_memo_free(pw_memo *m)
     if (!m)
         return;
     free(m->slots);
+    free(m->tags);
     free(m);
 }
 
+/* Eight bytes at a time (keys are addresses and ports), then a final mix. */
 static uint32_t hash_key(const uint8_t *k, size_t n)
 {
-    uint32_t h = 2166136261u; /* FNV-1a, then a final mix for the low bits */
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ k[i]) * 16777619u;
-    h ^= h >> 15;
-    h *= 0x2c1b3c6du;
-    h ^= h >> 12;
-    return h;
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ n, w;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        memcpy(&w, k + i, 8);
+        h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+        h ^= h >> 29;
+    }
+    w = 0;
+    memcpy(&w, k + i, n - i);
+    h = (h ^ w) * 0x94d049bb133111ebull;
+    h ^= h >> 32;
+    return (uint32_t)h;
 }
 
 static entry *way(const pw_memo *m, uint32_t set, int w)
@@ -71,20 +83,46 @@ static void *value_of(const pw_memo *m, entry *e)
 
 static bool same_key(const entry *e, const void *key, size_t klen)
 {
-    return e->used && e->klen == klen && memcmp(e->key, key, klen) == 0;
+    return e->klen == klen && memcmp(e->key, key, klen) == 0;
+}
+
+/* The way holding key in set, or -1. */
+static int find_way(const pw_memo *m, uint32_t set, uint32_t tag, const void *key, size_t klen)
+{
+    const uint32_t *tags = m->tags + (size_t)set * MEMO_WAYS;
+    for (int w = 0; w < MEMO_WAYS; w++)
+        if (tags[w] == tag && same_key(way(m, set, w), key, klen))
+            return w;
+    return -1;
 }
 
 void *pw_memo_get(pw_memo *m, const void *key, size_t klen)
 {
     if (klen > PW_MEMO_KEY_MAX)
         return NULL;
-    uint32_t set = hash_key(key, klen) & m->mask;
+    uint32_t h = hash_key(key, klen), set = h & m->mask;
+    int w = find_way(m, set, h | 1u, key, klen);
+    return w < 0 ? NULL : value_of(m, way(m, set, w));
+}
+
+void pw_memo_prefetch(const pw_memo *m, const void *key, size_t klen)
+{
+    if (klen <= PW_MEMO_KEY_MAX)
+        __builtin_prefetch(m->tags + (size_t)(hash_key(key, klen) & m->mask) * MEMO_WAYS);
+}
+
+/* A free way of the set, else the least recently touched. */
+static int victim_way(const pw_memo *m, uint32_t set)
+{
+    const uint32_t *tags = m->tags + (size_t)set * MEMO_WAYS;
+    int v = -1;
     for (int w = 0; w < MEMO_WAYS; w++) {
-        entry *e = way(m, set, w);
-        if (same_key(e, key, klen))
-            return value_of(m, e);
+        if (!tags[w])
+            return w;
+        if (v < 0 || way(m, set, w)->touched < way(m, set, v)->touched)
+            v = w;
     }
-    return NULL;
+    return v;
 }
 
 void *pw_memo_put(pw_memo *m, const void *key, size_t klen, pw_usec now, pw_usec live, bool *fresh)
@@ -92,29 +130,24 @@ void *pw_memo_put(pw_memo *m, const void *key, size_t klen, pw_usec now, pw_usec
     *fresh = false;
     if (klen > PW_MEMO_KEY_MAX)
         return NULL;
-    uint32_t set = hash_key(key, klen) & m->mask;
-    entry *victim = NULL;
-    for (int w = 0; w < MEMO_WAYS; w++) {
+    uint32_t h = hash_key(key, klen), set = h & m->mask;
+    int w = find_way(m, set, h | 1u, key, klen);
+    if (w >= 0) {
         entry *e = way(m, set, w);
-        if (same_key(e, key, klen)) {
-            if (now > e->touched)
-                e->touched = now;
-            return value_of(m, e);
-        }
-        if (!e->used) {
-            if (!victim || victim->used)
-                victim = e;
-        } else if (!victim || (victim->used && e->touched < victim->touched)) {
-            victim = e;
-        }
+        if (now > e->touched)
+            e->touched = now;
+        return value_of(m, e);
     }
-    if (victim->used) {
+    w = victim_way(m, set);
+    entry *victim = way(m, set, w);
+    uint32_t *tag = m->tags + (size_t)set * MEMO_WAYS + w;
+    if (*tag) {
         if (victim->touched >= now - live)
             m->replaced++;
     } else {
         m->count++;
     }
-    victim->used = 1;
+    *tag = h | 1u;
     victim->klen = (uint8_t)klen;
     memset(victim->key, 0, sizeof victim->key);
     memcpy(victim->key, key, klen);

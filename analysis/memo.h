@@ -30,6 +30,8 @@ void *pw_memo_get(pw_memo *m, const void *key, size_t klen);
 /* The value under key, made (zeroed) when absent; *fresh tells which.
  * Marks the entry as touched at `now`. */
 void *pw_memo_put(pw_memo *m, const void *key, size_t klen, pw_usec now, pw_usec live, bool *fresh);
+/* Starts loading the set key would be looked up in (a hint). */
+void pw_memo_prefetch(const pw_memo *m, const void *key, size_t klen);
 /* Entries still live that a new key pushed out (see above), and entries in use. */
 uint64_t pw_memo_replaced(const pw_memo *m);
 uint32_t pw_memo_count(const pw_memo *m);

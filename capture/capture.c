@@ -401,6 +401,9 @@ pw_usec pw_cap_ts(const struct pcap_pkthdr *h)
 
 #define BATCH_BYTES (256 * 1024)
 #define NBATCH 8
+/* libpcap reads a file record by record with fread: with stdio's default
+ * buffer (one page) that is a read() system call every few records. */
+#define IOBUF_BYTES ((size_t)1 << 20)
 
 typedef struct rec_hdr {
     pw_usec ts;
@@ -469,6 +472,7 @@ typedef struct reader {
     bool quit;
     bool threaded;
     pthread_t thread;
+    char *iobuf; /* the file's stdio buffer (see IOBUF_BYTES) */
 } reader;
 
 static size_t rec_size(uint32_t stored)
@@ -846,6 +850,8 @@ static void close_input(reader *rd)
     if (rd->p)
         pcap_close(rd->p); /* closes the FILE (also stdin) */
     rd->p = NULL;
+    free(rd->iobuf); /* the FILE using it is closed */
+    rd->iobuf = NULL;
 }
 
 /* Compiles the trailing filter: against the libpcap handle, or (wiretap)
@@ -897,6 +903,8 @@ int pw_capture_file(const char *path, uint32_t source, const pw_capture_opts *op
         return 1;
     }
     rd->path = is_stdin ? NULL : path;
+    if (!is_stdin && (rd->iobuf = malloc(IOBUF_BYTES)) != NULL)
+        setvbuf(fp, rd->iobuf, _IOFBF, IOBUF_BYTES);
     struct bpf_program prog;
     const char *bpf = opts && opts->bpf && *opts->bpf ? opts->bpf : NULL;
     rd->bpf = bpf;

@@ -14,6 +14,7 @@
 #include "../analysis/policy.h"
 #include "../dissectors/dissector.h"
 #include "../report/report.h"
+#include "handoff.h"
 #include "live.h"
 #include "options.h"
 #include "pipeline.h"
@@ -51,6 +52,7 @@ static bool read_input(const pw_options *o, pw_pipeline *pipe, const pw_capture_
     if (rc != 0)
         fprintf(stderr, "portwitness: %s\n", info.error[0] ? info.error : name);
     pw_pipeline_end_input(pipe);
+    pw_pipeline_sync(pipe);
     pw_analysis_end_input(pipe->analysis, &info);
     return rc == 0;
 }
@@ -69,9 +71,12 @@ static int read_inputs(const pw_options *o, pw_analysis *an, pw_output *out)
         signal(SIGINT, on_signal);
         signal(SIGTERM, on_signal);
     }
+    if (o->n_files && o->threads > 1)
+        pipe.handoff = pw_handoff_start(an); /* NULL: one thread does it all */
     for (int i = 0; i < o->n_files; i++)
         if (!read_input(o, &pipe, &cb, o->files[i]))
             status = EXIT_INPUT;
+    pw_handoff_stop(pipe.handoff);
     pw_dissect_cache_free(pipe.cache);
     return status;
 }

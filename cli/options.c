@@ -51,6 +51,8 @@ static const char usage_text[] =
     "  --timeout SEC          TCP reply timeout in packet time (default 10)\n"
     "  --udp-timeout SEC      UDP reply timeout (default 5)\n"
     "  --tcp-streams N        TCP reassembly table size (default 65536)\n"
+    "  --threads N            files: 2 runs the analysis on a second core (default), 1 does\n"
+    "                         everything on one (the result is the same)\n"
     "Memory caps (each evicted or folded item is counted in stats.caps):\n"
     "  --max-connections N    connection records (default 262144)\n"
     "  --max-services N       (server, port) services; more fold per port (default 8192)\n"
@@ -143,7 +145,7 @@ static void parse_threshold(pw_config *cfg, const char *arg)
 enum {
     OPT_FORMAT = 256, OPT_TIMEOUT, OPT_UDP_TIMEOUT, OPT_SENSOR, OPT_NNR_THRESHOLD, OPT_PROFILE,
     OPT_LIST_PROFILES, OPT_ROLE, OPT_FAIL_ON, OPT_MAX_EVIDENCE, OPT_TCP_STREAMS, OPT_NO_PROGRESS,
-    OPT_MAX_CONNECTIONS, OPT_MAX_SERVICES, OPT_SCANNER_THRESHOLD, OPT_INTERVAL, OPT_NO_IMMEDIATE,
+    OPT_MAX_CONNECTIONS, OPT_MAX_SERVICES, OPT_SCANNER_THRESHOLD, OPT_THREADS, OPT_INTERVAL, OPT_NO_IMMEDIATE,
     OPT_IMMEDIATE,
 };
 
@@ -168,6 +170,7 @@ static const struct option longopts[] = {
     {"max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS},
     {"max-services", required_argument, NULL, OPT_MAX_SERVICES},
     {"scanner-threshold", required_argument, NULL, OPT_SCANNER_THRESHOLD},
+    {"threads", required_argument, NULL, OPT_THREADS},
     {"interval", required_argument, NULL, OPT_INTERVAL},
     {"immediate", no_argument, NULL, OPT_IMMEDIATE},
     {"no-immediate", no_argument, NULL, OPT_NO_IMMEDIATE},
@@ -242,6 +245,11 @@ static void live_option(pw_options *o, int c, const char *arg)
     case 'C': co->rotate_bytes = parse_size(arg); break;
     case 'G': co->rotate_secs = (int)parse_cap(arg, "-G"); break;
     case 'W': co->rotate_count = (int)parse_cap(arg, "-W"); break;
+    case OPT_THREADS:
+        o->threads = atoi(arg);
+        if (o->threads != 1 && o->threads != 2)
+            usage_error("bad value for %s (1 or 2)", "--threads");
+        break;
     case OPT_INTERVAL: o->interval = parse_seconds(arg, "--interval"); break;
     case OPT_NO_IMMEDIATE: co->immediate = false; break;
     case OPT_IMMEDIATE: co->immediate = true; break;
@@ -306,6 +314,7 @@ int pw_options_parse(int argc, char **argv, pw_options *o)
     const char *profile_dir = getenv("PORTWITNESS_PROFILES");
     o->cfg.profile_dir = profile_dir && *profile_dir ? profile_dir : PW_PROFILE_DIR;
     o->format = PW_FMT_TEXT;
+    o->threads = 2;
     o->copts.progress = true;
     int c, rc;
     while ((c = getopt_long(argc, argv, "+r:i:o:hVqvB:s:pZ:w:C:G:W:", longopts, NULL)) != -1)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../dissectors/classify.h"
+#include "handoff.h"
 #include "../dissectors/dissector.h"
 
 /* Bytes a server may send before its client speaks and still have the
@@ -32,6 +33,23 @@ typedef struct stream_ctx {
     struct stream_ctx *prev, *next; /* the pipeline's list of open streams */
 } stream_ctx;
 
+/* To the analysis: through the analysis thread's ring when there is one. */
+static void analysis_packet(pw_pipeline *p, const pw_pkt *pkt)
+{
+    if (p->handoff)
+        pw_handoff_packet(p->handoff, pkt);
+    else
+        pw_analysis_packet(p->analysis, pkt);
+}
+
+static void analysis_event(pw_pipeline *p, const pw_event *ev)
+{
+    if (p->handoff)
+        pw_handoff_event(p->handoff, ev);
+    else
+        pw_analysis_event(p->analysis, ev);
+}
+
 static void emit_event(void *arg, const pw_event *ev)
 {
     pw_pipeline *p = arg;
@@ -47,21 +65,21 @@ static void emit_event(void *arg, const pw_event *ev)
         }
         cur->synced = true;
     }
-    pw_analysis_event(p->analysis, ev);
+    analysis_event(p, ev);
 }
 
 static void on_packet(void *arg, const pw_pkt *pkt)
 {
     pw_pipeline *p = arg;
     if (pkt->proto != PW_IPPROTO_UDP) {
-        pw_analysis_packet(p->analysis, pkt);
+        analysis_packet(p, pkt);
         return;
     }
     /* Analysis reads no payload, so whether this datagram is a response by
      * its protocol (never an attempt) travels on a copy of the view. */
     pw_pkt view = *pkt;
     view.dgram_kind = (uint8_t)pw_datagram_kind(pkt->sport, pkt->dport, pkt->payload, pkt->payload_len);
-    pw_analysis_packet(p->analysis, &view);
+    analysis_packet(p, &view);
     if (pkt->payload_len == 0)
         return;
 
@@ -164,7 +182,10 @@ static void midstream_answered(pw_pipeline *p, stream_ctx *s, const pw_pkt *pkt)
     m.frame_request = s->first_frame;
     m.frame_reply = pkt->frame;
     m.reply_ts = pkt->ts;
-    pw_analysis_midstream(p->analysis, &m);
+    if (p->handoff)
+        pw_handoff_midstream(p->handoff, &m);
+    else
+        pw_analysis_midstream(p->analysis, &m);
 }
 
 /* Bytes nobody dissects: a mid-stream flow is still followed until its
@@ -284,6 +305,11 @@ uint64_t pw_pipeline_end_input(pw_pipeline *p)
     p->open_streams = NULL;
     p->streams_unclosed += n;
     return n;
+}
+
+void pw_pipeline_sync(pw_pipeline *p)
+{
+    pw_handoff_sync(p->handoff);
 }
 
 void pw_pipeline_callbacks(pw_pipeline *p, pw_capture_cb *cb)

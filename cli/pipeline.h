@@ -25,6 +25,9 @@ typedef struct pw_pipeline {
     struct stream_ctx *open_streams;
     struct stream_ctx *current; /* the stream a dissector is reading now (mid-stream sync) */
     uint64_t streams_unclosed;
+    /* The analysis thread (handoff.h) when reading files, else NULL: the
+     * analysis is then called directly. */
+    struct pw_handoff *handoff;
 } pw_pipeline;
 
 /* Fills cb so that capture feeds this pipeline. */
@@ -32,5 +35,9 @@ void pw_pipeline_callbacks(pw_pipeline *p, pw_capture_cb *cb);
 /* After an input has been read to the end (no more stream callbacks can
  * come): frees the streams the reassembler never closed; returns how many. */
 uint64_t pw_pipeline_end_input(pw_pipeline *p);
+
+/* Returns once the analysis has taken everything handed to it: call before
+ * touching the analysis directly (beginning or ending an input, results). */
+void pw_pipeline_sync(pw_pipeline *p);
 
 #endif

@@ -1,0 +1,256 @@
+/* handoff.c - the analysis thread and its ring (see handoff.h).
+ *
+ * The ring is a power-of-two byte array; head and tail count bytes written
+ * and taken since the start, so (head - tail) is what waits.  A message is a
+ * 16-byte header and the item, padded to 16 bytes; one that does not fit
+ * before the end of the array is preceded by a pad message that skips there.
+ *
+ * Either side that finds nothing to do sleeps on a condition variable after
+ * raising its flag and looking once more (a Dekker-style pair of sequentially
+ * consistent accesses: the other side either sees the flag and wakes it, or
+ * the sleeper sees the other side's progress).  Wake-ups are batched: the
+ * pipeline wakes the analysis thread when a batch is waiting, the analysis
+ * thread wakes the pipeline when half the ring is free, so a busy run makes
+ * few system calls. */
+#include "handoff.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RING_SIZE ((size_t)1 << 21)
+#define RING_MASK (RING_SIZE - 1)
+#define MSG_ALIGN 16
+/* Bytes produced before they are made visible to the analysis thread. */
+#define PUBLISH_BATCH ((size_t)16 << 10)
+/* How many messages ahead the analysis' table slots are prefetched. */
+#define PREFETCH_AHEAD 8
+/* Bytes waiting before a sleeping analysis thread is woken. */
+#define WAKE_BATCH ((size_t)64 << 10)
+
+enum { MSG_PAD = 1, MSG_PACKET, MSG_EVENT, MSG_MIDSTREAM };
+
+typedef struct msg_hdr {
+    alignas(MSG_ALIGN) uint32_t kind;
+    uint32_t size; /* header and item, padded */
+} msg_hdr;
+
+struct pw_handoff {
+    pw_analysis *a;
+    unsigned char *ring;
+    alignas(64) atomic_size_t head; /* written by the pipeline */
+    alignas(64) atomic_size_t tail; /* taken by the analysis thread */
+    alignas(64) atomic_bool consumer_sleeping;
+    atomic_bool producer_sleeping;
+    atomic_bool stopping;
+    size_t produced;  /* the pipeline's own copy of head */
+    size_t published; /* what head was last set to */
+    pthread_mutex_t mu;
+    pthread_cond_t consumer_cv, producer_cv;
+    pthread_t thread;
+};
+
+static size_t padded(size_t n)
+{
+    return (n + MSG_ALIGN - 1) & ~(size_t)(MSG_ALIGN - 1);
+}
+
+/* Wakes the side whose flag is raised. */
+static void wake(pw_handoff *h, atomic_bool *sleeping, pthread_cond_t *cv)
+{
+    if (!atomic_load(sleeping))
+        return;
+    pthread_mutex_lock(&h->mu);
+    atomic_store(sleeping, false);
+    pthread_cond_signal(cv);
+    pthread_mutex_unlock(&h->mu);
+}
+
+/* Sleeps until woken, unless `ready` already holds after the flag is up. */
+static void sleep_unless(pw_handoff *h, atomic_bool *sleeping, pthread_cond_t *cv,
+                         bool (*ready)(pw_handoff *))
+{
+    atomic_store(sleeping, true);
+    if (ready(h)) {
+        atomic_store(sleeping, false);
+        return;
+    }
+    pthread_mutex_lock(&h->mu);
+    while (atomic_load(sleeping) && !ready(h))
+        pthread_cond_wait(cv, &h->mu);
+    atomic_store(sleeping, false);
+    pthread_mutex_unlock(&h->mu);
+}
+
+/* ---- the analysis thread -------------------------------------------------- */
+
+static bool has_work(pw_handoff *h)
+{
+    return atomic_load(&h->head) != atomic_load(&h->tail) || atomic_load(&h->stopping);
+}
+
+static void deliver(pw_handoff *h, const msg_hdr *m)
+{
+    const void *item = m + 1;
+    switch (m->kind) {
+    case MSG_PACKET: pw_analysis_packet(h->a, item); break;
+    case MSG_EVENT: pw_analysis_event(h->a, item); break;
+    case MSG_MIDSTREAM: pw_analysis_midstream(h->a, item); break;
+    default: break; /* MSG_PAD */
+    }
+}
+
+static void *analysis_main(void *arg)
+{
+    pw_handoff *h = arg;
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL); /* signals are the pipeline's */
+    size_t t = atomic_load(&h->tail);
+    for (;;) {
+        size_t end = atomic_load(&h->head);
+        if (t == end) {
+            if (atomic_load(&h->stopping))
+                break;
+            sleep_unless(h, &h->consumer_sleeping, &h->consumer_cv, has_work);
+            continue;
+        }
+        /* The table slots of the packets PREFETCH_AHEAD messages on start
+         * loading while these are delivered. */
+        size_t ahead = t;
+        int lead = 0;
+        while (t != end) {
+            for (; lead < PREFETCH_AHEAD && ahead != end; lead++) {
+                const msg_hdr *m = (const msg_hdr *)(h->ring + (ahead & RING_MASK));
+                if (m->kind == MSG_PACKET)
+                    pw_analysis_prefetch(h->a, (const pw_pkt *)(const void *)(m + 1));
+                ahead += m->size;
+            }
+            const msg_hdr *m = (const msg_hdr *)(h->ring + (t & RING_MASK));
+            deliver(h, m);
+            t += m->size;
+            lead--;
+        }
+        atomic_store(&h->tail, t);
+        wake(h, &h->producer_sleeping, &h->producer_cv);
+    }
+    return NULL;
+}
+
+/* ---- the pipeline's side -------------------------------------------------- */
+
+static bool half_free(pw_handoff *h)
+{
+    return atomic_load(&h->head) - atomic_load(&h->tail) <= RING_SIZE / 2;
+}
+
+static bool drained(pw_handoff *h)
+{
+    return atomic_load(&h->head) == atomic_load(&h->tail);
+}
+
+/* Makes what was produced visible, in batches of PUBLISH_BATCH bytes
+ * unless forced: a sequentially consistent store is a full barrier. */
+static void publish(pw_handoff *h, bool force)
+{
+    if (!force && h->produced - h->published < PUBLISH_BATCH)
+        return;
+    atomic_store(&h->head, h->produced);
+    h->published = h->produced;
+    if (force || h->produced - atomic_load(&h->tail) >= WAKE_BATCH)
+        wake(h, &h->consumer_sleeping, &h->consumer_cv);
+}
+
+/* Room for n bytes at the produced position. */
+static void wait_room(pw_handoff *h, size_t n)
+{
+    while (RING_SIZE - (h->produced - atomic_load(&h->tail)) < n) {
+        publish(h, true);
+        sleep_unless(h, &h->producer_sleeping, &h->producer_cv, half_free);
+    }
+}
+
+static void put(pw_handoff *h, uint32_t kind, const void *item, size_t len)
+{
+    size_t n = padded(sizeof(msg_hdr) + len);
+    size_t to_end = RING_SIZE - (h->produced & RING_MASK);
+    if (n > to_end) {
+        wait_room(h, to_end);
+        msg_hdr *pad = (msg_hdr *)(h->ring + (h->produced & RING_MASK));
+        pad->kind = MSG_PAD;
+        pad->size = (uint32_t)to_end;
+        h->produced += to_end;
+    }
+    wait_room(h, n);
+    msg_hdr *m = (msg_hdr *)(h->ring + (h->produced & RING_MASK));
+    m->kind = kind;
+    m->size = (uint32_t)n;
+    memcpy(m + 1, item, len);
+    h->produced += n;
+    publish(h, false);
+}
+
+void pw_handoff_packet(pw_handoff *h, const pw_pkt *pkt)
+{
+    pw_pkt view = *pkt;
+    view.payload = NULL; /* the bytes stay behind: analysis reads none */
+    put(h, MSG_PACKET, &view, sizeof view);
+}
+
+void pw_handoff_event(pw_handoff *h, const pw_event *ev)
+{
+    put(h, MSG_EVENT, ev, sizeof *ev);
+}
+
+void pw_handoff_midstream(pw_handoff *h, const pw_attempt *m)
+{
+    put(h, MSG_MIDSTREAM, m, sizeof *m);
+}
+
+void pw_handoff_sync(pw_handoff *h)
+{
+    if (!h)
+        return;
+    publish(h, true);
+    while (!drained(h))
+        sleep_unless(h, &h->producer_sleeping, &h->producer_cv, drained);
+}
+
+pw_handoff *pw_handoff_start(pw_analysis *a)
+{
+    pw_handoff *h = calloc(1, sizeof *h);
+    if (!h)
+        return NULL;
+    h->a = a;
+    h->ring = aligned_alloc(64, RING_SIZE);
+    bool ok = h->ring && pthread_mutex_init(&h->mu, NULL) == 0;
+    ok = ok && pthread_cond_init(&h->consumer_cv, NULL) == 0 && pthread_cond_init(&h->producer_cv, NULL) == 0;
+    if (!ok || pthread_create(&h->thread, NULL, analysis_main, h) != 0) {
+        free(h->ring);
+        free(h);
+        return NULL;
+    }
+    return h;
+}
+
+void pw_handoff_stop(pw_handoff *h)
+{
+    if (!h)
+        return;
+    pw_handoff_sync(h);
+    atomic_store(&h->stopping, true);
+    pthread_mutex_lock(&h->mu);
+    atomic_store(&h->consumer_sleeping, false);
+    pthread_cond_signal(&h->consumer_cv);
+    pthread_mutex_unlock(&h->mu);
+    pthread_join(h->thread, NULL);
+    pthread_cond_destroy(&h->consumer_cv);
+    pthread_cond_destroy(&h->producer_cv);
+    pthread_mutex_destroy(&h->mu);
+    free(h->ring);
+    free(h);
+}
