@@ -105,6 +105,16 @@ static void on_removed(void *arg, pw_conn *c)
     pw_apps_conn_removed(c);
 }
 
+/* The record the next removal will most likely take: its modules' entries
+ * start loading now (a hint; see conn.h). */
+static void on_upcoming(void *arg, const pw_conn *c)
+{
+    pw_analysis *a = arg;
+    pw_scanners_prefetch(a->scanners, &c->a.client);
+    pw_services_prefetch(a->services, &c->a.server, c->a.proto, c->a.port);
+    pw_policy_prefetch(a->policy, &c->a);
+}
+
 /* Appends a source name; its index. */
 static uint32_t add_path(pw_analysis *a, const char *path)
 {
@@ -130,7 +140,7 @@ uint32_t pw_analysis_begin_input(pw_analysis *a, const char *path)
 {
     a->current = add_path(a, path);
     pw_attempts_opts o = {.tcp_timeout = a->cfg.tcp_timeout, .udp_timeout = a->cfg.udp_timeout,
-                          .max_open = a->cfg.max_connections, .removed = on_removed, .removed_arg = a};
+                          .max_open = a->cfg.max_connections, .removed = on_removed, .upcoming = on_upcoming, .removed_arg = a};
     a->attempts = pw_attempts_new(&o, on_decided, a);
     return a->current;
 }

@@ -751,6 +751,7 @@ pw_attempts *pw_attempts_new(const pw_attempts_opts *opts, pw_attempt_retire_fn 
     t->arg = arg;
     pw_usec window = t->o.tcp_timeout > t->o.udp_timeout ? t->o.tcp_timeout : t->o.udp_timeout;
     t->conns = pw_conns_new(t->o.max_open, window, t->o.removed, t->o.removed_arg);
+    pw_conns_set_upcoming(t->conns, t->o.upcoming);
     t->group_queries = pw_memo_new(GROUP_SETS, sizeof(pw_usec));
     t->chains = pw_memo_new(CHAIN_SETS, sizeof(chain));
     t->hosts = pw_memo_new(HOST_SETS, sizeof(host_seen));

@@ -30,6 +30,7 @@ typedef struct pw_attempts_opts {
     uint32_t max_open;     /* cap on connection records (0 = PW_ATTEMPTS_DEFAULT_MAX_OPEN);
                               the one with the earliest deadline goes first */
     pw_conn_removed_fn removed; /* the removal hook: once per record (may be NULL) */
+    pw_conn_upcoming_fn upcoming; /* conn.h's prefetch hint (may be NULL) */
     void *removed_arg;
 } pw_attempts_opts;
 

@@ -46,6 +46,7 @@ typedef struct pool {
 
 struct pw_conns {
     pw_conn_removed_fn removed;
+    pw_conn_upcoming_fn upcoming;
     void *arg;
     uint32_t cap;
     pw_usec clock, host_window;
@@ -546,10 +547,14 @@ void pw_conn_remove(pw_conns *t, pw_conn *c)
     index_del(&t->ci, c->hash, c->idx);
     heap_remove(t, t->hpos[c->idx]);
     /* Records mostly leave in deadline order (expiry, eviction): start
-     * loading the next one's record and index slot. */
+     * loading what the next one's removal will touch. */
     if (t->heapn) {
-        __builtin_prefetch(C(t, t->heap[0].idx));
+        const pw_conn *next = C(t, t->heap[0].idx);
         __builtin_prefetch(&t->ci.s[t->heap[0].hash & t->ci.mask]);
+        __builtin_prefetch(H(t, next->hcli));
+        __builtin_prefetch(H(t, next->hsrv));
+        if (t->upcoming)
+            t->upcoming(t->arg, next);
     }
     c->state = 0;
     c->hnext = t->cp.free;
@@ -570,6 +575,11 @@ void pw_conns_prefetch(const pw_conns *t, uint8_t proto, const pw_addr *a, uint1
     __builtin_prefetch(&t->ci.s[conn_hash(proto, a, ap, b, bp) & t->ci.mask]);
     __builtin_prefetch(&t->hi.s[host_hash(a) & t->hi.mask]);
     __builtin_prefetch(&t->hi.s[host_hash(b) & t->hi.mask]);
+}
+
+void pw_conns_set_upcoming(pw_conns *t, pw_conn_upcoming_fn upcoming)
+{
+    t->upcoming = upcoming;
 }
 
 bool pw_conns_full(const pw_conns *t) { return t->n >= t->cap; }

@@ -73,6 +73,12 @@ pw_conn *pw_conn_find(const pw_conns *t, uint8_t proto, const pw_addr *a, uint16
  * pinned while the record lives. */
 pw_conn *pw_conn_new(pw_conns *t, uint8_t proto, const pw_addr *client, uint16_t cport,
                      const pw_addr *server, uint16_t sport, pw_usec ts, pw_usec deadline);
+/* An optional hint, called after each removal with the record that is now
+ * the earliest to go (records mostly leave in deadline order): the modules
+ * start loading what their removal hook will touch for it.  It must change
+ * nothing. */
+typedef void (*pw_conn_upcoming_fn)(void *arg, const pw_conn *c);
+void pw_conns_set_upcoming(pw_conns *t, pw_conn_upcoming_fn upcoming);
 /* Runs the removal hook and frees the record. */
 void pw_conn_remove(pw_conns *t, pw_conn *c);
 /* Runs the removal hook and empties the record's slots, keeping it in the

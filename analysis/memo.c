@@ -7,7 +7,6 @@
 #define MEMO_WAYS 4
 
 typedef struct entry {
-    pw_usec touched;
     uint8_t klen;
     uint8_t key[PW_MEMO_KEY_MAX];
     /* value_size bytes follow, aligned */
@@ -18,12 +17,18 @@ struct pw_memo {
     size_t stride, value_size;
     uint32_t count;
     uint64_t replaced;
-    /* Per way, the key's hash with the low bit set (0 = free), apart from
-     * the entries: a lookup reads one line of tags and only the entry whose
-     * tag matches. */
-    uint32_t *tags;
+    /* Per set, one cache line: each way's key hash with the low bit set
+     * (0 = free) and when it was last touched.  A lookup reads that line and
+     * only the entry whose tag matches; choosing a victim reads no entry. */
+    struct set_meta *meta;
     unsigned char *slots;
 };
+
+typedef struct set_meta {
+    uint32_t tag[MEMO_WAYS];
+    pw_usec touched[MEMO_WAYS];
+} set_meta;
+_Static_assert(sizeof(set_meta) <= 64, "a set's tags fit one cache line");
 
 static size_t align8(size_t n) { return (n + 7u) & ~(size_t)7u; }
 
@@ -39,9 +44,10 @@ pw_memo *pw_memo_new(uint32_t nsets, size_t value_size)
     m->value_size = value_size;
     m->stride = align8(sizeof(entry)) + align8(value_size);
     m->slots = calloc((size_t)n * MEMO_WAYS, m->stride);
-    m->tags = calloc((size_t)n * MEMO_WAYS, sizeof *m->tags);
-    if (!m->slots || !m->tags)
+    m->meta = aligned_alloc(64, (size_t)n * 64);
+    if (!m->slots || !m->meta)
         abort();
+    memset(m->meta, 0, (size_t)n * 64);
     return m;
 }
 
@@ -50,12 +56,12 @@ void pw_memo_free(pw_memo *m)
     if (!m)
         return;
     free(m->slots);
-    free(m->tags);
+    free(m->meta);
     free(m);
 }
 
 /* Eight bytes at a time (keys are addresses and ports), then a final mix. */
-static uint32_t hash_key(const uint8_t *k, size_t n)
+static inline uint32_t hash_key(const uint8_t *k, size_t n)
 {
     uint64_t h = 0x9e3779b97f4a7c15ull ^ n, w;
     size_t i = 0;
@@ -64,8 +70,8 @@ static uint32_t hash_key(const uint8_t *k, size_t n)
         h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
         h ^= h >> 29;
     }
-    w = 0;
-    memcpy(&w, k + i, n - i);
+    for (w = 0; i < n; i++)
+        w = w << 8 | k[i];
     h = (h ^ w) * 0x94d049bb133111ebull;
     h ^= h >> 32;
     return (uint32_t)h;
@@ -86,12 +92,17 @@ static bool same_key(const entry *e, const void *key, size_t klen)
     return e->klen == klen && memcmp(e->key, key, klen) == 0;
 }
 
+static set_meta *meta_of(const pw_memo *m, uint32_t set)
+{
+    return (set_meta *)(void *)((unsigned char *)m->meta + (size_t)set * 64);
+}
+
 /* The way holding key in set, or -1. */
 static int find_way(const pw_memo *m, uint32_t set, uint32_t tag, const void *key, size_t klen)
 {
-    const uint32_t *tags = m->tags + (size_t)set * MEMO_WAYS;
+    const set_meta *sm = meta_of(m, set);
     for (int w = 0; w < MEMO_WAYS; w++)
-        if (tags[w] == tag && same_key(way(m, set, w), key, klen))
+        if (sm->tag[w] == tag && same_key(way(m, set, w), key, klen))
             return w;
     return -1;
 }
@@ -108,18 +119,18 @@ void *pw_memo_get(pw_memo *m, const void *key, size_t klen)
 void pw_memo_prefetch(const pw_memo *m, const void *key, size_t klen)
 {
     if (klen <= PW_MEMO_KEY_MAX)
-        __builtin_prefetch(m->tags + (size_t)(hash_key(key, klen) & m->mask) * MEMO_WAYS);
+        __builtin_prefetch(meta_of(m, hash_key(key, klen) & m->mask));
 }
 
 /* A free way of the set, else the least recently touched. */
 static int victim_way(const pw_memo *m, uint32_t set)
 {
-    const uint32_t *tags = m->tags + (size_t)set * MEMO_WAYS;
+    const set_meta *sm = meta_of(m, set);
     int v = -1;
     for (int w = 0; w < MEMO_WAYS; w++) {
-        if (!tags[w])
+        if (!sm->tag[w])
             return w;
-        if (v < 0 || way(m, set, w)->touched < way(m, set, v)->touched)
+        if (v < 0 || sm->touched[w] < sm->touched[v])
             v = w;
     }
     return v;
@@ -132,26 +143,25 @@ void *pw_memo_put(pw_memo *m, const void *key, size_t klen, pw_usec now, pw_usec
         return NULL;
     uint32_t h = hash_key(key, klen), set = h & m->mask;
     int w = find_way(m, set, h | 1u, key, klen);
+    set_meta *sm = meta_of(m, set);
     if (w >= 0) {
-        entry *e = way(m, set, w);
-        if (now > e->touched)
-            e->touched = now;
-        return value_of(m, e);
+        if (now > sm->touched[w])
+            sm->touched[w] = now;
+        return value_of(m, way(m, set, w));
     }
     w = victim_way(m, set);
     entry *victim = way(m, set, w);
-    uint32_t *tag = m->tags + (size_t)set * MEMO_WAYS + w;
-    if (*tag) {
-        if (victim->touched >= now - live)
+    if (sm->tag[w]) {
+        if (sm->touched[w] >= now - live)
             m->replaced++;
     } else {
         m->count++;
     }
-    *tag = h | 1u;
+    sm->tag[w] = h | 1u;
+    sm->touched[w] = now;
     victim->klen = (uint8_t)klen;
     memset(victim->key, 0, sizeof victim->key);
     memcpy(victim->key, key, klen);
-    victim->touched = now;
     memset(value_of(m, victim), 0, m->value_size);
     *fresh = true;
     return value_of(m, victim);

@@ -31,6 +31,8 @@ void pw_policy_event(pw_policy *p, pw_conn *c, const pw_event *ev);
 /* The removal hook: c's attempt counts in its aggregate, and a cloud
  * connection joins the list the sensor-to-cloud checks read. */
 void pw_policy_conn_removed(pw_policy *p, pw_conn *c);
+/* Starts loading the aggregate slot the attempt will count in (a hint). */
+void pw_policy_prefetch(const pw_policy *p, const pw_attempt *a);
 /* Decides, once the whole capture has been seen: which profiles apply, who
  * holds which role, each rule's verdict (rules ordered required fail,
  * required partial, other required, optional), the sensor-to-cloud checks,

@@ -166,6 +166,11 @@ static void row_add(row *w, const pw_attempt *a)
     }
 }
 
+void pw_scanners_prefetch(const pw_scanners *s, const pw_addr *client)
+{
+    __builtin_prefetch(&s->tab[(uint32_t)addr_hash(client) & s->mask]);
+}
+
 bool pw_scanners_attempt(pw_scanners *s, const pw_attempt *a)
 {
     client *c = client_get(s, &a->client);

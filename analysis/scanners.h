@@ -43,6 +43,8 @@ typedef struct pw_scanners pw_scanners;
 
 pw_scanners *pw_scanners_new(uint32_t threshold, uint32_t max_clients);
 /* True when the attempt was counted in a scanner row (so services skip it). */
+/* Starts loading the client's slot (a hint). */
+void pw_scanners_prefetch(const pw_scanners *s, const pw_addr *client);
 bool pw_scanners_attempt(pw_scanners *s, const pw_attempt *a);
 /* The scanner rows, sorted by client address; valid until the next call. */
 const pw_scanner_row *pw_scanners_rows(pw_scanners *s, size_t *n);

@@ -105,9 +105,10 @@ static svc *find(const pw_services *s, const pw_addr *server, uint8_t proto, uin
         return NULL;
     uint32_t h = key_hash(&k);
     for (uint32_t j = h & s->mask; s->slots[j].idx != UINT32_MAX; j = (j + 1) & s->mask) {
+        if (s->slots[j].hash != h)
+            continue;
         svc *e = s->v[s->slots[j].idx];
-        if (s->slots[j].hash == h && e->key.port == port && e->key.proto == proto &&
-            pw_addr_eq(&e->key.server, server))
+        if (e->key.port == port && e->key.proto == proto && pw_addr_eq(&e->key.server, server))
             return e;
     }
     return NULL;
@@ -207,6 +208,18 @@ static void take_app(pw_res_app *app, const pw_attempt *a, const pw_app_slot *as
 void pw_services_attempt(pw_services *s, const pw_attempt *a)
 {
     pw_services_attempt_app(s, a, NULL);
+}
+
+void pw_services_prefetch(const pw_services *s, const pw_addr *server, uint8_t proto, uint16_t port)
+{
+    if (!s->slots)
+        return;
+    svc_key k;
+    memset(&k, 0, sizeof k);
+    k.server = *server;
+    k.proto = proto;
+    k.port = port;
+    __builtin_prefetch(&s->slots[key_hash(&k) & s->mask]);
 }
 
 void pw_services_attempt_app(pw_services *s, const pw_attempt *a, const pw_app_slot *as)

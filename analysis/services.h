@@ -25,6 +25,8 @@ void pw_services_attempt(pw_services *s, const pw_attempt *a);
 /* The same, with the application results of the attempt's connection
  * (apps.h; NULL: the attempt's own summary). */
 struct pw_app_slot;
+/* Starts loading the service's index slot (a hint). */
+void pw_services_prefetch(const pw_services *s, const pw_addr *server, uint8_t proto, uint16_t port);
 void pw_services_attempt_app(pw_services *s, const pw_attempt *a, const struct pw_app_slot *slot);
 /* Outcome counts for one server/proto/port (counts[PW_OUT_*]); false if never seen. */
 bool pw_services_lookup(const pw_services *s, const pw_addr *server, uint8_t proto, uint16_t port,

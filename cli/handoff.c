@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RING_SIZE ((size_t)1 << 21)
+#define RING_SIZE ((size_t)1 << 19)
 #define RING_MASK (RING_SIZE - 1)
 #define MSG_ALIGN 16
 /* Bytes produced before they are made visible to the analysis thread. */
@@ -49,6 +49,9 @@ struct pw_handoff {
     atomic_bool stopping;
     size_t produced;  /* the pipeline's own copy of head */
     size_t published; /* what head was last set to */
+    size_t seen_tail; /* tail as the pipeline last read it (reading the
+                         analysis thread's line on every message would
+                         bounce it between the cores) */
     pthread_mutex_t mu;
     pthread_cond_t consumer_cv, producer_cv;
     pthread_t thread;
@@ -161,21 +164,29 @@ static void publish(pw_handoff *h, bool force)
         return;
     atomic_store(&h->head, h->produced);
     h->published = h->produced;
-    if (force || h->produced - atomic_load(&h->tail) >= WAKE_BATCH)
+    if (!atomic_load(&h->consumer_sleeping))
+        return;
+    h->seen_tail = atomic_load(&h->tail);
+    if (force || h->produced - h->seen_tail >= WAKE_BATCH)
         wake(h, &h->consumer_sleeping, &h->consumer_cv);
 }
 
 /* Room for n bytes at the produced position. */
 static void wait_room(pw_handoff *h, size_t n)
 {
-    while (RING_SIZE - (h->produced - atomic_load(&h->tail)) < n) {
+    if (RING_SIZE - (h->produced - h->seen_tail) >= n)
+        return;
+    while (RING_SIZE - (h->produced - (h->seen_tail = atomic_load(&h->tail))) < n) {
         publish(h, true);
         sleep_unless(h, &h->producer_sleeping, &h->producer_cv, half_free);
     }
 }
 
-static void put(pw_handoff *h, uint32_t kind, const void *item, size_t len)
+/* Copies item into the ring; returns the copy, which may be amended until
+ * the next put. */
+static void *put(pw_handoff *h, uint32_t kind, const void *item, size_t len)
 {
+    publish(h, false); /* what earlier puts made, amended or not */
     size_t n = padded(sizeof(msg_hdr) + len);
     size_t to_end = RING_SIZE - (h->produced & RING_MASK);
     if (n > to_end) {
@@ -191,14 +202,13 @@ static void put(pw_handoff *h, uint32_t kind, const void *item, size_t len)
     m->size = (uint32_t)n;
     memcpy(m + 1, item, len);
     h->produced += n;
-    publish(h, false);
+    return m + 1;
 }
 
 void pw_handoff_packet(pw_handoff *h, const pw_pkt *pkt)
 {
-    pw_pkt view = *pkt;
-    view.payload = NULL; /* the bytes stay behind: analysis reads none */
-    put(h, MSG_PACKET, &view, sizeof view);
+    pw_pkt *copy = put(h, MSG_PACKET, pkt, sizeof *pkt);
+    copy->payload = NULL; /* the bytes stay behind: analysis reads none */
 }
 
 void pw_handoff_event(pw_handoff *h, const pw_event *ev)

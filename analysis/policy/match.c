@@ -374,9 +374,7 @@ static bool agg_insert(pw_policy *p, agg *g, uint32_t h)
     return true;
 }
 
-/* The aggregate an attempt counts in: its pair's, else (pair table full) its
- * server's, else its port's. */
-static agg *agg_get(pw_policy *p, const pw_attempt *a, uint8_t dyn, const sample *s)
+static agg_key pair_key(const pw_attempt *a, uint8_t dyn)
 {
     agg_key k;
     memset(&k, 0, sizeof k);
@@ -385,6 +383,23 @@ static agg *agg_get(pw_policy *p, const pw_attempt *a, uint8_t dyn, const sample
     k.port = a->port;
     k.proto = a->proto;
     k.dyn = dyn;
+    return k;
+}
+
+void pw_policy_prefetch(const pw_policy *p, const pw_attempt *a)
+{
+    if (!p || !p->slots || !is_rel(p, a->proto, a->port))
+        return;
+    agg_key k = pair_key(a, 0);
+    k.level = LV_PAIR;
+    __builtin_prefetch(&p->slots[agg_hash(&k) & p->slot_mask]);
+}
+
+/* The aggregate an attempt counts in: its pair's, else (pair table full) its
+ * server's, else its port's. */
+static agg *agg_get(pw_policy *p, const pw_attempt *a, uint8_t dyn, const sample *s)
+{
+    agg_key k = pair_key(a, dyn);
     const size_t lim[LV_COUNT] = {p->lim.pairs, p->lim.servers, SIZE_MAX};
     for (int level = LV_PAIR; level < LV_COUNT; level++) {
         k.level = (uint8_t)level;
