@@ -226,6 +226,63 @@ static void test_table(void)
     CHECK_INT(nseen, 6);
 }
 
+/* The open-addressing indexes under churn: thousands of records made and
+ * removed in random order (deletion shifts entries back, growth rehashes),
+ * every live one still found in both orientations, every removed one gone,
+ * and the deadline heap still giving the earliest.  A plain array is the
+ * reference. */
+static void test_index_churn(void)
+{
+    enum { N = 3000, LIVE = 700 };
+    static pw_conn *live[N];
+    static uint16_t port_of[N];
+    static pw_usec deadline_of[N];
+    nseen = 0;
+    pw_conns *t = pw_conns_new(LIVE, 10 * SEC, removed, NULL);
+    pw_addr srv = v4(10, 4, 0, 1);
+    uint32_t rng = 12345, n_live = 0, made = 0;
+    for (int step = 0; step < 20000; step++) {
+        rng = rng * 1103515245u + 12345u;
+        bool make = n_live < LIVE && (n_live == 0 || (rng >> 16) % 3 != 0) && made < N;
+        if (make) {
+            pw_addr cli = v4(10, 5, (uint8_t)(made >> 8), (uint8_t)made);
+            port_of[n_live] = (uint16_t)(1024 + made % 7); /* clients share ports */
+            deadline_of[n_live] = T0 + (pw_usec)((rng >> 8) % 100000);
+            live[n_live] = pw_conn_new(t, PW_IPPROTO_TCP, &cli, port_of[n_live], &srv, 445, T0,
+                                       deadline_of[n_live]);
+            n_live++;
+            made++;
+        } else if (n_live) {
+            uint32_t k = (rng >> 16) % n_live;
+            pw_addr cli = live[k]->a.client;
+            uint16_t cp = live[k]->a.client_port;
+            pw_conn_remove(t, live[k]);
+            bool fwd;
+            CHECK(pw_conn_find(t, PW_IPPROTO_TCP, &cli, cp, &srv, 445, &fwd) == NULL);
+            n_live--;
+            live[k] = live[n_live];
+            port_of[k] = port_of[n_live];
+            deadline_of[k] = deadline_of[n_live];
+        }
+        if (made == N && n_live == 0)
+            break;
+    }
+    bool all_found = true;
+    pw_usec earliest = INT64_MAX;
+    for (uint32_t k = 0; k < n_live; k++) {
+        bool fwd = false;
+        pw_conn *c = pw_conn_find(t, PW_IPPROTO_TCP, &srv, 445, &live[k]->a.client, port_of[k], &fwd);
+        all_found = all_found && c == live[k] && !fwd;
+        if (deadline_of[k] < earliest)
+            earliest = deadline_of[k];
+    }
+    CHECK(all_found);
+    CHECK_INT(pw_conns_count(t), n_live);
+    CHECK(n_live == 0 || pw_conns_earliest(t)->deadline == earliest);
+    pw_conns_free(t);
+    CHECK_INT(nseen, made);
+}
+
 int main(void)
 {
     test_udp_event_before_attempt();
@@ -233,5 +290,6 @@ int main(void)
     test_reused_tuple();
     test_eviction_and_event_only();
     test_table();
+    test_index_churn();
     CHECK_DONE();
 }

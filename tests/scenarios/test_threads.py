@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""The analysis thread changes nothing but speed: every capture in pcaps/ (one
+at a time, then all of them in one run, so inputs follow one another through
+the ring) and a generated capture large enough to fill the ring many times
+over are read with --threads 1 (capture, dissectors and analysis on one
+thread) and --threads 2 (cli/handoff.c: the analysis on a second core), and
+the json and jsonl reports and the exit status must be byte for byte the same.
+A bad --threads value is a usage error.
+
+Usage: test_threads.py --binary PATH --source REPO_DIR
+Exit 0 pass, 1 fail; last line "N passed, N failed".  Python 3 stdlib only.
+"""
+import argparse
+import glob
+import os
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import checks  # noqa: E402  (tests/checks.py: check() and the counts)
+from checks import check  # noqa: E402
+
+
+def run(binary, threads, fmt, files):
+    r = subprocess.run([binary, "-q", "--threads", str(threads), "--format", fmt] + files,
+                       capture_output=True)
+    return r.returncode, r.stdout
+
+
+def same_both_ways(binary, files, what):
+    for fmt in ("json", "jsonl"):
+        one = run(binary, 1, fmt, files)
+        two = run(binary, 2, fmt, files)
+        check(one[0] == two[0], "%s %s: exit status" % (what, fmt), "%d vs %d" % (one[0], two[0]))
+        check(one[1] == two[1], "%s %s: report" % (what, fmt),
+              "%d vs %d bytes" % (len(one[1]), len(two[1])))
+        check(len(two[1]) > 0 or one[0] != 0, "%s %s: a report was written" % (what, fmt))
+
+
+def big_capture(g, path):
+    """Short TCP exchanges, unanswered SYNs and NBNS datagrams: about 150,000
+    packets, many times the ring."""
+    cap = g.Capture()
+    t = 1700000000.0
+    for i in range(40000):
+        c = "10.9.%d.%d" % (i >> 8 & 255, i & 255)
+        s = "172.20.%d.%d" % (i >> 8 & 15, i * 7 & 255)
+        cp = 20000 + i % 30000
+        t += 0.0002
+        if i % 3 == 0:
+            cap.add(t, g.ether(g.ip(c, s, g.tcp(cp, 445, g.TH_SYN, 100))))
+            continue
+        cap.add(t, g.ether(g.ip(c, s, g.tcp(cp, 135, g.TH_SYN, 100))))
+        cap.add(t + 0.0001, g.ether(g.ip(s, c, g.tcp(135, cp, g.TH_SYN | g.TH_ACK, 500, 101))))
+        cap.add(t + 0.0002, g.ether(g.ip(c, s, g.tcp(cp, 135, g.TH_ACK, 101, 501))))
+        cap.add(t + 0.0003, g.ether(g.ip(c, s, g.tcp(cp, 135, g.TH_RST | g.TH_ACK, 101, 501))))
+        cap.add(t + 0.0001, g.ether(g.ip(c, s, g.udp(cp, 137, b"\x00" * 50))))
+    cap.write(path)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--binary", required=True)
+    ap.add_argument("--source", required=True)
+    args = ap.parse_args()
+    caps = sorted(glob.glob(os.path.join(args.source, "pcaps", "*")))
+    check(len(caps) > 20, "pcaps/ holds the scenario captures", str(len(caps)))
+    for p in caps:
+        same_both_ways(args.binary, [p], os.path.basename(p))
+    same_both_ways(args.binary, caps, "all of pcaps/ in one run")
+    sys.path.insert(0, os.path.join(args.source, "tools", "pcapgen"))
+    import pcapgen as g
+    with tempfile.TemporaryDirectory() as work:
+        big = os.path.join(work, "big.pcap")
+        big_capture(g, big)
+        same_both_ways(args.binary, [big], "generated 150k packets")
+        same_both_ways(args.binary, [big, big], "the same big capture twice")
+    r = subprocess.run([args.binary, "--threads", "3", caps[0]], capture_output=True)
+    check(r.returncode == 2, "--threads 3 is a usage error", str(r.returncode))
+    print("%d passed, %d failed" % (checks.PASSED, checks.FAILED))
+    return 1 if checks.FAILED else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
