@@ -113,6 +113,7 @@ static void on_upcoming(void *arg, const pw_conn *c)
     pw_scanners_prefetch(a->scanners, &c->a.client);
     pw_services_prefetch(a->services, &c->a.server, c->a.proto, c->a.port);
     pw_policy_prefetch(a->policy, &c->a);
+    pw_nnr_prefetch(a->nnr, &c->a);
 }
 
 /* Appends a source name; its index. */

@@ -15,9 +15,17 @@
 typedef struct host {
     pw_addr addr;
     pw_usec last_seen;     /* last time seen as a destination, NEVER if not */
-    pw_usec queue_ts;      /* when it was (re)queued in the FIFO */
-    uint32_t hash, hnext, qnext, refs; /* hnext: freelist link */
+    uint32_t hash, hnext, refs; /* hnext: freelist link */
 } host;
+
+/* The FIFO of hosts, oldest first, by when each was (re)queued: an array
+ * ring holding the hash beside the index, so the hosts about to be looked
+ * at, and their index slots, can be loaded before they are reached. */
+typedef struct qent {
+    pw_usec ts;
+    uint32_t idx, hash;
+} qent;
+#define QUEUE_AHEAD 4
 
 /* An open-addressing index (linear probing, at most half full): the hash
  * beside the index, so a probe that finds no match touches one cache line
@@ -63,7 +71,8 @@ struct pw_conns {
     pool hp;              /* destination addresses */
     index_t hi;           /* host index */
     uint32_t nhosts, peak_hosts, host_cap;
-    uint32_t qhead, qtail;
+    qent *q;              /* every live host once */
+    uint32_t qcap, qhead, qlen;
 };
 
 /* ---- pools (out of memory ends the run: common/xalloc.h) ------------------ */
@@ -328,38 +337,54 @@ static void host_unlink_free(pw_conns *t, uint32_t i)
     t->nhosts--;
 }
 
-static void host_enqueue(pw_conns *t, uint32_t i)
+static inline qent *qat(const pw_conns *t, uint32_t k)
 {
-    host *e = H(t, i);
-    e->queue_ts = t->clock;
-    e->qnext = NONE;
-    if (t->qtail == NONE)
-        t->qhead = i;
-    else
-        H(t, t->qtail)->qnext = i;
-    t->qtail = i;
+    return &t->q[(t->qhead + k) & (t->qcap - 1)];
 }
 
-static uint32_t host_dequeue(pw_conns *t)
+static void queue_grow(pw_conns *t)
 {
-    uint32_t i = t->qhead;
-    t->qhead = H(t, i)->qnext;
-    if (t->qhead == NONE)
-        t->qtail = NONE;
-    return i;
+    uint32_t nc = t->qcap ? t->qcap * 2 : 1024;
+    qent *nq = pw_xmalloc((size_t)nc * sizeof *nq);
+    for (uint32_t k = 0; k < t->qlen; k++)
+        nq[k] = *qat(t, k);
+    free(t->q);
+    t->q = nq;
+    t->qcap = nc;
+    t->qhead = 0;
+}
+
+static void host_enqueue(pw_conns *t, uint32_t i, uint32_t hash)
+{
+    if (t->qlen == t->qcap)
+        queue_grow(t);
+    *qat(t, t->qlen++) = (qent){t->clock, i, hash};
+}
+
+static qent host_dequeue(pw_conns *t)
+{
+    qent e = *qat(t, 0);
+    t->qhead = (t->qhead + 1) & (t->qcap - 1);
+    t->qlen--;
+    if (t->qlen > QUEUE_AHEAD) {
+        const qent *n = qat(t, QUEUE_AHEAD);
+        __builtin_prefetch(H(t, n->idx));
+        __builtin_prefetch(&t->hi.s[n->hash & t->hi.mask]);
+    }
+    return e;
 }
 
 /* Forget addresses not seen as a destination for host_window (unless pinned). */
 static void hosts_expire(pw_conns *t)
 {
     pw_usec cutoff = t->clock - t->host_window;
-    while (t->qhead != NONE && H(t, t->qhead)->queue_ts < cutoff) {
-        uint32_t i = host_dequeue(t);
-        host *e = H(t, i);
+    while (t->qlen && qat(t, 0)->ts < cutoff) {
+        qent q = host_dequeue(t);
+        host *e = H(t, q.idx);
         if (e->refs == 0 && e->last_seen < cutoff)
-            host_unlink_free(t, i);
+            host_unlink_free(t, q.idx);
         else
-            host_enqueue(t, i);
+            host_enqueue(t, q.idx, q.hash);
     }
 }
 
@@ -368,8 +393,8 @@ static void hosts_rehash(pw_conns *t)
     uint32_t nsize = (t->hi.mask + 1) * 2;
     free(t->hi.s);
     index_init(&t->hi, nsize);
-    for (uint32_t i = t->qhead; i != NONE; i = H(t, i)->qnext) /* every live host is queued */
-        index_put(&t->hi, H(t, i)->hash, i);
+    for (uint32_t k = 0; k < t->qlen; k++) /* every live host is queued */
+        index_put(&t->hi, qat(t, k)->hash, qat(t, k)->idx);
 }
 
 static uint32_t host_insert(pw_conns *t, const pw_addr *a, uint32_t h, pw_usec seen)
@@ -378,12 +403,12 @@ static uint32_t host_insert(pw_conns *t, const pw_addr *a, uint32_t h, pw_usec s
         /* Full: drop the oldest unpinned entry.  Pinned entries are at most
          * two per record, fewer than host_cap, so this terminates. */
         for (;;) {
-            uint32_t j = host_dequeue(t);
-            if (H(t, j)->refs == 0) {
-                host_unlink_free(t, j);
+            qent q = host_dequeue(t);
+            if (H(t, q.idx)->refs == 0) {
+                host_unlink_free(t, q.idx);
                 break;
             }
-            host_enqueue(t, j);
+            host_enqueue(t, q.idx, q.hash);
         }
     }
     if (t->nhosts >= (t->hi.mask + 1) / 2)
@@ -395,7 +420,7 @@ static uint32_t host_insert(pw_conns *t, const pw_addr *a, uint32_t h, pw_usec s
     e->hash = h;
     e->refs = 0;
     index_put(&t->hi, h, i);
-    host_enqueue(t, i);
+    host_enqueue(t, i, h);
     if (++t->nhosts > t->peak_hosts)
         t->peak_hosts = t->nhosts;
     return i;
@@ -422,7 +447,7 @@ static uint32_t host_pin(pw_conns *t, const pw_addr *a)
 void pw_conns_clock(pw_conns *t, pw_usec now)
 {
     t->clock = now;
-    if (t->qhead != NONE)
+    if (t->qlen)
         hosts_expire(t);
 }
 
@@ -462,7 +487,6 @@ pw_conns *pw_conns_new(uint32_t cap, pw_usec host_window, pw_conn_removed_fn rem
     /* Pinned hosts <= 2 * records < host_cap. */
     t->host_cap = t->cap > UINT32_MAX / 4 ? UINT32_MAX - 1 : t->cap * 2 + 1024;
     t->cp.free = t->hp.free = NONE;
-    t->qhead = t->qtail = NONE;
     index_init(&t->ci, 1024);
     index_init(&t->hi, 1024);
     return t;
@@ -597,6 +621,7 @@ void pw_conns_free(pw_conns *t)
     pool_free_all(&t->hp);
     free(t->ci.s);
     free(t->hi.s);
+    free(t->q);
     free(t->heap);
     free(t->hpos);
     free(t);

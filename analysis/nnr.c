@@ -135,25 +135,70 @@ static void try_add_frame(nnr_try *t, uint64_t f)
     t->frames[i] = f;
 }
 
+static uint32_t pair_hash(const pw_addr *sensor, const pw_addr *target)
+{
+    uint64_t h = pw_addr_hash(sensor) * 0x9e3779b97f4a7c15ull ^ pw_addr_hash(target);
+    h ^= h >> 29;
+    h *= 0xbf58476d1ce4e5b9ull;
+    return (uint32_t)(h ^ (h >> 32));
+}
+
+static void pslot_put(nnr_pslot *slots, uint32_t mask, uint32_t h, uint32_t idx)
+{
+    uint32_t i = h & mask;
+    while (slots[i].idx != UINT32_MAX)
+        i = (i + 1) & mask;
+    slots[i] = (nnr_pslot){h, idx};
+}
+
+/* Room for one more pair: the vector and (load at most 1/2) the index. */
+static void pairs_grow(pw_nnr *n)
+{
+    if (n->n_pairs == n->cap_pairs) {
+        n->cap_pairs = n->cap_pairs ? n->cap_pairs * 2 : 64;
+        n->pairs = pw_xrealloc(n->pairs, n->cap_pairs, sizeof *n->pairs);
+    }
+    if (n->pslots && (n->n_pairs + 1) * 2 <= (size_t)n->pmask + 1)
+        return;
+    uint32_t size = n->pslots ? (n->pmask + 1) * 2 : 256;
+    nnr_pslot *s = pw_xmalloc(size * sizeof *s);
+    memset(s, 0xff, size * sizeof *s);
+    for (size_t i = 0; i < n->n_pairs; i++)
+        pslot_put(s, size - 1, pair_hash(&n->pairs[i]->k.sensor, &n->pairs[i]->k.target), (uint32_t)i);
+    free(n->pslots);
+    n->pslots = s;
+    n->pmask = size - 1;
+}
+
 static nnr_pair *get_pair(pw_nnr *n, const pw_addr *sensor, const pw_addr *target)
 {
-    pair_key k;
-    memset(&k, 0, sizeof k);
-    k.sensor = *sensor;
-    k.target = *target;
-    nnr_pair *p = NULL;
-    HASH_FIND(hh, n->pairs, &k, sizeof k, p);
-    if (p)
-        return p;
+    uint32_t h = pair_hash(sensor, target);
+    for (uint32_t i = h & n->pmask; n->pslots && n->pslots[i].idx != UINT32_MAX; i = (i + 1) & n->pmask) {
+        if (n->pslots[i].hash != h)
+            continue;
+        nnr_pair *p = n->pairs[n->pslots[i].idx];
+        if (pw_addr_eq(&p->k.sensor, sensor) && pw_addr_eq(&p->k.target, target))
+            return p;
+    }
     if (n->n_pairs >= PW_NNR_MAX_PAIRS) {
         n->dropped++;
         return NULL;
     }
-    p = pw_xcalloc(1, sizeof *p);
-    p->k = k;
-    HASH_ADD(hh, n->pairs, k, sizeof p->k, p);
-    n->n_pairs++;
+    pairs_grow(n);
+    nnr_pair *p = pw_xcalloc(1, sizeof *p);
+    p->k.sensor = *sensor;
+    p->k.target = *target;
+    pslot_put(n->pslots, n->pmask, h, (uint32_t)n->n_pairs);
+    n->pairs[n->n_pairs++] = p;
     return p;
+}
+
+static int attempt_method(const pw_nnr *n, const pw_attempt *a);
+
+void pw_nnr_prefetch(const pw_nnr *n, const pw_attempt *a)
+{
+    if (n && n->pslots && attempt_method(n, a) >= 0)
+        __builtin_prefetch(&n->pslots[pair_hash(&a->client, &a->server) & n->pmask]);
 }
 
 /* Hands a finished try (its name is moved) to the summary of its target. */
@@ -683,12 +728,12 @@ void pw_nnr_free(pw_nnr *n)
 {
     if (!n)
         return;
-    nnr_pair *p, *pt;
-    HASH_ITER(hh, n->pairs, p, pt) {
-        HASH_DEL(n->pairs, p);
+    for (size_t i = 0; i < n->n_pairs; i++) {
         for (int m = 0; m < M_COUNT; m++)
-            free(p->m[m].best.name);
-        free(p);
+            free(n->pairs[i]->m[m].best.name);
+        free(n->pairs[i]);
     }
+    free(n->pairs);
+    free(n->pslots);
     free(n);
 }

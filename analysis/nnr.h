@@ -21,6 +21,8 @@ pw_nnr *pw_nnr_new(const pw_config *cfg);
 void pw_nnr_event(pw_nnr *n, pw_conn *c, const pw_event *ev);
 /* The removal hook: c's attempt (if any) and what its slot learned become
  * tries of (sensor, target, method); the slot is freed. */
+/* Starts loading the summary slot an attempt-only try would update (a hint). */
+void pw_nnr_prefetch(const pw_nnr *n, const pw_attempt *a);
 void pw_nnr_conn_removed(pw_nnr *n, pw_conn *c);
 /* Decides r->nnr: the sensors (given or inferred), per sensor and method the
  * rates and health alerts, per target the best try of each method.  hosts

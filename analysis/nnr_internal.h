@@ -111,14 +111,21 @@ typedef struct nnr_pair {
         uint32_t tries;
         nnr_try best;
     } m[M_COUNT];
-    UT_hash_handle hh;
 } nnr_pair;
+
+/* The pairs' index: open addressing, the hash beside the pair's position in
+ * pairs, so a miss touches no pair. */
+typedef struct nnr_pslot {
+    uint32_t hash, idx; /* idx UINT32_MAX: empty */
+} nnr_pslot;
 
 struct pw_nnr {
     pw_config cfg;
     size_t slots; /* NNR slots on live connection records */
-    nnr_pair *pairs;
-    size_t n_pairs;
+    nnr_pair **pairs; /* in the order they were made */
+    size_t n_pairs, cap_pairs;
+    nnr_pslot *pslots;
+    uint32_t pmask;
     uint64_t dropped;
 };
 

@@ -254,9 +254,9 @@ static size_t pick_sensors(const pw_nnr *n, nnr_pair **pv, size_t np, pw_addr *s
 static nnr_pair **sorted_pairs(const pw_nnr *n)
 {
     nnr_pair **pv = pw_result_alloc(n->n_pairs, sizeof *pv);
-    size_t k = 0;
-    for (nnr_pair *p = n->pairs; p; p = p->hh.next)
-        pv[k++] = p;
+    size_t k = n->n_pairs;
+    if (k)
+        memcpy(pv, n->pairs, k * sizeof *pv);
     qsort(pv, k, sizeof *pv, cmp_pair);
     return pv;
 }

@@ -150,10 +150,8 @@ static void row_add(row *w, const pw_attempt *a)
     r->attempts++;
     if ((unsigned)a->outcome < PW_OUT_COUNT)
         r->counts[a->outcome]++;
-    sketch_add(&w->servers, addr_hash(&a->server));
+    sketch_add(&w->servers, addr_hash(&a->server)); /* estimated when the rows are asked for */
     sketch_add(&w->ports, ((uint64_t)a->proto << 16) | a->port);
-    r->servers = sketch_estimate(&w->servers);
-    r->ports = sketch_estimate(&w->ports);
     if (a->port < r->port_lo)
         r->port_lo = a->port;
     if (a->port > r->port_hi)
@@ -205,8 +203,11 @@ const pw_scanner_row *pw_scanners_rows(pw_scanners *s, size_t *n)
 {
     free(s->out);
     s->out = pw_xmalloc((s->n_rows ? s->n_rows : 1) * sizeof *s->out);
-    for (size_t i = 0; i < s->n_rows; i++)
+    for (size_t i = 0; i < s->n_rows; i++) {
         s->out[i] = s->rows[i].pub;
+        s->out[i].servers = sketch_estimate(&s->rows[i].servers);
+        s->out[i].ports = sketch_estimate(&s->rows[i].ports);
+    }
     qsort(s->out, s->n_rows, sizeof *s->out, cmp_row);
     *n = s->n_rows;
     return s->out;

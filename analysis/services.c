@@ -41,6 +41,8 @@ typedef struct svc {
 typedef struct port_fold {
     pw_services_fold pub;
     uint64_t servers_sketch[32]; /* 2048-bit linear counting of distinct servers */
+    uint32_t bits;               /* set in the sketch */
+    uint64_t attempts_at_bit;    /* attempts when the last one was set */
 } port_fold;
 
 /* An open-addressing index over the entries (load at most 1/2), with each
@@ -134,13 +136,11 @@ static void add_client(svc *e, const pw_addr *c)
     e->n_clients++;
 }
 
-/* Linear counting over the sketch: n ~ -m ln(zero bits / m); a full sketch
- * gives its largest estimate and marks the count as a lower bound. */
-static uint32_t sketch_estimate(const uint64_t *w, size_t words, bool *at_least)
+/* Linear counting over a sketch of `words` words with `set` bits set:
+ * n ~ -m ln(zero bits / m); a full sketch gives its largest estimate and
+ * marks the count as a lower bound. */
+static uint32_t sketch_estimate(unsigned set, size_t words, bool *at_least)
 {
-    unsigned set = 0;
-    for (size_t i = 0; i < words; i++)
-        set += (unsigned)__builtin_popcountll(w[i]);
     double m = (double)words * 64;
     *at_least = set >= m - 1;
     if (*at_least)
@@ -169,13 +169,10 @@ static void fold_attempt(pw_services *s, const pw_attempt *a)
         p->counts[a->outcome]++;
     uint32_t bit = (pw_addr_hash(&a->server) * 2654435761u) >> 21;
     uint64_t m = 1ULL << (bit % 64);
-    if (!(f->servers_sketch[bit / 64] & m)) {
+    if (!(f->servers_sketch[bit / 64] & m)) { /* the estimate is made when asked for */
         f->servers_sketch[bit / 64] |= m;
-        p->servers = sketch_estimate(f->servers_sketch, 32, &p->servers_at_least);
-    }
-    if (p->servers >= p->attempts) { /* never more servers than attempts */
-        p->servers = (uint32_t)p->attempts;
-        p->servers_at_least = false;
+        f->bits++;
+        f->attempts_at_bit = p->attempts;
     }
     if (a->ts >= p->last_ts) {
         p->last_ts = a->ts;
@@ -334,6 +331,19 @@ void pw_services_result(const pw_services *s, pw_result *r)
     free(v);
 }
 
+/* A fold with its distinct-server estimate, never more servers than there
+ * were attempts when the last new one was seen. */
+static pw_services_fold fold_result(const port_fold *f)
+{
+    pw_services_fold p = f->pub;
+    p.servers = sketch_estimate(f->bits, 32, &p.servers_at_least);
+    if (p.servers >= f->attempts_at_bit) {
+        p.servers = (uint32_t)f->attempts_at_bit;
+        p.servers_at_least = false;
+    }
+    return p;
+}
+
 const pw_services_fold *pw_services_folds(pw_services *s, size_t *n)
 {
     free(s->out);
@@ -342,7 +352,7 @@ const pw_services_fold *pw_services_folds(pw_services *s, size_t *n)
     for (int pi = 0; pi < 2; pi++)
         for (uint32_t port = 0; s->folds[pi] && port < 65536; port++)
             if (s->folds[pi][port].pub.attempts)
-                s->out[k++] = s->folds[pi][port].pub;
+                s->out[k++] = fold_result(&s->folds[pi][port]);
     *n = k;
     return s->out;
 }

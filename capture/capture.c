@@ -25,6 +25,8 @@
 #include <nids.h>
 #include <pcap/pcap.h>
 
+#include "pcapfile.h"
+
 #include "../common/log.h"
 #include "wtap_file.h"
 
@@ -240,7 +242,43 @@ static bool nids_knows(const pw_pkt *pkt)
     if (nids_find_tcp_stream(&t))
         return true;
     struct tuple4 r = {.source = t.dest, .dest = t.source, .saddr = t.daddr, .daddr = t.saddr};
-    return nids_find_tcp_stream(&r) != NULL;
+    if (nids_find_tcp_stream(&r))
+        return true;
+    return g_nids.cap && pw_syngate_holds(&g_nids.cap->gate, pkt); /* libnids' once answered */
+}
+
+/* Bare IPv4 to libnids (through the DLT_RAW descriptor); cur is the packet
+ * being read, for the callbacks (NULL for a SYN let through late). */
+static void nids_feed(pw_cap *cap, const uint8_t *ip, uint32_t len, pw_usec ts, const pw_pkt *cur)
+{
+    struct pcap_pkthdr h;
+    h.ts.tv_sec = (time_t)(ts / PW_USEC_PER_SEC);
+    h.ts.tv_usec = (suseconds_t)(ts % PW_USEC_PER_SEC);
+    if (h.ts.tv_usec < 0) {
+        h.ts.tv_sec--;
+        h.ts.tv_usec += PW_USEC_PER_SEC;
+    }
+    h.caplen = h.len = len;
+    g_nids.cur = cur;
+    g_nids.cap = cap;
+    nids_pcap_handler(NULL, &h, (u_char *)(uintptr_t)ip);
+    g_nids.cur = NULL;
+}
+
+/* An IPv4 TCP segment to libnids: a client SYN waits in the gate for its
+ * SYN-ACK (syngate.h), which lets it through first. */
+static void to_nids(pw_cap *cap, const pw_pkt *pkt, pw_usec ts)
+{
+    uint8_t fl = pkt->tcp_flags & (PW_TH_SYN | PW_TH_ACK | PW_TH_RST | PW_TH_FIN);
+    if (fl == PW_TH_SYN && !pkt->payload_len &&
+        pw_syngate_hold(&cap->gate, pkt, cap->dec.ip4, cap->dec.ip4_len, ts))
+        return;
+    if (fl == (PW_TH_SYN | PW_TH_ACK)) {
+        const pw_syngate_slot *syn = pw_syngate_take(&cap->gate, pkt);
+        if (syn)
+            nids_feed(cap, syn->ip, syn->len, syn->ts, NULL);
+    }
+    nids_feed(cap, cap->dec.ip4, cap->dec.ip4_len, ts, pkt);
 }
 
 /* ---- the per-record path, shared by files, live capture and the fuzzer ---- */
@@ -291,6 +329,8 @@ void pw_cap_end(pw_cap *cap)
     cap->info->midstream_streams += cap->tcp6.midstream;
     cap->info->shim_evicted += cap->tcp6.evicted;
     cap->info->shim_buffer_full += cap->tcp6.buffer_full;
+    cap->info->syn_gate_replaced += cap->gate.replaced;
+    pw_syngate_free(&cap->gate);
     cap->tcp6.opened = cap->tcp6.midstream = cap->tcp6.evicted = cap->tcp6.buffer_full = 0;
     report_nomem(cap);
 }
@@ -348,20 +388,8 @@ static void record(pw_cap *cap, pw_usec ts, uint32_t caplen, uint32_t wirelen, c
         return;
     if (pkt.src.family == 4) {
         g_nids.claimed = false;
-        if (cap->nids_on && cap->dec.ip4) {
-            struct pcap_pkthdr h;
-            h.ts.tv_sec = (time_t)(ts / PW_USEC_PER_SEC);
-            h.ts.tv_usec = (suseconds_t)(ts % PW_USEC_PER_SEC);
-            if (h.ts.tv_usec < 0) {
-                h.ts.tv_sec--;
-                h.ts.tv_usec += PW_USEC_PER_SEC;
-            }
-            h.caplen = h.len = cap->dec.ip4_len;
-            g_nids.cur = &pkt;
-            g_nids.cap = cap;
-            nids_pcap_handler(NULL, &h, (u_char *)(uintptr_t)cap->dec.ip4);
-            g_nids.cur = NULL;
-        }
+        if (cap->nids_on && cap->dec.ip4 && !pw_tcp6_owns(&cap->tcp6, &pkt))
+            to_nids(cap, &pkt, ts);
         /* What libnids does not follow may be a connection caught mid-stream
          * (payload), or the end of one the shim follows (FIN/RST).  A segment
          * libnids just delivered (or closed) is its own. */
@@ -473,6 +501,9 @@ typedef struct reader {
     bool threaded;
     pthread_t thread;
     char *iobuf; /* the file's stdio buffer (see IOBUF_BYTES) */
+    /* classic pcap read without libpcap until a record it must judge */
+    pw_pcapfile fast;
+    bool fast_on;
 } reader;
 
 static size_t rec_size(uint32_t stored)
@@ -631,6 +662,38 @@ static int next_pcap(reader *r, batch *b)
     return -1;
 }
 
+/* The next record of a classic pcap read directly (pcapfile.h), into
+ * r->pend; at a record libpcap must judge, libpcap reads on from there. */
+static int next_fast(reader *r, batch *b)
+{
+    src_rec *s = &r->pend;
+    int rc = pw_pcapfile_next(&r->fast, &s->ts, &s->caplen, &s->len, &s->data);
+    if (rc < 0) {
+        r->fast_on = false;
+        if (fseeko(pcap_file(r->p), (off_t)pw_pcapfile_offset(&r->fast), SEEK_SET) != 0) {
+            r->err_off = (unsigned long long)pw_pcapfile_offset(&r->fast);
+            snprintf(r->err_msg, sizeof r->err_msg, "cannot seek: %s", strerror(errno));
+            return -1;
+        }
+        return next_pcap(r, b);
+    }
+    if (rc == 0)
+        return 0;
+    r->counted += 16 + (uint64_t)s->caplen;
+    r->npcap++;
+    s->dlt = r->dlt;
+    s->matched = true;
+    if (r->prog) {
+        struct pcap_pkthdr h;
+        memset(&h, 0, sizeof h);
+        h.caplen = s->caplen;
+        h.len = s->len;
+        s->matched = pcap_offline_filter(r->prog, &h, s->data) != 0;
+    }
+    r->pending = true;
+    return 1;
+}
+
 /* Fills b with records until it is full or the input ends (b->end). */
 static void fill(reader *r, batch *b)
 {
@@ -657,14 +720,15 @@ static void fill(reader *r, batch *b)
                 return;
             }
         }
-        int rc = r->w ? next_wtap(r) : next_pcap(r, b);
+        int rc = r->w ? next_wtap(r) : r->fast_on ? next_fast(r, b) : next_pcap(r, b);
         if (rc == 1)
             continue;
         b->end = rc == 0 ? END_EOF : END_ERROR;
         break;
     }
     if (r->want_pos)
-        b->pos = r->w ? (long)pw_wtap_offset(r->w) : ftell(pcap_file(r->p));
+        b->pos = r->w ? (long)pw_wtap_offset(r->w)
+                 : r->fast_on ? (long)pw_pcapfile_offset(&r->fast) : ftell(pcap_file(r->p));
 }
 
 static void *reader_main(void *arg)
@@ -852,6 +916,9 @@ static void close_input(reader *rd)
     rd->p = NULL;
     free(rd->iobuf); /* the FILE using it is closed */
     rd->iobuf = NULL;
+    if (rd->fast_on || rd->fast.buf)
+        pw_pcapfile_close(&rd->fast);
+    rd->fast_on = false;
 }
 
 /* Compiles the trailing filter: against the libpcap handle, or (wiretap)
@@ -930,6 +997,7 @@ int pw_capture_file(const char *path, uint32_t source, const pw_capture_opts *op
     }
     bool show = opts && opts->progress && isatty(2);
     rd->want_pos = show && size > 0;
+    rd->fast_on = rd->p && !is_stdin && pw_pcapfile_open(&rd->fast, fileno(fp), rd->dlt);
     rd->counted = 24;
     reader_start(rd); /* when it cannot start, take_batch reads on this thread */
     int rc = 0;

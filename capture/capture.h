@@ -106,6 +106,8 @@ typedef struct pw_input_info {
     uint64_t midstream_streams; /* TCP flows first seen mid-stream and followed (also in tcp_streams) */
     uint64_t shim_evicted;  /* shim streams dropped, oldest first, at the stream cap */
     uint64_t shim_buffer_full; /* shim streams stopped because the total buffer budget was used */
+    uint64_t syn_gate_replaced; /* client SYNs held for libnids pushed out before a SYN-ACK came
+                                   (syngate.h): unanswered, or answered too late to be followed */
 } pw_input_info;
 
 /* Reads one capture file (or "-" for stdin) to the end.  source is the id

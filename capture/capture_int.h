@@ -8,6 +8,7 @@
 
 #include "capture.h"
 #include "decode.h"
+#include "syngate.h"
 #include "tcp6.h"
 
 /* libnids stream table size (nids_params.n_tcp_streams) when opts->tcp_streams
@@ -26,6 +27,7 @@ typedef struct pw_cap {
     uint64_t frame;
     pw_decoder dec;
     pw_tcp6_table tcp6;
+    pw_syngate gate;
     pcap_t *dead;
     bool nids_on;
     unsigned warned[PW_DERR_COUNT];

@@ -21,6 +21,8 @@ typedef struct pw_tcp6 {
     pw_stream_info si;
     bool open;       /* SYN-ACK seen (or mid-stream) and stream_open accepted it */
     bool ignored;    /* not followed (or no longer): packets only end it */
+    bool nids_follows; /* libnids follows this flow (ignored here for that reason, or a
+                          new connection's SYN came): its segments go to libnids */
     bool midstream;  /* first seen mid-stream: each side starts at its first segment seen */
     bool synced[2];  /* next_seq[dir] is known */
     uint32_t isn[2]; /* [0] client, [1] server */
@@ -307,6 +309,30 @@ static bool segment(pw_tcp6_table *t, pw_tcp6 *s, int dir, const pw_pkt *pkt)
     return true;
 }
 
+/* The entry of pkt's flow, or NULL. */
+static pw_tcp6 *find(const pw_tcp6_table *t, const pw_pkt *pkt)
+{
+    pw_tcp6_key k;
+    make_key(pkt, &k);
+    pw_tcp6 *s = NULL;
+    HASH_FIND_BYHASHVALUE(hh, t->hash, &k, sizeof k, key_hash(&k), s);
+    return s;
+}
+
+bool pw_tcp6_owns(pw_tcp6_table *t, const pw_pkt *pkt)
+{
+    if (!t->count)
+        return false;
+    pw_tcp6 *s = find(t, pkt);
+    if (!s || s->nids_follows)
+        return false;
+    if ((pkt->tcp_flags & (PW_TH_SYN | PW_TH_ACK)) == PW_TH_SYN) {
+        s->nids_follows = true; /* a new connection on the 4-tuple: libnids takes it */
+        return false;
+    }
+    return true;
+}
+
 void pw_tcp6_ignore(pw_tcp6_table *t, const pw_pkt *pkt)
 {
     pw_tcp6_key k;
@@ -318,6 +344,7 @@ void pw_tcp6_ignore(pw_tcp6_table *t, const pw_pkt *pkt)
     if (s && !s->open) {
         s->ignored = true;
         s->midstream = true; /* it is not waiting for a handshake */
+        s->nids_follows = false;
     }
 }
 
@@ -347,6 +374,8 @@ void pw_tcp6_packet(pw_tcp6_table *t, const pw_pkt *pkt, bool handshakes,
             /* libnids's (a handshake it has not seen completed, data it
              * holds out of order): remembered, so it is asked once */
             pw_tcp6_ignore(t, pkt);
+            if ((s = find(t, pkt)) != NULL)
+                s->nids_follows = true;
             return;
         }
         s = start_midstream(t, &k, pkt);

@@ -57,6 +57,12 @@ void pw_tcp6_packet(pw_tcp6_table *t, const pw_pkt *pkt, bool handshakes,
  * wanted no more): remember it as ignored, so that its further segments are
  * not taken for a mid-stream connection. */
 void pw_tcp6_ignore(pw_tcp6_table *t, const pw_pkt *pkt);
+/* Whether pkt's IPv4 flow is this shim's alone: followed here (caught
+ * mid-stream), or ignored after libnids dropped it (its consumer wanted no
+ * more).  Such segments need not go to libnids, which would only hash them
+ * to find nothing.  A client SYN on such a flow is a new connection: from
+ * then on its segments are libnids' again (false). */
+bool pw_tcp6_owns(pw_tcp6_table *t, const pw_pkt *pkt);
 /* Closes every stream (PW_STREAM_EXITING) and frees the table. */
 void pw_tcp6_exit(pw_tcp6_table *t);
 

@@ -1,0 +1,54 @@
+/* syngate.h - private: client SYNs held back from libnids until the server
+ * answers.
+ *
+ * libnids makes a stream for every SYN: a keyed hash, a table walk, an
+ * allocation, and with a scan or a SYN flood the eviction of the oldest
+ * stream, for connections that will never carry a byte.  Reassembly only
+ * matters once the server has answered, so a client's IPv4 SYN (no ACK, no
+ * payload) is kept here, and handed to libnids, ahead of the SYN-ACK, when
+ * the SYN-ACK comes.  libnids then sees the same packets in the same order
+ * as before, minus the SYNs nobody answered.
+ *
+ * Bounded: a direct-mapped table of PW_SYNGATE_SLOTS slots; a SYN whose slot
+ * is taken replaces the one there (a repeated SYN of the same connection
+ * replaces it too: libnids takes the latest sequence number as well).  A SYN pushed out before its SYN-ACK came is
+ * a connection libnids does not follow: if it carries data, the in-order
+ * shim takes it as one caught mid-stream.  Replacements are counted. */
+#ifndef PW_CAPTURE_SYNGATE_H
+#define PW_CAPTURE_SYNGATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../common/pwtime.h"
+#include "packet.h"
+
+#define PW_SYNGATE_SLOTS 16384
+#define PW_SYNGATE_BYTES 112 /* IP and TCP headers with options */
+
+typedef struct pw_syngate_slot {
+    uint8_t client[4], server[4];
+    uint16_t client_port, server_port;
+    bool used;
+    uint16_t len;
+    pw_usec ts;
+    uint8_t ip[PW_SYNGATE_BYTES];
+} pw_syngate_slot;
+
+typedef struct pw_syngate {
+    pw_syngate_slot *slots; /* made at the first SYN */
+    uint64_t replaced;      /* SYNs pushed out before a SYN-ACK came */
+    bool nomem;             /* the table could not be had: nothing is held */
+} pw_syngate;
+
+/* Holds pkt (a client SYN; ip/len its bare IPv4 packet); false when it
+ * cannot be held (too long, no memory): the caller feeds it on. */
+bool pw_syngate_hold(pw_syngate *g, const pw_pkt *pkt, const uint8_t *ip, uint32_t len, pw_usec ts);
+/* pkt is a SYN-ACK: the SYN it answers, taken out of the table, or NULL.
+ * The slot's bytes stay valid until the next hold. */
+const pw_syngate_slot *pw_syngate_take(pw_syngate *g, const pw_pkt *pkt);
+/* Whether a SYN of pkt's connection (either direction) is held. */
+bool pw_syngate_holds(const pw_syngate *g, const pw_pkt *pkt);
+void pw_syngate_free(pw_syngate *g);
+
+#endif
