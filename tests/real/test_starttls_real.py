@@ -13,6 +13,11 @@ tls_cert; those of TCP connections whose SYN is not in the capture are
 listed but not required.  The ServerHellos of TLS 1.3 (the certificate is
 encrypted) are counted beside them, for the record.
 
+The app names too: in every capture holding a greeting of these protocols,
+each server on those ports that tshark decodes as SMTP, IMAP, POP or FTP
+(frame.protocols of its own segments) must be a service of portwitness named
+"smtp", "imap", "pop3" or "ftp".
+
 Usage: test_starttls_real.py --binary PATH --source REPO_DIR
 Exit 0 pass, 1 fail, 77 skipped (no ../shared/pcaps or no tshark); last line
 "N passed, N failed".  Python 3 stdlib only.
@@ -35,6 +40,8 @@ PORTS = (25, 587, 2525, 143, 110, 21, 389, 3268)
 PORT_SET = "{%s}" % ",".join(str(p) for p in PORTS)
 HINTS = (b"starttls", b"stls\r\n", b"auth tls", b"auth ssl", b"1.3.6.1.4.1.1466.20037")
 MAX_SAN = 8
+GREETINGS = (b"220 ", b"220-", b"* OK", b"+OK")
+TSHARK_APP = {"smtp": "smtp", "imap": "imap", "pop": "pop3", "ftp": "ftp"}
 
 
 def load_names_test(source):
@@ -46,13 +53,42 @@ def load_names_test(source):
     return mod
 
 
-def has_upgrade_request(path):
+def read_bytes(path):
     try:
         with open(path, "rb") as f:
-            data = f.read().lower()
+            return f.read()
     except OSError:
-        return False
-    return any(h in data for h in HINTS)
+        return b""
+
+
+def tshark_apps(path):
+    """{(server ip, port): app} of the servers on PORTS tshark decodes as a line protocol."""
+    flt = "tcp.srcport in %s && (smtp || imap || pop || ftp)" % PORT_SET
+    out = subprocess.run(["tshark", "-n", "-r", path, "-Y", flt, "-T", "fields", "-E", "separator=\t",
+                          "-e", "ip.src", "-e", "ipv6.src", "-e", "tcp.srcport", "-e", "frame.protocols"],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=600).stdout.decode()
+    apps = {}
+    for line in out.splitlines():
+        ip4, ip6, port, protos = (line.split("\t") + [""] * 4)[:4]
+        app = next((TSHARK_APP[p] for p in protos.split(":") if p in TSHARK_APP), None)
+        if app and (ip4 or ip6):
+            apps.setdefault((str(ipaddress.ip_address(ip4 or ip6)), int(port)), app)
+    return apps
+
+
+def check_apps(binary, path, rel):
+    want = tshark_apps(path)
+    if not want:
+        return 0
+    p = subprocess.run([binary, "-r", path, "--format", "json"], stdout=subprocess.PIPE,
+                       stderr=subprocess.DEVNULL, timeout=600)
+    got = {}
+    for svc in json.loads(p.stdout.decode("utf-8", "replace")).get("services") or []:
+        got[(str(ipaddress.ip_address(svc["server"])), svc["port"])] = (svc.get("app") or {}).get("name")
+    for (ip, port), app in sorted(want.items()):
+        check(got.get((ip, port)) == app, "%s: the service %s:%d is named %s as tshark decodes it"
+              % (rel, ip, port, app), str(got.get((ip, port))))
+    return len(want)
 
 
 def tshark_certs(names, path):
@@ -118,7 +154,13 @@ def main():
     files = []
     for d, _sub, fs in os.walk(shared):
         files += [os.path.join(d, f) for f in fs if f.endswith((".pcap", ".pcapng", ".cap"))]
-    files = sorted(f for f in files if has_upgrade_request(f))
+    contents = {f: read_bytes(f) for f in sorted(files)}
+    n_apps = 0
+    for path, data in contents.items():
+        if any(g in data for g in GREETINGS):
+            n_apps += check_apps(a.binary, path, os.path.relpath(path, shared))
+    files = [f for f, data in contents.items() if any(h in data.lower() for h in HINTS)]
+    contents.clear()
     n_certs = n_required = n_found = n_tls13 = 0
     for path in files:
         rel = os.path.relpath(path, shared)
@@ -143,7 +185,9 @@ def main():
     print("files with an upgrade request: %d; server certificates on STARTTLS ports tshark decodes: %d "
           "(%d required), portwitness has every name of %d; TLS 1.3 ServerHellos (certificate encrypted): %d"
           % (len(files), n_certs, n_required, n_found, n_tls13))
+    print("servers tshark decodes as SMTP/IMAP/POP/FTP on their ports: %d" % n_apps)
     check(n_required >= 1, "tshark decodes at least one certificate after an upgrade", str(n_required))
+    check(n_apps >= 1, "tshark decodes at least one SMTP/IMAP/POP/FTP server", str(n_apps))
     print("%d passed, %d failed" % (checks.PASSED, checks.FAILED))
     return 1 if checks.FAILED else 0
 
