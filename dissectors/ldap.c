@@ -1,12 +1,14 @@
 /* ldap.c - LDAP bind exchanges over TCP (RFC 4511 4.2-4.3, MS-ADTS 5.1.1.1
- * "sicily" binds), for the NTLMSSP messages they carry.
+ * "sicily" binds), for the NTLMSSP messages they carry, and the StartTLS
+ * operation, for the TLS handshake that follows it.
  *
  * The stream is a sequence of LDAPMessage BER elements: 0x30, a definite
  * length (short form or long form of up to 4 bytes), the messageID INTEGER
  * and the protocolOp, an APPLICATION-tagged element.  Only bind requests
- * ([APPLICATION 0], 0x60) and bind responses ([APPLICATION 1], 0x61) are
- * read in full; every other message is skipped as it streams past, its body
- * never buffered.
+ * ([APPLICATION 0], 0x60), bind responses ([APPLICATION 1], 0x61) and
+ * extended requests and responses ([APPLICATION 23] / [24]) are read in
+ * full; every other message is skipped as it streams past, its body never
+ * buffered.
  *
  * NTLMSSP sits in a primitive element of the bind:
  *   - SASL (authentication [3]): GSS-SPNEGO or NTLM credentials (a raw
