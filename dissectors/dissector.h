@@ -1,9 +1,10 @@
 /* dissector.h - the dissector contract and registry.
  *
  * One protocol per file (nbns.c, dns.c, dcerpc.c, smb.c, ldap.c, tds.c,
- * rdp.c, tls.c, http.c, http2.c, grpc.c, ssrp.c; ntlmssp.c is the decoder the NTLM carriers share),
- * in the spirit of nDPI's protocols/ files: each file exports one
- * `const pw_dissector pw_dissector_<name>` and registry.c lists them.
+ * rdp.c, tls.c, http.c, http2.c, grpc.c, ssrp.c, starttls.c; ntlmssp.c is the decoder the NTLM
+ * carriers share), in the spirit of nDPI's protocols/ files: each file exports
+ * `const pw_dissector pw_dissector_<name>` (starttls.c four: smtp, imap, pop3
+ * and ftp share its line reader) and registry.c lists them.
  * A dissector is pure: bytes in, pw_events out through pw_emit(); it reads
  * bytes only through common/cursor.h, keeps only per-flow framing state in
  * the state block its caller (cli/pipeline.c) allocates for it, and has no
@@ -94,5 +95,9 @@ extern const pw_dissector pw_dissector_ldap;
 extern const pw_dissector pw_dissector_tds;
 extern const pw_dissector pw_dissector_http2;
 extern const pw_dissector pw_dissector_ssrp;
+extern const pw_dissector pw_dissector_smtp;
+extern const pw_dissector pw_dissector_imap;
+extern const pw_dissector pw_dissector_pop3;
+extern const pw_dissector pw_dissector_ftp;
 
 #endif

@@ -341,7 +341,7 @@ typedef struct pw_event {
     pw_flow flow;
     int dir;          /* 0 client->server, 1 server->client */
     union {
-        char app[16];         /* PW_EV_APP: "netbios", "dns", "dcerpc", "smb", "ldap", "tds", "rdp", "tls", "http", "http2", "grpc", "sql_browser" */
+        char app[16];         /* PW_EV_APP: "netbios", "dns", "dcerpc", "smb", "ldap", "tds", "rdp", "tls", "http", "http2", "grpc", "sql_browser", "smtp", "imap", "pop3", "ftp" */
         char malformed[64];   /* PW_EV_MALFORMED: "dns: truncated answer", ... */
         pw_ev_nbns nbns;
         pw_ev_dns dns;

@@ -1,12 +1,14 @@
 /* ldap.c - LDAP bind exchanges over TCP (RFC 4511 4.2-4.3, MS-ADTS 5.1.1.1
- * "sicily" binds), for the NTLMSSP messages they carry.
+ * "sicily" binds), for the NTLMSSP messages they carry, and the StartTLS
+ * operation, for the TLS handshake that follows it.
  *
  * The stream is a sequence of LDAPMessage BER elements: 0x30, a definite
  * length (short form or long form of up to 4 bytes), the messageID INTEGER
  * and the protocolOp, an APPLICATION-tagged element.  Only bind requests
- * ([APPLICATION 0], 0x60) and bind responses ([APPLICATION 1], 0x61) are
- * read in full; every other message is skipped as it streams past, its body
- * never buffered.
+ * ([APPLICATION 0], 0x60), bind responses ([APPLICATION 1], 0x61) and
+ * extended requests and responses ([APPLICATION 23] / [24]) are read in
+ * full; every other message is skipped as it streams past, its body never
+ * buffered.
  *
  * NTLMSSP sits in a primitive element of the bind:
  *   - SASL (authentication [3]): GSS-SPNEGO or NTLM credentials (a raw
@@ -21,13 +23,21 @@
  * After a SASL or sicily bind completes (a final bind response), what
  * follows may be SASL-wrapped, so the stream is done; bytes that are not an
  * LDAPMessage after a SASL bind (its answer missed) end it quietly too.
- * LDAPS (636) and StartTLS are out of scope: TLS bytes end the stream
- * quietly. */
+ *
+ * StartTLS (RFC 4511 4.14, RFC 4513 3): an ExtendedRequest ([APPLICATION
+ * 23]) named 1.3.6.1.4.1.1466.20037 answered by the ExtendedResponse
+ * ([APPLICATION 24]) of the same messageID with resultCode success turns
+ * both directions into TLS from the byte after that response; the
+ * handshake goes to an embedded pw_tls_state, so the server certificate
+ * and its names come from this flow as they do on 636 (the flow stays
+ * "ldap").  TLS bytes seen otherwise (LDAPS on an LDAP port, a StartTLS
+ * answer missed) end the stream quietly. */
 #include <string.h>
 
 #include "dissector.h"
 #include "ntlmssp.h"
 #include "pdu_loop.h"
+#include "tls.h"
 
 #define LDAP_MAX_MSGS 64
 #define LDAP_MAX_BYTES (64u * 1024u)
@@ -36,10 +46,21 @@
 /* Longest bind message read in full (NTLM binds are a few hundred bytes,
  * Kerberos ones a few KiB). */
 #define LDAP_MAX_BIND (64u * 1024u)
+/* Client bytes held while its ClientHello waits for the StartTLS answer. */
+#define LDAP_HELD_MAX (16u * 1024u)
 /* BER header: tag + 0x84 + 4 length bytes. */
 #define LDAP_HDR_MAX 6
 
-enum { LDAP_SEQUENCE = 0x30, LDAP_BIND_REQUEST = 0x60, LDAP_BIND_RESPONSE = 0x61 };
+enum {
+    LDAP_SEQUENCE = 0x30,
+    LDAP_BIND_REQUEST = 0x60,
+    LDAP_BIND_RESPONSE = 0x61,
+    LDAP_EXTENDED_REQUEST = 0x77,
+    LDAP_EXTENDED_RESPONSE = 0x78,
+};
+/* ExtendedRequest requestName [0] LDAPOID */
+enum { LDAP_REQUEST_NAME = 0x80 };
+static const char starttls_oid[] = "1.3.6.1.4.1.1466.20037";
 /* BindRequest authentication choices. */
 enum {
     LDAP_AUTH_SIMPLE = 0x80,
@@ -51,7 +72,11 @@ enum {
 enum { LDAP_SASL_BIND_IN_PROGRESS = 14 };
 
 typedef struct ldap_state {
+    pw_tls_state tls;     /* the handshake after StartTLS */
     pw_pdu_state loop;
+    uint32_t starttls_id; /* messageID of the StartTLS request awaiting its answer */
+    bool starttls_asked;
+    bool in_tls;          /* StartTLS succeeded: both directions carry TLS */
     uint32_t msgs;
     uint32_t bytes;
     uint8_t auth;     /* authentication tag of the last bind request (0 = none seen) */
@@ -238,35 +263,100 @@ static pw_pdu_step ldap_frame(const pw_dctx *ctx, void *state, const pw_cursor *
         pw_emit_app(ctx, "ldap");
         st->app_sent = true;
     }
-    pdu->read = op == LDAP_BIND_REQUEST || op == LDAP_BIND_RESPONSE;
+    pdu->read = op == LDAP_BIND_REQUEST || op == LDAP_BIND_RESPONSE || op == LDAP_EXTENDED_REQUEST ||
+                op == LDAP_EXTENDED_RESPONSE;
     return PW_PDU_NEXT;
 }
 
-/* A whole bind message (framed by ldap_frame).  Returns true when it ends a
- * SASL / sicily bind exchange. */
-static bool bind_message(const pw_dctx *ctx, ldap_state *st, pw_cursor m)
+/* Splits a whole LDAPMessage (framed by ldap_frame) into its messageID,
+ * the protocolOp's tag and the protocolOp's contents; false when its
+ * elements run past it. */
+static bool message_parts(pw_cursor m, uint32_t *id, uint8_t *op, pw_cursor *body)
 {
     uint8_t tag = 0;
     uint32_t mlen = 0, idlen = 0, oplen = 0;
     ber_hdr(&m, &tag, &mlen); /* LDAPMessage */
     ber_hdr(&m, &tag, &idlen);
-    pw_skip(&m, idlen);       /* messageID */
-    uint8_t op = pw_peek_u8(&m, 0);
+    *id = 0;
+    for (uint32_t i = 0; i < idlen && i < 4; i++) /* message_header() checked 1..4 bytes */
+        *id = *id << 8 | pw_u8(&m);
+    *op = pw_peek_u8(&m, 0);
     ber_status so = ber_hdr(&m, &tag, &oplen);
-    pw_cursor body = pw_sub(&m, oplen);
-    if (so != BER_OK || !pw_cur_ok(&body)) {
-        pw_emit_malformed(ctx, "ldap: truncated bind");
+    *body = pw_sub(&m, oplen);
+    return so == BER_OK && pw_cur_ok(body);
+}
+
+/* True when an ExtendedRequest's contents name the StartTLS operation. */
+static bool starttls_request(pw_cursor body)
+{
+    uint8_t tag = 0;
+    uint32_t len = 0;
+    if (ber_hdr(&body, &tag, &len) != BER_OK || tag != LDAP_REQUEST_NAME ||
+        len != sizeof starttls_oid - 1 || !pw_cur_has(&body, len))
         return false;
+    for (uint32_t i = 0; i < len; i++)
+        if (pw_u8(&body) != (uint8_t)starttls_oid[i])
+            return false;
+    return true;
+}
+
+/* An ExtendedResponse's resultCode, or -1 when it has none. */
+static long extended_result(const pw_dctx *ctx, pw_cursor body)
+{
+    uint8_t tag = 0;
+    uint32_t len = 0;
+    if (ber_hdr(&body, &tag, &len) != BER_OK || tag != 0x0a || len < 1 || len > 4 ||
+        !pw_cur_has(&body, len)) {
+        pw_emit_malformed(ctx, "ldap: bad ExtendedResponse");
+        return -1;
     }
-    return bind_op(ctx, st, op, body);
+    uint32_t result = 0;
+    for (uint32_t i = 0; i < len; i++)
+        result = result << 8 | pw_u8(&body);
+    return (long)result;
+}
+
+/* An extended operation: the StartTLS request pauses the client's side (its
+ * next bytes wait for the answer) and a successful answer turns the stream
+ * to TLS; both return PW_PDU_DONE, which ldap_stream() reads as a pause. */
+static pw_pdu_step extended_op(const pw_dctx *ctx, ldap_state *st, uint32_t id, uint8_t op,
+                               pw_cursor body)
+{
+    if (op == LDAP_EXTENDED_REQUEST) {
+        if (!starttls_request(body))
+            return PW_PDU_NEXT;
+        st->starttls_asked = true;
+        st->starttls_id = id;
+        return PW_PDU_DONE;
+    }
+    if (!st->starttls_asked || id != st->starttls_id)
+        return PW_PDU_NEXT;
+    st->starttls_asked = false;
+    if (extended_result(ctx, body) != 0)
+        return PW_PDU_NEXT; /* refused: the session goes on in clear */
+    st->in_tls = true;
+    st->tls.no_app = true; /* the flow stays "ldap" */
+    return PW_PDU_DONE;
 }
 
 static pw_pdu_step ldap_message(const pw_dctx *ctx, void *state, const pw_pdu *pdu, pw_cursor m)
 {
     ldap_state *st = state;
-    bool finished = pdu->read && bind_message(ctx, st, m);
+    bool finished = false;
+    pw_pdu_step step = PW_PDU_NEXT;
+    uint32_t id = 0;
+    uint8_t op = 0;
+    pw_cursor body;
+    if (pdu->read && !message_parts(m, &id, &op, &body))
+        pw_emit_malformed(ctx, "ldap: truncated message");
+    else if (pdu->read && (op == LDAP_BIND_REQUEST || op == LDAP_BIND_RESPONSE))
+        finished = bind_op(ctx, st, op, body);
+    else if (pdu->read)
+        step = extended_op(ctx, st, id, op, body);
     st->msgs++;
     st->bytes += (uint32_t)(pdu->len < LDAP_MAX_BYTES ? pdu->len : LDAP_MAX_BYTES);
+    if (step == PW_PDU_DONE)
+        return step;
     if (finished || st->msgs >= LDAP_MAX_MSGS || st->bytes >= LDAP_MAX_BYTES)
         return PW_PDU_END;
     return PW_PDU_NEXT;
@@ -278,10 +368,43 @@ static const pw_pdu_ops ldap_ops = {
     .max_len = LDAP_MAX_BIND,
 };
 
+static size_t to_tls(const pw_dctx *ctx, ldap_state *st, const uint8_t *data, size_t len, bool *done)
+{
+    size_t n = pw_tls_stream(ctx, &st->tls, data, len, done);
+    if (*done)
+        st->loop.ended = true;
+    return n;
+}
+
 static size_t ldap_stream(const pw_dctx *ctx, void *state, const uint8_t *data, size_t len, bool *done)
 {
     ldap_state *st = state;
-    return pw_pdu_stream(&ldap_ops, &st->loop, ctx, st, data, len, done);
+    if (st->in_tls && !st->loop.ended)
+        return to_tls(ctx, st, data, len, done);
+    /* The client's ClientHello before the StartTLS answer was seen: held
+     * until it comes (the client waits for it). */
+    if (st->starttls_asked && ctx->dir == 0 && len <= LDAP_HELD_MAX && pw_tls_looks_like(data, len, true))
+        return 0;
+    bool paused = false;
+    size_t used = pw_pdu_stream(&ldap_ops, &st->loop, ctx, st, data, len, &paused);
+    if (paused && !st->loop.ended && (st->in_tls || st->starttls_asked)) {
+        /* DONE from extended_op(): a pause, not the end */
+        pw_cursor c = pw_cur(data, len);
+        pw_skip(&c, used);
+        size_t left = pw_cur_left(&c);
+        if (st->in_tls && left) /* the server's first TLS bytes in the same segment */
+            used += to_tls(ctx, st, pw_cur_view(&c, left), left, done);
+        return used;
+    }
+    if (paused)
+        *done = true;
+    return used;
+}
+
+static void ldap_free(void *state)
+{
+    ldap_state *st = state;
+    pw_tls_free(&st->tls);
 }
 
 /* Another port: an LDAP bind request (messageID, then [APPLICATION 0] with
@@ -309,4 +432,5 @@ const pw_dissector pw_dissector_ldap = {
     .probe = ldap_probe,
     .state_size = sizeof(ldap_state),
     .stream = ldap_stream,
+    .stream_free = ldap_free,
 };

@@ -8,6 +8,7 @@ static const pw_dissector *const all[] = {
     &pw_dissector_nbns, &pw_dissector_dns, &pw_dissector_dcerpc,
     &pw_dissector_rdp,  &pw_dissector_smb, &pw_dissector_ldap, &pw_dissector_tds,
     &pw_dissector_http2, &pw_dissector_http, &pw_dissector_tls, &pw_dissector_ssrp,
+    &pw_dissector_smtp, &pw_dissector_imap, &pw_dissector_pop3, &pw_dissector_ftp,
     NULL,
 };
 

@@ -16,9 +16,11 @@ include nbns, ntlmssp, tls-cert or dns, tshark (-T pdml) lists:
     with OID 2.5.4.3; the last one when there are several) and the
     subjectAltName dNSNames (x509ce.dNSName) of the first certificate;
     portwitness keeps up to 8 SANs a certificate, so only the first 8 are
-    required.  Certificates of TLS that does not start the TCP stream
-    (STARTTLS, SOCKS) or whose ClientHello is not in the capture are listed
-    but not required (portwitness reads TLS first flights, also of connections
+    required.  Certificates of TLS that does not start the TCP stream are
+    required after an upgrade on a port portwitness reads it on (SMTP, IMAP,
+    POP3 and FTP STARTTLS, LDAP StartTLS: STARTTLS_PORTS); elsewhere (SOCKS,
+    XMPP) and when the ClientHello is not in the capture they are listed but
+    not required (portwitness reads TLS first flights, also of connections
     first seen mid-stream when the ClientHello is their first payload);
   - DNS responses on port 53 with rcode 0 and a PTR answer to an in-addr.arpa /
     ip6.arpa question: the address being resolved and each PTR name
@@ -45,6 +47,8 @@ FILTER = ("(nbns.flags.response == 1 && nbns.type == 33) || ntlmssp.messagetype 
           "tls.handshake.type == 1 || tls.handshake.type == 2 || tls.handshake.type == 11 || "
           "(dns.flags.response == 1 && dns.ptr.domain_name) || tcp.flags.syn == 1")
 MAX_SAN = 8
+# Server ports whose dissectors follow an upgrade to TLS (dissectors/starttls.c, ldap.c).
+STARTTLS_PORTS = (25, 587, 2525, 143, 110, 21, 389, 3268)
 STRING_FIELDS = ("x509sat.uTF8String", "x509sat.printableString", "x509sat.teletexString",
                  "x509sat.bmpString", "x509sat.universalString", "x509sat.IA5String",
                  "x509sat.ia5String")
@@ -238,8 +242,9 @@ def oracle(tshark, path):
             continue
         cns, sans = cert_names(cert)
         ff = first_flight.get(stream)
-        # portwitness reads TLS first flights: TLS after other data on the stream
-        # (STARTTLS, SOCKS) or a stream whose ClientHello is not in the capture is
+        # portwitness reads TLS first flights and TLS after an upgrade on the
+        # ports it reads STARTTLS on: other TLS after other data on the stream
+        # (SOCKS, XMPP) or a stream whose ClientHello is not in the capture is
         # reported separately and not required.
         if stream not in syn_streams:
             # followed from the first captured segment: required when the
@@ -247,6 +252,8 @@ def oracle(tshark, path):
             carrier += " (mid-stream)" if ff else " (mid-stream, no first flight: not required)"
         elif ff is None:
             carrier += " (no ClientHello: not required)"
+        elif not ff and sport in STARTTLS_PORTS:
+            carrier += " (after STARTTLS)"
         elif not ff:
             carrier += " (after other data: not required)"
         # several CNs (e.g. RFC 3820 proxy certificates): the last, most specific
