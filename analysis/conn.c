@@ -573,6 +573,11 @@ void pw_conn_remove(pw_conns *t, pw_conn *c)
     /* Records mostly leave in deadline order (expiry, eviction): start
      * loading what the next one's removal will touch. */
     if (t->heapn) {
+        /* The one after it is one of its children in the heap: their records
+         * start loading now, so that the hint below finds the next record
+         * already loaded when its turn comes. */
+        for (uint32_t k = 1; k <= 2 && k < t->heapn; k++)
+            __builtin_prefetch(C(t, t->heap[k].idx));
         const pw_conn *next = C(t, t->heap[0].idx);
         __builtin_prefetch(&t->ci.s[t->heap[0].hash & t->ci.mask]);
         __builtin_prefetch(H(t, next->hcli));
