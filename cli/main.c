@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "../analysis/analysis.h"
+#include "../common/log.h"
 #include "../analysis/policy.h"
 #include "../dissectors/dissector.h"
 #include "../report/report.h"
@@ -71,8 +72,10 @@ static int read_inputs(const pw_options *o, pw_analysis *an, pw_output *out)
         signal(SIGINT, on_signal);
         signal(SIGTERM, on_signal);
     }
-    if (o->n_files && o->threads > 1)
+    if (o->n_files && o->threads > 1) {
         pipe.handoff = pw_handoff_start(an); /* NULL: one thread does it all */
+        pw_info("analysis %s", pipe.handoff ? "on a second thread" : "on the reading thread (no second thread)");
+    }
     for (int i = 0; i < o->n_files; i++)
         if (!read_input(o, &pipe, &cb, o->files[i]))
             status = EXIT_INPUT;

@@ -245,11 +245,6 @@ static void live_option(pw_options *o, int c, const char *arg)
     case 'C': co->rotate_bytes = parse_size(arg); break;
     case 'G': co->rotate_secs = (int)parse_cap(arg, "-G"); break;
     case 'W': co->rotate_count = (int)parse_cap(arg, "-W"); break;
-    case OPT_THREADS:
-        o->threads = atoi(arg);
-        if (o->threads != 1 && o->threads != 2)
-            usage_error("bad value for %s (1 or 2)", "--threads");
-        break;
     case OPT_INTERVAL: o->interval = parse_seconds(arg, "--interval"); break;
     case OPT_NO_IMMEDIATE: co->immediate = false; break;
     case OPT_IMMEDIATE: co->immediate = true; break;
@@ -285,6 +280,11 @@ static int one_option(pw_options *o, int c, const char *arg)
         return -1;
     case OPT_LIST_PROFILES: o->list_profiles = true; return -1;
     case OPT_NO_PROGRESS: o->copts.progress = false; return -1;
+    case OPT_THREADS:
+        o->threads = atoi(arg);
+        if (o->threads != 1 && o->threads != 2)
+            usage_error("bad value for %s (1 or 2)", "--threads");
+        return -1;
     case '?': fprintf(stderr, "Try 'portwitness --help'.\n"); return EXIT_USAGE;
     default:
         if (is_live_option(c))
