@@ -970,7 +970,7 @@ int pw_capture_file(const char *path, uint32_t source, const pw_capture_opts *op
         return 1;
     }
     rd->path = is_stdin ? NULL : path;
-    if (!getenv("PW_NOBUF") && !is_stdin && (rd->iobuf = malloc(IOBUF_BYTES)) != NULL)
+    if (!is_stdin && (rd->iobuf = malloc(IOBUF_BYTES)) != NULL)
         setvbuf(fp, rd->iobuf, _IOFBF, IOBUF_BYTES);
     struct bpf_program prog;
     const char *bpf = opts && opts->bpf && *opts->bpf ? opts->bpf : NULL;
@@ -997,7 +997,7 @@ int pw_capture_file(const char *path, uint32_t source, const pw_capture_opts *op
     }
     bool show = opts && opts->progress && isatty(2);
     rd->want_pos = show && size > 0;
-    rd->fast_on = getenv("PW_NOFAST") == NULL && rd->p && !is_stdin && pw_pcapfile_open(&rd->fast, fileno(fp), rd->dlt);
+    rd->fast_on = rd->p && !is_stdin && pw_pcapfile_open(&rd->fast, fileno(fp), rd->dlt);
     rd->counted = 24;
     reader_start(rd); /* when it cannot start, take_batch reads on this thread */
     int rc = 0;
