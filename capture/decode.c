@@ -334,7 +334,9 @@ static int dec_link(pw_decoder *d, int dlt, pw_cursor *c, pw_pkt *pkt)
 /* Zeroes every field (compiles to a few vector stores; a memset of the
  * whole struct becomes a slow `rep stos`).  Keep in step with packet.h:
  * the assertion fires when a field is appended after dgram_kind. */
-_Static_assert(sizeof(pw_pkt) <= offsetof(pw_pkt, dgram_kind) + sizeof(void *),
+_Static_assert(offsetof(pw_pkt, dgram_kind) < offsetof(pw_pkt, quote) &&
+               offsetof(pw_pkt, quote) <= offsetof(pw_pkt, dgram_kind) + sizeof(void *) &&
+               sizeof(pw_pkt) <= offsetof(pw_pkt, quote) + sizeof(pw_icmp_quote) + sizeof(void *),
                "pw_pkt grew: reset the new fields in pkt_reset()");
 static inline void pkt_reset(pw_pkt *p, pw_usec ts)
 {

@@ -56,7 +56,6 @@ typedef struct pw_pkt {
     uint32_t seq, ack;
     uint16_t win;
     uint8_t icmp_type, icmp_code; /* ICMP or ICMPv6 */
-    pw_icmp_quote quote;          /* for ICMP/ICMPv6 errors */
 
     /* transport payload as captured (may be shorter than on the wire) */
     const uint8_t *payload;
@@ -67,6 +66,10 @@ typedef struct pw_pkt {
     bool has_ip_id;         /* IPv4: ip_id is the header's Identification */
     uint16_t ip_id;
     uint8_t dgram_kind;     /* PW_DGRAM_*: filled by cli/pipeline.c for UDP, 0 from capture/ */
+
+    /* last, so that a copy of a packet that is no ICMP error can leave it
+     * out (cli/handoff.c): append new fields above it */
+    pw_icmp_quote quote;    /* for ICMP/ICMPv6 errors */
 } pw_pkt;
 
 #endif

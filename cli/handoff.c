@@ -17,6 +17,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdalign.h>
+#include <stddef.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -32,7 +33,10 @@
 /* Bytes waiting before a sleeping analysis thread is woken. */
 #define WAKE_BATCH ((size_t)64 << 10)
 
-enum { MSG_PAD = 1, MSG_PACKET, MSG_EVENT, MSG_MIDSTREAM };
+/* MSG_PACKET_SHORT: a packet without its ICMP quote (not an ICMP error),
+ * a third less to copy for nearly every packet. */
+enum { MSG_PAD = 1, MSG_PACKET, MSG_PACKET_SHORT, MSG_EVENT, MSG_MIDSTREAM };
+#define SHORT_PACKET offsetof(pw_pkt, quote)
 
 typedef struct msg_hdr {
     alignas(MSG_ALIGN) uint32_t kind;
@@ -99,8 +103,14 @@ static bool has_work(pw_handoff *h)
 static void deliver(pw_handoff *h, const msg_hdr *m)
 {
     const void *item = m + 1;
+    pw_pkt full;
     switch (m->kind) {
     case MSG_PACKET: pw_analysis_packet(h->a, item); break;
+    case MSG_PACKET_SHORT:
+        memcpy(&full, item, SHORT_PACKET);
+        memset(&full.quote, 0, sizeof full.quote);
+        pw_analysis_packet(h->a, &full);
+        break;
     case MSG_EVENT: pw_analysis_event(h->a, item); break;
     case MSG_MIDSTREAM: pw_analysis_midstream(h->a, item); break;
     default: break; /* MSG_PAD */
@@ -129,7 +139,7 @@ static void *analysis_main(void *arg)
         while (t != end) {
             for (; lead < PREFETCH_AHEAD && ahead != end; lead++) {
                 const msg_hdr *m = (const msg_hdr *)(h->ring + (ahead & RING_MASK));
-                if (m->kind == MSG_PACKET)
+                if (m->kind == MSG_PACKET || m->kind == MSG_PACKET_SHORT) /* reads no quote */
                     pw_analysis_prefetch(h->a, (const pw_pkt *)(const void *)(m + 1));
                 ahead += m->size;
             }
@@ -207,7 +217,8 @@ static void *put(pw_handoff *h, uint32_t kind, const void *item, size_t len)
 
 void pw_handoff_packet(pw_handoff *h, const pw_pkt *pkt)
 {
-    pw_pkt *copy = put(h, MSG_PACKET, pkt, sizeof *pkt);
+    pw_pkt *copy = pkt->quote.present ? put(h, MSG_PACKET, pkt, sizeof *pkt)
+                                      : put(h, MSG_PACKET_SHORT, pkt, SHORT_PACKET);
     copy->payload = NULL; /* the bytes stay behind: analysis reads none */
 }
 
