@@ -15,7 +15,6 @@
 #include "../analysis/policy.h"
 #include "../dissectors/dissector.h"
 #include "../report/report.h"
-#include "handoff.h"
 #include "live.h"
 #include "options.h"
 #include "pipeline.h"
@@ -62,7 +61,8 @@ static bool read_input(const pw_options *o, pw_pipeline *pipe, const pw_capture_
 static int read_inputs(const pw_options *o, pw_analysis *an, pw_output *out)
 {
     pw_dissectors_init();
-    pw_pipeline pipe = {.analysis = an, .cache = pw_dissect_cache_new(0)};
+    /* live capture calls the analysis from the capture loop (live.c) */
+    pw_pipeline pipe = {.analysis = an, .cache = pw_dissect_cache_new(0), .threads = PW_THREADS_ONE};
     pw_capture_cb cb;
     pw_pipeline_callbacks(&pipe, &cb);
     int status = EXIT_OK;
@@ -72,14 +72,14 @@ static int read_inputs(const pw_options *o, pw_analysis *an, pw_output *out)
         signal(SIGINT, on_signal);
         signal(SIGTERM, on_signal);
     }
-    if (o->n_files && o->threads > 1) {
-        pipe.handoff = pw_handoff_start(an); /* NULL: one thread does it all */
-        pw_info("analysis %s", pipe.handoff ? "on a second thread" : "on the reading thread (no second thread)");
-    }
+    pipe.threads = o->threads; /* reading files */
+    pw_pipeline_sync(&pipe);   /* --threads 2: the analysis thread from the start */
     for (int i = 0; i < o->n_files; i++)
         if (!read_input(o, &pipe, &cb, o->files[i]))
             status = EXIT_INPUT;
-    pw_handoff_stop(pipe.handoff);
+    if (pipe.handoff)
+        pw_info("analysis on a second thread (%llu switches between threads)", (unsigned long long)pipe.switches);
+    pw_pipeline_stop_thread(&pipe);
     pw_dissect_cache_free(pipe.cache);
     return status;
 }

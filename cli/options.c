@@ -11,6 +11,7 @@
 #include "../analysis/result.h"
 #include "../common/log.h"
 #include "../report/report.h"
+#include "pipeline.h"
 
 #ifndef PW_VERSION
 #define PW_VERSION "0"
@@ -51,8 +52,9 @@ static const char usage_text[] =
     "  --timeout SEC          TCP reply timeout in packet time (default 10)\n"
     "  --udp-timeout SEC      UDP reply timeout (default 5)\n"
     "  --tcp-streams N        TCP reassembly table size (default 65536)\n"
-    "  --threads N            files: 2 runs the analysis on a second core (default), 1 does\n"
-    "                         everything on one (the result is the same)\n"
+    "  --threads 1|2|auto     files: 2 runs the analysis on a second core, 1 on the reading\n"
+    "                         thread; auto (default) moves it while connections start often\n"
+    "                         (the result is the same)\n"
     "Memory caps (each evicted or folded item is counted in stats.caps):\n"
     "  --max-connections N    connection records (default 262144)\n"
     "  --max-services N       (server, port) services; more fold per port (default 8192)\n"
@@ -281,9 +283,12 @@ static int one_option(pw_options *o, int c, const char *arg)
     case OPT_LIST_PROFILES: o->list_profiles = true; return -1;
     case OPT_NO_PROGRESS: o->copts.progress = false; return -1;
     case OPT_THREADS:
-        o->threads = atoi(arg);
-        if (o->threads != 1 && o->threads != 2)
-            usage_error("bad value for %s (1 or 2)", "--threads");
+        if (!strcmp(arg, "auto"))
+            o->threads = PW_THREADS_AUTO;
+        else if (!strcmp(arg, "1") || !strcmp(arg, "2"))
+            o->threads = atoi(arg);
+        else
+            usage_error("bad value for %s (1, 2 or auto)", "--threads");
         return -1;
     case '?': fprintf(stderr, "Try 'portwitness --help'.\n"); return EXIT_USAGE;
     default:
@@ -314,7 +319,7 @@ int pw_options_parse(int argc, char **argv, pw_options *o)
     const char *profile_dir = getenv("PORTWITNESS_PROFILES");
     o->cfg.profile_dir = profile_dir && *profile_dir ? profile_dir : PW_PROFILE_DIR;
     o->format = PW_FMT_TEXT;
-    o->threads = 2;
+    o->threads = PW_THREADS_AUTO;
     o->copts.progress = true;
     int c, rc;
     while ((c = getopt_long(argc, argv, "+r:i:o:hVqvB:s:pZ:w:C:G:W:", longopts, NULL)) != -1)

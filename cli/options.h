@@ -23,7 +23,7 @@ typedef struct pw_options {
     const char *user;         /* -Z: run as this user once the interfaces are open */
     double interval;          /* --interval: seconds between reports; 0 = only at the end */
     int format;               /* pw_format */
-    int threads;              /* --threads: 2 = the analysis thread (handoff.h) for files */
+    int threads;              /* --threads: PW_THREADS_* (pipeline.h) for files */
     bool list_profiles;
     char bpf[4096];           /* trailing words: a libpcap filter, "" if none */
 } pw_options;

@@ -25,10 +25,19 @@ typedef struct pw_pipeline {
     struct stream_ctx *open_streams;
     struct stream_ctx *current; /* the stream a dissector is reading now (mid-stream sync) */
     uint64_t streams_unclosed;
-    /* The analysis thread (handoff.h) when reading files, else NULL: the
-     * analysis is then called directly. */
-    struct pw_handoff *handoff;
+    /* Where the analysis runs (reading files; live capture calls it
+     * directly): PW_THREADS_ONE calls it directly; PW_THREADS_TWO hands
+     * everything to the analysis thread (handoff.h); PW_THREADS_AUTO decides
+     * every PW_AUTO_WINDOW packets from the traffic itself (see pipeline.c). */
+    int threads;
+    struct pw_handoff *handoff; /* started when first wanted; NULL before */
+    bool handing_off;           /* the analysis thread takes what comes now */
+    uint64_t window_packets, window_starts; /* auto: this window's packets and connection starts */
+    uint64_t switches;          /* auto: times the mode changed (for -v) */
 } pw_pipeline;
+
+enum { PW_THREADS_AUTO = 0, PW_THREADS_ONE = 1, PW_THREADS_TWO = 2 };
+#define PW_AUTO_WINDOW 65536
 
 /* Fills cb so that capture feeds this pipeline. */
 void pw_pipeline_callbacks(pw_pipeline *p, pw_capture_cb *cb);
@@ -39,5 +48,7 @@ uint64_t pw_pipeline_end_input(pw_pipeline *p);
 /* Returns once the analysis has taken everything handed to it: call before
  * touching the analysis directly (beginning or ending an input, results). */
 void pw_pipeline_sync(pw_pipeline *p);
+/* Stops the analysis thread, if one was started (after the last input). */
+void pw_pipeline_stop_thread(pw_pipeline *p);
 
 #endif

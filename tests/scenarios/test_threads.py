@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """The analysis thread changes nothing but speed: every capture in pcaps/ (one
 at a time, then all of them in one run, so inputs follow one another through
-the ring) and a generated capture large enough to fill the ring many times
+the ring) and generated captures large enough to fill the ring many times
 over are read with --threads 1 (capture, dissectors and analysis on one
-thread) and --threads 2 (cli/handoff.c: the analysis on a second core), and
-the json and jsonl reports and the exit status must be byte for byte the same.
-A bad --threads value is a usage error.
+thread), --threads 2 (cli/handoff.c: the analysis on a second core) and
+--threads auto (the analysis moves between the two as connections start
+often or rarely, checked on a capture that makes it move there and back),
+and the json and jsonl reports and the exit status must be byte for byte the
+same.  -v tells the modes apart; a bad --threads value is a usage error.
 
 Usage: test_threads.py --binary PATH --source REPO_DIR
 Exit 0 pass, 1 fail; last line "N passed, N failed".  Python 3 stdlib only.
@@ -33,12 +35,14 @@ def run(binary, threads, fmt, files, extra=()):
 def same_both_ways(binary, files, what):
     for fmt in ("json", "jsonl"):
         one = run(binary, 1, fmt, files, ["-q"])
-        two = run(binary, 2, fmt, files, ["-q"])
-        check(one[0] == two[0], "%s %s: exit status" % (what, fmt), "%d vs %d" % (one[0], two[0]))
         check(one[0] in (0, 1), "%s %s: read (exit 0 or 1)" % (what, fmt), str(one[0]))
-        check(one[1] == two[1], "%s %s: report" % (what, fmt),
-              "%d vs %d bytes" % (len(one[1]), len(two[1])))
-        check(len(two[1]) > 0, "%s %s: a report was written" % (what, fmt))
+        check(len(one[1]) > 0, "%s %s: a report was written" % (what, fmt))
+        for mode in ("2", "auto"):
+            other = run(binary, mode, fmt, files, ["-q"])
+            check(one[0] == other[0], "%s %s --threads %s: exit status" % (what, fmt, mode),
+                  "%d vs %d" % (one[0], other[0]))
+            check(one[1] == other[1], "%s %s --threads %s: report" % (what, fmt, mode),
+                  "%d vs %d bytes" % (len(one[1]), len(other[1])))
 
 
 def modes_differ(binary, cap):
@@ -49,6 +53,44 @@ def modes_differ(binary, cap):
           two[2].decode(errors="replace")[-300:])
     check(b"analysis on" not in one[2], "--threads 1 starts no analysis thread",
           one[2].decode(errors="replace")[-300:])
+
+
+def bulk(g, cap, t, n, client="10.8.0.1", server="10.8.0.2"):
+    """One connection carrying n data segments: hardly any connection starts."""
+    cap.add(t, g.ether(g.ip(client, server, g.tcp(40000, 445, g.TH_SYN, 1))))
+    cap.add(t + 0.0001, g.ether(g.ip(server, client, g.tcp(445, 40000, g.TH_SYN | g.TH_ACK, 9, 2))))
+    for i in range(n):
+        cap.add(t + 0.0002 + i * 1e-5, g.ether(g.ip(client, server, g.tcp(40000, 445, g.TH_ACK, 2 + 100 * i, 10,
+                                                                        b"\0" * 100))))
+    return t + 0.0002 + n * 1e-5
+
+
+def short_flows(g, cap, t, n):
+    for i in range(n):
+        c = "10.7.%d.%d" % (i >> 8 & 255, i & 255)
+        t += 0.00005
+        cap.add(t, g.ether(g.ip(c, "10.6.0.1", g.tcp(1024 + i % 50000, 80, g.TH_SYN, i))))
+        cap.add(t + 0.00001, g.ether(g.ip("10.6.0.1", c, g.tcp(80, 1024 + i % 50000, g.TH_RST | g.TH_ACK, 0, i + 1))))
+    return t
+
+
+def test_auto_switches(binary, g, work):
+    """Bulk, then short flows, then bulk again: auto hands the analysis to its
+    thread for the short flows and takes it back (-v -v says when), and the
+    report is the one every mode gives."""
+    cap = g.Capture()
+    t = bulk(g, cap, 1700000000.0, 140000)
+    t = short_flows(g, cap, t + 1, 70000)
+    bulk(g, cap, t + 1, 140000, "10.8.0.3", "10.8.0.4")
+    path = os.path.join(work, "mixed.pcap")
+    cap.write(path)
+    r = run(binary, "auto", "json", [path], ["-v", "-v"])
+    log = r[2].decode(errors="replace")
+    on = log.count("analysis on its own thread")
+    off = log.count("analysis back on the reading thread")
+    check(on == 1 and off == 1, "auto: on for the short flows, off for the bulk after them",
+          "on %d, off %d" % (on, off))
+    same_both_ways(binary, [path], "bulk, short flows, bulk")
 
 
 def big_capture(g, path):
@@ -92,8 +134,11 @@ def main():
         big_capture(g, big)
         same_both_ways(args.binary, [big], "generated 150k packets")
         same_both_ways(args.binary, [big, big], "the same big capture twice")
+        test_auto_switches(args.binary, g, work)
     r = subprocess.run([args.binary, "--threads", "3", "-r", caps[0]], capture_output=True)
     check(r.returncode == 2, "--threads 3 is a usage error", str(r.returncode))
+    r = subprocess.run([args.binary, "--threads", "auto", "-q", "-r", caps[0]], capture_output=True)
+    check(r.returncode in (0, 1), "--threads auto is accepted", str(r.returncode))
     print("%d passed, %d failed" % (checks.PASSED, checks.FAILED))
     return 1 if checks.FAILED else 0
 
