@@ -82,6 +82,7 @@ static void destroy(pw_tcp6_table *t, pw_tcp6 *s, int how)
     if (s->open && s->user && t->cb->stream_close)
         t->cb->stream_close(t->cb->arg, s->user, how);
     HASH_DEL(t->hash, s);
+    t->in_slice[s->hh.hashv >> 16]--;
     lru_unlink(t, s);
     t->count--;
     free_bufs(t, s);
@@ -204,7 +205,9 @@ static pw_tcp6 *add(pw_tcp6_table *t, const pw_tcp6_key *k, const pw_pkt *pkt)
     s->key = *k;
     s->si.source = t->source;
     s->last = pkt->ts;
-    HASH_ADD_BYHASHVALUE(hh, t->hash, key, sizeof s->key, key_hash(k), s);
+    uint32_t h = key_hash(k);
+    HASH_ADD_BYHASHVALUE(hh, t->hash, key, sizeof s->key, h, s);
+    t->in_slice[h >> 16]++;
     lru_append(t, s);
     t->count++;
     return s;
@@ -314,8 +317,10 @@ static pw_tcp6 *find(const pw_tcp6_table *t, const pw_pkt *pkt)
 {
     pw_tcp6_key k;
     make_key(pkt, &k);
+    uint32_t h = key_hash(&k);
     pw_tcp6 *s = NULL;
-    HASH_FIND_BYHASHVALUE(hh, t->hash, &k, sizeof k, key_hash(&k), s);
+    if (t->in_slice[h >> 16])
+        HASH_FIND_BYHASHVALUE(hh, t->hash, &k, sizeof k, h, s);
     return s;
 }
 

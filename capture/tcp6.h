@@ -42,6 +42,10 @@ typedef struct pw_tcp6_table {
     uint64_t evicted;     /* streams dropped at the stream cap */
     uint64_t buffer_full; /* streams stopped because PW_SHIM_BUF_TOTAL was reached */
     size_t buffered;      /* bytes of buffers allocated now */
+    /* Streams per slice of the key hash: a segment whose slice holds none
+     * is no stream's without a table lookup (pw_tcp6_owns() is asked for
+     * every IPv4 TCP segment). */
+    uint16_t in_slice[1u << 16];
 } pw_tcp6_table;
 
 void pw_tcp6_init(pw_tcp6_table *t, const pw_capture_cb *cb, uint32_t source);
