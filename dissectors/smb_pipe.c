@@ -32,6 +32,7 @@ enum { SMB1_PIPE_RAW_MODE = 0x0004, SMB1_PIPE_START_MESSAGE = 0x0008 };
 typedef struct pw_smb_pipe_io {
     pw_dcerpc_state rpc;
     bool done;               /* the DCE/RPC state wants nothing more */
+    bool started;            /* the pipe's first bytes looked like DCE/RPC */
     uint16_t plen[2];
     uint8_t pend[2][PIPE_PEND];
 } pipe_io;
@@ -108,6 +109,7 @@ static void pipe_open(const pw_dctx *ctx, pw_smb_pipes *p, const uint8_t fid[16]
     }
     pw_dcerpc_init(&slot->io->rpc, name);
     slot->io->done = false;
+    slot->io->started = false;
     slot->io->plen[0] = slot->io->plen[1] = 0;
     memcpy(slot->fid, fid, 16);
     slot->last_use = ++p->clock;
@@ -173,6 +175,14 @@ static void pipe_feed(const pw_dctx *ctx, pw_smb_pipe *pp, pw_cursor data)
 {
     pipe_io *io = pp->io;
     int dir = ctx->dir ? 1 : 0;
+    if (io && !io->started) {
+        /* Not every pipe carries DCE/RPC (PsExec's service pipe, the
+         * LANMAN and SQL Server pipes): a pipe whose first bytes are not
+         * version 5.0 or 5.1 is left alone rather than called malformed. */
+        bool v5 = pw_peek_u8(&data, 0) == 5 && (!pw_cur_has(&data, 2) || pw_peek_u8(&data, 1) <= 1);
+        io->started = v5;
+        io->done = !v5;
+    }
     while (io && !io->done && pw_cur_left(&data) > 0) {
         bool done = false;
         if (io->plen[dir] == 0) {
