@@ -32,7 +32,7 @@ enum { SMB1_PIPE_RAW_MODE = 0x0004, SMB1_PIPE_START_MESSAGE = 0x0008 };
 typedef struct pw_smb_pipe_io {
     pw_dcerpc_state rpc;
     bool done;               /* the DCE/RPC state wants nothing more */
-    bool started;            /* the pipe's first bytes looked like DCE/RPC */
+    bool started;            /* the pipe's first bytes were seen (done unless DCE/RPC) */
     uint16_t plen[2];
     uint8_t pend[2][PIPE_PEND];
 } pipe_io;
@@ -180,7 +180,7 @@ static void pipe_feed(const pw_dctx *ctx, pw_smb_pipe *pp, pw_cursor data)
          * LANMAN and SQL Server pipes): a pipe whose first bytes are not
          * version 5.0 or 5.1 is left alone rather than called malformed. */
         bool v5 = pw_peek_u8(&data, 0) == 5 && (!pw_cur_has(&data, 2) || pw_peek_u8(&data, 1) <= 1);
-        io->started = v5;
+        io->started = true;
         io->done = !v5;
     }
     while (io && !io->done && pw_cur_left(&data) > 0) {
