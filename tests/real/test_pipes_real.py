@@ -83,6 +83,11 @@ def oracle(path):
     opened = {}
     for fid, stream in tshark(path, "smb2.cmd == 5 && smb2.flags.response == 1", "smb2.fid", "tcp.stream"):
         opened.setdefault(fid.split(",")[0], stream.split(",")[0])
+    foreign = set()  # streams using a FileId opened on another one
+    for stream, fids in tshark(path, "smb2.fid", "tcp.stream", "smb2.fid"):
+        stream = stream.split(",")[0]
+        if any(opened.get(f, stream) != stream for f in fids.split(",")):
+            foreign.add(stream)
     for frame, stream, src, ptypes, calls, protos, mtypes, nbs, dnss, seq, ack, fid in rows:
         if not over_smb(protos):
             continue
@@ -90,7 +95,7 @@ def oracle(path):
         stream = stream.split(",")[0]
         # Not required: no IPC$ tree connect before it in the capture, or
         # past the first MiB of the SMB connection (what smb.c follows).
-        if stream not in trees or trees[stream] > frame or opened.get(fid.split(",")[0], stream) != stream:
+        if stream not in trees or trees[stream] > frame or opened.get(fid.split(",")[0], stream) != stream or stream in foreign:
             why[frame] = "no-tree"
         elif int(seq.split(",")[0] or 0) + int(ack.split(",")[0] or 0) > 1024 * 1024 or last.get(stream, frame + 1) <= frame:
             why[frame] = "cap"
