@@ -39,28 +39,40 @@ typedef struct pw_smb_pipe_io {
 
 /* ---- tables ---- */
 
+static int tree_find(const pw_smb_pipes *p, uint32_t tree)
+{
+    for (int i = 0; i < p->n_trees; i++)
+        if (p->trees[i] == tree)
+            return i;
+    return -1;
+}
+
 static bool tree_is_pipe(const pw_smb_pipes *p, uint32_t tree)
 {
-    for (unsigned i = 0; i < p->n_trees; i++)
-        if (p->trees[i] == tree)
-            return true;
-    return false;
+    int i = tree_find(p, tree);
+    return i >= 0 && p->tree_pipe[i];
+}
+
+/* A tree connect that was not to IPC$: its files are never pipes. */
+static bool tree_is_disk(const pw_smb_pipes *p, uint32_t tree)
+{
+    int i = tree_find(p, tree);
+    return i >= 0 && !p->tree_pipe[i];
 }
 
 static void tree_set(pw_smb_pipes *p, uint32_t tree, bool is_pipe)
 {
-    for (unsigned i = 0; i < p->n_trees; i++) {
-        if (p->trees[i] == tree) {
-            if (!is_pipe) /* a tree id reused for a disk share */
-                p->trees[i] = p->trees[--p->n_trees];
-            return;
+    int i = tree_find(p, tree);
+    if (i < 0) {
+        if (p->n_trees == PW_SMB_MAX_TREES) { /* the oldest connect goes */
+            memmove(p->trees, p->trees + 1, sizeof p->trees[0] * (PW_SMB_MAX_TREES - 1));
+            memmove(p->tree_pipe, p->tree_pipe + 1, sizeof p->tree_pipe[0] * (PW_SMB_MAX_TREES - 1));
+            p->n_trees--;
         }
+        i = p->n_trees++;
+        p->trees[i] = tree;
     }
-    if (!is_pipe)
-        return;
-    if (p->n_trees == PW_SMB_MAX_TREES) /* the oldest IPC$ connect goes */
-        memmove(p->trees, p->trees + 1, sizeof p->trees[0] * (PW_SMB_MAX_TREES - 1)), p->n_trees--;
-    p->trees[p->n_trees++] = tree;
+    p->tree_pipe[i] = is_pipe;
 }
 
 static pw_smb_pipe *pipe_find(pw_smb_pipes *p, const uint8_t fid[16])
@@ -245,6 +257,27 @@ static void pipe_name(pw_cursor raw, bool unicode, char out[16])
     out[n] = '\0';
 }
 
+/* The first bytes of a DCE/RPC bind or alter_context (version 5.0, first
+ * fragment, integer and character representation 0x10 or 0x00). */
+static bool looks_like_bind(const pw_cursor *c, size_t off)
+{
+    uint8_t v = pw_peek_u8(c, off), minor = pw_peek_u8(c, off + 1), ptype = pw_peek_u8(c, off + 2);
+    uint8_t flags = pw_peek_u8(c, off + 3), drep = pw_peek_u8(c, off + 4);
+    return pw_cur_has(c, off + 5) && v == 5 && minor <= 1 && (ptype == 11 || ptype == 14) && (flags & 1) &&
+           (drep & 0xef) == 0;
+}
+
+/* A pipe this connection opened before the capture began, found by its traffic. */
+static pw_smb_pipe *pipe_found(const pw_dctx *ctx, pw_smb_pipes *p, const uint8_t fid[16])
+{
+    pw_smb_pipe *pp = pipe_find(p, fid);
+    if (!pp) {
+        pipe_open(ctx, p, fid, "?");
+        pp = pipe_find(p, fid);
+    }
+    return pp;
+}
+
 /* ---- SMB2 ---- */
 
 /* The 16-byte FileId at `off` of an SMB2 message names a known pipe. */
@@ -278,8 +311,12 @@ bool pw_smb2_pipe_wants(const pw_smb_pipes *p, const pw_cursor *c)
         return true;
     case SMB2_READ:
         return resp ? mid_pending(p, (uint64_t)hi << 32 | lo) : peek_pipe(p, c, SMB2_HDR_LEN + 16);
-    case SMB2_WRITE:
-        return !resp && peek_pipe(p, c, SMB2_HDR_LEN + 16);
+    case SMB2_WRITE: { /* to a known pipe, or a bind to one opened before the capture */
+        uint32_t tree = 0;
+        pw_peek_le32(c, 36, &tree);
+        return !resp && (peek_pipe(p, c, SMB2_HDR_LEN + 16) ||
+                         (!(flags & 2) && !tree_is_disk(p, tree) && looks_like_bind(c, SMB2_HDR_LEN + 48)));
+    }
     case SMB2_IOCTL:
         return pw_peek_le32(c, SMB2_HDR_LEN + 4, &ctl) && ctl == FSCTL_PIPE_TRANSCEIVE;
     default:
@@ -357,6 +394,8 @@ static void smb2_write(const pw_dctx *ctx, pw_smb_pipes *p, const pw_smb_hdr *h,
             pw_emit_malformed(ctx, "smb: truncated WRITE");
         return;
     }
+    if (!pipe_known(p, fid) && h->tree && !tree_is_disk(p, h->tree) && looks_like_bind(&hdr, off))
+        pipe_found(ctx, p, fid);
     feed_range(ctx, p, fid, hdr, off, len);
 }
 
@@ -380,10 +419,12 @@ static void smb2_ioctl(const pw_dctx *ctx, pw_smb_pipes *p, const pw_smb_hdr *h,
         pw_emit_malformed(ctx, "smb: truncated IOCTL");
         return;
     }
-    if (h->resp)
+    if (h->resp) {
         feed_range(ctx, p, fid, hdr, out_off, out_len);
-    else
+    } else {
+        pipe_found(ctx, p, fid); /* a transceive is always on a pipe */
         feed_range(ctx, p, fid, hdr, in_off, in_len);
+    }
 }
 
 static void smb2_tree_or_close(const pw_dctx *ctx, pw_smb_pipes *p, const pw_smb_hdr *h, pw_cursor hdr)
@@ -445,8 +486,7 @@ bool pw_smb1_pipe_wants(const pw_smb_pipes *p, const pw_cursor *c)
     case SMB1_TRANSACTION: /* Setup[0] (subcommand) and Setup[1] (FID) */
         if (!pw_peek_le16(c, SMB1_HDR_LEN + 1 + 28, &sub) || !pw_peek_le16(c, SMB1_HDR_LEN + 1 + 30, &fid))
             return false;
-        fid1(fid, id);
-        return sub == TRANS_TRANSACT_NMPIPE && pipe_known(p, id);
+        return sub == TRANS_TRANSACT_NMPIPE;
     case SMB1_READ_ANDX:
     case SMB1_WRITE_ANDX:
         if (!pw_peek_le16(c, SMB1_HDR_LEN + 1 + 4, &fid))
@@ -530,7 +570,7 @@ static void smb1_trans(const pw_dctx *ctx, pw_smb_pipes *p, const pw_smb_hdr *h,
         pw_u8(&b->words);
         uint16_t sub = pw_le16(&b->words), fid = pw_le16(&b->words);
         fid1(fid, id);
-        if (!pw_cur_ok(&b->words) || sub != TRANS_TRANSACT_NMPIPE || !pipe_known(p, id))
+        if (!pw_cur_ok(&b->words) || sub != TRANS_TRANSACT_NMPIPE || !pipe_found(ctx, p, id))
             return;
         pending_add(p, PENDING_READ, h->mid, id, NULL);
     } else {

@@ -9,7 +9,9 @@
  * data) and read from it (READ, transceive output) are handed to the pipe's
  * embedded DCE/RPC state (dcerpc.h), allocated when the pipe opens and freed
  * when it closes; the events come from the SMB flow, in the direction the
- * bytes travel.  The tables are fixed arrays: a pipe opened while all slots
+ * bytes travel.  A pipe opened before the capture began is found by what
+ * only a pipe carries: a transceive or TransactNmPipe, or a WRITE whose data
+ * starts a DCE/RPC bind (its name is then "?").  The tables are fixed arrays: a pipe opened while all slots
  * are taken replaces the least recently used one (counted as malformed). */
 #ifndef PW_SMB_PIPE_H
 #define PW_SMB_PIPE_H
@@ -49,7 +51,8 @@ typedef struct pw_smb_pending {
 } pw_smb_pending;
 
 typedef struct pw_smb_pipes {
-    uint32_t trees[PW_SMB_MAX_TREES];
+    uint32_t trees[PW_SMB_MAX_TREES]; /* tree connects seen, the latest last */
+    bool tree_pipe[PW_SMB_MAX_TREES]; /* ... and whether each is an IPC$ (pipe) share */
     uint8_t n_trees;
     uint8_t pending_next; /* round robin when the pending table is full */
     uint32_t clock;       /* last_use ticks */
@@ -60,7 +63,7 @@ typedef struct pw_smb_pipes {
 /* Does smb.c need the whole SMB2 / SMB1 message to follow pipes?  c is at
  * the message's protocol id with at least PW_SMB_PEEK bytes (or the whole
  * message when shorter); peeks only. */
-#define PW_SMB_PEEK (64 + 32)
+#define PW_SMB_PEEK (64 + 48 + 8) /* header, WRITE body, the first bytes of its data */
 bool pw_smb2_pipe_wants(const pw_smb_pipes *p, const pw_cursor *c);
 bool pw_smb1_pipe_wants(const pw_smb_pipes *p, const pw_cursor *c);
 

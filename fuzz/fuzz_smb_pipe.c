@@ -6,8 +6,8 @@
  * connect and pipe CREATE come first, then each operation is an op byte
  * (bits 0-2: write, read request, read response, transceive / transaction
  * request, its response, raw client bytes, raw server bytes, close; bits
- * 3-4: status ok / STATUS_PENDING / STATUS_BUFFER_OVERFLOW / an error; bit 5:
- * another FileId), a length byte and that many payload bytes (the data the
+ * 3-4: status ok / STATUS_PENDING / STATUS_BUFFER_OVERFLOW / an error; bits 5-6:
+ * another FileId, opened or not), a length byte and that many payload bytes (the data the
  * pipe carries, or raw bytes).  The SMB messages built from it are cut into
  * the segment script of stream_driver.h and fed to the smb dissector. */
 #include <stddef.h>
@@ -81,7 +81,7 @@ static void smb2_op(out *o, uint8_t op, const uint8_t *d, size_t n, uint64_t *mi
 {
     msg m;
     uint32_t st = statuses[(op >> 3) & 3];
-    int which = (op >> 5) & 1;
+    int which = (op >> 5) & 3; /* 2 and 3: FileIds no CREATE opened */
     switch (op & 7) {
     case 0: hdr2(&m, 9, false, 0, ++*mid), p16(&m, 49), p16(&m, 112), p32(&m, (uint32_t)n), p64(&m, 0);
         fid(&m, which), zero(&m, 16), put(&m, d, n), emit(o, 0, &m); break;

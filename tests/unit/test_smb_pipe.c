@@ -335,10 +335,10 @@ static void test_smb2_ioctl_epm(void)
     CHECK_INT(count(PW_EV_DCERPC), 4);
     CHECK_INT(count(PW_EV_MALFORMED), 0);
 
-    /* Closed: later writes on that FileId are not the pipe's. */
+    /* Closed: later writes on that FileId (other than a new bind) are not the pipe's. */
     buf w = {.n = 0};
     m.n = 0, close_req(&m, 9, fid), nbss(&w, &m);
-    rpc.n = 0, bind_pdu(&rpc, 11, 3, c, 1, NULL, 0);
+    rpc.n = 0, request_pdu(&rpc, 3, 1, 0, NULL);
     m.n = 0, write_req(&m, 10, TREE_IPC, fid, &rpc), nbss(&w, &m);
     nev = 0;
     feedb(f, 0, &w);
@@ -397,6 +397,34 @@ static void test_smb2_not_pipes_and_bounds(void)
     out.n = 0, m.n = 0, write_req(&m, 200, TREE_IPC, fid, &rpc), nbss(&out, &m);
     feedb(f, 0, &out);
     CHECK_INT(count(PW_EV_DCERPC), 1);
+    feeder_free(f);
+}
+
+/* Pipes opened before the capture began: a bind written to an unknown
+ * FileId on a tree whose connect was not seen, and a transceive. */
+static void test_smb2_opened_before_capture(void)
+{
+    uint8_t fid[16], fid2[16];
+    fid_of(fid, 9);
+    fid_of(fid2, 10);
+    static buf c2s, s2c;
+    buf m, rpc;
+    c2s.n = s2c.n = 0;
+    bind_ntlm(&rpc, LSARPC, 4);
+    m.n = 0, write_req(&m, 50, 11, fid, &rpc), nbss(&c2s, &m);
+    m.n = 0, read_req(&m, 51, 11, fid), nbss(&c2s, &m);
+    ack_challenge(&rpc, 4, "LATE", "late.corp.example.com");
+    m.n = 0, read_resp(&m, 51, 0, false, &rpc), nbss(&s2c, &m);
+    ctxdef c[] = {{1, EPM, 3, NDR}};
+    rpc.n = 0, bind_pdu(&rpc, 11, 5, c, 1, NULL, 0);
+    m.n = 0, ioctl_msg(&m, false, 52, 0, fid2, &rpc), nbss(&c2s, &m);
+    feeder *f = feeder_new();
+    play(f, &c2s, &s2c, "001", 100000);
+    CHECK_INT(count(PW_EV_DCERPC), 3);
+    CHECK_STR(NTH(PW_EV_DCERPC, 0)->u.dcerpc.pipe, "?");
+    CHECK_STR(ntlm_challenge_ev()->u.ntlmssp.nb_computer, "LATE");
+    CHECK(NTH(PW_EV_DCERPC, 2)->u.dcerpc.iface_is_epm);
+    CHECK_INT(count(PW_EV_MALFORMED), 0);
     feeder_free(f);
 }
 
@@ -616,6 +644,7 @@ int main(void)
     test_smb2_split();
     test_smb2_ioctl_epm();
     test_smb2_not_pipes_and_bounds();
+    test_smb2_opened_before_capture();
     test_smb1_pipe();
     test_truncation_and_corruption();
     CHECK_INT(contract_violations, 0);
