@@ -7,16 +7,16 @@
  * waited for until complete; for other requests and responses only the first
  * 24 bytes are read and the rest is skipped as it streams past, so a bulk
  * RPC flow never has to be buffered. */
+#include <stdio.h>
 #include <string.h>
 
-#include "dissector.h"
+#include "dcerpc.h"
 #include "ntlmssp.h"
-#include "pdu_loop.h"
 
 #define RPC_HDR_LEN 16
 #define RPC_REQ_HDR_LEN 24
-#define RPC_MAX_CTX 8
-#define RPC_MAX_CALLS 16
+#define RPC_MAX_CTX PW_RPC_MAX_CTX
+#define RPC_MAX_CALLS PW_RPC_MAX_CALLS
 #define RPC_MAX_PDUS 64
 #define RPC_MAX_BYTES (64u * 1024u)
 #define RPC_MAX_TOWERS 32
@@ -28,37 +28,9 @@ enum { EPM_LOOKUP = 2, EPM_MAP = 3 };
 static const char epm_uuid[] = "e1af8308-5d1f-11c9-91a4-08002b14a0fa";
 static const char ndr64_uuid[] = "71710533-beba-4937-8319-b5dbef9ccc36";
 
-typedef struct rpc_ctx {
-    bool used;
-    bool pending;     /* proposed in a bind/alter_context, not yet acknowledged */
-    bool is_epm;
-    bool ndr64;       /* the accepted transfer syntax is NDR64 */
-    uint16_t id;      /* presentation context id */
-    uint8_t seq;      /* position in the proposing bind's context list */
-    uint32_t bind_call;
-    char iface[37];
-} rpc_ctx;
-
-typedef struct rpc_call {
-    bool used;
-    bool epm;         /* a call on an endpoint mapper context */
-    bool ndr64;
-    uint16_t opnum;
-    uint32_t call_id;
-    char req_iface[37]; /* ept_map request: the interface asked for */
-} rpc_call;
-
-typedef struct dcerpc_state {
-    pw_pdu_state loop;
-    bool held_on[2];   /* a streamed PDU's event, sent when its last byte passes */
-    pw_ev_dcerpc held[2];
-    uint32_t pdus;
-    uint32_t bytes;
-    bool app_sent;
-    uint8_t call_next;
-    rpc_ctx ctx[RPC_MAX_CTX];
-    rpc_call calls[RPC_MAX_CALLS];
-} dcerpc_state;
+typedef pw_rpc_ctx rpc_ctx;
+typedef pw_rpc_call rpc_call;
+typedef pw_dcerpc_state dcerpc_state;
 
 /* ---- helpers ---- */
 
@@ -251,7 +223,7 @@ static bool read_twr(ndr *n, pw_cursor *octets)
     return pw_cur_ok(&n->c);
 }
 
-static void emit_tower(const pw_dctx *ctx, const tower_info *ti, uint16_t opnum, const char *fallback_iface)
+static void emit_tower(const pw_dctx *ctx, const tower_info *ti, const rpc_call *call, const char *pipe)
 {
     if (!ti->has_port)
         return;
@@ -259,17 +231,18 @@ static void emit_tower(const pw_dctx *ctx, const tower_info *ti, uint16_t opnum,
     pw_event_init(&ev, ctx, PW_EV_EPM_PORT);
     ev.u.epm.proto = ti->proto;
     ev.u.epm.port = ti->port;
-    ev.u.epm.opnum = opnum;
+    ev.u.epm.opnum = call->opnum;
+    memcpy(ev.u.epm.pipe, pipe, sizeof ev.u.epm.pipe);
     if (ti->has_addr) {
         ev.u.epm.has_addr = true;
         pw_addr_v4(&ev.u.epm.addr, ti->ip);
     }
-    memcpy(ev.u.epm.iface, ti->iface[0] ? ti->iface : fallback_iface, sizeof ev.u.epm.iface);
+    memcpy(ev.u.epm.iface, ti->iface[0] ? ti->iface : call->req_iface, sizeof ev.u.epm.iface);
     pw_emit(ctx, &ev);
 }
 
 /* ept_map / ept_lookup response stub. */
-static void epm_response(const pw_dctx *ctx, ndr n, const rpc_call *call)
+static void epm_response(const pw_dctx *ctx, ndr n, const rpc_call *call, const char *pipe)
 {
     bool ok = true;
     uint32_t towers = 0; /* non-null tower pointers */
@@ -307,7 +280,7 @@ static void epm_response(const pw_dctx *ctx, ndr n, const rpc_call *call)
             ok = false;
             break;
         }
-        emit_tower(ctx, &ti, call->opnum, call->req_iface);
+        emit_tower(ctx, &ti, call, pipe);
     }
     if (!ok || !pw_cur_ok(&n.c))
         pw_emit_malformed(ctx, "dcerpc: bad epm tower");
@@ -370,6 +343,7 @@ static void decode_pdu(const pw_dctx *ctx, dcerpc_state *st, pw_cursor p, bool f
     pw_event ev;
     pw_event_init(&ev, ctx, PW_EV_DCERPC);
     pw_ev_dcerpc *e = &ev.u.dcerpc;
+    memcpy(e->pipe, st->pipe, sizeof e->pipe);
     pw_u8(&p);            /* rpc_vers */
     pw_u8(&p);            /* rpc_vers_minor */
     e->ptype = pw_u8(&p);
@@ -527,7 +501,7 @@ static void decode_pdu(const pw_dctx *ctx, dcerpc_state *st, pw_cursor p, bool f
             (flags & (PFC_FIRST_FRAG | PFC_LAST_FRAG)) == (PFC_FIRST_FRAG | PFC_LAST_FRAG)) {
             ndr n = {pw_at(&p, RPC_REQ_HDR_LEN, body_end > RPC_REQ_HDR_LEN ? body_end - RPC_REQ_HDR_LEN : 0),
                      le, c->ndr64};
-            epm_response(ctx, n, c);
+            epm_response(ctx, n, c, st->pipe);
         }
         if (c && (flags & PFC_LAST_FRAG))
             c->used = false;
@@ -572,7 +546,7 @@ static pw_pdu_step dcerpc_frame(const pw_dctx *ctx, void *state, const pw_cursor
         pw_emit_malformed(ctx, "dcerpc: not a connection-oriented PDU");
         return PW_PDU_STOP;
     }
-    if (!st->app_sent) {
+    if (!st->app_sent && !st->no_app) {
         pw_emit_app(ctx, "dcerpc");
         st->app_sent = true;
     }
@@ -628,10 +602,22 @@ static const pw_pdu_ops dcerpc_ops = {
     .max_len = 0xffff, /* frag_length's range: every PDU fits */
 };
 
+void pw_dcerpc_init(pw_dcerpc_state *st, const char *pipe)
+{
+    memset(st, 0, sizeof *st);
+    st->no_app = true;
+    if (pipe)
+        snprintf(st->pipe, sizeof st->pipe, "%s", pipe);
+}
+
+size_t pw_dcerpc_stream(const pw_dctx *ctx, pw_dcerpc_state *st, const uint8_t *data, size_t len, bool *done)
+{
+    return pw_pdu_stream(&dcerpc_ops, &st->loop, ctx, st, data, len, done);
+}
+
 static size_t dcerpc_stream(const pw_dctx *ctx, void *state, const uint8_t *data, size_t len, bool *done)
 {
-    dcerpc_state *st = state;
-    return pw_pdu_stream(&dcerpc_ops, &st->loop, ctx, st, data, len, done);
+    return pw_dcerpc_stream(ctx, state, data, len, done);
 }
 
 /* A bind or alter_context from the client, on any port; or a request (a

@@ -113,6 +113,7 @@ typedef struct pw_ev_dcerpc {
     char sec_addr[64];      /* bind_ack secondary address (port string), "" if none */
     uint8_t auth_type;      /* PW_AUTHN_*, 0 if no auth verifier */
     uint8_t auth_level;
+    char pipe[16];          /* carried over this SMB named pipe ("samr", "epmapper"); "" on TCP */
 } pw_ev_dcerpc;
 
 typedef struct pw_ev_epm_port {
@@ -122,6 +123,7 @@ typedef struct pw_ev_epm_port {
     uint16_t port;
     char iface[37];         /* interface UUID of the tower, lower case */
     uint16_t opnum;         /* 3 ept_map, 2 ept_lookup */
+    char pipe[16];          /* answered over this SMB named pipe; "" on TCP */
 } pw_ev_epm_port;
 
 /* ---- NTLMSSP (MS-NLMP) ---- */

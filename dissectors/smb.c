@@ -1,35 +1,41 @@
-/* smb.c - SMB1 / SMB2 session setup over the NetBIOS session service
- * (RFC 1002 4.3, MS-SMB2 2.1 direct TCP, MS-SMB 2.2.4.53 / MS-SMB2 2.2.5-6).
+/* smb.c - SMB1 / SMB2 over the NetBIOS session service (RFC 1002 4.3,
+ * MS-SMB2 2.1 direct TCP, MS-SMB 2.2.4.53 / MS-SMB2 2.2.5-6).
  *
- * Only what carries NTLMSSP matters here: the security blob of SESSION_SETUP
+ * What carries NTLMSSP matters here: the security blob of SESSION_SETUP
  * requests and responses, a SPNEGO token in which the NTLMSSP message is
- * located and handed to the NTLMSSP decoder.  Other SMB messages are framed
- * and skipped as they stream past (their bodies are never buffered). */
+ * located and handed to the NTLMSSP decoder; and DCE/RPC over named pipes,
+ * followed by smb_pipe.c (tree connects, creates, reads, writes and
+ * transceives of pipes are read whole).  Other SMB messages are framed and
+ * skipped as they stream past (their bodies are never buffered). */
 #include <string.h>
 
 #include "dissector.h"
 #include "ntlmssp.h"
 #include "pdu_loop.h"
+#include "smb_pipe.h"
 
 #define NBSS_HDR_LEN 4
 #define SMB2_HDR_LEN 64
 #define SMB1_HDR_LEN 32
-#define SMB_MAX_MSGS 64
-#define SMB_MAX_BYTES (64u * 1024u)
-/* Longest message we wait for in full (session setups are a few KiB). */
+/* Followed this far (RPC over a pipe comes after the session setup, the
+ * tree connect and the create); skipped message bodies cost nothing. */
+#define SMB_MAX_MSGS 1024
+#define SMB_MAX_BYTES (1024u * 1024u)
+/* Longest message we wait for in full (session setups are a few KiB, pipe
+ * reads and writes a DCE/RPC fragment). */
 #define SMB_MAX_SETUP 0xffffu
 
 enum { NBSS_MESSAGE = 0x00 };
 enum { SMB2_SESSION_SETUP = 0x0001, SMB1_SESSION_SETUP_ANDX = 0x73 };
-enum { SMB2_FLAGS_SERVER_TO_REDIR = 0x00000001u };
+enum { SMB2_FLAGS_SERVER_TO_REDIR = 0x00000001u, SMB2_FLAGS_ASYNC_COMMAND = 0x00000002u };
 #define STATUS_MORE_PROCESSING_REQUIRED 0xc0000016u
 
 typedef struct smb_state {
     pw_pdu_state loop;
     uint32_t msgs;
     uint32_t bytes;
-    uint32_t setup_reqs; /* session setup requests seen */
     bool app_sent;
+    pw_smb_pipes pipes;
 } smb_state;
 
 /* Parses the security blob for NTLMSSP. */
@@ -40,63 +46,71 @@ static void sec_blob(const pw_dctx *ctx, pw_cursor blob)
         pw_ntlmssp_parse_cur(ctx, msg);
 }
 
-/* One SMB2 message (the NetBIOS payload, possibly a compound chain).
- * Returns true when a session setup exchange finished successfully. */
-static bool smb2(const pw_dctx *ctx, pw_cursor m)
+/* SESSION_SETUP request or response: the security blob. */
+static void smb2_session_setup(const pw_dctx *ctx, const pw_smb_hdr *h, pw_cursor hdr)
 {
-    bool finished = false;
+    pw_cursor b = pw_at(&hdr, SMB2_HDR_LEN, hdr.len - SMB2_HDR_LEN);
+    uint16_t bss = pw_le16(&b);
+    uint16_t off = 0, len = 0;
+    if (h->resp) {
+        pw_skip(&b, 2); /* SessionFlags */
+        off = pw_le16(&b);
+        len = pw_le16(&b);
+    } else {
+        pw_skip(&b, 1 + 1 + 4 + 4); /* Flags, SecurityMode, Capabilities, Channel */
+        off = pw_le16(&b);
+        len = pw_le16(&b);
+    }
+    /* An error response carries the 9-byte error body instead. */
+    if (h->resp && h->status != 0 && h->status != STATUS_MORE_PROCESSING_REQUIRED)
+        return;
+    if (!pw_cur_ok(&b) || bss != (h->resp ? 9 : 25)) {
+        pw_emit_malformed(ctx, "smb: truncated SESSION_SETUP");
+    } else if (len) {
+        pw_cursor blob = pw_at(&hdr, off, len);
+        if (!pw_cur_ok(&blob))
+            pw_emit_malformed(ctx, "smb: SESSION_SETUP blob out of range");
+        else
+            sec_blob(ctx, blob);
+    }
+}
+
+/* One SMB2 message (the NetBIOS payload, possibly a compound chain). */
+static void smb2(const pw_dctx *ctx, smb_state *st, pw_cursor m)
+{
     size_t start = 0;
     for (int guard = 0; guard < 16; guard++) {
-        pw_cursor h = pw_at(&m, start, m.len - start);
-        pw_skip(&h, 4); /* \xFESMB */
-        uint16_t ss = pw_le16(&h);
-        pw_skip(&h, 2); /* CreditCharge */
-        uint32_t status = pw_le32(&h);
-        uint16_t cmd = pw_le16(&h);
-        pw_skip(&h, 2); /* Credits */
-        uint32_t flags = pw_le32(&h);
-        uint32_t next = pw_le32(&h);
-        pw_skip(&h, SMB2_HDR_LEN - 24);
-        if (!pw_cur_ok(&h) || ss != SMB2_HDR_LEN) {
+        pw_cursor c = pw_at(&m, start, m.len - start);
+        pw_smb_hdr h = {0};
+        pw_skip(&c, 4); /* \xFESMB */
+        uint16_t ss = pw_le16(&c);
+        pw_skip(&c, 2); /* CreditCharge */
+        h.status = pw_le32(&c);
+        h.cmd = pw_le16(&c);
+        pw_skip(&c, 2); /* Credits */
+        uint32_t flags = pw_le32(&c);
+        uint32_t next = pw_le32(&c);
+        h.mid = pw_le64(&c);
+        pw_skip(&c, 4); /* Reserved, or the first half of an AsyncId */
+        h.tree = pw_le32(&c);
+        pw_skip(&c, SMB2_HDR_LEN - 40);
+        if (!pw_cur_ok(&c) || ss != SMB2_HDR_LEN) {
             pw_emit_malformed(ctx, "smb: truncated SMB2 header");
-            return finished;
+            return;
         }
+        h.resp = flags & SMB2_FLAGS_SERVER_TO_REDIR;
+        if (flags & SMB2_FLAGS_ASYNC_COMMAND)
+            h.tree = 0;
         /* The header-relative view: offsets count from the SMB2 header. */
         pw_cursor hdr = pw_at(&m, start, next ? (size_t)next : m.len - start);
         if (!pw_cur_ok(&hdr)) {
             pw_emit_malformed(ctx, "smb: bad SMB2 NextCommand");
-            return finished;
+            return;
         }
-        if (cmd == SMB2_SESSION_SETUP) {
-            bool resp = flags & SMB2_FLAGS_SERVER_TO_REDIR;
-            pw_cursor b = pw_at(&hdr, SMB2_HDR_LEN, hdr.len - SMB2_HDR_LEN);
-            uint16_t bss = pw_le16(&b);
-            uint16_t off = 0, len = 0;
-            if (resp) {
-                pw_skip(&b, 2); /* SessionFlags */
-                off = pw_le16(&b);
-                len = pw_le16(&b);
-            } else {
-                pw_skip(&b, 1 + 1 + 4 + 4); /* Flags, SecurityMode, Capabilities, Channel */
-                off = pw_le16(&b);
-                len = pw_le16(&b);
-            }
-            /* An error response carries the 9-byte error body instead. */
-            bool error_body = resp && status != 0 && status != STATUS_MORE_PROCESSING_REQUIRED;
-            if (!error_body) {
-                if (!pw_cur_ok(&b) || bss != (resp ? 9 : 25)) {
-                    pw_emit_malformed(ctx, "smb: truncated SESSION_SETUP");
-                } else if (len) {
-                    pw_cursor blob = pw_at(&hdr, off, len);
-                    if (!pw_cur_ok(&blob))
-                        pw_emit_malformed(ctx, "smb: SESSION_SETUP blob out of range");
-                    else
-                        sec_blob(ctx, blob);
-                }
-            }
-            if (resp && status == 0)
-                finished = true;
-        }
+        if (h.cmd == SMB2_SESSION_SETUP)
+            smb2_session_setup(ctx, &h, hdr);
+        else
+            pw_smb2_pipe_cmd(ctx, &st->pipes, &h, hdr);
         if (!next)
             break;
         if (next < SMB2_HDR_LEN || next > m.len - start) {
@@ -105,25 +119,11 @@ static bool smb2(const pw_dctx *ctx, pw_cursor m)
         }
         start += next;
     }
-    return finished;
 }
 
-/* One SMB1 message.  Returns true when a session setup finished successfully. */
-static bool smb1(const pw_dctx *ctx, pw_cursor m)
+/* SESSION_SETUP_ANDX: the security blob. */
+static void smb1_session_setup(const pw_dctx *ctx, pw_cursor m)
 {
-    pw_skip(&m, 4); /* \xFFSMB */
-    uint8_t cmd = pw_u8(&m);
-    uint32_t status = pw_le32(&m);
-    uint8_t flags = pw_u8(&m);
-    uint16_t flags2 = pw_le16(&m);
-    pw_skip(&m, SMB1_HDR_LEN - 12);
-    if (!pw_cur_ok(&m)) {
-        pw_emit_malformed(ctx, "smb: truncated SMB1 header");
-        return false;
-    }
-    if (cmd != SMB1_SESSION_SETUP_ANDX)
-        return false;
-    bool resp = flags & 0x80;
     uint8_t wc = pw_u8(&m);
     pw_cursor words = pw_sub(&m, (size_t)wc * 2);
     uint16_t bc = pw_le16(&m);
@@ -131,12 +131,11 @@ static bool smb1(const pw_dctx *ctx, pw_cursor m)
     if (!pw_cur_ok(&m)) {
         /* An error response may have wc == 0 and bc == 0 (present) - anything else is short. */
         pw_emit_malformed(ctx, "smb: truncated SESSION_SETUP_ANDX");
-        return false;
+        return;
     }
     /* Extended security is told by the word count (as Wireshark does):
      * 12 words for a request, 4 for a response; FLAGS2_EXTENDED_SECURITY is
      * not always set by the clients that use it. */
-    (void)flags2;
     uint16_t bloblen = 0;
     if (wc == 12) {
         pw_skip(&words, 4 + 2 + 2 + 2 + 4); /* AndX, MaxBufferSize, MaxMpxCount, VcNumber, SessionKey */
@@ -152,11 +151,35 @@ static bool smb1(const pw_dctx *ctx, pw_cursor m)
         else
             sec_blob(ctx, blob);
     }
-    return resp && status == 0;
+}
+
+/* One SMB1 message. */
+static void smb1(const pw_dctx *ctx, smb_state *st, pw_cursor m)
+{
+    pw_cursor c = m;
+    pw_smb_hdr h = {0};
+    pw_skip(&c, 4); /* \xFFSMB */
+    h.cmd = pw_u8(&c);
+    h.status = pw_le32(&c);
+    h.resp = pw_u8(&c) & 0x80;
+    h.unicode = pw_le16(&c) & 0x8000;
+    pw_skip(&c, 12); /* PIDHigh, SecurityFeatures, Reserved */
+    h.tree = pw_le16(&c);
+    pw_skip(&c, 4); /* PIDLow, UID */
+    h.mid = pw_le16(&c);
+    if (!pw_cur_ok(&c)) {
+        pw_emit_malformed(ctx, "smb: truncated SMB1 header");
+        return;
+    }
+    if (h.cmd == SMB1_SESSION_SETUP_ANDX)
+        smb1_session_setup(ctx, pw_rest(&c));
+    else
+        pw_smb1_pipe_cmd(ctx, &st->pipes, &h, m);
 }
 
 /* Frames one NetBIOS session packet (type, 24-bit length).  SMB session
- * setups are read whole; every other message is passed over. */
+ * setups and the messages that follow pipes are read whole; every other
+ * message is passed over. */
 static pw_pdu_step smb_frame(const pw_dctx *ctx, void *state, const pw_cursor *c, pw_pdu *pdu)
 {
     smb_state *st = state;
@@ -173,8 +196,8 @@ static pw_pdu_step smb_frame(const pw_dctx *ctx, void *state, const pw_cursor *c
         }
         return PW_PDU_NEXT;
     }
-    /* Need the protocol id and the command to decide. */
-    size_t head = mlen < 16 ? mlen : 16;
+    /* The header (and the start of the body) to decide. */
+    size_t head = mlen < PW_SMB_PEEK ? mlen : PW_SMB_PEEK;
     if (!pw_cur_has(c, NBSS_HDR_LEN + head))
         return PW_PDU_WAIT;
     uint8_t p0 = pw_peek_u8(c, 4), p1 = pw_peek_u8(c, 5), p2 = pw_peek_u8(c, 6), p3 = pw_peek_u8(c, 7);
@@ -189,8 +212,12 @@ static pw_pdu_step smb_frame(const pw_dctx *ctx, void *state, const pw_cursor *c
         pw_emit_app(ctx, "smb");
         st->app_sent = true;
     }
-    pdu->read = (is2 && mlen >= 16 && pw_peek_u8(c, 4 + 12) == SMB2_SESSION_SETUP && pw_peek_u8(c, 4 + 13) == 0) ||
-                (is1 && mlen >= 5 && pw_peek_u8(c, 4 + 4) == SMB1_SESSION_SETUP_ANDX);
+    pw_cursor msg = pw_at(c, pw_cur_pos(c) + NBSS_HDR_LEN, head);
+    if (is2 && mlen >= 16)
+        pdu->read = (pw_peek_u8(&msg, 12) == SMB2_SESSION_SETUP && pw_peek_u8(&msg, 13) == 0) ||
+                    pw_smb2_pipe_wants(&st->pipes, &msg);
+    else if (is1 && mlen >= 5)
+        pdu->read = pw_peek_u8(&msg, 4) == SMB1_SESSION_SETUP_ANDX || pw_smb1_pipe_wants(&st->pipes, &msg);
     return PW_PDU_NEXT;
 }
 
@@ -199,18 +226,16 @@ static pw_pdu_step smb_message(const pw_dctx *ctx, void *state, const pw_pdu *pd
     smb_state *st = state;
     if (pw_u8(&m) != NBSS_MESSAGE)
         return PW_PDU_NEXT; /* session service packets are framed, not counted */
-    bool finished = false;
     if (pdu->read) {
         pw_skip(&m, NBSS_HDR_LEN - 1);
-        finished = pw_peek_u8(&m, 0) == 0xfe ? smb2(ctx, pw_rest(&m)) : smb1(ctx, pw_rest(&m));
-        if (ctx->dir == 0)
-            st->setup_reqs++;
+        if (pw_peek_u8(&m, 0) == 0xfe)
+            smb2(ctx, st, pw_rest(&m));
+        else
+            smb1(ctx, st, pw_rest(&m));
     }
     st->msgs++;
     st->bytes += (uint32_t)pdu->len;
-    /* NTLM takes two legs (NEGOTIATE, AUTHENTICATE); a success after one
-     * leg (Kerberos, or a guest answer) may still be followed by more. */
-    if ((finished && st->setup_reqs >= 2) || st->msgs >= SMB_MAX_MSGS || st->bytes >= SMB_MAX_BYTES)
+    if (st->msgs >= SMB_MAX_MSGS || st->bytes >= SMB_MAX_BYTES)
         return PW_PDU_DONE;
     return PW_PDU_NEXT;
 }
@@ -227,6 +252,11 @@ static size_t smb_stream(const pw_dctx *ctx, void *state, const uint8_t *data, s
     return pw_pdu_stream(&smb_ops, &st->loop, ctx, st, data, len, done);
 }
 
+static void smb_stream_free(void *state)
+{
+    smb_state *st = state;
+    pw_smb_pipes_free(&st->pipes);
+}
 static bool smb_probe(const uint8_t *data, size_t len)
 {
     pw_cursor c = pw_cur(data, len);
@@ -244,4 +274,5 @@ const pw_dissector pw_dissector_smb = {
     .probe = smb_probe,
     .state_size = sizeof(smb_state),
     .stream = smb_stream,
+    .stream_free = smb_stream_free,
 };

@@ -148,13 +148,14 @@ static void test_smb2(void)
     CHECK_STR(NTH(PW_EV_NTLMSSP, 0)->u.ntlmssp.workstation, "WKS9");
     CHECK(!f->done);
 
-    /* Final success response (no blob): the exchange is over. */
+    /* Final success response (no blob): nothing to report, and the stream
+     * is still followed (named pipes come after the session setup). */
     out.n = 0;
     smb2_setup(&out, true, 0, NULL);
     nev = 0;
     feedb(f, 1, &out);
     CHECK_INT(nev, 0);
-    CHECK(f->done);
+    CHECK(!f->done);
     feeder_free(f);
 }
 
@@ -199,8 +200,9 @@ static void test_smb2_framing(void)
     CHECK_STR(NTH(PW_EV_NTLMSSP, 1)->u.ntlmssp.nb_computer, "FS03");
     CHECK_INT(count(PW_EV_MALFORMED), 0);
     CHECK(!f->done);
-    /* Past 64 KiB the flow is done. */
-    feed(f, 1, big, sizeof big);
+    /* Past 1 MiB the flow is done. */
+    for (int i = 0; i < 30 && !f->done; i++)
+        feed(f, 1, big, sizeof big);
     CHECK(f->done);
     feeder_free(f);
 }
@@ -314,11 +316,11 @@ static void test_limit(void)
     zeros(&m, 100);
     nbss(&out, &m);
     int calls = 0;
-    while (!f->done && calls < 1000) {
+    while (!f->done && calls < 2000) {
         feedb(f, 1, &out);
         calls++;
     }
-    CHECK_INT(calls, 64);
+    CHECK_INT(calls, 1024);
     feeder_free(f);
 }
 
