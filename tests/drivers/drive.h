@@ -163,4 +163,14 @@ static int drive_capture(const char *path, bool udp, const char *name)
     return rc;
 }
 
+/* A driver's main(): one argument, the capture. */
+static int drive_main(int argc, char **argv, bool udp, const char *name)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s CAPTURE\n", argv[0]);
+        return 2;
+    }
+    return drive_capture(argv[1], udp, name);
+}
+
 #endif

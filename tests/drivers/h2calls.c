@@ -43,9 +43,5 @@ static void on_event(void *arg, const pw_event *ev)
 
 int main(int argc, char **argv)
 {
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s CAPTURE\n", argv[0]);
-        return 2;
-    }
-    return drive_capture(argv[1], false, "h2calls");
+    return drive_main(argc, argv, false, "h2calls");
 }

@@ -16,11 +16,12 @@ portwitness reads a file).  Skips (77) when ../shared/pcaps or tshark is
 absent.  Usage: test_sql_real.py --binary PATH --source REPO_DIR.  Python 3
 stdlib only; the last line is "N passed, N failed".
 """
-import argparse
 import importlib.util
 import os
-import shutil
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import checks  # noqa: E402  (tests/checks.py: script_args())
 
 CAPTURES = ("tds7.pcap", "tds5.pcap", "ntlm_synthetic.pcap", "arkime_synthetic.pcap")
 
@@ -44,21 +45,9 @@ def login_phase(facts):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--binary", required=True)
-    ap.add_argument("--source", required=True)
-    args = ap.parse_args()
+    args = checks.script_args(tshark=True, driver="sqlevents", shared="arkime")
+    driver = args.driver
     shared = os.path.join(os.path.abspath(args.source), "..", "shared", "pcaps", "arkime")
-    if not os.path.isdir(shared):
-        print("SKIP: %s not present" % shared)
-        return 77
-    if not shutil.which("tshark"):
-        print("SKIP: tshark not installed")
-        return 77
-    driver = os.path.join(os.path.dirname(os.path.abspath(args.binary)), "sqlevents")
-    if not os.path.exists(driver):
-        print("FAIL: %s not built" % driver)
-        return 1
     o = load_oracle(args.source)
     compared = 0
     for name in CAPTURES:

@@ -19,12 +19,10 @@ Usage: test_app_lines.py --binary PATH --source REPO_DIR
 Exit 0 pass, 1 fail, 77 skipped (no tshark); last line "N passed, N failed".
 Python 3 stdlib only.
 """
-import argparse
 import glob
 import importlib.util
 import json
 import os
-import shutil
 import subprocess
 import sys
 
@@ -238,14 +236,7 @@ def check_sql(binary, sqlo, pcap):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--binary", required=True)
-    ap.add_argument("--source", required=True)
-    args = ap.parse_args()
-    if not shutil.which("tshark"):
-        print("SKIP: tshark not installed")
-        print("0 passed, 0 failed")
-        return 77
+    args = checks.script_args(tshark=True)
     src = args.source
     h2 = load(os.path.join(src, "tests", "h2_tshark.py"), "h2_tshark")
     sqlo = load(os.path.join(src, "tests", "scenarios", "test_sql_oracle.py"), "test_sql_oracle")

@@ -20,10 +20,8 @@ The server side of a conversation without a SYN is the registered port (135,
 Usage: test_midstream.py --binary PATH --source REPO_DIR
 Exit 0 pass, 1 fail, 77 skipped (no tshark); last line "N passed, N failed".
 """
-import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
 
@@ -62,14 +60,7 @@ def conversations(path):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--binary", required=True)
-    ap.add_argument("--source", required=True)
-    a = ap.parse_args()
-    if not shutil.which("tshark"):
-        print("SKIP: tshark not installed")
-        print("0 passed, 0 failed")
-        return 77
+    a = checks.script_args(tshark=True)
     path = os.path.join(a.source, "pcaps", "midstream-rpc.pcap")
     out = subprocess.run([a.binary, "-r", path, "--format", "jsonl", "--profile", "mdi-nnr", "--profile",
                           "netwrix-threat-prevention"], stdout=subprocess.PIPE).stdout.decode()

@@ -25,11 +25,9 @@ The traffic facts come from tshark: which TCP handshakes were answered
 Usage: test_multirole.py --binary PATH --source REPO_DIR
 Exit 0 pass, 1 fail, 77 skipped (no tshark); last line "N passed, N failed".
 """
-import argparse
 import importlib.util
 import json
 import os
-import shutil
 import subprocess
 import sys
 
@@ -89,14 +87,7 @@ def run(binary, *extra, fmt="json"):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--binary", required=True)
-    ap.add_argument("--source", required=True)
-    args = ap.parse_args()
-    if not shutil.which("tshark"):
-        print("SKIP: tshark not installed")
-        print("0 passed, 0 failed")
-        return 77
+    args = checks.script_args(tshark=True)
     os.chdir(args.source)
     spec = importlib.util.spec_from_file_location("h2_tshark", os.path.join("tests", "h2_tshark.py"))
     h2 = importlib.util.module_from_spec(spec)

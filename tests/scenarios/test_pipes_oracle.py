@@ -16,11 +16,9 @@
 Usage: test_pipes_oracle.py --binary PATH --source REPO_DIR
 Exit 0 pass, 1 fail, 77 skipped (no tshark); last line "N passed, N failed".
 """
-import argparse
 import filecmp
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -96,17 +94,8 @@ def hosts_view(binary, path):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--binary", required=True)
-    ap.add_argument("--source", required=True)
-    args = ap.parse_args()
-    if not shutil.which("tshark"):
-        print("SKIP: tshark not installed")
-        return 77
-    driver = os.path.join(os.path.dirname(os.path.abspath(args.binary)), "rpcevents")
-    if not os.path.exists(driver):
-        print("FAIL: %s not built" % driver)
-        return 1
+    args = checks.script_args(tshark=True, driver="rpcevents")
+    driver = args.driver
     path = os.path.join(args.source, "pcaps", NAME)
     with tempfile.TemporaryDirectory() as tmp:
         gen = os.path.join(args.source, "tools", "pcapgen", "generate.py")

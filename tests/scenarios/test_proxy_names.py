@@ -12,11 +12,9 @@ host name), and the proxy's address must carry none of them.
 Usage: test_proxy_names.py --binary PATH --source REPO_DIR
 Exit 0 pass, 1 fail, 77 skipped (no tshark); last line "N passed, N failed".
 """
-import argparse
 import glob
 import json
 import os
-import shutil
 import subprocess
 import sys
 
@@ -41,14 +39,7 @@ def tshark_view(path):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--binary", required=True)
-    ap.add_argument("--source", required=True)
-    a = ap.parse_args()
-    if not shutil.which("tshark"):
-        print("SKIP: tshark not installed")
-        print("0 passed, 0 failed")
-        return 77
+    a = checks.script_args(tshark=True)
     seen = 0
     for path in sorted(glob.glob(os.path.join(a.source, "pcaps", "policy-sensor-proxy-*.pcap"))):
         name = os.path.basename(path)

@@ -23,12 +23,10 @@ Usage: test_sql_oracle.py --binary PATH --source REPO_DIR
 Exit 0 pass, 1 fail, 77 skipped (no tshark); last line "N passed, N failed".
 Python 3 stdlib only.
 """
-import argparse
 import filecmp
 import glob
 import importlib.util
 import os
-import shutil
 import struct
 import subprocess
 import sys
@@ -170,17 +168,8 @@ def subset(fields, full):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--binary", required=True)
-    ap.add_argument("--source", required=True)
-    args = ap.parse_args()
-    if not shutil.which("tshark"):
-        print("SKIP: tshark not installed")
-        return 77
-    driver = os.path.join(os.path.dirname(os.path.abspath(args.binary)), "sqlevents")
-    if not os.path.exists(driver):
-        print("FAIL: %s not built" % driver)
-        return 1
+    args = checks.script_args(tshark=True, driver="sqlevents")
+    driver = args.driver
     expected = load_expected(args.source)
     with tempfile.TemporaryDirectory() as tmp:
         check_regenerated(args.source, tmp)

@@ -17,11 +17,9 @@ see them all.
 Usage: test_starttls_names.py --binary PATH --source REPO_DIR
 Exit 0 pass, 1 fail, 77 skipped (no tshark); last line "N passed, N failed".
 """
-import argparse
 import importlib.util
 import json
 import os
-import shutil
 import subprocess
 import sys
 
@@ -111,14 +109,7 @@ def one_file(binary, path, exp):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--binary", required=True)
-    ap.add_argument("--source", required=True)
-    a = ap.parse_args()
-    if not shutil.which("tshark"):
-        print("SKIP: tshark not installed")
-        print("0 passed, 0 failed")
-        return 77
+    a = checks.script_args(tshark=True)
     expected = load_expected(a.source)
     total = 0
     for exp in expected.values():

@@ -158,43 +158,47 @@ static void test_not_taken(void)
     close(fd);
 }
 
-/* Where libpcap must take over: the offset of the record it is to read. */
-static void test_hand_over(void)
+/* The first n bytes of file: one record read, then libpcap is to take
+ * over at the second, which starts at offset `second`. */
+static void expect_hand_over(size_t n, size_t second)
 {
     pw_usec ts;
     uint32_t cl, wl;
     const uint8_t *d;
     pw_pcapfile f;
-    /* caplen beyond the snapshot length */
-    header(0xA1B2C3D4u, false, 4, 100);
-    record(false, 1, 0, 100, 100, 0);
-    size_t second = flen;
-    record(false, 2, 0, 101, 101, 0);
-    int fd = as_file(flen);
+    int fd = as_file(n);
     CHECK(pw_pcapfile_open(&f, fd, DLT_EN10MB));
     CHECK_INT(pw_pcapfile_next(&f, &ts, &cl, &wl, &d), 1);
     CHECK_INT(pw_pcapfile_next(&f, &ts, &cl, &wl, &d), -1);
     CHECK_INT(pw_pcapfile_offset(&f), second);
     pw_pcapfile_close(&f);
     close(fd);
+}
+
+/* Where libpcap must take over: the offset of the record it is to read. */
+static void test_hand_over(void)
+{
+    /* caplen beyond the snapshot length */
+    header(0xA1B2C3D4u, false, 4, 100);
+    record(false, 1, 0, 100, 100, 0);
+    size_t second = flen;
+    record(false, 2, 0, 101, 101, 0);
+    expect_hand_over(flen, second);
     /* a record cut by the end of the file, then a header cut short */
     header(0xA1B2C3D4u, false, 4, 65535);
     record(false, 1, 0, 50, 50, 0);
     second = flen;
     record(false, 2, 0, 50, 50, 0);
-    for (size_t cut = second + 1; cut < flen; cut += 7) {
-        fd = as_file(cut);
-        CHECK(pw_pcapfile_open(&f, fd, DLT_EN10MB));
-        CHECK_INT(pw_pcapfile_next(&f, &ts, &cl, &wl, &d), 1);
-        CHECK_INT(pw_pcapfile_next(&f, &ts, &cl, &wl, &d), -1);
-        CHECK_INT(pw_pcapfile_offset(&f), second);
-        pw_pcapfile_close(&f);
-        close(fd);
-    }
+    for (size_t cut = second + 1; cut < flen; cut += 7)
+        expect_hand_over(cut, second);
     /* a snapshot length of 0 is taken as libpcap's maximum */
     header(0xA1B2C3D4u, false, 4, 0);
     record(false, 1, 0, 3000, 3000, 0);
-    fd = as_file(flen);
+    pw_usec ts;
+    uint32_t cl, wl;
+    const uint8_t *d;
+    pw_pcapfile f;
+    int fd = as_file(flen);
     CHECK(pw_pcapfile_open(&f, fd, DLT_EN10MB));
     CHECK_INT(pw_pcapfile_next(&f, &ts, &cl, &wl, &d), 1);
     pw_pcapfile_close(&f);
