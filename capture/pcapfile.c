@@ -8,7 +8,7 @@
 
 #include "../common/cursor.h"
 
-#define BLOCK_BYTES ((size_t)1 << 20)
+#define BLOCK_BYTES ((size_t)256 << 10)
 #define FILE_HDR 24
 #define REC_HDR 16
 /* The largest capture length libpcap accepts for these link types. */

@@ -9,9 +9,9 @@
  * the SYN-ACK comes.  libnids then sees the same packets in the same order
  * as before, minus the SYNs nobody answered.
  *
- * Bounded: a direct-mapped table of PW_SYNGATE_SLOTS slots; a SYN whose slot
- * is taken replaces the one there (a repeated SYN of the same connection
- * replaces it too: libnids takes the latest sequence number as well).  A SYN pushed out before its SYN-ACK came is
+ * Bounded: PW_SYNGATE_SLOTS slots in sets of two; a SYN whose set is full
+ * replaces the older one there (a repeated SYN of the same connection
+ * replaces its own: libnids takes the latest sequence number as well).  A SYN pushed out before its SYN-ACK came is
  * a connection libnids does not follow: if it carries data, the in-order
  * shim takes it as one caught mid-stream.  Replacements are counted. */
 #ifndef PW_CAPTURE_SYNGATE_H
@@ -23,8 +23,9 @@
 #include "../common/pwtime.h"
 #include "packet.h"
 
-#define PW_SYNGATE_SLOTS 16384
-#define PW_SYNGATE_BYTES 112 /* IP and TCP headers with options */
+#define PW_SYNGATE_SLOTS 16384 /* in sets of PW_SYNGATE_WAYS */
+#define PW_SYNGATE_WAYS 2
+#define PW_SYNGATE_BYTES 80 /* IPv4 and TCP headers, TCP options included */
 
 typedef struct pw_syngate_slot {
     uint8_t client[4], server[4];

@@ -18,9 +18,14 @@
 #define SMB2_HDR_LEN 64
 #define SMB1_HDR_LEN 32
 /* Followed this far (RPC over a pipe comes after the session setup, the
- * tree connect and the create); skipped message bodies cost nothing. */
+ * tree connect and the create); skipped message bodies cost nothing here,
+ * but every segment costs reassembly. */
 #define SMB_MAX_MSGS 1024
 #define SMB_MAX_BYTES (1024u * 1024u)
+/* A connection with no IPC$ tree and no pipe by then is file sharing (or
+ * its session setup is long past): it is left there. */
+#define SMB_PLAIN_MSGS 64
+#define SMB_PLAIN_BYTES (64u * 1024u)
 /* Longest message we wait for in full (session setups are a few KiB, pipe
  * reads and writes a DCE/RPC fragment). */
 #define SMB_MAX_SETUP 0xffffu
@@ -236,6 +241,8 @@ static pw_pdu_step smb_message(const pw_dctx *ctx, void *state, const pw_pdu *pd
     st->msgs++;
     st->bytes += (uint32_t)pdu->len;
     if (st->msgs >= SMB_MAX_MSGS || st->bytes >= SMB_MAX_BYTES)
+        return PW_PDU_DONE;
+    if ((st->msgs >= SMB_PLAIN_MSGS || st->bytes >= SMB_PLAIN_BYTES) && !pw_smb_pipes_any(&st->pipes))
         return PW_PDU_DONE;
     return PW_PDU_NEXT;
 }

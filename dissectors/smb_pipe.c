@@ -648,6 +648,17 @@ void pw_smb1_pipe_cmd(const pw_dctx *ctx, pw_smb_pipes *p, const pw_smb_hdr *h, 
     }
 }
 
+bool pw_smb_pipes_any(const pw_smb_pipes *p)
+{
+    for (int i = 0; i < p->n_trees && i < PW_SMB_MAX_TREES; i++)
+        if (p->tree_pipe[i])
+            return true;
+    for (int i = 0; i < PW_SMB_MAX_PIPES; i++)
+        if (p->pipes[i].io)
+            return true;
+    return false;
+}
+
 void pw_smb_pipes_free(pw_smb_pipes *p)
 {
     for (int i = 0; i < PW_SMB_MAX_PIPES; i++)

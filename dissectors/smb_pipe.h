@@ -72,6 +72,9 @@ bool pw_smb1_pipe_wants(const pw_smb_pipes *p, const pw_cursor *c);
 void pw_smb2_pipe_cmd(const pw_dctx *ctx, pw_smb_pipes *p, const pw_smb_hdr *h, pw_cursor hdr);
 void pw_smb1_pipe_cmd(const pw_dctx *ctx, pw_smb_pipes *p, const pw_smb_hdr *h, pw_cursor m);
 
+/* Whether the connection has an IPC$ tree or an open pipe: only then is
+ * there RPC to follow past the session setup. */
+bool pw_smb_pipes_any(const pw_smb_pipes *p);
 /* Releases the pipes' DCE/RPC states. */
 void pw_smb_pipes_free(pw_smb_pipes *p);
 
