@@ -1009,6 +1009,13 @@ int pw_capture_file(const char *path, uint32_t source, const pw_capture_opts *op
         while (off < b->used) {
             const rec_hdr *rh = (const rec_hdr *)(const void *)(b->buf + off);
             off += rec_size(rh->stored);
+            /* the reader thread wrote the next record on the other core:
+             * its header and first bytes start coming over now */
+            if (off < b->used) {
+                __builtin_prefetch(b->buf + off);
+                __builtin_prefetch(b->buf + off + 64);
+                __builtin_prefetch(b->buf + off + 128);
+            }
             cap->dlt = rh->dlt;
             pw_cap_record(cap, rh->ts, rh->caplen, rh->len, (const uint8_t *)(rh + 1),
                           rh->matched != 0);
