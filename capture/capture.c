@@ -1015,6 +1015,9 @@ int pw_capture_file(const char *path, uint32_t source, const pw_capture_opts *op
                 __builtin_prefetch(b->buf + off);
                 __builtin_prefetch(b->buf + off + 64);
                 __builtin_prefetch(b->buf + off + 128);
+                if (off + 2048 < b->used) /* and what follows it, a little further on */
+                    for (int k = 0; k < 4; k++)
+                        __builtin_prefetch(b->buf + off + 1024 + 64 * k);
             }
             cap->dlt = rh->dlt;
             pw_cap_record(cap, rh->ts, rh->caplen, rh->len, (const uint8_t *)(rh + 1),
