@@ -1,11 +1,13 @@
 /* handoff.h - the analysis thread: capture and the dissectors run on one
  * core, the analysis on the other.
  *
- * Reading a file, the pipeline hands every decoded packet, dissector event
- * and mid-stream attempt to the analysis through a single-producer,
- * single-consumer ring, in the order it made them; one thread drains the
- * ring into pw_analysis_packet/_event/_midstream.  Order is all the analysis
- * depends on, so the result is the same as calling it directly.
+ * Reading a file, the pipeline (pipeline.c: always with --threads 2, while
+ * connections start often with --threads auto) hands every decoded packet,
+ * dissector event and mid-stream attempt to the analysis through a
+ * single-producer, single-consumer ring, in the order it made them; one
+ * thread drains the ring into pw_analysis_packet/_event/_midstream.  Order is
+ * all the analysis depends on, so the result is the same as calling it
+ * directly, and the pipeline may switch between the two at any message.
  *
  * Only the pipeline's thread produces and only the analysis thread consumes.
  * Anything else that touches the analysis (beginning or ending an input,
