@@ -1,7 +1,12 @@
 /* wtap_file.c - reading capture files through libwiretap (see wtap_file.h). */
 #include "wtap_file.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <stdio.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -70,9 +75,51 @@ static void describe(char *err, size_t errlen, int code, gchar *info)
     g_free(info);
 }
 
+/* Some of libwiretap's text-format readers end the whole process (exit())
+ * on input they cannot parse: a file of "***" lines does it, in capinfos
+ * too.  So a file is first opened and read to its end in a child process;
+ * only when that child finishes normally does this process read it.  Files
+ * libpcap refuses are rare (gzip, Network Monitor, mixed pcapng), so reading
+ * them twice costs little.  true when the child could not even be made: the
+ * file is then read here as before. */
+static bool survives_reading(const char *path)
+{
+    fflush(NULL); /* the child's exit() must not write our buffered output again */
+    pid_t pid = fork();
+    if (pid < 0)
+        return true;
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        if (null >= 0)
+            dup2(null, 2);
+        int code = 0;
+        gchar *info = NULL;
+        wtap *wth = wtap_open_offline(path, WTAP_TYPE_AUTO, &code, &info, FALSE);
+        if (wth) {
+            wtap_rec rec;
+            Buffer buf;
+            gint64 off;
+            wtap_rec_init(&rec);
+            ws_buffer_init(&buf, 65536);
+            while (wtap_read(wth, &rec, &buf, &code, &info, &off))
+                wtap_rec_reset(&rec);
+        }
+        _exit(0);
+    }
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return true;
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
 pw_wtap *pw_wtap_open(const char *path, char *err, size_t errlen)
 {
     pthread_once(&g_once, init_once);
+    if (!survives_reading(path)) {
+        snprintf(err, errlen, "libwiretap could not parse it");
+        return NULL;
+    }
     pw_wtap *w = calloc(1, sizeof *w);
     if (!w) {
         snprintf(err, errlen, "out of memory");

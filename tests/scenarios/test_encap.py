@@ -92,6 +92,22 @@ def tshark_count(path, display_filter):
     return len(p.stdout.split())
 
 
+def wiretap_exits(binary, source):
+    """A file one of libwiretap's text readers ends the process on (capinfos
+    exits on it too): reported as not a capture file, exit 1, report written."""
+    with tempfile.TemporaryDirectory() as tmp:
+        bad = os.path.join(tmp, "stars.txt")
+        with open(bad, "w") as f:
+            f.write("***\n")
+        rc, out, err = run(binary, ["-r", bad, "-r", os.path.join(source, "pcaps", "core-udp.pcap"),
+                                    "--format", "json"])
+        check(rc == 1, "a file libwiretap exits on: exit status 1", "%d %s" % (rc, err[-200:]))
+        check("not a capture file" in err, "... named as not a capture file", err[-200:])
+        rep = json.loads(out) if out.strip().startswith("{") else {}
+        check(len(rep.get("inputs", [])) == 2 and rep["inputs"][1]["packets"] > 0,
+              "... and the next input is still read and reported", out[:200])
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--binary", required=True)
@@ -204,6 +220,7 @@ def main():
             check(want is not None and len(want) == 2 and {key_of(g) for g in got} == want,
                   "%s: the inner flows, as tshark decodes them" % fmt,
                   "want %s got %s" % (sorted(want or []), json.dumps(got)[:300]))
+    wiretap_exits(binary, source)
 
     print("%d passed, %d failed" % (checks.PASSED, checks.FAILED))
     return 1 if checks.FAILED else 0
