@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "../common/cursor.h"
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -75,15 +77,35 @@ static void describe(char *err, size_t errlen, int code, gchar *info)
     g_free(info);
 }
 
+/* Whether the file begins as text: its first bytes are all printable or
+ * white space.  The readers that exit (below) are the text-format ones. */
+static bool looks_like_text(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return false;
+    unsigned char b[256];
+    size_t n = fread(b, 1, sizeof b, f);
+    fclose(f);
+    pw_cursor c = pw_cur(b, n);
+    while (pw_cur_left(&c)) {
+        uint8_t x = pw_u8(&c);
+        if (!((x >= 0x20 && x < 0x7f) || (x >= '\t' && x <= '\r')))
+            return false;
+    }
+    return true;
+}
+
 /* Some of libwiretap's text-format readers end the whole process (exit())
  * on input they cannot parse: a file of "***" lines does it, in capinfos
- * too.  So a file is first opened and read to its end in a child process;
- * only when that child finishes normally does this process read it.  Files
- * libpcap refuses are rare (gzip, Network Monitor, mixed pcapng), so reading
- * them twice costs little.  true when the child could not even be made: the
- * file is then read here as before. */
+ * too.  So a text file is first opened and read to its end in a child
+ * process; only when that child finishes normally does this process read
+ * it.  Such files are rare, so reading them twice costs little.  true when
+ * the child could not even be made: the file is then read here as before. */
 static bool survives_reading(const char *path)
 {
+    if (!looks_like_text(path))
+        return true;
     fflush(NULL); /* the child's exit() must not write our buffered output again */
     pid_t pid = fork();
     if (pid < 0)
