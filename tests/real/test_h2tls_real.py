@@ -20,17 +20,11 @@ import shutil
 import subprocess
 import sys
 
-PASSED = 0
-FAILED = 0
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import checks  # noqa: E402  (tests/checks.py: check() and the counts)
+from checks import check  # noqa: E402
 
 
-def check(cond, what, detail=""):
-    global PASSED, FAILED
-    if cond:
-        PASSED += 1
-    else:
-        FAILED += 1
-        print("FAIL: %s%s" % (what, (" -- " + detail) if detail else ""))
 
 
 def norm(a):
@@ -87,8 +81,8 @@ def main():
               repr((h2 & tls) - marked))
         check(not (calls & marked), "%s: no call invented on a TLS connection" % rel, repr(calls & marked))
     check(seen >= 3, "captures with ALPN h2 found", str(seen))
-    print("%d passed, %d failed" % (PASSED, FAILED))
-    return 1 if FAILED else 0
+    print("%d passed, %d failed" % (checks.PASSED, checks.FAILED))
+    return 1 if checks.FAILED else 0
 
 
 if __name__ == "__main__":

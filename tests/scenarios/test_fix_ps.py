@@ -31,20 +31,13 @@ import subprocess
 import sys
 import tempfile
 
-PASSED = 0
-FAILED = 0
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import checks  # noqa: E402  (tests/checks.py: check() and the counts)
+from checks import check  # noqa: E402
+
 
 PROFILES = ["mdi-nnr", "mdi-sensor", "netwrix-threat-prevention"]
 
-
-def check(cond, what, detail=""):
-    global PASSED, FAILED
-    if cond:
-        PASSED += 1
-    else:
-        FAILED += 1
-        print("FAIL: %s%s" % (what, (" -- " + str(detail)) if detail else ""))
-    return cond
 
 
 def run(binary, args):
@@ -120,7 +113,7 @@ def main():
     p = subprocess.run([node, checker] + [r[1] for r in runs], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                        timeout=300, universal_newlines=True)
     if not check(p.returncode == 0, "parser ran", p.stderr[-500:]):
-        print("%d passed, %d failed" % (PASSED, FAILED))
+        print("%d passed, %d failed" % (checks.PASSED, checks.FAILED))
         return 1
     parsed = {}
     for line in p.stdout.splitlines():
@@ -142,8 +135,8 @@ def main():
     check(total_cmds > 0, "some script has a firewall command", total_cmds)
     check(path_blocks > 0, "some script has a path-refused block", path_blocks)
     print("%d scripts parsed, %d commands, %d path-refused blocks" % (len(runs), total_cmds, path_blocks))
-    print("%d passed, %d failed" % (PASSED, FAILED))
-    return 1 if FAILED else 0
+    print("%d passed, %d failed" % (checks.PASSED, checks.FAILED))
+    return 1 if checks.FAILED else 0
 
 
 if __name__ == "__main__":

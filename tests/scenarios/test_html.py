@@ -33,8 +33,10 @@ import sys
 import tempfile
 import time
 
-PASSED = 0
-FAILED = 0
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import checks  # noqa: E402  (tests/checks.py: check() and the counts)
+from checks import check  # noqa: E402
+
 
 # (capture, extra arguments)
 CASES = [
@@ -47,15 +49,6 @@ CASES = [
 
 WIDTH = 1280
 
-
-def check(cond, what, detail=""):
-    global PASSED, FAILED
-    if cond:
-        PASSED += 1
-    else:
-        FAILED += 1
-        print("FAIL: %s%s" % (what, (" -- " + str(detail)) if detail else ""))
-    return cond
 
 
 class Browser:
@@ -311,8 +304,8 @@ def main():
     finally:
         browser.close()
     print("pages and screenshots in %s" % tmp)
-    print("%d passed, %d failed" % (PASSED, FAILED))
-    return 1 if FAILED else 0
+    print("%d passed, %d failed" % (checks.PASSED, checks.FAILED))
+    return 1 if checks.FAILED else 0
 
 
 if __name__ == "__main__":
