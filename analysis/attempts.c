@@ -91,7 +91,7 @@
  *
  * Memory: max_open caps the records; when full, the record with the earliest
  * deadline goes early (a pending attempt as indeterminate/capture-ended,
- * counted in stats.evicted).  Storage, hashing, the deadline heap and the
+ * counted in stats.evicted).  Storage, hashing, the deadline queue and the
  * destination-address table (the one-sided rule's "last packet toward the
  * client") are conn.c's.  The facts kept beyond one record (group queriers,
  * the UDP retry chain per client/server/port, each address's own packets) are

@@ -1,6 +1,7 @@
 /* conn.c - the connection table's storage: pools, symmetric 4-tuple hash,
- * deadline heap and destination-address table (see conn.h). */
+ * destination-address table, with deadlines.h's timer queue (see conn.h). */
 #include "conn.h"
+#include "deadlines.h"
 #include "../common/xalloc.h"
 
 #include <stdlib.h>
@@ -39,12 +40,6 @@ typedef struct oa_index {
     uint32_t mask;
 } index_t;
 
-typedef struct hslot {
-    pw_usec key;
-    uint32_t idx;
-    uint32_t hash; /* the record's, to prefetch its index slot before it goes */
-} hslot;
-
 typedef struct pool {
     void **chunks;
     uint32_t nchunks, capchunks;
@@ -62,11 +57,7 @@ struct pw_conns {
     pool cp;              /* records */
     index_t ci;           /* record index */
     uint32_t n, peak;
-    hslot *heap;
-    uint32_t heapn, heapcap;
-    uint32_t *hpos;       /* heap position of each record, apart from the records:
-                             sifting then touches no record */
-    uint32_t hposcap;
+    pw_deadlines *due;    /* every live record's deadline */
 
     pool hp;              /* destination addresses */
     index_t hi;           /* host index */
@@ -127,6 +118,11 @@ static void index_init(index_t *x, uint32_t n)
     x->s = pw_xmalloc((size_t)n * sizeof *x->s);
     memset(x->s, 0xff, (size_t)n * sizeof *x->s);
     x->mask = n - 1;
+}
+
+static void index_free(index_t *x)
+{
+    free(x->s);
 }
 
 static void index_put(index_t *x, uint32_t h, uint32_t idx)
@@ -196,89 +192,14 @@ static inline bool addr_eq(const pw_addr *x, const pw_addr *y)
     return x->family == y->family && memcmp(x->b, y->b, 16) == 0;
 }
 
-/* ---- deadline heap -------------------------------------------------------- */
+/* ---- deadlines ------------------------------------------------------------ */
 
-static inline void heap_set(pw_conns *t, uint32_t pos, hslot s)
-{
-    t->heap[pos] = s;
-    t->hpos[s.idx] = pos;
-}
-
-static void sift_up(pw_conns *t, uint32_t pos)
-{
-    hslot s = t->heap[pos];
-    while (pos > 0) {
-        uint32_t parent = (pos - 1) / 2;
-        if (t->heap[parent].key <= s.key)
-            break;
-        heap_set(t, pos, t->heap[parent]);
-        pos = parent;
-    }
-    heap_set(t, pos, s);
-}
-
-static void sift_down(pw_conns *t, uint32_t pos)
-{
-    hslot s = t->heap[pos];
-    uint32_t n = t->heapn;
-    for (;;) {
-        uint32_t c = 2 * pos + 1;
-        if (c >= n)
-            break;
-        if (c + 1 < n && t->heap[c + 1].key < t->heap[c].key)
-            c++;
-        if (t->heap[c].key >= s.key)
-            break;
-        heap_set(t, pos, t->heap[c]);
-        pos = c;
-    }
-    heap_set(t, pos, s);
-}
-
-static void heap_push(pw_conns *t, uint32_t idx, uint32_t hash, pw_usec key)
-{
-    if (t->heapn == t->heapcap) {
-        uint32_t nc = t->heapcap ? t->heapcap * 2 : 1024;
-        hslot *h = pw_xrealloc(t->heap, nc, sizeof *h);
-        t->heap = h;
-        t->heapcap = nc;
-    }
-    if (idx >= t->hposcap) {
-        uint32_t nc = t->hposcap ? t->hposcap * 2 : 1024;
-        while (nc <= idx)
-            nc *= 2;
-        t->hpos = pw_xrealloc(t->hpos, nc, sizeof *t->hpos);
-        t->hposcap = nc;
-    }
-    uint32_t pos = t->heapn++;
-    t->heap[pos] = (hslot){key, idx, hash};
-    t->hpos[idx] = pos;
-    sift_up(t, pos);
-}
-
-static void heap_remove(pw_conns *t, uint32_t pos)
-{
-    uint32_t last = --t->heapn;
-    if (pos == last)
-        return;
-    pw_usec old = t->heap[pos].key;
-    heap_set(t, pos, t->heap[last]);
-    if (t->heap[pos].key < old)
-        sift_up(t, pos);
-    else
-        sift_down(t, pos);
-}
-
-/* Later deadlines are applied lazily (the heap key is fixed up when it
- * reaches the top); earlier ones in place. */
+/* Later deadlines are applied lazily (the queue's key is raised when it
+ * reaches the top); earlier ones at once. */
 void pw_conn_set_deadline(pw_conns *t, pw_conn *c, pw_usec d)
 {
     c->deadline = d;
-    uint32_t pos = t->hpos[c->idx];
-    if (d < t->heap[pos].key) {
-        t->heap[pos].key = d;
-        sift_up(t, pos);
-    }
+    pw_deadlines_lower(t->due, c->idx, d);
 }
 
 void pw_conn_extend(pw_conns *t, pw_conn *c, pw_usec d)
@@ -287,24 +208,25 @@ void pw_conn_extend(pw_conns *t, pw_conn *c, pw_usec d)
         pw_conn_set_deadline(t, c, d);
 }
 
-/* The top record with its heap key made true (NULL when empty). */
-static pw_conn *heap_top(pw_conns *t)
+/* The first record with its queue key made true (NULL when none). */
+static pw_conn *first_due(pw_conns *t)
 {
-    while (t->heapn) {
-        pw_conn *c = C(t, t->heap[0].idx);
-        if (c->deadline <= t->heap[0].key)
+    pw_deadline d;
+    while (pw_deadlines_top(t->due, &d)) {
+        pw_conn *c = C(t, d.idx);
+        if (c->deadline <= d.key)
             return c;
-        t->heap[0].key = c->deadline;
-        sift_down(t, 0);
+        pw_deadlines_raise_top(t->due, c->deadline);
     }
     return NULL;
 }
 
 pw_conn *pw_conns_due(pw_conns *t, pw_usec now, bool inclusive)
 {
-    if (!t->heapn || t->heap[0].key > now || (t->heap[0].key == now && !inclusive))
+    pw_deadline d;
+    if (!pw_deadlines_top(t->due, &d) || d.key > now || (d.key == now && !inclusive))
         return NULL;
-    pw_conn *c = heap_top(t);
+    pw_conn *c = first_due(t);
     if (!c || c->deadline > now || (c->deadline == now && !inclusive))
         return NULL;
     return c;
@@ -312,7 +234,7 @@ pw_conn *pw_conns_due(pw_conns *t, pw_usec now, bool inclusive)
 
 pw_conn *pw_conns_earliest(pw_conns *t)
 {
-    return heap_top(t);
+    return first_due(t);
 }
 
 /* ---- destination-address table -------------------------------------------- */
@@ -391,7 +313,7 @@ static void hosts_expire(pw_conns *t)
 static void hosts_rehash(pw_conns *t)
 {
     uint32_t nsize = (t->hi.mask + 1) * 2;
-    free(t->hi.s);
+    index_free(&t->hi);
     index_init(&t->hi, nsize);
     for (uint32_t k = 0; k < t->qlen; k++) /* every live host is queued */
         index_put(&t->hi, qat(t, k)->hash, qat(t, k)->idx);
@@ -447,6 +369,7 @@ static uint32_t host_pin(pw_conns *t, const pw_addr *a)
 void pw_conns_clock(pw_conns *t, pw_usec now)
 {
     t->clock = now;
+    pw_deadlines_clock(t->due, now);
     if (t->qlen)
         hosts_expire(t);
 }
@@ -489,6 +412,7 @@ pw_conns *pw_conns_new(uint32_t cap, pw_usec host_window, pw_conn_removed_fn rem
     t->cp.free = t->hp.free = NONE;
     index_init(&t->ci, 1024);
     index_init(&t->hi, 1024);
+    t->due = pw_deadlines_new(t->cap);
     return t;
 }
 
@@ -518,13 +442,18 @@ pw_conn *pw_conn_find(const pw_conns *t, uint8_t proto, const pw_addr *a, uint16
     }
 }
 
+static void reindex(void *arg, uint32_t idx)
+{
+    pw_conns *t = arg;
+    index_put(&t->ci, C(t, idx)->hash, idx);
+}
+
 static void conns_rehash(pw_conns *t)
 {
     uint32_t nsize = (t->ci.mask + 1) * 2;
-    free(t->ci.s);
+    index_free(&t->ci);
     index_init(&t->ci, nsize);
-    for (uint32_t k = 0; k < t->heapn; k++) /* every live record is in the heap */
-        index_put(&t->ci, C(t, t->heap[k].idx)->hash, t->heap[k].idx);
+    pw_deadlines_each(t->due, reindex, t); /* every live record has a deadline */
 }
 
 pw_conn *pw_conn_new(pw_conns *t, uint8_t proto, const pw_addr *client, uint16_t cport,
@@ -547,7 +476,7 @@ pw_conn *pw_conn_new(pw_conns *t, uint8_t proto, const pw_addr *client, uint16_t
     c->deadline = deadline;
     c->hsrv = host_pin(t, server);
     c->hcli = host_pin(t, client); /* cannot drop hsrv: it is pinned */
-    heap_push(t, i, c->hash, deadline);
+    pw_deadlines_push(t->due, i, deadline);
     if (++t->n > t->peak)
         t->peak = t->n;
     return c;
@@ -569,21 +498,21 @@ void pw_conn_remove(pw_conns *t, pw_conn *c)
     H(t, c->hcli)->refs--;
     H(t, c->hsrv)->refs--;
     index_del(&t->ci, c->hash, c->idx);
-    heap_remove(t, t->hpos[c->idx]);
+    pw_deadlines_remove(t->due, c->idx);
     /* Records mostly leave in deadline order (expiry, eviction): start
-     * loading what the next one's removal will touch. */
-    if (t->heapn) {
-        /* The one after it is one of its children in the heap: their records
-         * start loading now, so that the hint below finds the next record
-         * already loaded when its turn comes. */
-        for (uint32_t k = 1; k <= 2 && k < t->heapn; k++)
-            __builtin_prefetch(C(t, t->heap[k].idx));
-        const pw_conn *next = C(t, t->heap[0].idx);
-        __builtin_prefetch(&t->ci.s[t->heap[0].hash & t->ci.mask]);
-        __builtin_prefetch(H(t, next->hcli));
-        __builtin_prefetch(H(t, next->hsrv));
+     * loading what the next ones' removals will touch, so that the hint
+     * below finds the next record already loaded when its turn comes. */
+    uint32_t next[5];
+    uint32_t n = pw_deadlines_peek(t->due, next, 5);
+    for (uint32_t k = 1; k < n; k++)
+        __builtin_prefetch(C(t, next[k]));
+    if (n) {
+        const pw_conn *first = C(t, next[0]);
+        __builtin_prefetch(&t->ci.s[first->hash & t->ci.mask]);
+        __builtin_prefetch(H(t, first->hcli));
+        __builtin_prefetch(H(t, first->hsrv));
         if (t->upcoming)
-            t->upcoming(t->arg, next);
+            t->upcoming(t->arg, first);
     }
     c->state = 0;
     c->hnext = t->cp.free;
@@ -624,10 +553,9 @@ void pw_conns_free(pw_conns *t)
         pw_conn_remove(t, c);
     pool_free_all(&t->cp);
     pool_free_all(&t->hp);
-    free(t->ci.s);
-    free(t->hi.s);
+    index_free(&t->ci);
+    index_free(&t->hi);
     free(t->q);
-    free(t->heap);
-    free(t->hpos);
+    pw_deadlines_free(t->due);
     free(t);
 }

@@ -14,9 +14,9 @@
  *
  * This file is storage only: chunked pools with freelists (no malloc per
  * packet), a hash keyed symmetrically on the 4-tuple so both directions find
- * the record, a binary min-heap of deadlines (keys may be stale-early and are
- * re-keyed lazily), and the destination-address table the one-sided rule
- * reads.  What a deadline means, and what happens when it passes, is
+ * the record, a timer queue of deadlines (deadlines.h; keys may be
+ * stale-early and are re-keyed lazily), and the destination-address table
+ * the one-sided rule reads.  What a deadline means, and what happens when it passes, is
  * attempts.c's business. */
 #ifndef PW_CONN_H
 #define PW_CONN_H
@@ -37,7 +37,7 @@ typedef struct pw_conn {
     uint32_t idx;          /* this record's index in the pool */
     uint32_t hash, hnext;  /* 4-tuple hash (symmetric); freelist link */
     uint32_t hcli, hsrv;   /* destination-table entries of client and server */
-    pw_usec deadline;      /* true deadline; the heap key may be earlier */
+    pw_usec deadline;      /* true deadline; the queue key may be earlier */
     pw_usec last_seen;     /* last packet of the connection, either direction */
     /* attempt state (attempts.c) */
     uint32_t isn_first, isn_last;
@@ -101,7 +101,7 @@ void pw_conn_set_deadline(pw_conns *t, pw_conn *c, pw_usec d);
 /* Moves the deadline later only. */
 void pw_conn_extend(pw_conns *t, pw_conn *c, pw_usec d);
 /* The record whose deadline is the earliest, if that deadline is before now
- * (or at it when inclusive); NULL when none is due.  Stale heap keys are
+ * (or at it when inclusive); NULL when none is due.  Stale queue keys are
  * fixed on the way. */
 pw_conn *pw_conns_due(pw_conns *t, pw_usec now, bool inclusive);
 /* The record with the earliest deadline (for eviction), or NULL. */

@@ -498,6 +498,7 @@ typedef struct reader {
     pthread_cond_t full_cv, free_cv;
     unsigned nfull, rd, wr;
     bool quit;
+    bool reader_waiting; /* the reader found the ring full and sleeps */
     bool threaded;
     pthread_t thread;
     char *iobuf; /* the file's stdio buffer (see IOBUF_BYTES) */
@@ -735,9 +736,16 @@ static void *reader_main(void *arg)
 {
     reader *r = arg;
     for (;;) {
+        /* A full ring: sleep until half of it is free, so that a consumer
+         * slower than the disk wakes this thread once per NBATCH / 2
+         * batches, not at every one. */
         pthread_mutex_lock(&r->mu);
-        while (r->nfull == NBATCH && !r->quit)
-            pthread_cond_wait(&r->free_cv, &r->mu);
+        if (r->nfull == NBATCH) {
+            r->reader_waiting = true;
+            while (r->nfull > NBATCH / 2 && !r->quit)
+                pthread_cond_wait(&r->free_cv, &r->mu);
+            r->reader_waiting = false;
+        }
         bool quit = r->quit;
         pthread_mutex_unlock(&r->mu);
         if (quit)
@@ -807,7 +815,8 @@ static void release_batch(reader *r)
     pthread_mutex_lock(&r->mu);
     r->nfull--;
     r->rd = (r->rd + 1) % NBATCH;
-    pthread_cond_signal(&r->free_cv);
+    if (r->reader_waiting && r->nfull <= NBATCH / 2)
+        pthread_cond_signal(&r->free_cv);
     pthread_mutex_unlock(&r->mu);
 }
 

@@ -10,7 +10,7 @@
  * consistent accesses: the other side either sees the flag and wakes it, or
  * the sleeper sees the other side's progress).  Wake-ups are batched: the
  * pipeline wakes the analysis thread when a batch is waiting, the analysis
- * thread wakes the pipeline when half the ring is free, so a busy run makes
+ * thread wakes the pipeline once half the ring is free, so a busy run makes
  * few system calls. */
 #include "handoff.h"
 
@@ -28,10 +28,15 @@
 #define MSG_ALIGN 16
 /* Bytes produced before they are made visible to the analysis thread. */
 #define PUBLISH_BATCH ((size_t)16 << 10)
+/* Bytes of the ring loaded ahead of the message being read. */
+#define RING_PREFETCH ((size_t)4 << 10)
 /* How many messages ahead the analysis' table slots are prefetched. */
 #define PREFETCH_AHEAD 8
 /* Bytes waiting before a sleeping analysis thread is woken. */
 #define WAKE_BATCH ((size_t)64 << 10)
+/* Bytes taken before the tail is moved on, so that room shows up while a
+ * long run is still being delivered. */
+#define RELEASE_BATCH ((size_t)64 << 10)
 
 /* MSG_PACKET_SHORT: a packet without its ICMP quote (not an ICMP error),
  * a third less to copy for nearly every packet. */
@@ -117,6 +122,17 @@ static void deliver(pw_handoff *h, const msg_hdr *m)
     }
 }
 
+/* Hands the bytes before t back to the pipeline.  A pipeline waiting for
+ * room is woken only once half the ring is free (or all of it, for a sync),
+ * so that a run the analysis holds back makes a few wake-ups per ring, not
+ * one per batch. */
+static void release(pw_handoff *h, size_t t)
+{
+    atomic_store(&h->tail, t);
+    if (atomic_load(&h->head) - t <= RING_SIZE / 2)
+        wake(h, &h->producer_sleeping, &h->producer_cv);
+}
+
 static void *analysis_main(void *arg)
 {
     pw_handoff *h = arg;
@@ -134,9 +150,13 @@ static void *analysis_main(void *arg)
         }
         /* The table slots of the packets PREFETCH_AHEAD messages on start
          * loading while these are delivered. */
-        size_t ahead = t;
+        size_t ahead = t, fetched = t;
         int lead = 0;
         while (t != end) {
+            /* The ring's lines were written on the other core: they start
+             * moving here well before the messages in them are read. */
+            for (; fetched < end && fetched - t < RING_PREFETCH; fetched += 64)
+                __builtin_prefetch(h->ring + (fetched & RING_MASK));
             for (; lead < PREFETCH_AHEAD && ahead != end; lead++) {
                 const msg_hdr *m = (const msg_hdr *)(h->ring + (ahead & RING_MASK));
                 if (m->kind == MSG_PACKET || m->kind == MSG_PACKET_SHORT) /* reads no quote */
@@ -147,9 +167,10 @@ static void *analysis_main(void *arg)
             deliver(h, m);
             t += m->size;
             lead--;
+            if (t - atomic_load_explicit(&h->tail, memory_order_relaxed) >= RELEASE_BATCH)
+                release(h, t);
         }
-        atomic_store(&h->tail, t);
-        wake(h, &h->producer_sleeping, &h->producer_cv);
+        release(h, t);
     }
     return NULL;
 }

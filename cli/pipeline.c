@@ -64,8 +64,9 @@ static void auto_mode(pw_pipeline *p, const pw_pkt *pkt)
     bool starts = pkt->proto == PW_IPPROTO_TCP ? (pkt->tcp_flags & (PW_TH_SYN | PW_TH_ACK)) == PW_TH_SYN
                                                : pkt->proto == PW_IPPROTO_UDP && pkt->dgram_kind != PW_DGRAM_RESPONSE;
     p->window_starts += starts;
-    if (++p->window_packets < PW_AUTO_WINDOW)
+    if (++p->window_packets < (p->windows ? PW_AUTO_WINDOW : PW_AUTO_FIRST_WINDOW))
         return;
+    p->windows++;
     bool was = p->handing_off;
     if (p->window_starts * 6 >= p->window_packets)
         set_handing_off(p, true);

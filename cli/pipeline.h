@@ -33,11 +33,15 @@ typedef struct pw_pipeline {
     struct pw_handoff *handoff; /* started when first wanted; NULL before */
     bool handing_off;           /* the analysis thread takes what comes now */
     uint64_t window_packets, window_starts; /* auto: this window's packets and connection starts */
+    uint64_t windows;           /* auto: windows judged so far */
     uint64_t switches;          /* auto: times the mode changed (for -v) */
 } pw_pipeline;
 
 enum { PW_THREADS_AUTO = 0, PW_THREADS_ONE = 1, PW_THREADS_TWO = 2 };
 #define PW_AUTO_WINDOW 65536
+/* The first window is shorter: a flood from the first packet on should not
+ * wait 65,536 packets for the thread. */
+#define PW_AUTO_FIRST_WINDOW 8192
 
 /* Fills cb so that capture feeds this pipeline. */
 void pw_pipeline_callbacks(pw_pipeline *p, pw_capture_cb *cb);

@@ -28,6 +28,15 @@ void *pw_xmalloc(size_t size)
     return p;
 }
 
+void *pw_xaligned(size_t align, size_t size)
+{
+    size_t bytes = (size + align - 1) & ~(align - 1); /* aligned_alloc wants a multiple */
+    void *p = bytes >= size ? aligned_alloc(align, bytes ? bytes : align) : NULL;
+    if (!p)
+        out_of_memory(1, size);
+    return p;
+}
+
 void *pw_xrealloc(void *p, size_t n, size_t size)
 {
     if (size && n > SIZE_MAX / size)

@@ -14,6 +14,8 @@
 void *pw_xcalloc(size_t n, size_t size);
 void *pw_xmalloc(size_t size);
 void *pw_xrealloc(void *p, size_t n, size_t size);
+/* size bytes at an address that is a multiple of align (a power of two). */
+void *pw_xaligned(size_t align, size_t size);
 char *pw_xstrdup(const char *s);
 
 #endif
