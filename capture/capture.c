@@ -196,6 +196,7 @@ static bool nids_start(pw_cap *cap)
     g_nids.cap = cap;
     g_nids.cur = NULL;
     g_nids.logged = 0;
+    pw_nids_hash_seed();
     if (!nids_init()) {
         snprintf(cap->info->error, sizeof cap->info->error, "%s: libnids: %s", cap->path,
                  nids_errbuf);
@@ -425,10 +426,21 @@ pw_usec pw_cap_ts(const struct pcap_pkthdr *h)
  * end of the input or at the first read error; the error's text and byte
  * offset travel with the last batch and are reported after the records read
  * before it.  If the thread cannot be started the same batches are filled
- * on the calling thread. */
+ * on the calling thread.
+ *
+ * The ring starts NBATCH_START batches deep.  Where the records are large
+ * and cheap to analyse (bulk data of flows nobody dissects), the reader's
+ * two copies of each byte take longer than the analysis; a few such
+ * stretches in a row leave the calling thread waiting, and each time that
+ * happened STARVED_GROW times the ring grows by NBATCH_START batches, up to
+ * NBATCH_MAX (8 MiB: the real-mix bench waited 450 times, 6 % of its run,
+ * at 2 MiB, and once at 8 MiB).  A run whose analysis is the slower side
+ * never waits and keeps the 2 MiB. */
 
 #define BATCH_BYTES (256 * 1024)
-#define NBATCH 8
+#define NBATCH_START 8
+#define NBATCH_MAX 32
+#define STARVED_GROW 16
 /* libpcap reads a file record by record with fread: with stdio's default
  * buffer (one page) that is a read() system call every few records. */
 #define IOBUF_BYTES ((size_t)1 << 20)
@@ -491,12 +503,16 @@ typedef struct reader {
     /* END_ERROR details, written before the last batch is published */
     unsigned long long err_off;
     char err_msg[PCAP_ERRBUF_SIZE];
-    batch b[NBATCH];
-    /* ring: b[rd] .. b[rd + nfull - 1] are full (the consumer owns b[rd]
-     * while it works on it); the reader fills b[wr] */
+    batch b[NBATCH_MAX];
+    /* ring of `depth` batches: b[rd] .. b[rd + nfull - 1] are full (the
+     * consumer owns b[rd] while it works on it); the reader fills b[wr].
+     * The indexes move and the depth changes only under mu, the depth only
+     * while the ring is empty (rd == wr then, whatever the reader is doing). */
     pthread_mutex_t mu;
     pthread_cond_t full_cv, free_cv;
-    unsigned nfull, rd, wr;
+    unsigned nfull, rd, wr, depth;
+    unsigned taken;   /* batches the consumer has taken (up to 2) */
+    unsigned starved; /* times since the last growth it found the ring empty */
     bool quit;
     bool reader_waiting; /* the reader found the ring full and sleeps */
     bool threaded;
@@ -737,23 +753,24 @@ static void *reader_main(void *arg)
     reader *r = arg;
     for (;;) {
         /* A full ring: sleep until half of it is free, so that a consumer
-         * slower than the disk wakes this thread once per NBATCH / 2
-         * batches, not at every one. */
+         * slower than the disk wakes this thread once per half ring, not
+         * at every batch. */
         pthread_mutex_lock(&r->mu);
-        if (r->nfull == NBATCH) {
+        if (r->nfull >= r->depth) {
             r->reader_waiting = true;
-            while (r->nfull > NBATCH / 2 && !r->quit)
+            while (r->nfull > r->depth / 2 && !r->quit)
                 pthread_cond_wait(&r->free_cv, &r->mu);
             r->reader_waiting = false;
         }
         bool quit = r->quit;
+        unsigned w = r->wr;
         pthread_mutex_unlock(&r->mu);
         if (quit)
             break;
-        batch *b = &r->b[r->wr];
+        batch *b = &r->b[w];
         fill(r, b);
-        r->wr = (r->wr + 1) % NBATCH;
         pthread_mutex_lock(&r->mu);
+        r->wr = (w + 1) % r->depth;
         r->nfull++;
         pthread_cond_signal(&r->full_cv);
         pthread_mutex_unlock(&r->mu);
@@ -802,8 +819,16 @@ static batch *take_batch(reader *r)
         return &r->b[0];
     }
     pthread_mutex_lock(&r->mu);
+    if (r->nfull == 0 && r->taken > 1 && ++r->starved == STARVED_GROW && r->depth < NBATCH_MAX) {
+        r->depth += NBATCH_START;
+        r->starved = 0;
+        pw_debug("reading ahead %u batches of %u KiB (analysis waited for the reader)", r->depth,
+                 BATCH_BYTES >> 10);
+    }
     while (r->nfull == 0)
         pthread_cond_wait(&r->full_cv, &r->mu);
+    if (r->taken < 2)
+        r->taken++;
     pthread_mutex_unlock(&r->mu);
     return &r->b[r->rd];
 }
@@ -814,8 +839,8 @@ static void release_batch(reader *r)
         return;
     pthread_mutex_lock(&r->mu);
     r->nfull--;
-    r->rd = (r->rd + 1) % NBATCH;
-    if (r->reader_waiting && r->nfull <= NBATCH / 2)
+    r->rd = (r->rd + 1) % r->depth;
+    if (r->reader_waiting && r->nfull <= r->depth / 2)
         pthread_cond_signal(&r->free_cv);
     pthread_mutex_unlock(&r->mu);
 }
@@ -834,7 +859,7 @@ static void reader_finish(reader *r)
         pthread_mutex_destroy(&r->mu);
         r->threaded = false;
     }
-    for (int i = 0; i < NBATCH; i++) {
+    for (int i = 0; i < NBATCH_MAX; i++) {
         free(r->b[i].buf);
         r->b[i].buf = NULL;
     }
@@ -1008,6 +1033,7 @@ int pw_capture_file(const char *path, uint32_t source, const pw_capture_opts *op
     rd->want_pos = show && size > 0;
     rd->fast_on = rd->p && !is_stdin && pw_pcapfile_open(&rd->fast, fileno(fp), rd->dlt);
     rd->counted = 24;
+    rd->depth = NBATCH_START;
     reader_start(rd); /* when it cannot start, take_batch reads on this thread */
     int rc = 0;
     for (bool more = true; more;) {

@@ -17,6 +17,11 @@
  * i.e. 98304 concurrent TCP connections before the oldest is evicted. */
 #define PW_DEFAULT_TCP_STREAMS 65536
 
+/* Keys libnids' stream hash (nids_hash.c) once, before its first stream. */
+void pw_nids_hash_seed(void);
+/* That hash, replacing libnids' own (its prototype in libnids' hash.h). */
+unsigned int mkhash(unsigned int src, unsigned short sport, unsigned int dest, unsigned short dport);
+
 typedef struct pw_cap {
     const char *path;
     uint32_t source;

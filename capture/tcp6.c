@@ -77,12 +77,32 @@ static void free_bufs(pw_tcp6_table *t, pw_tcp6 *s)
     }
 }
 
+/* The table's slice of a flow (16 bits): a hash that reads the same in
+ * both directions and needs no key built, so that most segments of flows
+ * the table does not hold are told so with one counter read. */
+static inline uint32_t pair_slice(const uint8_t a[16], const uint8_t b[16], uint16_t pa, uint16_t pb)
+{
+    uint64_t x, y, u, v;
+    memcpy(&x, a, 8);
+    memcpy(&y, a + 8, 8);
+    memcpy(&u, b, 8);
+    memcpy(&v, b + 8, 8);
+    uint64_t h = ((x ^ u) * 0x9e3779b97f4a7c15u) ^ ((y ^ v) * 0xc2b2ae3d27d4eb4fu) ^ (uint64_t)(pa ^ pb);
+    h *= 0xff51afd7ed558ccdu;
+    return (uint32_t)(h >> 48);
+}
+
+static inline uint32_t key_slice(const pw_tcp6_key *k)
+{
+    return pair_slice(k->a, k->b, k->pa, k->pb);
+}
+
 static void destroy(pw_tcp6_table *t, pw_tcp6 *s, int how)
 {
     if (s->open && s->user && t->cb->stream_close)
         t->cb->stream_close(t->cb->arg, s->user, how);
     HASH_DEL(t->hash, s);
-    t->in_slice[s->hh.hashv >> 16]--;
+    t->in_slice[key_slice(&s->key)]--;
     lru_unlink(t, s);
     t->count--;
     free_bufs(t, s);
@@ -207,7 +227,7 @@ static pw_tcp6 *add(pw_tcp6_table *t, const pw_tcp6_key *k, const pw_pkt *pkt)
     s->last = pkt->ts;
     uint32_t h = key_hash(k);
     HASH_ADD_BYHASHVALUE(hh, t->hash, key, sizeof s->key, h, s);
-    t->in_slice[h >> 16]++;
+    t->in_slice[key_slice(k)]++;
     lru_append(t, s);
     t->count++;
     return s;
@@ -315,12 +335,12 @@ static bool segment(pw_tcp6_table *t, pw_tcp6 *s, int dir, const pw_pkt *pkt)
 /* The entry of pkt's flow, or NULL. */
 static pw_tcp6 *find(const pw_tcp6_table *t, const pw_pkt *pkt)
 {
+    if (!t->in_slice[pair_slice(pkt->src.b, pkt->dst.b, pkt->sport, pkt->dport)])
+        return NULL;
     pw_tcp6_key k;
     make_key(pkt, &k);
-    uint32_t h = key_hash(&k);
     pw_tcp6 *s = NULL;
-    if (t->in_slice[h >> 16])
-        HASH_FIND_BYHASHVALUE(hh, t->hash, &k, sizeof k, h, s);
+    HASH_FIND_BYHASHVALUE(hh, t->hash, &k, sizeof k, key_hash(&k), s);
     return s;
 }
 
@@ -365,7 +385,8 @@ void pw_tcp6_packet(pw_tcp6_table *t, const pw_pkt *pkt, bool handshakes,
     pw_tcp6_key k;
     make_key(pkt, &k);
     pw_tcp6 *s = NULL;
-    HASH_FIND_BYHASHVALUE(hh, t->hash, &k, sizeof k, key_hash(&k), s);
+    if (t->in_slice[key_slice(&k)])
+        HASH_FIND_BYHASHVALUE(hh, t->hash, &k, sizeof k, key_hash(&k), s);
     uint8_t fl = pkt->tcp_flags;
     if (!s) {
         if ((fl & (PW_TH_SYN | PW_TH_ACK | PW_TH_RST)) == PW_TH_SYN) {

@@ -42,8 +42,9 @@ typedef struct pw_tcp6_table {
     uint64_t evicted;     /* streams dropped at the stream cap */
     uint64_t buffer_full; /* streams stopped because PW_SHIM_BUF_TOTAL was reached */
     size_t buffered;      /* bytes of buffers allocated now */
-    /* Streams per slice of the key hash: a segment whose slice holds none
-     * is no stream's without a table lookup (pw_tcp6_owns() is asked for
+    /* Streams per slice (a 16-bit hash of the address and port pair, the
+     * same both ways): a segment whose slice holds none is no stream's,
+     * with neither a key built nor a lookup (pw_tcp6_owns() is asked for
      * every IPv4 TCP segment). */
     uint16_t in_slice[1u << 16];
 } pw_tcp6_table;

@@ -1,12 +1,14 @@
 /* test_capture.c - pw_capture_file end to end: pcap/pcapng files written
  * here from byte arrays, frame numbering with BPF, bad files, libnids
  * stream delivery (bad checksums), the IPv6 shim, stdin, several files. */
+#include <dlfcn.h>
 #include <pcap/dlt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "../../capture/capture.h"
+#include "../../capture/capture_int.h"
 #include "../../common/log.h"
 #include "check.h"
 
@@ -967,6 +969,33 @@ static void test_wiretap(void)
     CHECK_INT(R.nframes, 2);
 }
 
+/* libnids' stream hash, replaced by ours (capture/nids_hash.c): what libnids
+ * looks up is ours, the values stay below 2^24 (libnids keeps them in an
+ * int and takes them modulo its table size) and spread over the buckets. */
+static void test_nids_hash(void)
+{
+    CHECK(dlsym(RTLD_DEFAULT, "mkhash") == (void *)mkhash);
+    pw_nids_hash_seed();
+    enum { BUCKETS = 1021, N = 200000 };
+    static unsigned load[BUCKETS];
+    unsigned over = 0, most = 0;
+    uint64_t x = 88172645463325252ULL;
+    for (int i = 0; i < N; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        unsigned h = mkhash((unsigned)x, (unsigned short)(x >> 32), (unsigned)(x >> 17) & 0xffff00u,
+                            (unsigned short)(i & 0xff));
+        over += h >= (1u << 24);
+        if (++load[h % BUCKETS] > most)
+            most = load[h % BUCKETS];
+    }
+    CHECK_INT(over, 0);
+    CHECK(most < 2 * N / BUCKETS); /* about N / BUCKETS each */
+    /* the two orientations of a connection are looked up separately */
+    CHECK(mkhash(0x0a000001, 40000, 0x0a000002, 443) != mkhash(0x0a000002, 443, 0x0a000001, 40000));
+}
+
 int main(void)
 {
     pw_log_level = PW_LOG_ERROR;
@@ -975,6 +1004,7 @@ int main(void)
         perror("mkdtemp");
         return 1;
     }
+    test_nids_hash();
     test_bpf_numbering();
     test_bad_files();
     test_nids_streams();
