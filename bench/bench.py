@@ -1,22 +1,26 @@
 #!/usr/bin/env python3
 """Throughput and peak memory: portwitness vs a bare libpcap loop vs tshark.
 
-Builds a large "real mixed" capture by concatenating the Ethernet captures in
-../shared/pcaps (each shifted in time so the result is monotonic, addresses
-kept), repeated until it holds --packets packets; or, with --synthetic, a
-generated capture with many short flows (to show memory follows live flows,
-not file length).  Then runs each tool on it and prints packets/s and peak
-RSS side by side.  Not a test: numbers go to the README.
+Builds each case's capture, then runs the bare libpcap read loop and
+portwitness on it in turn, --runs times (A B A B ...: pairing keeps the ratio
+meaningful when the machine's speed drifts), and prints the medians side by
+side: seconds, packets/s, the loop's time over portwitness's ("x loop", the
+median of the pairs), peak RSS and the report's size.  Not a test: the
+figures go to the README.
 
-Three cases, printed side by side in one run (--case picks some):
-  real   the real mixed capture (../shared/pcaps concatenated), --packets packets
-  short  synthetic short flows: 500,000 TCP handshakes + UDP exchanges (2 M packets)
-  flood  1,000,000 unanswered SYNs from distinct clients to distinct servers in 10 s
-         of packet time (a scan or flood as a span port sees it); also prints the
-         size of the JSON report
+Cases (--case picks some):
+  real        the captures of ../shared/pcaps (Ethernet ones, each shifted in time so the
+              result is monotonic, addresses kept), concatenated until --packets packets
+  short       synthetic short flows: 500,000 TCP handshakes never closed, each with an
+              unanswered DNS query (2 M packets, 500 s of packet time)
+  shortflows  ../shared/bench/shortflows.py: 500,000 answered flows, TCP closed by RST,
+              UDP answered (1.8 M packets, 9 s); skipped when that generator is absent
+  flood       1,000,000 unanswered SYNs from distinct clients to distinct servers in 10 s
+              of packet time (a scan or flood as a span port sees it); also prints the
+              size of the JSON report
 
 usage: bench/bench.py [--binary build/portwitness] [--loop build/pcap_loop]
-                      [--case real,short,flood] [--packets N]
+                      [--case real,short,shortflows,flood] [--packets N] [--runs N]
 """
 import argparse
 import glob
@@ -158,9 +162,15 @@ def run(cmd):
     return float(dt), int(rss) / 1024.0
 
 
+def median(xs):
+    xs = sorted(xs)
+    n = len(xs)
+    return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
+
+
 def bench_case(name, args, work, shared):
-    """Builds one case's capture, runs the loop, portwitness (and tshark on the
-    real mix) on it; returns the printed rows."""
+    """Builds one case's capture, runs the loop and portwitness on it in
+    turn (and tshark once on the real mix); returns the printed rows."""
     big = os.path.join(work, name + ".pcap")
     if name == "real":
         if not os.path.isdir(shared):
@@ -169,17 +179,30 @@ def bench_case(name, args, work, shared):
         n = build_real_mix(shared, big, args.packets)
     elif name == "short":
         n = build_synthetic(big, args.short_packets)
+    elif name == "shortflows":
+        gen = os.path.join(shared, "..", "bench", "shortflows.py")
+        if not os.path.exists(gen):
+            print("shortflows: skipped (no ../shared/bench/shortflows.py)")
+            return []
+        subprocess.run([sys.executable, gen, big, str(args.short_packets // 4)], check=True)
+        n = count_records(big)
     else:
         n = build_flood(big, args.flood_syns)
-    rows = []
-    loop_dt = None
-    if os.path.exists(args.loop):
-        loop_dt, mem = run([args.loop, big])
-        rows.append((name, "bare libpcap loop", n, loop_dt, mem, None, None))
     report = os.path.join(work, name + ".json")
-    dt, mem = run([args.binary, "--no-progress", "-q", "-r", big, "--format", "json", "-o", report])
-    rows.append((name, "portwitness", n, dt, mem, loop_dt / dt if loop_dt and dt else None,
-                 os.path.getsize(report) / 1e6))
+    have_loop = os.path.exists(args.loop)
+    loops, pws, ratios = [], [], []
+    for _ in range(max(1, args.runs)):
+        if have_loop:
+            loops.append(run([args.loop, big]))
+        pws.append(run([args.binary, "--no-progress", "-q", "-r", big, "--format", "json", "-o", report]))
+        if have_loop:
+            ratios.append(loops[-1][0] / pws[-1][0])
+    rows = []
+    if have_loop:
+        rows.append((name, "bare libpcap loop", n, median([x[0] for x in loops]),
+                     max(x[1] for x in loops), None, None))
+    rows.append((name, "portwitness", n, median([x[0] for x in pws]), max(x[1] for x in pws),
+                 median(ratios) if ratios else None, os.path.getsize(report) / 1e6))
     if name == "real" and shutil.which("tshark") and args.tshark_packets:
         dt, mem = run(["tshark", "-r", big, "-c", str(args.tshark_packets), "-q"])
         rows.append((name, "tshark (first %d)" % args.tshark_packets, min(n, args.tshark_packets), dt, mem,
@@ -188,11 +211,24 @@ def bench_case(name, args, work, shared):
     return rows
 
 
+def count_records(path):
+    with open(path, "rb") as f:
+        f.seek(24)
+        n = 0
+        while True:
+            h = f.read(16)
+            if len(h) < 16:
+                return n
+            f.seek(struct.unpack("<I", h[8:12])[0], 1)
+            n += 1
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--binary", default=os.path.join(REPO, "build", "portwitness"))
     ap.add_argument("--loop", default=os.path.join(REPO, "build", "pcap_loop"))
-    ap.add_argument("--case", default="real,short,flood")
+    ap.add_argument("--case", default="real,short,shortflows,flood")
+    ap.add_argument("--runs", type=int, default=5, help="paired runs per case (medians are printed)")
     ap.add_argument("--packets", type=int, default=5_000_000, help="real mix size")
     ap.add_argument("--short-packets", type=int, default=2_000_000)
     ap.add_argument("--flood-syns", type=int, default=1_000_000)
@@ -200,7 +236,7 @@ def main():
                     help="tshark is ~100x slower: time it on a prefix of this many packets")
     args = ap.parse_args()
 
-    shared = os.path.join(REPO, "..", "shared", "pcaps")
+    shared = os.path.join(REPO, "..", "shared", "pcaps")  # ../shared/bench is beside it
     work = tempfile.mkdtemp()
     rows = []
     try:
@@ -208,10 +244,10 @@ def main():
             rows += bench_case(name, args, work, shared)
     finally:
         shutil.rmtree(work)
-    print("%-6s %-24s %10s %8s %10s %9s %9s %10s" % ("case", "tool", "packets", "seconds", "packets/s",
-                                                   "x loop", "peak MiB", "report MB"))
+    print("%-10s %-24s %10s %8s %10s %9s %9s %10s" % ("case", "tool", "packets", "seconds", "packets/s",
+                                                    "x loop", "peak MiB", "report MB"))
     for case, tool, cnt, dt, mem, ratio, rep in rows:
-        print("%-6s %-24s %10d %8.2f %10.0f %9s %9.1f %10s" % (
+        print("%-10s %-24s %10d %8.2f %10.0f %9s %9.1f %10s" % (
             case, tool, cnt, dt, cnt / dt if dt else 0, "%.2f" % ratio if ratio else "",
             mem, "%.1f" % rep if rep is not None else ""))
 
