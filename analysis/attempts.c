@@ -763,7 +763,8 @@ void pw_attempts_prefetch(const pw_attempts *t, const pw_pkt *pkt)
     if (pkt->proto != PW_IPPROTO_TCP && pkt->proto != PW_IPPROTO_UDP)
         return;
     pw_conns_prefetch(t->conns, pkt->proto, &pkt->src, pkt->sport, &pkt->dst, pkt->dport);
-    if (own_packet(pkt)) { /* a server's packet is remembered (remember_host) */
+    bool client_syn = pkt->proto == PW_IPPROTO_TCP && (pkt->tcp_flags & (PW_TH_SYN | PW_TH_ACK)) == PW_TH_SYN;
+    if (own_packet(pkt) && !client_syn) { /* a server's packet is remembered (remember_host) */
         uint8_t k[PW_MEMO_KEY_MAX];
         pw_memo_prefetch(t->hosts, k, key_addr(k, 0, &pkt->src));
     }
