@@ -20,7 +20,7 @@ typedef struct sketch {
 typedef struct client {
     uint64_t targets[CLIENT_SKETCH_WORDS]; /* (server, proto, port) */
     pw_addr addr;
-    bool used, scanner;
+    bool scanner;
     uint16_t bits;         /* bits set in targets */
     uint32_t row;          /* index in rows when scanner */
 } client;
@@ -122,7 +122,6 @@ static client *client_get(pw_scanners *s, const pw_addr *a)
                 return NULL;
             client *c = &s->tab[i];
             s->tags[i] = tag;
-            c->used = true;
             c->addr = *a;
             s->st.clients++;
             return c;
