@@ -382,16 +382,15 @@ void pw_tcp6_packet(pw_tcp6_table *t, const pw_pkt *pkt, bool handshakes,
     while (t->lru_head && pkt->ts - t->lru_head->last > PW_TCP6_IDLE_TIMEOUT)
         destroy(t, t->lru_head, PW_STREAM_TIMED_OUT);
 
-    pw_tcp6_key k;
-    make_key(pkt, &k);
-    pw_tcp6 *s = NULL;
-    if (t->in_slice[key_slice(&k)])
-        HASH_FIND_BYHASHVALUE(hh, t->hash, &k, sizeof k, key_hash(&k), s);
+    pw_tcp6 *s = find(t, pkt);
+    pw_tcp6_key k; /* built only for a new entry */
     uint8_t fl = pkt->tcp_flags;
     if (!s) {
         if ((fl & (PW_TH_SYN | PW_TH_ACK | PW_TH_RST)) == PW_TH_SYN) {
-            if (handshakes)
+            if (handshakes) {
+                make_key(pkt, &k);
                 start_handshake(t, &k, pkt);
+            }
             return;
         }
         if ((fl & (PW_TH_SYN | PW_TH_RST)) || !pkt->payload_len || !t->cb->midstream_dir)
@@ -404,6 +403,7 @@ void pw_tcp6_packet(pw_tcp6_table *t, const pw_pkt *pkt, bool handshakes,
                 s->nids_follows = true;
             return;
         }
+        make_key(pkt, &k);
         s = start_midstream(t, &k, pkt);
         if (!s)
             return;
