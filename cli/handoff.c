@@ -109,6 +109,7 @@ static void deliver(pw_handoff *h, const msg_hdr *m)
 {
     const void *item = m + 1;
     pw_pkt full;
+    pw_event ev;
     switch (m->kind) {
     case MSG_PACKET: pw_analysis_packet(h->a, item); break;
     case MSG_PACKET_SHORT:
@@ -116,7 +117,10 @@ static void deliver(pw_handoff *h, const msg_hdr *m)
         memset(&full.quote, 0, sizeof full.quote);
         pw_analysis_packet(h->a, &full);
         break;
-    case MSG_EVENT: pw_analysis_event(h->a, item); break;
+    case MSG_EVENT: /* copied as far as pw_event_size() */
+        memcpy(&ev, item, pw_event_size(item));
+        pw_analysis_event(h->a, &ev);
+        break;
     case MSG_MIDSTREAM: pw_analysis_midstream(h->a, item); break;
     default: break; /* MSG_PAD */
     }
@@ -245,7 +249,7 @@ void pw_handoff_packet(pw_handoff *h, const pw_pkt *pkt)
 
 void pw_handoff_event(pw_handoff *h, const pw_event *ev)
 {
-    put(h, MSG_EVENT, ev, sizeof *ev);
+    put(h, MSG_EVENT, ev, pw_event_size(ev));
 }
 
 void pw_handoff_midstream(pw_handoff *h, const pw_attempt *m)

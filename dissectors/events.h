@@ -10,6 +10,7 @@
 #define PW_EVENTS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "../common/addr.h"
@@ -60,15 +61,15 @@ typedef struct pw_ev_nbns {
     uint8_t qsuffix;    /* 16th byte of the name (0x00 workstation, 0x20 server, ...) */
     uint8_t n_addrs;    /* positive name query response: NB addresses */
     pw_addr addrs[PW_NBNS_MAX_ADDRS];
+    bool has_mac;
+    uint8_t mac[6];     /* node status "unit id" */
     uint8_t n_names;    /* node status response: the name table */
     struct {
         char name[16];  /* trailing spaces trimmed */
         uint8_t suffix;
         bool group;
         uint16_t flags; /* raw NAME_FLAGS */
-    } names[PW_NBNS_MAX_NAMES];
-    bool has_mac;
-    uint8_t mac[6];     /* node status "unit id" */
+    } names[PW_NBNS_MAX_NAMES]; /* last: pw_event_size() stops after n_names */
 } pw_ev_nbns;
 
 /* ---- DNS (RFC 1035), UDP or TCP ---- */
@@ -89,7 +90,7 @@ typedef struct pw_ev_dns {
         uint32_t ttl;
         pw_addr addr;             /* A / AAAA */
         char target[PW_NAME_MAX]; /* PTR / CNAME target */
-    } answers[PW_DNS_MAX_ANSWERS];
+    } answers[PW_DNS_MAX_ANSWERS]; /* last: pw_event_size() stops after n_answers */
 } pw_ev_dns;
 
 /* ---- DCE/RPC connection-oriented (C706 ch. 12, MS-RPCE) ---- */
@@ -172,8 +173,6 @@ typedef struct pw_ev_tls {
     char issuer[PW_NAME_MAX];  /* one-line DN */
     char issuer_cn[PW_NAME_MAX];
     bool self_signed;
-    uint8_t n_san;
-    char san[PW_TLS_MAX_SAN][PW_NAME_MAX]; /* subjectAltName dNSName entries */
     uint8_t chain_len;         /* certificates in the message */
     /* ALERT */
     uint8_t alert_level, alert_desc;
@@ -182,6 +181,9 @@ typedef struct pw_ev_tls {
      * flow's server is then the proxy, not the certificate's owner. */
     char tunnel_host[PW_NAME_MAX];
     uint16_t tunnel_port;
+    /* CERTIFICATE, last: pw_event_size() stops after n_san */
+    uint8_t n_san;
+    char san[PW_TLS_MAX_SAN][PW_NAME_MAX]; /* subjectAltName dNSName entries */
 } pw_ev_tls;
 
 /* ---- HTTP proxy CONNECT ---- */
@@ -292,7 +294,7 @@ typedef struct pw_ev_ssrp {
     uint16_t resp_size;     /* RESPONSE / DAC_RESPONSE: RESP_SIZE as sent */
     uint8_t n_instances;    /* RESPONSE: complete records held in instances[] */
     uint16_t more_instances;/* RESPONSE: complete records beyond PW_SSRP_MAX_INSTANCES (not held) */
-    pw_ssrp_instance instances[PW_SSRP_MAX_INSTANCES];
+    pw_ssrp_instance instances[PW_SSRP_MAX_INSTANCES]; /* last: see pw_event_size() */
 } pw_ev_ssrp;
 
 /* ---- TDS (MS-TDS) login phase ---- */
@@ -359,5 +361,15 @@ typedef struct pw_event {
         pw_ev_tds tds;
     } u;
 } pw_event;
+
+/* Bytes at the start of an event of this type that hold all of it: the
+ * header and the type's member of the union (what pw_event_init zeroes). */
+size_t pw_event_type_size(pw_event_type type);
+/* Bytes at the start of ev that hold what it says: as above, but a list
+ * that ends its member (DNS answers, NBNS names, TLS subject alternative
+ * names, SQL Browser instances) only as far as its count.  A copy of that
+ * many bytes is read like the whole event (cli/handoff.c copies no more:
+ * a DNS query is 400 bytes of an event's 3.7 KB). */
+size_t pw_event_size(const pw_event *ev);
 
 #endif

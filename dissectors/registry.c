@@ -59,7 +59,7 @@ const pw_dissector *pw_dissector_by_name(const char *name)
 
 void pw_event_init(pw_event *ev, const pw_dctx *ctx, pw_event_type type)
 {
-    memset(ev, 0, sizeof *ev);
+    memset(ev, 0, pw_event_type_size(type)); /* not the other types' bytes */
     ev->type = type;
     ev->source = ctx->flow->source;
     ev->frame = ctx->frame;

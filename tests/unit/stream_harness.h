@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "../../dissectors/dissector.h"
+#include "check.h"
+#include "event_tail.h"
 
 /* ---- event sink ---- */
 #ifndef MAX_EVENTS /* a test may want more */
@@ -25,6 +27,7 @@ typedef struct sink {
 static inline void on_event(void *arg, const pw_event *ev)
 {
     sink *s = arg;
+    CHECK_EVENT_TAIL(ev);
     if (ev->type == PW_EV_MALFORMED)
         s->malformed++;
     if (s->n < MAX_EVENTS)

@@ -1,6 +1,7 @@
 /* test_dns.c - the DNS dissector on hand-built RFC 1035 messages. */
 #include "../../dissectors/dissector.h"
 #include "check.h"
+#include "event_tail.h"
 
 #include <stdlib.h>
 
@@ -11,6 +12,7 @@ static int n_ev, n_app, n_dns, n_mal;
 static void rec(void *arg, const pw_event *ev)
 {
     (void)arg;
+    CHECK_EVENT_TAIL(ev);
     if (ev->type == PW_EV_APP)
         n_app++;
     if (ev->type == PW_EV_DNS)

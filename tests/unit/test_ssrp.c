@@ -11,6 +11,7 @@
 #include "../../dissectors/dissector.h"
 #include "../../dissectors/ssrp.h"
 #include "check.h"
+#include "event_tail.h"
 #include "ntlm_build.h"
 
 #define MAXEV 16
@@ -19,6 +20,7 @@ static int nev;
 static void sink(void *arg, const pw_event *ev)
 {
     (void)arg;
+    CHECK_EVENT_TAIL(ev);
     if (nev < MAXEV)
         evs[nev] = *ev;
     nev++;
