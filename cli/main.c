@@ -5,7 +5,6 @@
  * for what was read), 2 usage error, 3 a required policy rule matched
  * --fail-on (decided by the analysis: result.fail_on_matched). */
 #include <errno.h>
-#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,9 +86,6 @@ static int read_inputs(const pw_options *o, pw_analysis *an, pw_output *out)
 
 int main(int argc, char **argv)
 {
-    /* One malloc arena: the analysis thread's allocations would otherwise
-     * open a second one, and its unused parts count against the memory caps. */
-    mallopt(M_ARENA_MAX, 1);
     static pw_options o;
     int rc = pw_options_parse(argc, argv, &o);
     if (rc >= 0)
