@@ -175,7 +175,10 @@ void pw_scanners_prefetch(const pw_scanners *s, const pw_addr *client)
 {
     uint32_t i = (uint32_t)addr_hash(client) & s->mask;
     __builtin_prefetch(&s->tags[i]);
-    __builtin_prefetch(&s->tab[i]);
+    /* Once the table is full, most clients a flood brings are not in it:
+     * their tag says so, and their slot is never read. */
+    if (s->st.clients < s->max_clients)
+        __builtin_prefetch(&s->tab[i]);
 }
 
 bool pw_scanners_attempt(pw_scanners *s, const pw_attempt *a)
