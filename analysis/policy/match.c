@@ -307,23 +307,25 @@ static void keep_sample(pw_policy *p, sample **arr, uint16_t *n, uint16_t *cap, 
     }
     (*arr)[(*n)++] = *s;
 }
+/* Two words of an address, each multiplied by its own odd constant: the
+ * sum differs whenever the address does, at one multiply per word. */
+static uint64_t addr_words(const pw_addr *a, uint64_t k0, uint64_t k1)
+{
+    uint64_t w0, w1;
+    memcpy(&w0, a->b, 8);
+    memcpy(&w1, a->b + 8, 8);
+    return (w0 + a->family) * k0 + w1 * k1;
+}
+
 static uint32_t agg_hash(const agg_key *k)
 {
-    const unsigned char *b = (const unsigned char *)k;
-    const size_t n = sizeof *k;
-    uint64_t h = 0x9e3779b97f4a7c15ull, w;
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        memcpy(&w, b + i, 8);
-        h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
-        h ^= h >> 31;
-    }
-    w = 0;
-    memcpy(&w, b + i, n - i);
-    h = (h ^ w) * 0x94d049bb133111ebull;
-    h ^= h >> 29;
-    h *= 0xbf58476d1ce4e5b9ull;
+    uint64_t h = addr_words(&k->client, 0x9e3779b97f4a7c15ull, 0xbf58476d1ce4e5b9ull) ^
+                 addr_words(&k->server, 0x94d049bb133111ebull, 0xd6e8feb86659fd93ull) ^
+                 ((uint64_t)k->port | (uint64_t)k->proto << 16 | (uint64_t)k->dyn << 24 |
+                  (uint64_t)k->level << 32) * 0xff51afd7ed558ccdull;
     h ^= h >> 32;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 29;
     return (uint32_t)h;
 }
 
@@ -386,13 +388,34 @@ static agg_key pair_key(const pw_attempt *a, uint8_t dyn)
     return k;
 }
 
+/* Turns a pair's key into its aggregate's at `level` (levels in order). */
+static void key_level(agg_key *k, int level)
+{
+    k->level = (uint8_t)level;
+    if (level == LV_SERVER)
+        memset(&k->client, 0, sizeof k->client);
+    else if (level == LV_PORT)
+        memset(&k->server, 0, sizeof k->server);
+}
+
+static size_t level_limit(const pw_policy *p, int level)
+{
+    return level == LV_PAIR ? p->lim.pairs : level == LV_SERVER ? p->lim.servers : SIZE_MAX;
+}
+
+/* The slots agg_get() will probe: the pair's, and while a level is full
+ * (a new pair's attempt goes on to the next), the next level's. */
 void pw_policy_prefetch(const pw_policy *p, const pw_attempt *a)
 {
     if (!p || !p->slots || !is_rel(p, a->proto, a->port))
         return;
     agg_key k = pair_key(a, 0);
-    k.level = LV_PAIR;
-    __builtin_prefetch(&p->slots[agg_hash(&k) & p->slot_mask]);
+    for (int level = LV_PAIR; level < LV_COUNT; level++) {
+        key_level(&k, level);
+        __builtin_prefetch(&p->slots[agg_hash(&k) & p->slot_mask]);
+        if (p->n_level[level] < level_limit(p, level))
+            break;
+    }
 }
 
 /* The aggregate an attempt counts in: its pair's, else (pair table full) its
@@ -400,16 +423,11 @@ void pw_policy_prefetch(const pw_policy *p, const pw_attempt *a)
 static agg *agg_get(pw_policy *p, const pw_attempt *a, uint8_t dyn, const sample *s)
 {
     agg_key k = pair_key(a, dyn);
-    const size_t lim[LV_COUNT] = {p->lim.pairs, p->lim.servers, SIZE_MAX};
     for (int level = LV_PAIR; level < LV_COUNT; level++) {
-        k.level = (uint8_t)level;
-        if (level == LV_SERVER)
-            memset(&k.client, 0, sizeof k.client);
-        else if (level == LV_PORT)
-            memset(&k.server, 0, sizeof k.server);
+        key_level(&k, level);
         uint32_t h = agg_hash(&k);
         agg *g = agg_find(p, &k, h);
-        if (!g && p->n_level[level] < lim[level]) {
+        if (!g && p->n_level[level] < level_limit(p, level)) {
             g = pw_xcalloc(1, sizeof *g);
             g->k = k;
             g->first = *s;
