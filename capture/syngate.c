@@ -4,6 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+_Static_assert(PW_SYNGATE_SLOTS % PW_SYNGATE_WAYS == 0 && 64 % (PW_SYNGATE_WAYS * sizeof(pw_syngate_key)) == 0,
+               "a set of keys lies in one cache line");
+
 /* The first slot of the set of client:cport -> server:sport. */
 static uint32_t set_of(const uint8_t *client, uint16_t cport, const uint8_t *server, uint16_t sport)
 {
@@ -18,57 +21,88 @@ static uint32_t set_of(const uint8_t *client, uint16_t cport, const uint8_t *ser
     return ((uint32_t)(h >> 40) & (sets - 1)) * PW_SYNGATE_WAYS;
 }
 
-static bool same(const pw_syngate_slot *s, const uint8_t *client, uint16_t cport, const uint8_t *server,
+static bool same(const pw_syngate_key *k, const uint8_t *client, uint16_t cport, const uint8_t *server,
                  uint16_t sport)
 {
-    return s->used && s->client_port == cport && s->server_port == sport && !memcmp(s->client, client, 4) &&
-           !memcmp(s->server, server, 4);
+    return k->order && k->client_port == cport && k->server_port == sport && !memcmp(k->client, client, 4) &&
+           !memcmp(k->server, server, 4);
 }
 
-/* The slot holding client:cport -> server:sport, or NULL. */
-static pw_syngate_slot *find(const pw_syngate *g, const uint8_t *client, uint16_t cport, const uint8_t *server,
-                             uint16_t sport)
+/* The index of the key of client:cport -> server:sport, or -1. */
+static long find(const pw_syngate *g, const uint8_t *client, uint16_t cport, const uint8_t *server,
+                 uint16_t sport)
 {
-    if (!g->slots)
-        return NULL;
-    pw_syngate_slot *set = &g->slots[set_of(client, cport, server, sport)];
-    for (int w = 0; w < PW_SYNGATE_WAYS; w++)
-        if (same(&set[w], client, cport, server, sport))
-            return &set[w];
-    return NULL;
+    if (!g->keys)
+        return -1;
+    uint32_t set = set_of(client, cport, server, sport);
+    for (uint32_t w = 0; w < PW_SYNGATE_WAYS; w++)
+        if (same(&g->keys[set + w], client, cport, server, sport))
+            return (long)(set + w);
+    return -1;
 }
 
 /* Where a new SYN goes: its connection's own slot, a free one, else the
  * older of the set's (counted). */
-static pw_syngate_slot *slot_for(pw_syngate *g, const pw_pkt *pkt)
+static uint32_t slot_for(pw_syngate *g, const pw_pkt *pkt)
 {
-    pw_syngate_slot *s = find(g, pkt->src.b, pkt->sport, pkt->dst.b, pkt->dport);
-    if (s)
-        return s;
-    pw_syngate_slot *set = &g->slots[set_of(pkt->src.b, pkt->sport, pkt->dst.b, pkt->dport)];
-    s = &set[0];
-    for (int w = 0; w < PW_SYNGATE_WAYS && s->used; w++)
-        if (!set[w].used || set[w].ts < s->ts)
-            s = &set[w];
-    if (s->used)
+    long own = find(g, pkt->src.b, pkt->sport, pkt->dst.b, pkt->dport);
+    if (own >= 0)
+        return (uint32_t)own;
+    uint32_t set = set_of(pkt->src.b, pkt->sport, pkt->dst.b, pkt->dport), at = set;
+    for (uint32_t w = 0; w < PW_SYNGATE_WAYS && g->keys[at].order; w++)
+        if (!g->keys[set + w].order || g->keys[set + w].order < g->keys[at].order)
+            at = set + w;
+    if (g->keys[at].order)
         g->replaced++;
-    return s;
+    return at;
+}
+
+/* Renumbers the held keys from 1 in their order, when the count would
+ * wrap (after 4 billion holds). */
+static void renumber(pw_syngate *g)
+{
+    uint32_t min = UINT32_MAX;
+    for (uint32_t i = 0; i < PW_SYNGATE_SLOTS; i++)
+        if (g->keys[i].order && g->keys[i].order < min)
+            min = g->keys[i].order;
+    for (uint32_t i = 0; i < PW_SYNGATE_SLOTS; i++)
+        if (g->keys[i].order)
+            g->keys[i].order -= min - 1;
+    g->held -= min - 1;
+}
+
+static bool make(pw_syngate *g)
+{
+    g->keys = aligned_alloc(64, PW_SYNGATE_SLOTS * sizeof *g->keys);
+    g->slots = malloc(PW_SYNGATE_SLOTS * sizeof *g->slots);
+    if (!g->keys || !g->slots) {
+        free(g->keys);
+        free(g->slots);
+        g->keys = NULL;
+        g->slots = NULL;
+        g->nomem = true;
+        return false;
+    }
+    memset(g->keys, 0, PW_SYNGATE_SLOTS * sizeof *g->keys);
+    return true;
 }
 
 bool pw_syngate_hold(pw_syngate *g, const pw_pkt *pkt, const uint8_t *ip, uint32_t len, pw_usec ts)
 {
     if (len > PW_SYNGATE_BYTES || g->nomem || pkt->src.family != 4)
         return false;
-    if (!g->slots && !(g->slots = calloc(PW_SYNGATE_SLOTS, sizeof *g->slots))) {
-        g->nomem = true;
+    if (!g->keys && !make(g))
         return false;
-    }
-    pw_syngate_slot *s = slot_for(g, pkt);
-    s->used = true;
-    memcpy(s->client, pkt->src.b, 4);
-    memcpy(s->server, pkt->dst.b, 4);
-    s->client_port = pkt->sport;
-    s->server_port = pkt->dport;
+    if (g->held == UINT32_MAX)
+        renumber(g);
+    uint32_t i = slot_for(g, pkt);
+    pw_syngate_key *k = &g->keys[i];
+    k->order = ++g->held;
+    memcpy(k->client, pkt->src.b, 4);
+    memcpy(k->server, pkt->dst.b, 4);
+    k->client_port = pkt->sport;
+    k->server_port = pkt->dport;
+    pw_syngate_slot *s = &g->slots[i];
     s->ts = ts;
     s->len = (uint16_t)len;
     memcpy(s->ip, ip, len);
@@ -79,22 +113,24 @@ const pw_syngate_slot *pw_syngate_take(pw_syngate *g, const pw_pkt *pkt)
 {
     if (pkt->src.family != 4)
         return NULL;
-    pw_syngate_slot *s = find(g, pkt->dst.b, pkt->dport, pkt->src.b, pkt->sport);
-    if (s)
-        s->used = false; /* its bytes stay until the slot is reused */
-    return s;
+    long i = find(g, pkt->dst.b, pkt->dport, pkt->src.b, pkt->sport);
+    if (i < 0)
+        return NULL;
+    g->keys[i].order = 0; /* its bytes stay until the slot is reused */
+    return &g->slots[i];
 }
 
 bool pw_syngate_holds(const pw_syngate *g, const pw_pkt *pkt)
 {
     if (pkt->src.family != 4)
         return false;
-    return find(g, pkt->src.b, pkt->sport, pkt->dst.b, pkt->dport) ||
-           find(g, pkt->dst.b, pkt->dport, pkt->src.b, pkt->sport);
+    return find(g, pkt->src.b, pkt->sport, pkt->dst.b, pkt->dport) >= 0 ||
+           find(g, pkt->dst.b, pkt->dport, pkt->src.b, pkt->sport) >= 0;
 }
 
 void pw_syngate_free(pw_syngate *g)
 {
+    free(g->keys);
     free(g->slots);
     memset(g, 0, sizeof *g);
 }

@@ -27,17 +27,25 @@
 #define PW_SYNGATE_WAYS 2
 #define PW_SYNGATE_BYTES 80 /* IPv4 and TCP headers, TCP options included */
 
-typedef struct pw_syngate_slot {
+/* A held SYN's connection: sets of PW_SYNGATE_WAYS keys share a cache
+ * line, so a lookup reads one line; the SYN's bytes are read only when it
+ * leaves. */
+typedef struct pw_syngate_key {
     uint8_t client[4], server[4];
     uint16_t client_port, server_port;
-    bool used;
-    uint16_t len;
+    uint32_t order; /* when it was held (counts holds from 1); 0 = free */
+} pw_syngate_key;
+
+typedef struct pw_syngate_slot {
     pw_usec ts;
+    uint16_t len;
     uint8_t ip[PW_SYNGATE_BYTES];
 } pw_syngate_slot;
 
 typedef struct pw_syngate {
-    pw_syngate_slot *slots; /* made at the first SYN */
+    pw_syngate_key *keys;   /* made at the first SYN, with slots */
+    pw_syngate_slot *slots; /* the bytes of keys[i]'s SYN */
+    uint32_t held;          /* holds so far: the next key's order */
     uint64_t replaced;      /* SYNs pushed out before a SYN-ACK came */
     bool nomem;             /* the table could not be had: nothing is held */
 } pw_syngate;

@@ -3,7 +3,8 @@
  * repeated SYN of the same connection replaces the one held without being
  * counted; a SYN pushed out by another connection's is counted; what cannot
  * be held (too long, IPv6) is refused so the caller feeds it on; holds()
- * sees a held connection from either side. */
+ * sees a held connection from either side; a full set gives up its older
+ * SYN, also when the count of holds wraps and the keys are renumbered. */
 #include <stdio.h>
 #include <string.h>
 
@@ -85,6 +86,71 @@ static void test_repeat_and_replace(void)
     pw_syngate_free(&g);
 }
 
+/* The slot pkt's SYN is held in, or -1. */
+static long index_of(const pw_syngate *g, const pw_pkt *p)
+{
+    for (long i = 0; i < PW_SYNGATE_SLOTS; i++) {
+        const pw_syngate_key *k = &g->keys[i];
+        if (k->order && !memcmp(k->client, p->src.b, 4) && k->client_port == p->sport &&
+            !memcmp(k->server, p->dst.b, 4) && k->server_port == p->dport)
+            return i;
+    }
+    return -1;
+}
+
+static pw_pkt answer(const pw_pkt *syn)
+{
+    pw_pkt a = *syn;
+    a.src = syn->dst;
+    a.dst = syn->src;
+    a.sport = syn->dport;
+    a.dport = syn->sport;
+    return a;
+}
+
+/* Holds SYNs of new connections until one lands in `set`; the others are
+ * taken back out. */
+static pw_pkt hold_in_set(pw_syngate *g, long set, uint32_t *next, const uint8_t *ip)
+{
+    for (;;) {
+        pw_pkt p = pkt4("10.7.0.0", "172.17.0.1", (uint16_t)(2000 + *next % 50000), 135);
+        p.src.b[2] = (uint8_t)(*next >> 8);
+        p.src.b[3] = (uint8_t)*next;
+        ++*next;
+        uint64_t replaced = g->replaced;
+        pw_syngate_hold(g, &p, ip, 40, *next);
+        long i = index_of(g, &p);
+        if (i / PW_SYNGATE_WAYS == set)
+            return p;
+        CHECK_INT(g->replaced, replaced); /* another set, not full: nothing pushed out */
+        pw_pkt a = answer(&p);
+        pw_syngate_take(g, &a);
+    }
+}
+
+static void test_older_leaves(void)
+{
+    pw_syngate g = {0};
+    uint8_t ip[40] = {7};
+    g.held = UINT32_MAX - 1; /* the next hold takes the last number; the one after renumbers */
+    pw_pkt a = pkt4("10.6.0.1", "172.17.0.1", 3000, 135);
+    CHECK(pw_syngate_hold(&g, &a, ip, sizeof ip, 1));
+    CHECK_INT(g.keys[index_of(&g, &a)].order, UINT32_MAX);
+    long set = index_of(&g, &a) / PW_SYNGATE_WAYS;
+    uint32_t next = 0;
+    pw_pkt b = hold_in_set(&g, set, &next, ip);
+    CHECK(g.held < 1000000); /* renumbered: a is 1 */
+    CHECK_INT(g.keys[index_of(&g, &a)].order, 1);
+    CHECK_INT(g.replaced, 0);
+    pw_pkt c = hold_in_set(&g, set, &next, ip); /* the set is full: a, the older, leaves */
+    CHECK_INT(g.replaced, 1);
+    pw_pkt aa = answer(&a), ab = answer(&b), ac = answer(&c);
+    CHECK(pw_syngate_take(&g, &aa) == NULL);
+    CHECK(pw_syngate_take(&g, &ab) != NULL);
+    CHECK(pw_syngate_take(&g, &ac) != NULL);
+    pw_syngate_free(&g);
+}
+
 static void test_refused(void)
 {
     pw_syngate g = {0};
@@ -103,5 +169,6 @@ int main(void)
     test_hold_take();
     test_repeat_and_replace();
     test_refused();
+    test_older_leaves();
     CHECK_DONE();
 }
