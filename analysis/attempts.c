@@ -100,6 +100,7 @@
 #include "attempts.h"
 #include "../common/xalloc.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -172,6 +173,12 @@ static size_t key_addr(uint8_t *k, size_t at, const pw_addr *a)
     memcpy(k + at + 1, a->b, sizeof a->b);
     return at + 1 + sizeof a->b;
 }
+
+/* A host's key is its address as it lies in the packet or the attempt: the
+ * same bytes key_addr() writes, read in place (hashing a key just written
+ * byte by byte waits for the writes). */
+_Static_assert(sizeof(pw_addr) == 17 && offsetof(pw_addr, b) == 1, "pw_addr is key_addr()'s bytes");
+#define HOST_KEY(a) (const void *)(a), sizeof(pw_addr)
 
 static size_t key_port(uint8_t *k, size_t at, uint16_t port)
 {
@@ -276,10 +283,8 @@ static void remember_host(pw_attempts *t, const pw_pkt *pkt)
 {
     if (!own_packet(pkt))
         return;
-    uint8_t k[PW_MEMO_KEY_MAX];
-    size_t n = key_addr(k, 0, &pkt->src);
     bool fresh;
-    host_seen *h = pw_memo_put(t->hosts, k, n, pkt->ts, host_window(t), &fresh);
+    host_seen *h = pw_memo_put(t->hosts, HOST_KEY(&pkt->src), pkt->ts, host_window(t), &fresh);
     if (!h)
         return;
     if (fresh || pkt->ttl < h->ttl_min)
@@ -300,9 +305,7 @@ static void remember_host(pw_attempts *t, const pw_pkt *pkt)
  * initial TTL).  IP ID and window are kept as evidence for the reader. */
 static void judge_responder(pw_attempts *t, pw_attempt *a)
 {
-    uint8_t k[PW_MEMO_KEY_MAX];
-    size_t n = key_addr(k, 0, &a->server);
-    const host_seen *h = pw_memo_get(t->hosts, k, n);
+    const host_seen *h = pw_memo_get(t->hosts, HOST_KEY(&a->server));
     if (h && h->packets) {
         a->host_packets = h->packets;
         a->host_ttl_min = h->ttl_min;
@@ -765,8 +768,7 @@ void pw_attempts_prefetch(const pw_attempts *t, const pw_pkt *pkt)
     pw_conns_prefetch(t->conns, pkt->proto, &pkt->src, pkt->sport, &pkt->dst, pkt->dport);
     bool client_syn = pkt->proto == PW_IPPROTO_TCP && (pkt->tcp_flags & (PW_TH_SYN | PW_TH_ACK)) == PW_TH_SYN;
     if (own_packet(pkt) && !client_syn) { /* a server's packet is remembered (remember_host) */
-        uint8_t k[PW_MEMO_KEY_MAX];
-        pw_memo_prefetch(t->hosts, k, key_addr(k, 0, &pkt->src));
+        pw_memo_prefetch(t->hosts, HOST_KEY(&pkt->src));
     }
 }
 

@@ -267,12 +267,18 @@ void pw_policy_event(pw_policy *p, pw_conn *c, const pw_event *ev)
     if (!p || !ev)
         return;
     const pw_flow *fl = &ev->flow;
-    flow_key k = fkey(fl->proto, &fl->client, fl->client_port, &fl->server, fl->server_port);
+    flow_key k; /* built for the two that use it: most events are DNS */
     switch (ev->type) {
     case PW_EV_EPM_PORT: on_epm(p, ev); break;
     case PW_EV_SSRP: on_ssrp(p, ev); break;
-    case PW_EV_TLS: on_tls(p, c, &k, ev); break;
-    case PW_EV_HTTP: on_http(p, c, &k, ev); break;
+    case PW_EV_TLS:
+        k = fkey(fl->proto, &fl->client, fl->client_port, &fl->server, fl->server_port);
+        on_tls(p, c, &k, ev);
+        break;
+    case PW_EV_HTTP:
+        k = fkey(fl->proto, &fl->client, fl->client_port, &fl->server, fl->server_port);
+        on_http(p, c, &k, ev);
+        break;
     case PW_EV_DCERPC: on_dcerpc(p, ev); break;
     case PW_EV_DNS: on_dns(p, ev); break;
     default: break;
@@ -317,19 +323,66 @@ static uint64_t addr_words(const pw_addr *a, uint64_t k0, uint64_t k1)
     return (w0 + a->family) * k0 + w1 * k1;
 }
 
-static uint32_t agg_hash(const agg_key *k)
+/* The hash of an aggregate key, from its fields where they are: an
+ * attempt's are hashed in place, not copied into a key first (the reads of
+ * a key just written field by field wait for those writes). */
+static uint32_t fields_hash(const pw_addr *client, const pw_addr *server, uint16_t port, uint8_t proto,
+                            uint8_t dyn, uint8_t level)
 {
-    uint64_t h = addr_words(&k->client, 0x9e3779b97f4a7c15ull, 0xbf58476d1ce4e5b9ull) ^
-                 addr_words(&k->server, 0x94d049bb133111ebull, 0xd6e8feb86659fd93ull) ^
-                 ((uint64_t)k->port | (uint64_t)k->proto << 16 | (uint64_t)k->dyn << 24 |
-                  (uint64_t)k->level << 32) * 0xff51afd7ed558ccdull;
+    uint64_t h = addr_words(client, 0x9e3779b97f4a7c15ull, 0xbf58476d1ce4e5b9ull) ^
+                 addr_words(server, 0x94d049bb133111ebull, 0xd6e8feb86659fd93ull) ^
+                 ((uint64_t)port | (uint64_t)proto << 16 | (uint64_t)dyn << 24 | (uint64_t)level << 32) *
+                     0xff51afd7ed558ccdull;
     h ^= h >> 32;
     h *= 0xc4ceb9fe1a85ec53ull;
     h ^= h >> 29;
     return (uint32_t)h;
 }
 
-static agg *agg_find(const pw_policy *p, const agg_key *k, uint32_t h)
+static uint32_t agg_hash(const agg_key *k)
+{
+    return fields_hash(&k->client, &k->server, k->port, k->proto, k->dyn, k->level);
+}
+
+/* The client and server of an attempt's aggregate at `level`: zero where
+ * the level folds them. */
+static const pw_addr no_addr;
+static const pw_addr *level_client(const pw_attempt *a, int level)
+{
+    return level == LV_PAIR ? &a->client : &no_addr;
+}
+static const pw_addr *level_server(const pw_attempt *a, int level)
+{
+    return level == LV_PORT ? &no_addr : &a->server;
+}
+
+static uint32_t level_hash(const pw_attempt *a, uint8_t dyn, int level)
+{
+    return fields_hash(level_client(a, level), level_server(a, level), a->port, a->proto, dyn, (uint8_t)level);
+}
+
+static agg_key level_key(const pw_attempt *a, uint8_t dyn, int level)
+{
+    agg_key k;
+    memset(&k, 0, sizeof k);
+    k.client = *level_client(a, level);
+    k.server = *level_server(a, level);
+    k.port = a->port;
+    k.proto = a->proto;
+    k.dyn = dyn;
+    k.level = (uint8_t)level;
+    return k;
+}
+
+static bool key_is(const agg_key *k, const pw_attempt *a, uint8_t dyn, int level)
+{
+    return k->level == level && k->port == a->port && k->proto == a->proto && k->dyn == dyn &&
+           !memcmp(&k->client, level_client(a, level), sizeof k->client) &&
+           !memcmp(&k->server, level_server(a, level), sizeof k->server);
+}
+
+/* The aggregate of attempt a at `level` (key hash h), or NULL. */
+static agg *agg_find(const pw_policy *p, const pw_attempt *a, uint8_t dyn, int level, uint32_t h)
 {
     if (!p->slots)
         return NULL;
@@ -337,7 +390,7 @@ static agg *agg_find(const pw_policy *p, const agg_key *k, uint32_t h)
         const struct aslot *s = &p->slots[i];
         if (!s->g)
             return NULL;
-        if (s->h == h && !memcmp(&s->g->k, k, sizeof *k))
+        if (s->h == h && key_is(&s->g->k, a, dyn, level))
             return s->g;
     }
 }
@@ -376,28 +429,6 @@ static bool agg_insert(pw_policy *p, agg *g, uint32_t h)
     return true;
 }
 
-static agg_key pair_key(const pw_attempt *a, uint8_t dyn)
-{
-    agg_key k;
-    memset(&k, 0, sizeof k);
-    k.client = a->client;
-    k.server = a->server;
-    k.port = a->port;
-    k.proto = a->proto;
-    k.dyn = dyn;
-    return k;
-}
-
-/* Turns a pair's key into its aggregate's at `level` (levels in order). */
-static void key_level(agg_key *k, int level)
-{
-    k->level = (uint8_t)level;
-    if (level == LV_SERVER)
-        memset(&k->client, 0, sizeof k->client);
-    else if (level == LV_PORT)
-        memset(&k->server, 0, sizeof k->server);
-}
-
 static size_t level_limit(const pw_policy *p, int level)
 {
     return level == LV_PAIR ? p->lim.pairs : level == LV_SERVER ? p->lim.servers : SIZE_MAX;
@@ -409,10 +440,8 @@ void pw_policy_prefetch(const pw_policy *p, const pw_attempt *a)
 {
     if (!p || !p->slots || !is_rel(p, a->proto, a->port))
         return;
-    agg_key k = pair_key(a, 0);
     for (int level = LV_PAIR; level < LV_COUNT; level++) {
-        key_level(&k, level);
-        __builtin_prefetch(&p->slots[agg_hash(&k) & p->slot_mask]);
+        __builtin_prefetch(&p->slots[level_hash(a, 0, level) & p->slot_mask]);
         if (p->n_level[level] < level_limit(p, level))
             break;
     }
@@ -422,14 +451,12 @@ void pw_policy_prefetch(const pw_policy *p, const pw_attempt *a)
  * server's, else its port's. */
 static agg *agg_get(pw_policy *p, const pw_attempt *a, uint8_t dyn, const sample *s)
 {
-    agg_key k = pair_key(a, dyn);
     for (int level = LV_PAIR; level < LV_COUNT; level++) {
-        key_level(&k, level);
-        uint32_t h = agg_hash(&k);
-        agg *g = agg_find(p, &k, h);
+        uint32_t h = level_hash(a, dyn, level);
+        agg *g = agg_find(p, a, dyn, level, h);
         if (!g && p->n_level[level] < level_limit(p, level)) {
             g = pw_xcalloc(1, sizeof *g);
-            g->k = k;
+            g->k = level_key(a, dyn, level);
             g->first = *s;
             if (!agg_insert(p, g, h)) {
                 free(g);
