@@ -102,6 +102,8 @@ static void destroy(pw_tcp6_table *t, pw_tcp6 *s, int how)
     if (s->open && s->user && t->cb->stream_close)
         t->cb->stream_close(t->cb->arg, s->user, how);
     HASH_DEL(t->hash, s);
+    if (t->last == s)
+        t->last = NULL;
     t->in_slice[key_slice(&s->key)]--;
     lru_unlink(t, s);
     t->count--;
@@ -332,15 +334,32 @@ static bool segment(pw_tcp6_table *t, pw_tcp6 *s, int dir, const pw_pkt *pkt)
     return true;
 }
 
-/* The entry of pkt's flow, or NULL. */
-static pw_tcp6 *find(const pw_tcp6_table *t, const pw_pkt *pkt)
+/* Whether s is pkt's flow (either way), read from the packet, no key built. */
+static bool is_flow_of(const pw_tcp6 *s, const pw_pkt *pkt)
 {
+    const pw_tcp6_key *k = &s->key;
+    if (k->family != pkt->src.family)
+        return false;
+    if (k->pa == pkt->sport && k->pb == pkt->dport && !memcmp(k->a, pkt->src.b, 16) &&
+        !memcmp(k->b, pkt->dst.b, 16))
+        return true;
+    return k->pa == pkt->dport && k->pb == pkt->sport && !memcmp(k->a, pkt->dst.b, 16) &&
+           !memcmp(k->b, pkt->src.b, 16);
+}
+
+/* The entry of pkt's flow, or NULL. */
+static pw_tcp6 *find(pw_tcp6_table *t, const pw_pkt *pkt)
+{
+    if (t->last && is_flow_of(t->last, pkt))
+        return t->last;
     if (!t->in_slice[pair_slice(pkt->src.b, pkt->dst.b, pkt->sport, pkt->dport)])
         return NULL;
     pw_tcp6_key k;
     make_key(pkt, &k);
     pw_tcp6 *s = NULL;
     HASH_FIND_BYHASHVALUE(hh, t->hash, &k, sizeof k, key_hash(&k), s);
+    if (s)
+        t->last = s;
     return s;
 }
 

@@ -47,6 +47,10 @@ typedef struct pw_tcp6_table {
      * with neither a key built nor a lookup (pw_tcp6_owns() is asked for
      * every IPv4 TCP segment). */
     uint16_t in_slice[1u << 16];
+    /* The entry found last: the shim's flows are mostly bulk data libnids
+     * does not follow, in runs of segments, each asked about twice (whose
+     * it is, then its payload).  NULL once that entry goes. */
+    struct pw_tcp6 *last;
 } pw_tcp6_table;
 
 void pw_tcp6_init(pw_tcp6_table *t, const pw_capture_cb *cb, uint32_t source);

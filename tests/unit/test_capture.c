@@ -588,6 +588,24 @@ static void test_midstream(void)
     CHECK_INT(info.midstream_streams, 1);
     CHECK_STR(R.log, "dir? f1|open 2001:db8::1:50002>2001:db8::2:445 f1|data1 d1 f1 HI\n|close1 1|");
 
+    /* the shim's last-found entry goes with its stream: the same 4-tuple
+     * after a RST is a new mid-stream flow, not the freed one */
+    p = tmp("mid_again.pcap");
+    f = pcap_begin(p, DLT_EN10MB);
+    s[0] = tcp4(1, 2, 40020, 445, 100, 900, PW_TH_ACK | PW_TH_PSH, "ONE\n");
+    s[1] = tcp4(1, 2, 40020, 445, 104, 900, PW_TH_ACK | PW_TH_PSH, "TWO\n");
+    s[2] = tcp4(2, 1, 445, 40020, 900, 108, PW_TH_RST, NULL);
+    s[3] = tcp4(1, 2, 40020, 445, 5000, 9000, PW_TH_ACK | PW_TH_PSH, "NEW\n");
+    for (int i = 0; i < 4; i++)
+        pcap_add(f, 10 + (uint32_t)i, &s[i]);
+    fclose(f);
+    reset();
+    R.lines_mode = 1;
+    CHECK_INT(run_mid(p, &info), 0);
+    CHECK_INT(info.midstream_streams, 2);
+    CHECK_STR(R.log, "dir? f1|open 10.0.0.1:40020>10.0.0.2:445 f1|data1 d0 f1 ONE\n|data1 d0 f2 TWO\n|"
+                     "close1 2|dir? f4|open 10.0.0.1:40020>10.0.0.2:445 f4|data2 d0 f4 NEW\n|close2 4|");
+
     /* a connection libnids follows from its handshake is not a mid-stream one */
     p = tmp("mid_nids.pcap");
     f = pcap_begin(p, DLT_EN10MB);
