@@ -56,6 +56,8 @@ struct pw_conns {
 
     pool cp;              /* records */
     index_t ci;           /* record index */
+    pw_conn *last;        /* the record found last: a bulk flow's packets come
+                             in runs, and its events follow its packets */
     uint32_t n, peak;
     pw_deadlines *due;    /* every live record's deadline */
 
@@ -418,29 +420,36 @@ pw_conns *pw_conns_new(uint32_t cap, pw_usec host_window, pw_conn_removed_fn rem
     return t;
 }
 
-pw_conn *pw_conn_find(const pw_conns *t, uint8_t proto, const pw_addr *a, uint16_t ap,
-                      const pw_addr *b, uint16_t bp, bool *fwd)
+/* Whether c is the connection of this 4-tuple, and which way (*fwd: a is
+ * the client). */
+static bool is_conn(const pw_conn *c, uint8_t proto, const pw_addr *a, uint16_t ap, const pw_addr *b,
+                    uint16_t bp, bool *fwd)
 {
+    if (c->a.proto != proto)
+        return false;
+    if (c->a.client_port == ap && c->a.port == bp && addr_eq(&c->a.client, a) && addr_eq(&c->a.server, b)) {
+        *fwd = true;
+        return true;
+    }
+    if (c->a.client_port == bp && c->a.port == ap && addr_eq(&c->a.client, b) && addr_eq(&c->a.server, a)) {
+        *fwd = false;
+        return true;
+    }
+    return false;
+}
+
+pw_conn *pw_conn_find(pw_conns *t, uint8_t proto, const pw_addr *a, uint16_t ap, const pw_addr *b, uint16_t bp,
+                      bool *fwd)
+{
+    if (t->last && is_conn(t->last, proto, a, ap, b, bp, fwd))
+        return t->last;
     uint32_t h = conn_hash(proto, a, ap, b, bp);
     for (uint32_t i = h & t->ci.mask;; i = (i + 1) & t->ci.mask) {
         islot s = t->ci.s[i];
         if (s.idx == NONE)
             return NULL;
-        if (s.hash != h)
-            continue;
-        pw_conn *c = C(t, s.idx);
-        if (c->a.proto == proto) {
-            if (c->a.client_port == ap && c->a.port == bp && addr_eq(&c->a.client, a) &&
-                addr_eq(&c->a.server, b)) {
-                *fwd = true;
-                return c;
-            }
-            if (c->a.client_port == bp && c->a.port == ap && addr_eq(&c->a.client, b) &&
-                addr_eq(&c->a.server, a)) {
-                *fwd = false;
-                return c;
-            }
-        }
+        if (s.hash == h && is_conn(C(t, s.idx), proto, a, ap, b, bp, fwd))
+            return t->last = C(t, s.idx);
     }
 }
 
@@ -500,6 +509,8 @@ void pw_conn_remove(pw_conns *t, pw_conn *c)
     H(t, c->hcli)->refs--;
     H(t, c->hsrv)->refs--;
     index_del(&t->ci, c->hash, c->idx);
+    if (t->last == c)
+        t->last = NULL;
     pw_deadlines_remove(t->due, c->idx);
     /* Records mostly leave in deadline order (expiry, eviction): start
      * loading what the next ones' removals will touch, so that the hint

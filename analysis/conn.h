@@ -66,7 +66,7 @@ void pw_conns_free(pw_conns *t);
 
 /* The record of proto a:ap <-> b:bp in either orientation, or NULL; *fwd
  * tells whether a is the record's client. */
-pw_conn *pw_conn_find(const pw_conns *t, uint8_t proto, const pw_addr *a, uint16_t ap,
+pw_conn *pw_conn_find(pw_conns *t, uint8_t proto, const pw_addr *a, uint16_t ap,
                       const pw_addr *b, uint16_t bp, bool *fwd);
 /* A new record client:cport -> server:sport expiring at deadline; the table
  * must not be full.  Both endpoints are entered in the destination table and

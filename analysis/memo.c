@@ -22,6 +22,11 @@ struct pw_memo {
      * only the entry whose tag matches; choosing a victim reads no entry. */
     struct set_meta *meta;
     unsigned char *slots;
+    /* Where the last put found or made its key: a host's packets come in
+     * runs (a bulk flow's server), and entries are never deleted, only
+     * taken over by another key, which the key comparison sees. */
+    uint32_t last_set;
+    int last_way; /* -1: none yet */
 };
 
 typedef struct set_meta {
@@ -41,6 +46,7 @@ pw_memo *pw_memo_new(uint32_t nsets, size_t value_size)
     if (!m)
         abort(); /* the analysis core's one policy: out of memory at setup stops */
     m->mask = n - 1;
+    m->last_way = -1;
     m->value_size = value_size;
     m->stride = align8(sizeof(entry)) + align8(value_size);
     m->slots = calloc((size_t)n * MEMO_WAYS, m->stride);
@@ -141,15 +147,24 @@ void *pw_memo_put(pw_memo *m, const void *key, size_t klen, pw_usec now, pw_usec
     *fresh = false;
     if (klen > PW_MEMO_KEY_MAX)
         return NULL;
+    if (m->last_way >= 0 && same_key(way(m, m->last_set, m->last_way), key, klen)) {
+        set_meta *sm = meta_of(m, m->last_set);
+        if (now > sm->touched[m->last_way])
+            sm->touched[m->last_way] = now;
+        return value_of(m, way(m, m->last_set, m->last_way));
+    }
     uint32_t h = hash_key(key, klen), set = h & m->mask;
     int w = find_way(m, set, h | 1u, key, klen);
     set_meta *sm = meta_of(m, set);
+    m->last_set = set;
     if (w >= 0) {
+        m->last_way = w;
         if (now > sm->touched[w])
             sm->touched[w] = now;
         return value_of(m, way(m, set, w));
     }
     w = victim_way(m, set);
+    m->last_way = w;
     entry *victim = way(m, set, w);
     if (sm->tag[w]) {
         if (sm->touched[w] >= now - live)

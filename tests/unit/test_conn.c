@@ -217,13 +217,17 @@ static void test_table(void)
     pw_conn_remove(t, c);
     CHECK_INT(nseen, 2);
     CHECK_INT(pw_conns_count(t), 0);
-    CHECK(pw_conn_find(t, PW_IPPROTO_TCP, &a, 1234, &b, 80, &fwd) == NULL);
+    CHECK(pw_conn_find(t, PW_IPPROTO_TCP, &a, 1234, &b, 80, &fwd) == NULL); /* not the one found last */
+    pw_conn *again = pw_conn_new(t, PW_IPPROTO_TCP, &b, 80, &a, 1234, T0, T0 + SEC); /* the other way */
+    CHECK(pw_conn_find(t, PW_IPPROTO_TCP, &a, 1234, &b, 80, &fwd) == again && !fwd);
+    CHECK(pw_conn_find(t, PW_IPPROTO_TCP, &b, 80, &a, 1234, &fwd) == again && fwd);
+    pw_conn_remove(t, again);
     for (int i = 0; i < 4; i++)
         pw_conn_new(t, PW_IPPROTO_UDP, &a, (uint16_t)(2000 + i), &b, 53, T0, T0 + i);
     CHECK(pw_conns_full(t));
     CHECK_INT(pw_conns_earliest(t)->a.client_port, 2000);
     pw_conns_free(t); /* removes the rest through the hook */
-    CHECK_INT(nseen, 6);
+    CHECK_INT(nseen, 7);
 }
 
 /* The open-addressing indexes under churn: thousands of records made and

@@ -39,6 +39,32 @@ static void test_basic(void)
     pw_memo_free(m);
 }
 
+/* The entry a put found last is asked first: it answers only its own key,
+ * and once another key took its way over, that key's value is fresh. */
+static void test_last_found(void)
+{
+    pw_memo *m = pw_memo_new(1, sizeof(val)); /* one set of four ways */
+    bool fresh;
+    uint32_t k[6] = {10, 11, 12, 13, 14, 15};
+    val *v0 = pw_memo_put(m, &k[0], sizeof k[0], 100, 1000, &fresh);
+    v0->a = 7;
+    CHECK(pw_memo_put(m, &k[0], sizeof k[0], 101, 1000, &fresh) == v0 && !fresh);
+    val *v1 = pw_memo_put(m, &k[1], sizeof k[1], 102, 1000, &fresh); /* last is k[1] now */
+    CHECK(fresh && v1 != v0);
+    CHECK(pw_memo_put(m, &k[0], sizeof k[0], 103, 1000, &fresh) == v0 && !fresh && v0->a == 7);
+    for (int i = 2; i < 4; i++)
+        pw_memo_put(m, &k[i], sizeof k[i], (pw_usec)(104 + i), 1000, &fresh);
+    /* k[1] is the least recently touched: k[4] takes its way over */
+    val *v4 = pw_memo_put(m, &k[4], sizeof k[4], 110, 1000, &fresh);
+    CHECK(fresh && v4 == v1 && v4->a == 0);
+    CHECK(pw_memo_get(m, &k[1], sizeof k[1]) == NULL);
+    val *again = pw_memo_put(m, &k[1], sizeof k[1], 111, 1000, &fresh); /* k[0] (103) goes */
+    CHECK(fresh);
+    CHECK(again == v0 && again->a == 0);
+    CHECK_INT(pw_memo_replaced(m), 2);
+    pw_memo_free(m);
+}
+
 static void test_bounded(void)
 {
     /* 4 sets of 4 ways: at most 16 entries whatever goes in */
@@ -77,6 +103,7 @@ static void test_bounded(void)
 
 int main(void)
 {
+    test_last_found();
     test_basic();
     test_bounded();
     CHECK_DONE();
