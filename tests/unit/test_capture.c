@@ -110,6 +110,15 @@ static void pcap_rec(FILE *f, uint32_t sec, uint32_t usec, const buf *b, uint32_
 }
 static void pcap_add(FILE *f, uint32_t sec, const buf *b) { pcap_rec(f, sec, 0, b, (uint32_t)b->n); }
 
+/* An Ethernet capture of frames s[0..n), one a second from second 10. */
+static void pcap_write(const char *path, const buf *s, int n)
+{
+    FILE *f = pcap_begin(path, DLT_EN10MB);
+    for (int i = 0; i < n; i++)
+        pcap_add(f, 10 + (uint32_t)i, &s[i]);
+    fclose(f);
+}
+
 static void ng_block(FILE *f, uint32_t type, const void *body, uint32_t len)
 {
     uint32_t tot = 12 + ((len + 3) & ~3u);
@@ -498,7 +507,6 @@ static void test_ipv6_shim(void)
 {
     pw_input_info info;
     const char *p = tmp("v6.pcap");
-    FILE *f = pcap_begin(p, DLT_EN10MB);
     buf s[9];
     s[0] = tcp6(1, 2, 50000, 445, 100, 0, PW_TH_SYN, NULL);
     s[1] = tcp6(2, 1, 445, 50000, 900, 101, PW_TH_SYN | PW_TH_ACK, NULL);
@@ -509,9 +517,7 @@ static void test_ipv6_shim(void)
     s[6] = tcp6(1, 2, 50000, 445, 106, 906, PW_TH_ACK | PW_TH_FIN, NULL);
     s[7] = tcp6(2, 1, 445, 50000, 906, 107, PW_TH_ACK | PW_TH_FIN, NULL);
     s[8] = tcp6(1, 2, 50001, 445, 1, 0, PW_TH_SYN, NULL); /* never answered: no stream */
-    for (int i = 0; i < 9; i++)
-        pcap_add(f, 10 + (uint32_t)i, &s[i]);
-    fclose(f);
+    pcap_write(p, s, 9);
     reset();
     R.lines_mode = 1;
     CHECK_INT(run(p, NULL, &info), 0);
@@ -529,10 +535,7 @@ static void test_ipv6_shim(void)
     CHECK_INT(run(p, NULL, &info), 0);
     CHECK_STR(R.log, "open 2001:db8::1:50000>2001:db8::2:445 f2|data1 d0 f3 NEG|close1 1|");
     p = tmp("v6open.pcap");
-    f = pcap_begin(p, DLT_EN10MB);
-    for (int i = 0; i < 3; i++)
-        pcap_add(f, 10 + (uint32_t)i, &s[i]);
-    fclose(f);
+    pcap_write(p, s, 3);
     reset();
     CHECK_INT(run(p, NULL, &info), 0);
     CHECK_STR(R.log, "open 2001:db8::1:50000>2001:db8::2:445 f2|data1 d0 f3 NEG|close1 4|");
@@ -544,7 +547,6 @@ static void test_midstream(void)
 {
     pw_input_info info;
     const char *p = tmp("mid4.pcap");
-    FILE *f = pcap_begin(p, DLT_EN10MB);
     buf s[8];
     s[0] = tcp4(1, 2, 40010, 445, 5000, 7000, PW_TH_ACK, NULL);         /* no payload: nothing */
     s[1] = tcp4(1, 2, 40010, 445, 5000, 7000, PW_TH_ACK | PW_TH_PSH, "BIND\n");
@@ -554,9 +556,7 @@ static void test_midstream(void)
     s[5] = tcp4(1, 3, 1234, 5678, 1, 1, PW_TH_ACK, "x");              /* left alone */
     s[6] = tcp4(1, 3, 1234, 5678, 2, 1, PW_TH_ACK, "y");              /* asked once */
     s[7] = tcp4(1, 2, 40010, 445, 5010, 7005, PW_TH_RST, NULL);
-    for (int i = 0; i < 8; i++)
-        pcap_add(f, 10 + (uint32_t)i, &s[i]);
-    fclose(f);
+    pcap_write(p, s, 8);
     reset();
     R.lines_mode = 1;
     CHECK_INT(run_mid(p, &info), 0);
@@ -575,13 +575,10 @@ static void test_midstream(void)
     /* IPv6, the server speaking first: it is the server by the callback;
      * a stopped stream stays stopped (no second open) */
     p = tmp("mid6.pcap");
-    f = pcap_begin(p, DLT_EN10MB);
     s[0] = tcp6(2, 1, 445, 50002, 300, 100, PW_TH_ACK | PW_TH_PSH, "HI\n");
     s[1] = tcp6(1, 2, 50002, 445, 100, 303, PW_TH_ACK | PW_TH_PSH, "YO\n");
     s[2] = tcp6(2, 1, 445, 50002, 303, 103, PW_TH_ACK | PW_TH_PSH, "AGAIN\n");
-    for (int i = 0; i < 3; i++)
-        pcap_add(f, 10 + (uint32_t)i, &s[i]);
-    fclose(f);
+    pcap_write(p, s, 3);
     reset();
     R.stop_next = true;
     CHECK_INT(run_mid(p, &info), 0);
@@ -591,14 +588,11 @@ static void test_midstream(void)
     /* the shim's last-found entry goes with its stream: the same 4-tuple
      * after a RST is a new mid-stream flow, not the freed one */
     p = tmp("mid_again.pcap");
-    f = pcap_begin(p, DLT_EN10MB);
     s[0] = tcp4(1, 2, 40020, 445, 100, 900, PW_TH_ACK | PW_TH_PSH, "ONE\n");
     s[1] = tcp4(1, 2, 40020, 445, 104, 900, PW_TH_ACK | PW_TH_PSH, "TWO\n");
     s[2] = tcp4(2, 1, 445, 40020, 900, 108, PW_TH_RST, NULL);
     s[3] = tcp4(1, 2, 40020, 445, 5000, 9000, PW_TH_ACK | PW_TH_PSH, "NEW\n");
-    for (int i = 0; i < 4; i++)
-        pcap_add(f, 10 + (uint32_t)i, &s[i]);
-    fclose(f);
+    pcap_write(p, s, 4);
     reset();
     R.lines_mode = 1;
     CHECK_INT(run_mid(p, &info), 0);
@@ -608,7 +602,7 @@ static void test_midstream(void)
 
     /* a connection libnids follows from its handshake is not a mid-stream one */
     p = tmp("mid_nids.pcap");
-    f = pcap_begin(p, DLT_EN10MB);
+    FILE *f = pcap_begin(p, DLT_EN10MB);
     uint32_t t = 1000;
     write_session(f, false, 40000, &t);
     fclose(f);
