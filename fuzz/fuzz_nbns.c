@@ -9,6 +9,7 @@
 
 static void sink(void *arg, const pw_event *ev)
 {
+    fuzz_check_event_size(ev);
     volatile uint64_t *acc = arg;
     uint64_t h = ev->type + ev->frame + (uint64_t)ev->dir + ev->source;
     switch (ev->type) {

@@ -19,6 +19,7 @@ typedef struct acc {
 
 static void sink(void *arg, const pw_event *ev)
 {
+    fuzz_check_event_size(ev);
     acc *a = arg;
     a->h += ev->type + ev->frame + (uint64_t)ev->dir;
     switch (ev->type) {
