@@ -192,6 +192,7 @@ def bench_case(name, args, work, shared):
     # kernel's write-back would take CPU from the runs being timed.
     os.sync()
     report = os.path.join(work, name + ".json")
+    pw_cmd = [args.binary, "--no-progress", "-q", "-r", big, "--format", "json", "-o", report]
     have_loop = os.path.exists(args.loop)
     loops, pws, ratios = [], [], []
     # Untimed first runs: the first reads after the capture was written
@@ -200,11 +201,11 @@ def bench_case(name, args, work, shared):
     for _ in range(args.warmup):
         if have_loop:
             run([args.loop, big])
-        run([args.binary, "--no-progress", "-q", "-r", big, "--format", "json", "-o", report])
+        run(pw_cmd)
     for _ in range(max(1, args.runs)):
         if have_loop:
             loops.append(run([args.loop, big]))
-        pws.append(run([args.binary, "--no-progress", "-q", "-r", big, "--format", "json", "-o", report]))
+        pws.append(run(pw_cmd))
         if have_loop:
             ratios.append(loops[-1][0] / pws[-1][0])
     rows = []

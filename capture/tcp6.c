@@ -377,19 +377,26 @@ bool pw_tcp6_owns(pw_tcp6_table *t, const pw_pkt *pkt)
     return true;
 }
 
-void pw_tcp6_ignore(pw_tcp6_table *t, const pw_pkt *pkt)
+/* pkt's flow as ignored (made so when new); its entry, or NULL. */
+static pw_tcp6 *ignore(pw_tcp6_table *t, const pw_pkt *pkt)
 {
-    pw_tcp6_key k;
-    make_key(pkt, &k);
-    pw_tcp6 *s = NULL;
-    HASH_FIND_BYHASHVALUE(hh, t->hash, &k, sizeof k, key_hash(&k), s);
-    if (!s)
+    pw_tcp6 *s = find(t, pkt);
+    if (!s) {
+        pw_tcp6_key k;
+        make_key(pkt, &k);
         s = add(t, &k, pkt);
+    }
     if (s && !s->open) {
         s->ignored = true;
         s->midstream = true; /* it is not waiting for a handshake */
         s->nids_follows = false;
     }
+    return s;
+}
+
+void pw_tcp6_ignore(pw_tcp6_table *t, const pw_pkt *pkt)
+{
+    ignore(t, pkt);
 }
 
 void pw_tcp6_packet(pw_tcp6_table *t, const pw_pkt *pkt, bool handshakes,
@@ -417,8 +424,7 @@ void pw_tcp6_packet(pw_tcp6_table *t, const pw_pkt *pkt, bool handshakes,
         if (followed && followed(pkt)) {
             /* libnids's (a handshake it has not seen completed, data it
              * holds out of order): remembered, so it is asked once */
-            pw_tcp6_ignore(t, pkt);
-            if ((s = find(t, pkt)) != NULL)
+            if ((s = ignore(t, pkt)) != NULL)
                 s->nids_follows = true;
             return;
         }

@@ -267,18 +267,18 @@ void pw_policy_event(pw_policy *p, pw_conn *c, const pw_event *ev)
     if (!p || !ev)
         return;
     const pw_flow *fl = &ev->flow;
-    flow_key k; /* built for the two that use it: most events are DNS */
     switch (ev->type) {
     case PW_EV_EPM_PORT: on_epm(p, ev); break;
     case PW_EV_SSRP: on_ssrp(p, ev); break;
     case PW_EV_TLS:
-        k = fkey(fl->proto, &fl->client, fl->client_port, &fl->server, fl->server_port);
-        on_tls(p, c, &k, ev);
+    case PW_EV_HTTP: { /* the flow key only for these two: most events are DNS */
+        flow_key k = fkey(fl->proto, &fl->client, fl->client_port, &fl->server, fl->server_port);
+        if (ev->type == PW_EV_TLS)
+            on_tls(p, c, &k, ev);
+        else
+            on_http(p, c, &k, ev);
         break;
-    case PW_EV_HTTP:
-        k = fkey(fl->proto, &fl->client, fl->client_port, &fl->server, fl->server_port);
-        on_http(p, c, &k, ev);
-        break;
+    }
     case PW_EV_DCERPC: on_dcerpc(p, ev); break;
     case PW_EV_DNS: on_dns(p, ev); break;
     default: break;
