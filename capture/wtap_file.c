@@ -11,6 +11,7 @@
 #include "../common/cursor.h"
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <wireshark.h>
 #include <wiretap/pcap-encap.h>
@@ -77,34 +78,46 @@ static void describe(char *err, size_t errlen, int code, gchar *info)
     g_free(info);
 }
 
-/* Whether the file begins as text: its first bytes are all printable or
- * white space.  The readers that exit (below) are the text-format ones. */
-static bool looks_like_text(const char *path)
+/* Whether the file begins with the magic number of a binary capture format
+ * (pcap, pcapng, Network Monitor, snoop), whose libwiretap readers return
+ * errors rather than end the process.  A text-format reader may accept a
+ * file that is text only from its second byte (a fuzzer found one), and a
+ * gzip file may hold anything: only these magics are spared the child. */
+static bool binary_capture(const char *path)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
         return false;
-    unsigned char b[256];
+    uint8_t b[8];
     size_t n = fread(b, 1, sizeof b, f);
     fclose(f);
     pw_cursor c = pw_cur(b, n);
-    while (pw_cur_left(&c)) {
-        uint8_t x = pw_u8(&c);
-        if (!((x >= 0x20 && x < 0x7f) || (x >= '\t' && x <= '\r')))
-            return false;
-    }
-    return true;
+    uint32_t magic = pw_be32(&c);
+    if (!pw_cur_ok(&c))
+        return false;
+    static const uint32_t magics[] = {
+        0xa1b2c3d4, 0xd4c3b2a1, 0xa1b23c4d, 0x4d3cb2a1, /* pcap, both byte orders, us and ns */
+        0xa1b2cd34, 0x34cdb2a1,                         /* Kuznetzov's modified pcap */
+        0x0a0d0d0a,                                     /* pcapng section header */
+        0x52545353, 0x474d4255,                         /* Network Monitor 1 "RTSS", 2 "GMBU" */
+    };
+    for (size_t i = 0; i < sizeof magics / sizeof magics[0]; i++)
+        if (magic == magics[i])
+            return true;
+    return n == 8 && !memcmp(b, "snoop\0\0\0", 8);
 }
 
 /* Some of libwiretap's text-format readers end the whole process (exit())
  * on input they cannot parse: a file of "***" lines does it, in capinfos
- * too.  So a text file is first opened and read to its end in a child
- * process; only when that child finishes normally does this process read
- * it.  Such files are rare, so reading them twice costs little.  true when
- * the child could not even be made: the file is then read here as before. */
+ * too.  So a file that is not one of the binary formats above is first
+ * opened and read to its end in a child process; only when that child
+ * finishes normally does this process read it.  Such files are rare (what
+ * libpcap refuses is mostly pcapng with mixed interfaces), so reading them
+ * twice costs little.  true when the child could not even be made: the
+ * file is then read here as before. */
 static bool survives_reading(const char *path)
 {
-    if (!looks_like_text(path))
+    if (binary_capture(path))
         return true;
     fflush(NULL); /* the child's exit() must not write our buffered output again */
     pid_t pid = fork();
@@ -112,8 +125,10 @@ static bool survives_reading(const char *path)
         return true;
     if (pid == 0) {
         int null = open("/dev/null", O_WRONLY);
-        if (null >= 0)
+        if (null >= 0) { /* the reader that exits prints first: not into the report */
+            dup2(null, 1);
             dup2(null, 2);
+        }
         int code = 0;
         gchar *info = NULL;
         wtap *wth = wtap_open_offline(path, WTAP_TYPE_AUTO, &code, &info, FALSE);

@@ -375,6 +375,17 @@ static void test_bad_files(void)
     CHECK(strstr(info.error, "not a capture file (") != NULL);
     CHECK_INT(R.nframes, 0);
 
+    /* a libwiretap text reader ends the process on some input: found by
+     * fuzz_capture_file, text but for one byte */
+    p = tmp("exits.txt");
+    f = fopen(p, "wb");
+    fwrite("***\n\xdd*", 1, 6, f);
+    fclose(f);
+    reset();
+    CHECK_INT(run(p, NULL, &info), 1);
+    CHECK(strstr(info.error, "exits.txt") != NULL);
+    CHECK_INT(R.nframes, 0);
+
     /* missing file */
     CHECK_INT(run(tmp("missing.pcap"), NULL, &info), 1);
     CHECK(strstr(info.error, "missing.pcap") != NULL);
