@@ -2,6 +2,7 @@
  * destination-address table, with deadlines.h's timer queue (see conn.h). */
 #include "conn.h"
 #include "deadlines.h"
+#include "../common/hash.h"
 #include "../common/xalloc.h"
 
 #include <stdlib.h>
@@ -156,16 +157,6 @@ static void index_del(index_t *x, uint32_t h, uint32_t idx)
 
 /* ---- hashing -------------------------------------------------------------- */
 
-static inline uint64_t mix64(uint64_t h)
-{
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ULL;
-    h ^= h >> 33;
-    return h;
-}
-
 /* An endpoint as one word: multiplied, not yet mixed (the sum of both
  * endpoints is mixed once, which is what makes conn_hash cheap enough for
  * every packet). */
@@ -181,13 +172,13 @@ static inline uint64_t ep_word(const pw_addr *a, uint16_t port)
 static inline uint32_t conn_hash(uint8_t proto, const pw_addr *a, uint16_t ap, const pw_addr *b,
                                  uint16_t bp)
 {
-    uint64_t h = mix64(ep_word(a, ap) + ep_word(b, bp) + proto);
+    uint64_t h = pw_fmix64(ep_word(a, ap) + ep_word(b, bp) + proto);
     return (uint32_t)(h ^ (h >> 32));
 }
 
 static inline uint32_t host_hash(const pw_addr *a)
 {
-    uint64_t h = mix64(ep_word(a, 0xffff));
+    uint64_t h = pw_fmix64(ep_word(a, 0xffff));
     return (uint32_t)(h ^ (h >> 32));
 }
 

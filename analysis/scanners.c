@@ -2,6 +2,7 @@
  * scanners.h).  Open addressing over a fixed-size table sized at creation:
  * no allocation per attempt. */
 #include "scanners.h"
+#include "../common/hash.h"
 #include "../common/xalloc.h"
 
 #include <math.h>
@@ -47,28 +48,18 @@ struct pw_scanners {
     pw_scanners_stats st;
 };
 
-static inline uint64_t mix(uint64_t h)
-{
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ULL;
-    h ^= h >> 33;
-    return h;
-}
-
 static uint64_t addr_hash(const pw_addr *a)
 {
     uint64_t x, y;
     memcpy(&x, a->b, 8);
     memcpy(&y, a->b + 8, 8);
-    return mix(x ^ mix(y ^ a->family));
+    return pw_fmix64(x ^ pw_fmix64(y ^ a->family));
 }
 
 /* Sets h's bit; true when it was not set before. */
 static bool sketch_add(sketch *k, uint64_t h)
 {
-    unsigned bit = (unsigned)(mix(h) % SKETCH_BITS);
+    unsigned bit = (unsigned)(pw_fmix64(h) % SKETCH_BITS);
     uint64_t m = 1ULL << (bit % 64);
     bool fresh = !(k->w[bit / 64] & m);
     k->w[bit / 64] |= m;
@@ -189,7 +180,7 @@ bool pw_scanners_attempt(pw_scanners *s, const pw_attempt *a)
         return false;
     }
     if (!c->scanner) {
-        uint64_t h = mix(addr_hash(&a->server) ^ mix(((uint64_t)a->proto << 16) | a->port));
+        uint64_t h = pw_fmix64(addr_hash(&a->server) ^ pw_fmix64(((uint64_t)a->proto << 16) | a->port));
         unsigned bit = (unsigned)(h % (CLIENT_SKETCH_WORDS * 64));
         uint64_t m = 1ULL << (bit % 64);
         if (!(c->targets[bit / 64] & m)) {

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hash.h"
+
 static inline uint32_t pw_hash_bytes(const void *key, size_t len)
 {
     const unsigned char *p = key;
@@ -19,12 +21,7 @@ static inline uint32_t pw_hash_bytes(const void *key, size_t len)
         h ^= p[i];
         h *= 16777619u;
     }
-    h ^= h >> 16;
-    h *= 0x85ebca6bu;
-    h ^= h >> 13;
-    h *= 0xc2b2ae35u;
-    h ^= h >> 16;
-    return h;
+    return pw_fmix32(h);
 }
 
 #define HASH_FUNCTION(keyptr, keylen, hashv) ((hashv) = pw_hash_bytes((keyptr), (size_t)(keylen)))

@@ -8,6 +8,7 @@
  * Misses allocate (the DER copy, reused on eviction when big enough); hits
  * do not. */
 #include "cert_cache.h"
+#include "../common/hash.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -44,12 +45,7 @@ static uint64_t der_hash(const uint8_t *p, size_t n)
     }
     for (; i < n; i++)
         h = (h ^ p[i]) * 0x100000001b3ull;
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdull;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ull;
-    h ^= h >> 33;
-    return h;
+    return pw_fmix64(h);
 }
 
 pw_cert_cache *pw_cert_cache_new(size_t max_entries)
