@@ -1,8 +1,8 @@
 /* hash.h - murmur3's finalisers, for keys already folded into one word
  * (connection 4-tuples, scanner clients, certificate digests, table.h's
  * FNV-1a pass): every input bit moves every output bit, so a table may take
- * its index from any bits of the result.  Tables that hash on every packet
- * keep cheaper mixes of their own (see tcp6.c, nids_hash.c). */
+ * its index from any bits of the result.  Other tables keep mixes tuned to
+ * their own keys (tcp6.c, nids_hash.c, memo.c, policy/match.c, nnr.c). */
 #ifndef PW_HASH_H
 #define PW_HASH_H
 
