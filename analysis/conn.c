@@ -495,7 +495,11 @@ void pw_conn_recycle(pw_conns *t, pw_conn *c)
 }
 
 /* Every cache line record c lies on starts loading (records are several
- * lines long and not aligned to lines). */
+ * lines long and not aligned to lines).  A fixed count from the record's
+ * start, and its last byte: unrolled without a branch.  Stepping over the
+ * lines themselves takes five or six steps by the record's alignment, a
+ * branch mispredicted half the time (measured 1 to 4 % slower), where this
+ * only repeats, now and then, a prefetch of a line already on its way. */
 static inline void prefetch_record(const pw_conn *c)
 {
     const char *p = (const char *)c, *end = p + sizeof *c - 1;
