@@ -13,8 +13,8 @@
 
 /* libnids stream table size (nids_params.n_tcp_streams) when opts->tcp_streams
  * is 0.  libnids preallocates 8 bytes of hash table per slot plus a pool of
- * 3/4 as many struct tcp_stream (288 bytes each on x86-64): about 29 MB,
- * i.e. 98304 concurrent TCP connections before the oldest is evicted. */
+ * 3/4 as many struct tcp_stream (288 bytes each on x86-64): about 14 MB,
+ * i.e. 49,152 concurrent TCP connections before the oldest is evicted. */
 #define PW_DEFAULT_TCP_STREAMS 65536
 
 /* Keys libnids' stream hash (nids_hash.c) once, before its first stream. */
