@@ -58,6 +58,8 @@ struct pw_services {
     uint32_t mask;
     uint32_t n, max;
     port_fold *folds[2];        /* [tcp, udp] x 65536 ports, made on the first fold */
+    uint64_t folded_ports[2][65536 / 64]; /* which ports of folds[] are in use: listing them
+                                             reads only those (the arrays are 23 MB each) */
     pw_services_fold *out;
     uint64_t folded;            /* attempts folded */
     uint32_t n_folds;
@@ -162,6 +164,7 @@ static void fold_attempt(pw_services *s, const pw_attempt *a)
         p->first_source = a->source;
         p->first_frame = a->frame_request;
         p->first_ts = a->ts;
+        s->folded_ports[pi][a->port / 64] |= 1ULL << (a->port % 64);
         s->n_folds++;
     }
     p->attempts++;
@@ -350,9 +353,9 @@ const pw_services_fold *pw_services_folds(pw_services *s, size_t *n)
     s->out = pw_xmalloc((s->n_folds ? s->n_folds : 1) * sizeof *s->out);
     size_t k = 0;
     for (int pi = 0; pi < 2; pi++)
-        for (uint32_t port = 0; s->folds[pi] && port < 65536; port++)
-            if (s->folds[pi][port].pub.attempts)
-                s->out[k++] = fold_result(&s->folds[pi][port]);
+        for (uint32_t w = 0; w < 65536 / 64; w++)
+            for (uint64_t bits = s->folded_ports[pi][w]; bits; bits &= bits - 1)
+                s->out[k++] = fold_result(&s->folds[pi][w * 64 + (uint32_t)__builtin_ctzll(bits)]);
     *n = k;
     return s->out;
 }

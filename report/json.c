@@ -10,6 +10,7 @@
 #include "../common/addr.h"
 #include "fix.h"
 #include "json_arena.h"
+#include "json_dump.h"
 #include "messages.h"
 
 int pw_format_parse(const char *name)
@@ -641,41 +642,9 @@ json_t *pw_result_json(const pw_result *r)
     return root;
 }
 
-/* jansson's json_dumpf writes every token with its own fwrite, each taking
- * the stream's lock: a report of a few MB spent more time there than in
- * jansson.  Tokens are gathered here and written a block at a time. */
-typedef struct dump_buf {
-    FILE *out;
-    size_t n;
-    char b[1 << 16];
-} dump_buf;
-
-static int dump_chunk(const char *p, size_t len, void *arg)
-{
-    dump_buf *d = arg;
-    if (len > sizeof d->b - d->n) {
-        fwrite(d->b, 1, d->n, d->out);
-        d->n = 0;
-        if (len > sizeof d->b)
-            return fwrite(p, 1, len, d->out) == len ? 0 : -1;
-    }
-    memcpy(d->b + d->n, p, len);
-    d->n += len;
-    return 0;
-}
-
-static void dump(FILE *out, json_t *o, size_t flags)
-{
-    dump_buf d; /* 64 KiB of stack, not initialised: cheap per jsonl line too */
-    d.out = out;
-    d.n = 0;
-    json_dump_callback(o, dump_chunk, &d, flags);
-    fwrite(d.b, 1, d.n, out);
-}
-
 static void dump_line(FILE *out, json_t *o)
 {
-    dump(out, o, JSON_COMPACT | PW_JSON_REAL);
+    pw_json_dump(out, o, 0);
     fputc('\n', out);
 }
 
@@ -898,10 +867,9 @@ void pw_json_write(FILE *out, const pw_result *r)
 {
     pw_json_arena_begin();
     json_t *model = pw_result_json(r);
-    dump(out, model, JSON_INDENT(2) | PW_JSON_REAL);
+    pw_json_dump(out, model, 2);
     fputc('\n', out);
-    json_decref(model);
-    pw_json_arena_end();
+    pw_json_arena_end(); /* drops the tree: every value of it lies in the arena */
 }
 
 void pw_report_write(FILE *out, pw_format format, const pw_result *r)

@@ -55,8 +55,4 @@ void pw_text_write(FILE *out, const pw_result *r);
 void pw_html_write(FILE *out, const pw_result *r);
 void pw_fix_write(FILE *out, const pw_result *r);
 
-/* Dump flags shared by the JSON writers: compact floats with enough digits
- * for microsecond timestamps. */
-#define PW_JSON_REAL JSON_REAL_PRECISION(16)
-
 #endif

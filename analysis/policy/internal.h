@@ -187,10 +187,13 @@ typedef struct svc_key {
     uint8_t proto;
 } svc_key;
 
-typedef struct svc_ent {
-    svc_key k;
-    UT_hash_handle hh;
-} svc_ent;
+/* The (server, proto, port) keys that answered, for inference: an open
+ * addressing set made once per result from every aggregate (proto 0 marks
+ * an empty slot). */
+typedef struct answered_set {
+    svc_key *keys;
+    size_t mask;
+} answered_set;
 
 typedef struct loaded {
     pw_profile_def *def;
@@ -224,7 +227,7 @@ struct pw_policy {
     int n_cidr, cap_cidr;
     role_cnt rc[256];
     int n_rc;
-    svc_ent *answered;               /* (server, proto, port) that answered, for inference */
+    answered_set answered;           /* (server, proto, port) that answered, for inference */
     uint64_t ntlm_rpc;               /* DCE/RPC binds to tcp/135 carrying NTLMSSP */
     uint32_t ntlm_rpc_source;
     uint64_t ntlm_rpc_frame;

@@ -107,11 +107,9 @@ void clear_assigns(pw_policy *p)
     p->n_as = 0;
     p->n_cidr = 0;
     p->n_rc = 0;
-    svc_ent *e, *te;
-    HASH_ITER(hh, p->answered, e, te) {
-        HASH_DEL(p->answered, e);
-        free(e);
-    }
+    free(p->answered.keys);
+    p->answered.keys = NULL;
+    p->answered.mask = 0;
 }
 
 /* 1: ip holds role (inferred set if not bound); 0: role has holders but not ip;
@@ -138,31 +136,40 @@ static int role_has(const pw_policy *p, const char *role, const pw_addr *ip, boo
     return 0;
 }
 
+static size_t answered_slot(const answered_set *set, const pw_addr *server, uint8_t proto, uint16_t port)
+{
+    size_t i = (pw_addr_hash(server) ^ ((uint32_t)port << 8 | proto) * 0x9e3779b1u) & set->mask;
+    for (;; i = (i + 1) & set->mask) {
+        const svc_key *k = &set->keys[i];
+        if (!k->proto || (k->proto == proto && k->port == port && pw_addr_eq(&k->server, server)))
+            return i;
+    }
+}
+
 static bool answered_has(const pw_policy *p, const pw_addr *server, uint8_t proto, uint16_t port)
 {
-    svc_key k;
-    memset(&k, 0, sizeof k);
-    k.server = *server;
-    k.proto = proto;
-    k.port = port;
-    svc_ent *e;
-    HASH_FIND(hh, p->answered, &k, sizeof k, e);
-    return e != NULL;
+    return p->answered.keys && p->answered.keys[answered_slot(&p->answered, server, proto, port)].proto;
 }
 
 void build_answered(pw_policy *p)
 {
+    size_t n = 0;
     agg *g;
+    FOR_AGG(p, g)
+        n += !g->k.dyn && g->counts[PW_OUT_ANSWERED];
+    size_t slots = 16;
+    while (slots < 2 * n)
+        slots *= 2;
+    free(p->answered.keys);
+    p->answered.keys = pw_xcalloc(slots, sizeof *p->answered.keys);
+    p->answered.mask = slots - 1;
     FOR_AGG(p, g) {
-        if (g->k.dyn || !g->counts[PW_OUT_ANSWERED] || answered_has(p, ag_server(g), g->k.proto, g->k.port))
+        if (g->k.dyn || !g->counts[PW_OUT_ANSWERED])
             continue;
-        svc_ent *e = pw_xcalloc(1, sizeof *e);
-        if (!e)
-            continue;
-        e->k.server = *ag_server(g);
-        e->k.proto = g->k.proto;
-        e->k.port = g->k.port;
-        HASH_ADD(hh, p->answered, k, sizeof e->k, e);
+        svc_key *k = &p->answered.keys[answered_slot(&p->answered, ag_server(g), g->k.proto, g->k.port)];
+        k->server = *ag_server(g);
+        k->proto = g->k.proto;
+        k->port = g->k.port;
     }
 }
 
@@ -296,27 +303,73 @@ void decide_roles(pw_policy *p)
 
 /* ---- profile choice ------------------------------------------------------- */
 
-/* Attempts to one port: how many, and the first (by input, then frame). */
-static bool hit_seen(const pw_policy *p, const pw_pport *pp, pw_res_detect_hit *h)
+/* Attempts to the ports the detect conditions name: how many, and the
+ * first (by input, then frame).  Tallied in one pass over the aggregates
+ * for every such port at once; a pass per port read every aggregate again
+ * for each of them. */
+typedef struct seen_tally {
+    pw_pport pp;
+    uint64_t n;
+    const agg *first;
+} seen_tally;
+
+typedef struct seen_tallies {
+    seen_tally *v;
+    int n;
+} seen_tallies;
+
+static seen_tally *tally_of(seen_tallies *t, const pw_pport *pp)
 {
-    const agg *first = NULL;
+    for (int i = 0; i < t->n; i++)
+        if (t->v[i].pp.proto == pp->proto && t->v[i].pp.port == pp->port)
+            return &t->v[i];
+    return NULL;
+}
+
+static void tally_seen(const pw_policy *p, seen_tallies *t)
+{
+    int cap = 0;
+    for (int i = 0; i < p->n_prof; i++)
+        for (int c = 0; c < p->prof[i].def->n_detect; c++)
+            cap += p->prof[i].def->detect[c].n_ports;
+    t->v = pw_xcalloc(cap ? (size_t)cap : 1, sizeof *t->v);
+    t->n = 0;
+    uint64_t wanted[2][65536 / 64] = {{0}}; /* [tcp, udp]: a port some tally counts */
+    for (int i = 0; i < p->n_prof; i++)
+        for (int c = 0; c < p->prof[i].def->n_detect; c++) {
+            const pw_cond *cd = &p->prof[i].def->detect[c];
+            for (int j = 0; cd->kind == PW_COND_SEEN && j < cd->n_ports; j++)
+                if (!tally_of(t, &cd->ports[j])) {
+                    t->v[t->n++].pp = cd->ports[j];
+                    wanted[cd->ports[j].proto == 17][cd->ports[j].port / 64] |= 1ULL << (cd->ports[j].port % 64);
+                }
+        }
     agg *g;
-    memset(h, 0, sizeof *h);
     FOR_AGG(p, g) {
-        if (g->k.dyn || g->k.proto != pp->proto || g->k.port != pp->port)
+        if (g->k.dyn || !(wanted[g->k.proto == 17][g->k.port / 64] >> (g->k.port % 64) & 1))
             continue;
-        h->n += ag_total(g);
-        if (!first || g->first.source < first->first.source ||
-            (g->first.source == first->first.source && g->first.frame < first->first.frame))
-            first = g;
+        seen_tally *x = tally_of(t, &(pw_pport){.proto = g->k.proto, .port = g->k.port});
+        if (!x)
+            continue;
+        x->n += ag_total(g);
+        if (!x->first || g->first.source < x->first->first.source ||
+            (g->first.source == x->first->first.source && g->first.frame < x->first->first.frame))
+            x->first = g;
     }
-    if (!h->n)
+}
+
+static bool hit_seen(seen_tallies *t, const pw_pport *pp, pw_res_detect_hit *h)
+{
+    const seen_tally *x = tally_of(t, pp);
+    memset(h, 0, sizeof *h);
+    if (!x || !x->n)
         return false;
     h->kind = PW_DETECT_SEEN;
+    h->n = x->n;
     h->proto = pp->proto;
     h->port = pp->port;
-    h->source = first->first.source;
-    h->frame = first->first.frame;
+    h->source = x->first->first.source;
+    h->frame = x->first->first.frame;
     return true;
 }
 
@@ -355,7 +408,7 @@ static bool hit_name(const pw_policy *p, const char *pattern, pw_res_detect_hit 
 }
 
 /* The detect conditions the traffic met; a profile with none is not chosen. */
-static void detect_hits(const pw_policy *p, loaded *l)
+static void detect_hits(const pw_policy *p, seen_tallies *seen, loaded *l)
 {
     const pw_profile_def *d = l->def;
     l->n_hits = 0;
@@ -364,7 +417,7 @@ static void detect_hits(const pw_policy *p, loaded *l)
         pw_res_detect_hit h;
         if (cd->kind == PW_COND_SEEN) {
             for (int j = 0; j < cd->n_ports; j++)
-                if (hit_seen(p, &cd->ports[j], &h) && l->n_hits < PW_RES_DETECT_MAX)
+                if (hit_seen(seen, &cd->ports[j], &h) && l->n_hits < PW_RES_DETECT_MAX)
                     l->hits[l->n_hits++] = h;
         } else if ((cd->kind == PW_COND_NTLM_RPC && hit_ntlm_rpc(p, &h)) ||
                    (cd->kind == PW_COND_SNI && hit_name(p, cd->pattern, &h))) {
@@ -378,10 +431,13 @@ void choose_profiles(pw_policy *p)
 {
     if (!p->auto_choose)
         return;
+    seen_tallies seen;
+    tally_seen(p, &seen);
     for (int i = 0; i < p->n_prof; i++) {
-        detect_hits(p, &p->prof[i]);
+        detect_hits(p, &seen, &p->prof[i]);
         p->prof[i].active = p->prof[i].n_hits > 0;
     }
+    free(seen.v);
 }
 
 /* Can a role nobody holds be taken from this rule's own traffic?  The client
