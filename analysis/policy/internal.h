@@ -214,6 +214,8 @@ struct pw_policy {
     int n_patterns;
     agg **agv;                       /* aggregates, in the order they were made */
     size_t n_agv, cap_agv;
+    agg **agg_chunks;                /* their storage: AGG_CHUNK at a time, in that order */
+    size_t n_agg_chunks;
     struct aslot { uint32_t h; agg *g; } *slots; /* open addressing over agv; NULL g = empty */
     size_t slot_mask;
     epm_ent *epm;

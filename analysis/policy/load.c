@@ -873,8 +873,10 @@ void pw_policy_free(pw_policy *p)
         free(p->agv[i]->ok);
         free(p->agv[i]->bad);
         free(p->agv[i]->app);
-        free(p->agv[i]);
     }
+    for (size_t i = 0; i < p->n_agg_chunks; i++)
+        free(p->agg_chunks[i]);
+    free(p->agg_chunks);
     free(p->agv);
     free(p->slots);
     epm_ent *e, *te;
