@@ -44,6 +44,21 @@ static int check_passed_, check_failed_;
         }                                                                                \
     } while (0)
 
+/* A number below n from a seeded xorshift sequence: randomized tests see
+ * the same inputs on every run. */
+static uint64_t check_rng_ = 0x9e3779b97f4a7c15ULL;
+static inline void check_seed(uint64_t seed)
+{
+    check_rng_ = seed ? seed : 0x9e3779b97f4a7c15ULL;
+}
+static inline uint32_t check_rand(uint32_t n)
+{
+    check_rng_ ^= check_rng_ << 13;
+    check_rng_ ^= check_rng_ >> 7;
+    check_rng_ ^= check_rng_ << 17;
+    return (uint32_t)(check_rng_ % n);
+}
+
 #define CHECK_DONE()                                                                     \
     do {                                                                                 \
         printf("%d passed, %d failed\n", check_passed_, check_failed_);                  \

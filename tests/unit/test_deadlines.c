@@ -21,14 +21,6 @@ static struct ref {
 } ref[MAXREC];
 static uint32_t ref_seq;
 
-static uint64_t rng = 0x9e3779b97f4a7c15ULL;
-static uint32_t rnd(uint32_t n)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (uint32_t)(rng % n);
-}
 
 static int ref_first(void)
 {
@@ -51,7 +43,7 @@ static int ref_count(void)
 static int free_idx(void)
 {
     for (int tries = 0; tries < 64; tries++) {
-        int i = (int)rnd(MAXREC);
+        int i = (int)check_rand(MAXREC);
         if (!ref[i].live)
             return i;
     }
@@ -64,7 +56,7 @@ static int free_idx(void)
 static int live_idx(void)
 {
     for (int tries = 0; tries < 64; tries++) {
-        int i = (int)rnd(MAXREC);
+        int i = (int)check_rand(MAXREC);
         if (ref[i].live)
             return i;
     }
@@ -88,13 +80,13 @@ static int run(uint32_t fifo_max, int n, int gaps_only)
     pw_usec clock = 1000;
     int bad = 0;
     for (int op = 0; op < n; op++) {
-        clock += rnd(3) ? rnd(2000) : 0; /* ties happen */
+        clock += check_rand(3) ? check_rand(2000) : 0; /* ties happen */
         pw_deadlines_clock(q, clock);
-        uint32_t what = rnd(100);
+        uint32_t what = check_rand(100);
         int first = ref_first();
         if (what < 40 && ref_count() < MAXREC - 1) {
             int i = free_idx();
-            pw_usec key = clock + (gaps_only || rnd(4) ? gaps[rnd(6)] : (pw_usec)rnd(50000000));
+            pw_usec key = clock + (gaps_only || check_rand(4) ? gaps[check_rand(6)] : (pw_usec)check_rand(50000000));
             pw_deadlines_push(q, (uint32_t)i, key);
             ref[i] = (struct ref){true, key, ref_seq++};
         } else if (what < 60 && first >= 0) {
@@ -103,12 +95,12 @@ static int run(uint32_t fifo_max, int n, int gaps_only)
             ref[i].live = false;
         } else if (what < 75 && first >= 0) {
             int i = live_idx();
-            pw_usec key = clock + gaps[rnd(6)] - (rnd(3) ? 0 : (pw_usec)rnd(1000));
+            pw_usec key = clock + gaps[check_rand(6)] - (check_rand(3) ? 0 : (pw_usec)check_rand(1000));
             pw_deadlines_lower(q, (uint32_t)i, key);
             if (key < ref[i].key)
                 ref[i].key = key;
         } else if (what < 85 && first >= 0) {
-            pw_usec key = ref[first].key + (pw_usec)rnd(60000000);
+            pw_usec key = ref[first].key + (pw_usec)check_rand(60000000);
             pw_deadlines_raise_top(q, key);
             ref[first].key = key;
         } else if (first >= 0) {
@@ -229,7 +221,7 @@ int main(void)
     CHECK_INT(run(8, 20000, 1), 0);
     CHECK_INT(run(1, 20000, 0), 0);
     for (int seed = 0; seed < 20; seed++) {
-        rng = 0x2545f4914f6cdd1dULL * (uint64_t)(seed + 1);
+        check_seed(0x2545f4914f6cdd1dULL * (uint64_t)(seed + 1));
         CHECK_INT(run(seed % 3 == 0 ? 16 : 0, 3000, seed & 1), 0);
     }
     CHECK_DONE();

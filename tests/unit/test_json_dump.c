@@ -87,34 +87,25 @@ static void test_edges(void)
 
 /* ---- random trees ------------------------------------------------------- */
 
-static uint64_t rng = 0x9e3779b97f4a7c15ull;
-static uint32_t rnd(uint32_t n)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (uint32_t)(rng % n);
-}
-
 /* A valid UTF-8 string of up to 24 characters, control bytes and the
  * characters JSON escapes included. */
 static json_t *random_string(void)
 {
     char b[128];
-    size_t n = 0, len = rnd(25);
+    size_t n = 0, len = check_rand(25);
     static const char *const multi[] = {"\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xd7\x90"};
     for (size_t i = 0; i < len; i++) {
-        uint32_t k = rnd(10);
+        uint32_t k = check_rand(10);
         if (k == 0) {
-            const char *m = multi[rnd(4)];
+            const char *m = multi[check_rand(4)];
             memcpy(b + n, m, strlen(m));
             n += strlen(m);
         } else if (k == 1) {
-            b[n++] = (char)(1 + rnd(0x1f));
+            b[n++] = (char)(1 + check_rand(0x1f));
         } else if (k == 2) {
-            b[n++] = "\"\\/"[rnd(3)];
+            b[n++] = "\"\\/"[check_rand(3)];
         } else {
-            b[n++] = (char)(0x20 + rnd(0x60));
+            b[n++] = (char)(0x20 + check_rand(0x60));
         }
     }
     return json_stringn(b, n);
@@ -122,27 +113,27 @@ static json_t *random_string(void)
 
 static json_t *random_value(int depth)
 {
-    uint32_t k = rnd(depth > 4 ? 6 : 9);
+    uint32_t k = check_rand(depth > 4 ? 6 : 9);
     switch (k) {
-    case 0: return json_integer((json_int_t)((uint64_t)rnd(UINT32_MAX) << rnd(32)) * (rnd(2) ? 1 : -1));
+    case 0: return json_integer((json_int_t)((uint64_t)check_rand(UINT32_MAX) << check_rand(32)) * (check_rand(2) ? 1 : -1));
     case 1: {
-        double m = (double)rnd(UINT32_MAX) / (1.0 + rnd(1000));
-        int e = (int)rnd(80) - 40;
+        double m = (double)check_rand(UINT32_MAX) / (1.0 + check_rand(1000));
+        int e = (int)check_rand(80) - 40;
         double v = m;
         for (; e > 0; e--)
             v *= 10;
         for (; e < 0; e++)
             v /= 10;
-        return json_real(rnd(2) ? v : -v);
+        return json_real(check_rand(2) ? v : -v);
     }
     case 2: return random_string();
-    case 3: return json_boolean(rnd(2));
+    case 3: return json_boolean(check_rand(2));
     case 4: return json_null();
-    case 5: return json_integer(rnd(1000));
+    case 5: return json_integer(check_rand(1000));
     case 6:
     case 7: {
         json_t *o = json_object();
-        for (uint32_t i = rnd(6); i > 0; i--) {
+        for (uint32_t i = check_rand(6); i > 0; i--) {
             json_t *key = random_string();
             json_object_setn_new(o, json_string_value(key), json_string_length(key), random_value(depth + 1));
             json_decref(key);
@@ -151,7 +142,7 @@ static json_t *random_value(int depth)
     }
     default: {
         json_t *a = json_array();
-        for (uint32_t i = rnd(6); i > 0; i--)
+        for (uint32_t i = check_rand(6); i > 0; i--)
             json_array_append_new(a, random_value(depth + 1));
         return a;
     }
@@ -162,12 +153,12 @@ static void test_random(void)
 {
     int bad = 0;
     for (int i = 0; i < 3000 && bad < 3; i++) {
-        json_t *root = rnd(2) ? json_object() : json_array();
-        for (uint32_t k = rnd(8); k > 0; k--) {
+        json_t *root = check_rand(2) ? json_object() : json_array();
+        for (uint32_t k = check_rand(8); k > 0; k--) {
             json_t *v = random_value(1);
             if (json_is_object(root)) {
                 char key[16];
-                snprintf(key, sizeof key, "k%u", rnd(100));
+                snprintf(key, sizeof key, "k%u", check_rand(100));
                 json_object_set_new(root, key, v);
             } else {
                 json_array_append_new(root, v);
