@@ -432,7 +432,8 @@ static bool agg_insert(pw_policy *p, agg *g, uint32_t h)
 /* Aggregates are never dropped before the policy is, so they are laid out
  * in chunks in the order they are made: no malloc each (82,000 of them in a
  * scan), and a pass over all of them (the verdicts, role inference) reads
- * memory in order.  The slot of agv[n_agv]: made, not yet counted. */
+ * memory in order.  The one made here lies where agv[n_agv] will point; one
+ * that is not inserted is made again in the same place. */
 #define AGG_CHUNK 1024
 static agg *agg_new(pw_policy *p)
 {
