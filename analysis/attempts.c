@@ -135,6 +135,7 @@ struct pw_attempts {
     pw_conns *conns;
     pw_usec clock;
     bool have_clock;
+    bool ended;             /* flushed: the input is over, nothing more is taken */
     pw_attempts_stats st;
     pw_memo *group_queries; /* key: querier address + port; value: last query time */
     pw_memo *chains;        /* key: client + server + port (UDP); value: chain */
@@ -774,7 +775,7 @@ void pw_attempts_prefetch(const pw_attempts *t, const pw_pkt *pkt)
 
 void pw_attempts_packet(pw_attempts *t, const pw_pkt *pkt)
 {
-    if (!pkt->src.family || !pkt->dst.family)
+    if (!pkt->src.family || !pkt->dst.family || t->ended)
         return;
     if (!t->have_clock || pkt->ts > t->clock) {
         t->clock = pkt->ts;
@@ -801,7 +802,7 @@ void pw_attempts_packet(pw_attempts *t, const pw_pkt *pkt)
 pw_conn *pw_attempts_conn(pw_attempts *t, uint8_t proto, const pw_addr *client, uint16_t cport,
                           const pw_addr *server, uint16_t sport, pw_usec ts)
 {
-    if (!t || (proto != PW_IPPROTO_TCP && proto != PW_IPPROTO_UDP) || !client->family ||
+    if (!t || t->ended || (proto != PW_IPPROTO_TCP && proto != PW_IPPROTO_UDP) || !client->family ||
         !server->family || pw_addr_is_group(server) || pw_addr_is_group(client))
         return NULL;
     bool fwd;
@@ -816,6 +817,8 @@ pw_conn *pw_attempts_conn(pw_attempts *t, uint8_t proto, const pw_addr *client, 
 
 void pw_attempts_midstream(pw_attempts *t, const pw_attempt *m)
 {
+    if (t->ended)
+        return;
     bool fwd = false;
     pw_conn *c = pw_conn_find(t->conns, m->proto, &m->client, m->client_port, &m->server, m->port, &fwd);
     if (!c || c->state != ST_TRACK || c->has_attempt || c->attempt_done || (c->mid & MID_SERVER_SPOKE))
@@ -841,7 +844,7 @@ void pw_attempts_midstream(pw_attempts *t, const pw_attempt *m)
 void pw_attempts_set_app(pw_attempts *t, uint8_t proto, const pw_addr *client, uint16_t cport,
                          const pw_addr *server, uint16_t sport, const char *app)
 {
-    if (!t || !client || !server || !app)
+    if (!t || t->ended || !client || !server || !app)
         return;
     bool fwd = false;
     pw_conn *c = pw_conn_find(t->conns, proto, client, cport, server, sport, &fwd);
@@ -865,7 +868,10 @@ void pw_attempts_flush(pw_attempts *t, pw_usec end)
         t->have_clock = true;
     }
     run_timers(t, end, true);
-    /* Whatever is left goes now, earliest deadline first. */
+    /* Whatever is left goes now, earliest deadline first, from a table no
+     * packet will look into again. */
+    t->ended = true;
+    pw_conns_close(t->conns);
     pw_conn *c;
     while ((c = pw_conns_earliest(t->conns)) != NULL)
         finish(t, c, true);

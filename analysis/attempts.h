@@ -75,7 +75,9 @@ void pw_attempts_midstream(pw_attempts *t, const pw_attempt *m);
 void pw_attempts_set_app(pw_attempts *t, uint8_t proto, const pw_addr *client, uint16_t cport,
                          const pw_addr *server, uint16_t sport, const char *app);
 /* The input ended at packet time `end`: retire everything still open
- * (pending ones as indeterminate/capture-ended unless their timeout passed). */
+ * (pending ones as indeterminate/capture-ended unless their timeout passed).
+ * The tracker takes nothing more after this: later packets, events and
+ * mid-stream reports are ignored. */
 void pw_attempts_flush(pw_attempts *t, pw_usec end);
 void pw_attempts_get_stats(const pw_attempts *t, pw_attempts_stats *s);
 void pw_attempts_free(pw_attempts *t);

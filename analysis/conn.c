@@ -60,6 +60,7 @@ struct pw_conns {
     pw_conn *last;        /* the record found last: a bulk flow's packets come
                              in runs, and its events follow its packets */
     uint32_t n, peak;
+    bool closing;         /* pw_conns_close: the index and pins are left as they are */
     pw_deadlines *due;    /* every live record's deadline */
 
     pool hp;              /* destination addresses */
@@ -508,14 +509,22 @@ static inline void prefetch_record(const pw_conn *c)
     __builtin_prefetch(end);
 }
 
+void pw_conns_close(pw_conns *t)
+{
+    t->closing = true;
+    t->last = NULL;
+}
+
 void pw_conn_remove(pw_conns *t, pw_conn *c)
 {
     pw_conn_recycle(t, c);
-    H(t, c->hcli)->refs--;
-    H(t, c->hsrv)->refs--;
-    index_del(&t->ci, c->hash, c->idx);
-    if (t->last == c)
-        t->last = NULL;
+    if (!t->closing) {
+        H(t, c->hcli)->refs--;
+        H(t, c->hsrv)->refs--;
+        index_del(&t->ci, c->hash, c->idx);
+        if (t->last == c)
+            t->last = NULL;
+    }
     pw_deadlines_remove(t->due, c->idx);
     /* Records mostly leave in deadline order (expiry, eviction): start
      * loading what the next ones' removals will touch, so that the hint
@@ -530,9 +539,11 @@ void pw_conn_remove(pw_conns *t, pw_conn *c)
         prefetch_record(C(t, next[k]));
     if (n) {
         const pw_conn *first = C(t, next[0]);
-        __builtin_prefetch(&t->ci.s[first->hash & t->ci.mask]);
         __builtin_prefetch(H(t, first->hcli));
-        __builtin_prefetch(H(t, first->hsrv));
+        if (!t->closing) {
+            __builtin_prefetch(&t->ci.s[first->hash & t->ci.mask]);
+            __builtin_prefetch(H(t, first->hsrv));
+        }
         if (t->upcoming)
             t->upcoming(t->arg, first);
     }
@@ -570,6 +581,7 @@ void pw_conns_free(pw_conns *t)
 {
     if (!t)
         return;
+    pw_conns_close(t);
     pw_conn *c;
     while ((c = pw_conns_earliest(t)) != NULL)
         pw_conn_remove(t, c);

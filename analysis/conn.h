@@ -81,6 +81,11 @@ typedef void (*pw_conn_upcoming_fn)(void *arg, const pw_conn *c);
 void pw_conns_set_upcoming(pw_conns *t, pw_conn_upcoming_fn upcoming);
 /* Runs the removal hook and frees the record. */
 void pw_conn_remove(pw_conns *t, pw_conn *c);
+/* The table is being emptied for good (the input ended): the removals from
+ * here on leave the index and the destination table's pins as they are,
+ * since nothing will look a record or an address up again.  After this
+ * only pw_conns_earliest, pw_conn_remove, the counts and pw_conns_free. */
+void pw_conns_close(pw_conns *t);
 /* Runs the removal hook and empties the record's slots, keeping it in the
  * table (a 4-tuple reused by a new connection). */
 void pw_conn_recycle(pw_conns *t, pw_conn *c);

@@ -3,8 +3,9 @@
  * record by an event before the attempt, or after it was decided, reaches
  * the hook exactly once with the attempt; a reused 4-tuple removes the old
  * connection first; eviction at the cap, a close and the end of the input
- * each run the hook once; the table's own pieces (find in both
- * orientations, recycle, deadlines) on their own. */
+ * each run the hook once (the end in deadline order, taking nothing after
+ * it); the table's own pieces (find in both orientations, recycle,
+ * deadlines) on their own. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -287,6 +288,59 @@ static void test_index_churn(void)
     CHECK_INT(nseen, made);
 }
 
+/* The end of the input: every record still open goes through the hook
+ * once, earliest deadline first, from a table that is then closed; what
+ * comes after the flush is not taken. */
+static void test_end_of_input(void)
+{
+    pw_attempts *t = fresh(0);
+    pw_addr c = *C1(), s = v4(10, 0, 0, 80);
+    frame_no = 0;
+    /* pending SYNs, answered connections and a UDP request, deadlines apart */
+    feed(t, T0 + 3 * MS, c, 40003, s, 83, PW_IPPROTO_TCP, PW_TH_SYN, 1000, 0);
+    feed(t, T0 + 4 * MS, c, 40001, s, 81, PW_IPPROTO_TCP, PW_TH_SYN, 1000, 0);
+    feed(t, T0 + 5 * MS, s, 81, c, 40001, PW_IPPROTO_TCP, PW_TH_SYN | PW_TH_ACK, 5000, 1001);
+    feed(t, T0 + 6 * MS, c, 40002, s, 53, PW_IPPROTO_UDP, 0, 0, 0);
+    feed(t, T0 + 7 * MS, c, 40004, s, 84, PW_IPPROTO_TCP, PW_TH_SYN, 1000, 0);
+    hang_slot(t, PW_IPPROTO_TCP, c, 40004, s, 84, T0 + 8 * MS);
+    CHECK_INT(nseen, 0);
+    pw_attempts_flush(t, T0 + 2 * SEC);
+    /* deadlines: 83 and 84 a TCP timeout after their SYN, 81 one after its
+     * SYN-ACK, 53 a UDP timeout after its request */
+    CHECK_INT(nseen, 4);
+    CHECK_INT(seen[0].port, 53);
+    CHECK_INT(seen[1].port, 83);
+    CHECK_INT(seen[2].port, 81);
+    CHECK_INT(seen[3].port, 84);
+    CHECK(seen[3].had_slot && seen[3].attempt_done);
+    CHECK_INT(seen[1].outcome, PW_OUT_INDETERMINATE);
+    CHECK_INT(seen[1].reason, PW_R_CAPTURE_ENDED);
+    CHECK_INT(seen[2].outcome, PW_OUT_ANSWERED);
+    CHECK_INT(ndecided, 4);
+    pw_attempts_stats before;
+    pw_attempts_get_stats(t, &before);
+    /* after the end: no record, no attempt, no hook */
+    feed(t, T0 + 3 * SEC, c, 40005, s, 85, PW_IPPROTO_TCP, PW_TH_SYN, 1000, 0);
+    feed(t, T0 + 3 * SEC + MS, c, 40006, s, 53, PW_IPPROTO_UDP, 0, 0, 0);
+    CHECK(pw_attempts_conn(t, PW_IPPROTO_TCP, &c, 40007, &s, 87, T0 + 3 * SEC) == NULL);
+    pw_attempt m;
+    memset(&m, 0, sizeof m);
+    m.proto = PW_IPPROTO_TCP;
+    m.client = c;
+    m.client_port = 40001;
+    m.server = s;
+    m.port = 81;
+    pw_attempts_midstream(t, &m);
+    pw_attempts_stats after;
+    pw_attempts_get_stats(t, &after);
+    CHECK_INT(after.attempts, before.attempts);
+    CHECK_INT(after.flows, 0);
+    CHECK_INT(after.hosts, before.hosts);
+    pw_attempts_free(t);
+    CHECK_INT(nseen, 4);
+    CHECK_INT(ndecided, 4);
+}
+
 int main(void)
 {
     test_udp_event_before_attempt();
@@ -295,5 +349,6 @@ int main(void)
     test_eviction_and_event_only();
     test_table();
     test_index_churn();
+    test_end_of_input();
     CHECK_DONE();
 }
