@@ -1,7 +1,6 @@
 /* attempt.c - names and small helpers for pw_attempt. */
 #include "attempt.h"
 
-#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -107,26 +106,6 @@ const char *pw_responder_sentence(const pw_attempt *a, char *buf, size_t len)
                  what, a->resp_ttl, srv, ttls);
     }
     return buf;
-}
-
-/* The refusing packet beside the host's own (see analysis/attempts.c). */
-json_t *pw_responder_evidence_json(const pw_attempt *a)
-{
-    json_t *e = json_object();
-    json_object_set_new(e, "ttl", json_integer(a->resp_ttl));
-    json_object_set_new(e, "ip_id", a->resp_has_ip_id ? json_integer(a->resp_ip_id) : json_null());
-    if (!a->has_icmp_from)
-        json_object_set_new(e, "win", json_integer(a->resp_win));
-    json_object_set_new(e, "host_packets", json_integer(a->host_packets));
-    if (a->host_packets) {
-        json_object_set_new(e, "host_ttl", json_integer(a->host_ttl_min));
-        json_object_set_new(e, "host_ttl_max", json_integer(a->host_ttl_max));
-        json_object_set_new(e, "host_ip_id", a->host_has_ip_id ? json_integer(a->host_ip_id) : json_null());
-        json_object_set_new(e, "host_frame", json_integer((json_int_t)a->host_frame));
-    }
-    char buf[320];
-    json_object_set_new(e, "text", json_string(pw_responder_sentence(a, buf, sizeof buf)));
-    return e;
 }
 
 void pw_responder_save(const pw_attempt *a, pw_responder_ev *r)

@@ -101,7 +101,7 @@ typedef struct pw_responder_ev {
 } pw_responder_ev;
 void pw_responder_save(const pw_attempt *a, pw_responder_ev *r);
 /* An attempt to server carrying r's responder fields (and nothing else),
- * for pw_responder_sentence / pw_responder_evidence_json. */
+ * for pw_responder_sentence and the report's responder evidence. */
 void pw_responder_load(const pw_responder_ev *r, const pw_addr *server, pw_attempt *a);
 
 /* "host", "path", "unknown"; NULL for PW_RESPONDER_NONE. */
@@ -111,11 +111,6 @@ const char *pw_responder_name(int responder);
  * path, not by the host".  Empty when the attempt has no responder.
  * Returns buf. */
 const char *pw_responder_sentence(const pw_attempt *a, char *buf, size_t len);
-/* The evidence as a JSON object (a new reference), for the jsonl attempt line,
- * rule evidence, text and html alike: {"ttl","ip_id","win" (RST only),
- * "host_packets", and when there are some "host_ttl","host_ttl_max",
- * "host_ip_id","host_frame"; "text": the sentence above}. */
-struct json_t *pw_responder_evidence_json(const pw_attempt *a);
 
 /* Round-trip time in milliseconds, or a negative value when there was no reply. */
 double pw_attempt_rtt_ms(const pw_attempt *a);

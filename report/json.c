@@ -22,49 +22,14 @@ int pw_format_parse(const char *name)
     return -1;
 }
 
-/* Microsecond timestamps as a number with exactly six decimals; rounding
- * through a double keeps 1700000000.123456 printable at 16 digits. */
+/* Microsecond timestamps as a number with at most six decimals
+ * (pw_jw_seconds). */
 static json_t *ts_json(pw_usec t)
 {
-    return json_real((double)(t / 1000000) + (double)(t % 1000000) / 1e6);
-}
-
-json_t *pw_attempt_json(const pw_attempt *a, const char *source_path)
-{
-    char c[PW_ADDR_STRLEN], s[PW_ADDR_STRLEN], f[PW_ADDR_STRLEN];
-    json_t *o = json_object();
-    json_object_set_new(o, "type", json_string("attempt"));
-    json_object_set_new(o, "source", json_string(source_path));
-    json_object_set_new(o, "ts", ts_json(a->ts));
-    json_object_set_new(o, "proto", json_string(a->proto == 6 ? "tcp" : "udp"));
-    json_object_set_new(o, "client", json_string(pw_addr_str(&a->client, c, sizeof c)));
-    json_object_set_new(o, "client_port", json_integer(a->client_port));
-    json_object_set_new(o, "server", json_string(pw_addr_str(&a->server, s, sizeof s)));
-    json_object_set_new(o, "port", json_integer(a->port));
-    json_object_set_new(o, "outcome", json_string(pw_outcome_name(a->outcome)));
-    json_object_set_new(o, "reason", json_string(pw_reason_name(a->reason)));
-    json_object_set_new(o, "retries", json_integer(a->retries));
-    json_t *frames = json_array();
-    json_array_append_new(frames, json_integer((json_int_t)a->frame_request));
-    if (a->frame_reply)
-        json_array_append_new(frames, json_integer((json_int_t)a->frame_reply));
-    json_object_set_new(o, "frames", frames);
-    double rtt = pw_attempt_rtt_ms(a);
-    json_object_set_new(o, "rtt_ms", rtt >= 0 ? json_real(round(rtt * 1000.0) / 1000.0) : json_null());
-    json_object_set_new(o, "icmp_from",
-                        a->has_icmp_from ? json_string(pw_addr_str(&a->icmp_from, f, sizeof f)) : json_null());
-    json_object_set_new(o, "app", a->app[0] ? json_string(a->app) : json_null());
-    json_object_set_new(o, "retry_of", a->frame_retry_of ? json_integer((json_int_t)a->frame_retry_of)
-                                                         : json_null());
-    const char *who = pw_responder_name(a->responder);
-    json_object_set_new(o, "responder", who ? json_string(who) : json_null());
-    json_object_set_new(o, "responder_evidence", who ? pw_responder_evidence_json(a) : json_null());
-    json_t *ar = json_null();
-    if (a->app_ok || a->app_failed)
-        ar = json_pack("{s:i,s:i,s:o}", "ok", (int)a->app_ok, "failed", (int)a->app_failed, "first_failure",
-                       a->app_failure[0] ? json_string(a->app_failure) : json_null());
-    json_object_set_new(o, "app_result", ar);
-    return o;
+    pw_jw w;
+    pw_jw_begin_tree(&w);
+    pw_jw_seconds(&w, t);
+    return pw_jw_finish(&w);
 }
 
 /* ---- small values ----------------------------------------------------------- */
@@ -98,13 +63,41 @@ static const char *file_of(const pw_result *r, uint32_t source)
     return pw_source_name(&r->sources, source);
 }
 
+/* ---- values written through pw_jw (json_dump.h): as text or as a tree ------ */
+
+static void w_addr(pw_jw *w, const pw_addr *a)
+{
+    char b[PW_ADDR_STRLEN];
+    pw_jw_string(w, pw_addr_str(a, b, sizeof b));
+}
+
+static void w_int(pw_jw *w, const char *key, json_int_t v)
+{
+    pw_jw_key(w, key);
+    pw_jw_integer(w, v);
+}
+
+static void w_str(pw_jw *w, const char *key, const char *v)
+{
+    pw_jw_key(w, key);
+    pw_jw_string(w, v);
+}
+
 /* {"answered":n, ..., "indeterminate":n} */
+static void w_outcomes(pw_jw *w, const uint64_t c[PW_OUT_COUNT])
+{
+    pw_jw_object(w);
+    for (int i = PW_OUT_ANSWERED; i < PW_OUT_COUNT; i++)
+        w_int(w, pw_outcome_name((pw_outcome)i), (json_int_t)c[i]);
+    pw_jw_close(w);
+}
+
 static json_t *joutcomes(const uint64_t c[PW_OUT_COUNT])
 {
-    json_t *o = json_object();
-    for (int i = PW_OUT_ANSWERED; i < PW_OUT_COUNT; i++)
-        json_object_set_new(o, pw_outcome_name((pw_outcome)i), json_integer((json_int_t)c[i]));
-    return o;
+    pw_jw w;
+    pw_jw_begin_tree(&w);
+    w_outcomes(&w, c);
+    return pw_jw_finish(&w);
 }
 
 /* ---- inputs, stats, services, hosts ----------------------------------------- */
@@ -188,81 +181,271 @@ static json_t *stats_json(const pw_res_stats *st)
     return stats;
 }
 
-static json_t *first_last_json(const pw_result *r, uint32_t fs, uint64_t ff, pw_usec ft, uint32_t ls,
-                               uint64_t lf, pw_usec lt)
+/* "first" and "last": {"file","frame","ts"} each. */
+static void w_first_last(pw_jw *w, const pw_result *r, uint32_t fs, uint64_t ff, pw_usec ft, uint32_t ls,
+                         uint64_t lf, pw_usec lt)
 {
-    json_t *o = json_object();
-    json_object_set_new(o, "first", json_pack("{s:s,s:I,s:o}", "file", file_of(r, fs), "frame", (json_int_t)ff,
-                                              "ts", ts_json(ft)));
-    json_object_set_new(o, "last", json_pack("{s:s,s:I,s:o}", "file", file_of(r, ls), "frame", (json_int_t)lf,
-                                             "ts", ts_json(lt)));
-    return o;
+    const struct { const char *key; uint32_t source; uint64_t frame; pw_usec ts; } at[2] = {
+        {"first", fs, ff, ft}, {"last", ls, lf, lt}};
+    for (int i = 0; i < 2; i++) {
+        pw_jw_key(w, at[i].key);
+        pw_jw_object(w);
+        w_str(w, "file", file_of(r, at[i].source));
+        w_int(w, "frame", (json_int_t)at[i].frame);
+        pw_jw_key(w, "ts");
+        pw_jw_seconds(w, at[i].ts);
+        pw_jw_close(w);
+    }
 }
 
-/* One row of "folded_services": a port's services beyond --max-services. */
-static json_t *fold_json(const pw_result *r, const pw_services_fold *f)
+/* A row of "folded_services": a port's services beyond --max-services. */
+static void w_fold(pw_jw *w, const pw_result *r, size_t i)
 {
-    json_t *o = first_last_json(r, f->first_source, f->first_frame, f->first_ts, f->last_source,
-                                f->last_frame, f->last_ts);
-    json_object_set_new(o, "proto", json_string(f->proto == 17 ? "udp" : "tcp"));
-    json_object_set_new(o, "port", json_integer(f->port));
-    json_object_set_new(o, "attempts", json_integer((json_int_t)f->attempts));
-    json_object_set_new(o, "counts", joutcomes(f->counts));
-    json_object_set_new(o, "servers", json_integer(f->servers));
-    if (f->servers_at_least)
-        json_object_set_new(o, "servers_at_least", json_true());
-    return o;
+    const pw_services_fold *f = &r->folds[i];
+    w_first_last(w, r, f->first_source, f->first_frame, f->first_ts, f->last_source, f->last_frame, f->last_ts);
+    w_str(w, "proto", f->proto == 17 ? "udp" : "tcp");
+    w_int(w, "port", f->port);
+    w_int(w, "attempts", (json_int_t)f->attempts);
+    pw_jw_key(w, "counts");
+    w_outcomes(w, f->counts);
+    w_int(w, "servers", f->servers);
+    if (f->servers_at_least) {
+        pw_jw_key(w, "servers_at_least");
+        pw_jw_bool(w, true);
+    }
 }
 
-/* One row of "scanners": a client over --scanner-threshold distinct targets. */
-static json_t *scanner_json(const pw_result *r, const pw_scanner_row *x)
+/* A row of "scanners": a client over --scanner-threshold distinct targets. */
+static void w_scanner(pw_jw *w, const pw_result *r, size_t i)
 {
-    json_t *o = first_last_json(r, x->first_source, x->first_frame, x->first_ts, x->last_source,
-                                x->last_frame, x->last_ts);
-    json_object_set_new(o, "client", jaddr(&x->client));
-    json_object_set_new(o, "attempts", json_integer((json_int_t)x->attempts));
-    json_object_set_new(o, "counts", joutcomes(x->counts));
-    json_object_set_new(o, "servers", json_integer(x->servers));
-    json_object_set_new(o, "ports", json_integer(x->ports));
-    json_object_set_new(o, "port_range", json_pack("[i,i]", x->port_lo, x->port_hi));
-    json_object_set_new(o, "protos", json_string(x->protos == 3 ? "tcp,udp" : x->protos == 2 ? "udp" : "tcp"));
-    return o;
+    const pw_scanner_row *x = &r->scanners[i];
+    w_first_last(w, r, x->first_source, x->first_frame, x->first_ts, x->last_source, x->last_frame, x->last_ts);
+    pw_jw_key(w, "client");
+    w_addr(w, &x->client);
+    w_int(w, "attempts", (json_int_t)x->attempts);
+    pw_jw_key(w, "counts");
+    w_outcomes(w, x->counts);
+    w_int(w, "servers", x->servers);
+    w_int(w, "ports", x->ports);
+    pw_jw_key(w, "port_range");
+    pw_jw_array(w);
+    pw_jw_integer(w, x->port_lo);
+    pw_jw_integer(w, x->port_hi);
+    pw_jw_close(w);
+    w_str(w, "protos", x->protos == 3 ? "tcp,udp" : x->protos == 2 ? "udp" : "tcp");
 }
 
 /* {"name","ok","failed","failures":[{"code","count"}]}, null when the
  * application was neither recognised nor answered. */
-static json_t *app_json(const pw_res_app *app)
+static void w_app(pw_jw *w, const pw_res_app *app)
 {
-    if (!app->name[0] && !app->ok && !app->failed && !app->h2_tls)
-        return json_null();
-    json_t *codes = json_array();
-    for (uint8_t i = 0; i < app->n_codes && i < PW_APP_CODES; i++)
-        json_array_append_new(codes, json_pack("{s:s,s:I}", "code", app->codes[i].code, "count",
-                                               (json_int_t)app->codes[i].n));
-    json_t *o = json_pack("{s:o,s:I,s:I,s:o}", "name", app->name[0] ? json_string(app->name) : json_null(), "ok",
-                          (json_int_t)app->ok, "failed", (json_int_t)app->failed, "failures", codes);
-    if (app->h2_tls) { /* ALPN h2 inside TLS: the calls are encrypted */
-        json_object_set_new(o, "h2_over_tls", json_integer((json_int_t)app->h2_tls));
-        json_object_set_new(o, "note", json_string(pw_msg_h2_tls()));
+    if (!app->name[0] && !app->ok && !app->failed && !app->h2_tls) {
+        pw_jw_null(w);
+        return;
     }
-    return o;
+    pw_jw_object(w);
+    pw_jw_key(w, "name");
+    if (app->name[0])
+        pw_jw_string(w, app->name);
+    else
+        pw_jw_null(w);
+    w_int(w, "ok", (json_int_t)app->ok);
+    w_int(w, "failed", (json_int_t)app->failed);
+    pw_jw_key(w, "failures");
+    pw_jw_array(w);
+    for (uint8_t i = 0; i < app->n_codes && i < PW_APP_CODES; i++) {
+        pw_jw_object(w);
+        w_str(w, "code", app->codes[i].code);
+        w_int(w, "count", (json_int_t)app->codes[i].n);
+        pw_jw_close(w);
+    }
+    pw_jw_close(w);
+    if (app->h2_tls) { /* ALPN h2 inside TLS: the calls are encrypted */
+        w_int(w, "h2_over_tls", (json_int_t)app->h2_tls);
+        w_str(w, "note", pw_msg_h2_tls());
+    }
+    pw_jw_close(w);
 }
 
-static json_t *service_json(const pw_result *r, const pw_res_service *e)
+static json_t *app_json(const pw_res_app *app)
 {
-    json_t *o = json_object();
-    json_object_set_new(o, "server", jaddr(&e->server));
-    json_object_set_new(o, "proto", json_string(e->proto == 6 ? "tcp" : "udp"));
-    json_object_set_new(o, "port", json_integer(e->port));
-    json_object_set_new(o, "outcome", json_string(pw_outcome_name(e->outcome)));
-    json_object_set_new(o, "counts", joutcomes(e->counts));
-    json_object_set_new(o, "clients", json_integer(e->clients));
-    if (e->clients_at_least)
-        json_object_set_new(o, "clients_at_least", json_true());
-    json_object_set_new(o, "first_frame", json_integer((json_int_t)e->first_frame));
-    json_object_set_new(o, "file", json_string(file_of(r, e->source)));
-    json_object_set_new(o, "app", app_json(&e->app));
-    return o;
+    pw_jw w;
+    pw_jw_begin_tree(&w);
+    w_app(&w, app);
+    return pw_jw_finish(&w);
+}
+
+/* A row of "services". */
+static void w_service(pw_jw *w, const pw_result *r, size_t i)
+{
+    const pw_res_service *e = &r->services[i];
+    pw_jw_key(w, "server");
+    w_addr(w, &e->server);
+    w_str(w, "proto", e->proto == 6 ? "tcp" : "udp");
+    w_int(w, "port", e->port);
+    w_str(w, "outcome", pw_outcome_name(e->outcome));
+    pw_jw_key(w, "counts");
+    w_outcomes(w, e->counts);
+    w_int(w, "clients", e->clients);
+    if (e->clients_at_least) {
+        pw_jw_key(w, "clients_at_least");
+        pw_jw_bool(w, true);
+    }
+    w_int(w, "first_frame", (json_int_t)e->first_frame);
+    w_str(w, "file", file_of(r, e->source));
+    pw_jw_key(w, "app");
+    w_app(w, &e->app);
+}
+
+/* The report's lists of rows, which a scan makes long: written a row at a
+ * time (json, jsonl), never held whole as a tree. */
+typedef struct row_list {
+    const char *key;  /* in the report object */
+    const char *type; /* of a jsonl line */
+    size_t (*count)(const pw_result *r);
+    void (*row)(pw_jw *w, const pw_result *r, size_t i); /* the fields of row i */
+} row_list;
+
+static size_t n_services(const pw_result *r) { return r->n_services; }
+static size_t n_folds(const pw_result *r) { return r->n_folds; }
+static size_t n_scanners(const pw_result *r) { return r->n_scanners; }
+
+static const row_list row_lists[] = {
+    {"services", "service", n_services, w_service},
+    {"folded_services", "folded_services", n_folds, w_fold},
+    {"scanners", "scanner", n_scanners, w_scanner},
+};
+
+static void w_rows(pw_jw *w, const pw_result *r, const row_list *l)
+{
+    pw_jw_key(w, l->key);
+    pw_jw_array(w);
+    for (size_t i = 0, n = l->count(r); i < n; i++) {
+        pw_jw_object(w);
+        l->row(w, r, i);
+        pw_jw_close(w);
+    }
+    pw_jw_close(w);
+}
+
+/* The refusing packet beside the host's own (analysis/attempts.c judges
+ * who sent it): {"ttl","ip_id","win" (RST only),"host_packets", and when
+ * there are some "host_ttl","host_ttl_max","host_ip_id","host_frame";
+ * "text": the sentence a firewall admin reads}. */
+static void w_responder_evidence(pw_jw *w, const pw_attempt *a)
+{
+    pw_jw_object(w);
+    w_int(w, "ttl", a->resp_ttl);
+    pw_jw_key(w, "ip_id");
+    if (a->resp_has_ip_id)
+        pw_jw_integer(w, a->resp_ip_id);
+    else
+        pw_jw_null(w);
+    if (!a->has_icmp_from)
+        w_int(w, "win", a->resp_win);
+    w_int(w, "host_packets", a->host_packets);
+    if (a->host_packets) {
+        w_int(w, "host_ttl", a->host_ttl_min);
+        w_int(w, "host_ttl_max", a->host_ttl_max);
+        pw_jw_key(w, "host_ip_id");
+        if (a->host_has_ip_id)
+            pw_jw_integer(w, a->host_ip_id);
+        else
+            pw_jw_null(w);
+        w_int(w, "host_frame", (json_int_t)a->host_frame);
+    }
+    char buf[320];
+    w_str(w, "text", pw_responder_sentence(a, buf, sizeof buf));
+    pw_jw_close(w);
+}
+
+static json_t *responder_evidence_json(const pw_attempt *a)
+{
+    pw_jw w;
+    pw_jw_begin_tree(&w);
+    w_responder_evidence(&w, a);
+    return pw_jw_finish(&w);
+}
+
+static void w_str_or_null(pw_jw *w, const char *key, const char *v)
+{
+    pw_jw_key(w, key);
+    if (v)
+        pw_jw_string(w, v);
+    else
+        pw_jw_null(w);
+}
+
+/* The jsonl "attempt" line's object. */
+static void w_attempt(pw_jw *w, const pw_attempt *a, const char *source_path, unsigned notes)
+{
+    char f[PW_ADDR_STRLEN];
+    pw_jw_object(w);
+    w_str(w, "type", "attempt");
+    w_str(w, "source", source_path);
+    pw_jw_key(w, "ts");
+    pw_jw_seconds(w, a->ts);
+    w_str(w, "proto", a->proto == 6 ? "tcp" : "udp");
+    pw_jw_key(w, "client");
+    w_addr(w, &a->client);
+    w_int(w, "client_port", a->client_port);
+    pw_jw_key(w, "server");
+    w_addr(w, &a->server);
+    w_int(w, "port", a->port);
+    w_str(w, "outcome", pw_outcome_name(a->outcome));
+    w_str(w, "reason", pw_reason_name(a->reason));
+    w_int(w, "retries", a->retries);
+    pw_jw_key(w, "frames");
+    pw_jw_array(w);
+    pw_jw_integer(w, (json_int_t)a->frame_request);
+    if (a->frame_reply)
+        pw_jw_integer(w, (json_int_t)a->frame_reply);
+    pw_jw_close(w);
+    double rtt = pw_attempt_rtt_ms(a);
+    pw_jw_key(w, "rtt_ms");
+    if (rtt >= 0)
+        pw_jw_real(w, round(rtt * 1000.0) / 1000.0);
+    else
+        pw_jw_null(w);
+    w_str_or_null(w, "icmp_from", a->has_icmp_from ? pw_addr_str(&a->icmp_from, f, sizeof f) : NULL);
+    w_str_or_null(w, "app", a->app[0] ? a->app : NULL);
+    pw_jw_key(w, "retry_of");
+    if (a->frame_retry_of)
+        pw_jw_integer(w, (json_int_t)a->frame_retry_of);
+    else
+        pw_jw_null(w);
+    const char *who = pw_responder_name(a->responder);
+    w_str_or_null(w, "responder", who);
+    pw_jw_key(w, "responder_evidence");
+    if (who)
+        w_responder_evidence(w, a);
+    else
+        pw_jw_null(w);
+    pw_jw_key(w, "app_result");
+    if (a->app_ok || a->app_failed) {
+        pw_jw_object(w);
+        w_int(w, "ok", (int)a->app_ok);
+        w_int(w, "failed", (int)a->app_failed);
+        w_str_or_null(w, "first_failure", a->app_failure[0] ? a->app_failure : NULL);
+        pw_jw_close(w);
+    } else {
+        pw_jw_null(w);
+    }
+    if (notes & PW_NOTE_CAPTURE_DROPS) { /* the reply may be among the packets the capture dropped */
+        pw_jw_key(w, "notes");
+        pw_jw_array(w);
+        pw_jw_string(w, "capture-drops");
+        pw_jw_close(w);
+    }
+    pw_jw_close(w);
+}
+
+json_t *pw_attempt_json(const pw_attempt *a, const char *source_path)
+{
+    pw_jw w;
+    pw_jw_begin_tree(&w);
+    w_attempt(&w, a, source_path, 0);
+    return pw_jw_finish(&w);
 }
 
 json_t *pw_json_hosts(const pw_result *r)
@@ -454,7 +637,7 @@ static json_t *evidence_json(const pw_result *r, const pw_res_evidence *e)
         pw_attempt a;
         pw_responder_load(&e->resp, &e->server, &a);
         json_object_set_new(o, "responder", json_string(pw_responder_name(a.responder)));
-        json_object_set_new(o, "responder_evidence", pw_responder_evidence_json(&a));
+        json_object_set_new(o, "responder_evidence", responder_evidence_json(&a));
     }
     return o;
 }
@@ -613,33 +796,49 @@ json_t *pw_json_fixes(const pw_result *r)
 
 /* ---- the report ------------------------------------------------------------- */
 
-json_t *pw_result_json(const pw_result *r)
+/* The report object, its lists of rows included or not. */
+static void w_report(pw_jw *w, const pw_result *r, bool rows)
 {
-    json_t *root = json_object();
-    json_object_set_new(root, "schema", json_string("portwitness/1"));
+    pw_jw_object(w);
+    w_str(w, "schema", "portwitness/1");
     json_t *inputs = json_array();
     for (size_t i = 0; i < r->n_inputs; i++)
         json_array_append_new(inputs, input_json(&r->inputs[i]));
-    json_object_set_new(root, "inputs", inputs);
-    json_object_set_new(root, "stats", stats_json(&r->stats));
-    json_t *services = json_array();
-    for (size_t i = 0; i < r->n_services; i++)
-        json_array_append_new(services, service_json(r, &r->services[i]));
-    json_object_set_new(root, "services", services);
-    json_t *folds = json_array(), *scanners = json_array();
-    for (size_t i = 0; i < r->n_folds; i++)
-        json_array_append_new(folds, fold_json(r, &r->folds[i]));
-    for (size_t i = 0; i < r->n_scanners; i++)
-        json_array_append_new(scanners, scanner_json(r, &r->scanners[i]));
-    json_object_set_new(root, "folded_services", folds);
-    json_object_set_new(root, "scanners", scanners);
-    json_object_set_new(root, "hosts", pw_json_hosts(r));
-    json_object_set_new(root, "nnr", pw_json_nnr(r));
+    pw_jw_key(w, "inputs");
+    pw_jw_tree(w, inputs);
+    pw_jw_key(w, "stats");
+    pw_jw_tree(w, stats_json(&r->stats));
+    for (size_t i = 0; rows && i < sizeof row_lists / sizeof row_lists[0]; i++)
+        w_rows(w, r, &row_lists[i]);
+    pw_jw_key(w, "hosts");
+    pw_jw_tree(w, pw_json_hosts(r));
+    pw_jw_key(w, "nnr");
+    pw_jw_tree(w, pw_json_nnr(r));
     json_t *pol = pw_json_policy(r);
-    json_object_update(root, pol);
+    const char *key;
+    json_t *v;
+    json_object_foreach(pol, key, v)
+    {
+        pw_jw_key(w, key);
+        pw_jw_tree(w, json_incref(v));
+    }
     json_decref(pol);
-    json_object_set_new(root, "fixes", pw_json_fixes(r));
-    return root;
+    pw_jw_key(w, "fixes");
+    pw_jw_tree(w, pw_json_fixes(r));
+    pw_jw_close(w);
+}
+
+static json_t *report_tree(const pw_result *r, bool rows)
+{
+    pw_jw w;
+    pw_jw_begin_tree(&w);
+    w_report(&w, r, rows);
+    return pw_jw_finish(&w);
+}
+
+json_t *pw_result_json(const pw_result *r)
+{
+    return report_tree(r, true);
 }
 
 static void dump_line(FILE *out, json_t *o)
@@ -655,11 +854,11 @@ void pw_jsonl_attempt(FILE *out, const pw_attempt *a, const char *source_path)
 
 void pw_jsonl_attempt_noted(FILE *out, const pw_attempt *a, const char *source_path, unsigned notes)
 {
-    json_t *o = pw_attempt_json(a, source_path);
-    if (notes & PW_NOTE_CAPTURE_DROPS) /* the reply may be among the packets the capture dropped */
-        json_object_set_new(o, "notes", json_pack("[s]", "capture-drops"));
-    dump_line(out, o);
-    json_decref(o);
+    pw_jw w;
+    pw_jw_begin_text(&w, out, 0);
+    w_attempt(&w, a, source_path, notes);
+    pw_jw_newline(&w);
+    pw_jw_finish(&w);
 }
 
 static const char *grpc_end_name(uint8_t end)
@@ -768,13 +967,27 @@ static void name_lines(FILE *out, json_t *hosts)
     }
 }
 
+/* One line per row of a list: {"type":..., the row's fields}. */
+static void row_lines(FILE *out, const pw_result *r, const row_list *l)
+{
+    pw_jw w;
+    pw_jw_begin_text(&w, out, 0);
+    for (size_t i = 0, n = l->count(r); i < n; i++) {
+        pw_jw_object(&w);
+        w_str(&w, "type", l->type);
+        l->row(&w, r, i);
+        pw_jw_close(&w);
+        pw_jw_newline(&w);
+    }
+    pw_jw_finish(&w);
+}
+
 void pw_jsonl_finish(FILE *out, const pw_result *r)
 {
-    json_t *model = pw_result_json(r);
+    json_t *model = report_tree(r, false);
     lines_of(out, json_object_get(model, "inputs"), "input");
-    lines_of(out, json_object_get(model, "services"), "service");
-    lines_of(out, json_object_get(model, "folded_services"), "folded_services");
-    lines_of(out, json_object_get(model, "scanners"), "scanner");
+    for (size_t i = 0; i < sizeof row_lists / sizeof row_lists[0]; i++)
+        row_lines(out, r, &row_lists[i]);
     name_lines(out, json_object_get(model, "hosts"));
     json_t *nnr = json_object_get(model, "nnr");
     lines_of(out, json_object_get(nnr, "targets"), "nnr");
@@ -815,7 +1028,7 @@ static json_t *alerts_json(const pw_result *r)
 
 void pw_jsonl_interval(FILE *out, const pw_result *r, json_t *interval)
 {
-    json_t *model = pw_result_json(r);
+    json_t *model = report_tree(r, false);
     json_t *sum = json_object();
     json_object_set_new(sum, "type", json_string("summary"));
     json_object_set_new(sum, "schema", json_string("portwitness/1"));
@@ -865,11 +1078,13 @@ void pw_jsonl_change(FILE *out, const pw_result *r, const pw_change *ch)
 
 void pw_json_write(FILE *out, const pw_result *r)
 {
-    pw_json_arena_begin();
-    json_t *model = pw_result_json(r);
-    pw_json_dump(out, model, 2);
-    fputc('\n', out);
-    pw_json_arena_end(); /* drops the tree: every value of it lies in the arena */
+    pw_json_arena_begin(); /* the sections made as trees: every value lies in the arena */
+    pw_jw w;
+    pw_jw_begin_text(&w, out, 2);
+    w_report(&w, r, true);
+    pw_jw_newline(&w);
+    pw_jw_finish(&w);
+    pw_json_arena_end();
 }
 
 void pw_report_write(FILE *out, pw_format format, const pw_result *r)

@@ -1,14 +1,16 @@
-/* json_dump.c - JSON text from a jansson tree (json_dump.h says why). */
+/* json_dump.c - JSON text from a jansson tree, or from values as they are
+ * written (json_dump.h says why). */
 #include "json_dump.h"
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Sixteen significant digits keep a microsecond timestamp
  * (1700000000.123456) exact. */
 #define REAL_DIGITS 16
 
-typedef struct writer {
+typedef struct pw_jw_text {
     FILE *out;
     int indent; /* 0: compact */
     size_t n;
@@ -51,11 +53,32 @@ static void newline(writer *w, int depth)
         put_char(w, ' ');
 }
 
+/* Eight bytes at a time: whether any is below 0x20, '"' or '\\' (the bytes
+ * JSON escapes).  Each test sets a byte's top bit exactly when that byte
+ * matches; bytes of 0x80 and above never do. */
+#define ONES 0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+static inline bool word_needs_escape(uint64_t x)
+{
+    uint64_t quote = x ^ (ONES * '"'), backslash = x ^ (ONES * '\\');
+    uint64_t below = (x - ONES * 0x20) & ~x;
+    uint64_t zq = (quote - ONES) & ~quote, zb = (backslash - ONES) & ~backslash;
+    return ((below | zq | zb) & HIGHS) != 0;
+}
+
 static void put_string(writer *w, const char *s, size_t len)
 {
     put_char(w, '"');
     size_t run = 0;
     for (size_t i = 0; i < len; i++) {
+        if (!(i & 7) && i + 8 <= len) { /* a clean word is passed over whole */
+            uint64_t x;
+            memcpy(&x, s + i, 8);
+            if (!word_needs_escape(x)) {
+                i += 7;
+                continue;
+            }
+        }
         unsigned char c = (unsigned char)s[i];
         if (c >= 0x20 && c != '"' && c != '\\')
             continue;
@@ -191,4 +214,257 @@ void pw_json_dump(FILE *out, const json_t *v, int indent)
     if (v)
         put_value(&w, v, 0);
     flush(&w);
+}
+
+/* ---- values as they are written ------------------------------------------ */
+
+void pw_jw_begin_text(pw_jw *w, FILE *out, int indent)
+{
+    memset(w, 0, sizeof *w);
+    w->text = malloc(sizeof *w->text);
+    if (!w->text)
+        abort(); /* out of memory ends the run, as common/xalloc.h does */
+    w->text->out = out;
+    w->text->indent = indent;
+    w->text->n = 0;
+}
+
+void pw_jw_begin_tree(pw_jw *w)
+{
+    memset(w, 0, sizeof *w);
+}
+
+json_t *pw_jw_finish(pw_jw *w)
+{
+    if (!w->text)
+        return w->open[0];
+    flush(w->text);
+    free(w->text);
+    w->text = NULL;
+    return NULL;
+}
+
+/* Text: the separator and line break before a value in an array (an
+ * object's value follows its key, a top-level value nothing). */
+static void text_item(pw_jw *w)
+{
+    if (!w->depth || w->object[w->depth])
+        return;
+    if (w->items[w->depth]++)
+        put_char(w->text, ',');
+    newline(w->text, w->depth);
+}
+
+/* Tree: v joins the container open, or becomes the root. */
+static void tree_item(pw_jw *w, json_t *v)
+{
+    if (!w->depth)
+        w->open[0] = v;
+    else if (w->object[w->depth])
+        json_object_set_new(w->open[w->depth], w->key, v);
+    else
+        json_array_append_new(w->open[w->depth], v);
+}
+
+static void open_container(pw_jw *w, bool object)
+{
+    if (w->depth == PW_JW_DEPTH)
+        abort(); /* the report's shape is fixed: deeper is a bug */
+    json_t *c = NULL;
+    if (w->text) {
+        text_item(w);
+        put_char(w->text, object ? '{' : '[');
+    } else {
+        c = object ? json_object() : json_array();
+        tree_item(w, c);
+    }
+    w->depth++;
+    w->object[w->depth] = object;
+    w->items[w->depth] = 0;
+    w->open[w->depth] = c;
+}
+
+void pw_jw_object(pw_jw *w) { open_container(w, true); }
+void pw_jw_array(pw_jw *w) { open_container(w, false); }
+
+void pw_jw_close(pw_jw *w)
+{
+    if (w->text) {
+        if (w->items[w->depth])
+            newline(w->text, w->depth - 1);
+        put_char(w->text, w->object[w->depth] ? '}' : ']');
+    }
+    w->depth--;
+}
+
+void pw_jw_key(pw_jw *w, const char *key)
+{
+    if (!w->text) {
+        w->key = key;
+        return;
+    }
+    if (w->items[w->depth]++)
+        put_char(w->text, ',');
+    newline(w->text, w->depth);
+    put_string(w->text, key, strlen(key));
+    put(w->text, w->text->indent ? ": " : ":", w->text->indent ? 2 : 1);
+}
+
+void pw_jw_tree(pw_jw *w, json_t *v)
+{
+    if (!w->text) {
+        tree_item(w, v);
+        return;
+    }
+    text_item(w);
+    put_value(w->text, v, w->depth);
+    json_decref(v);
+}
+
+/* The length of the UTF-8 sequence at s (at most n bytes), 0 when there is
+ * none: the checks jansson makes (no overlong forms, no surrogates, nothing
+ * above U+10FFFF). */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+    unsigned c = s[0];
+    size_t len = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+    if (!len || len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++)
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+    if ((c == 0xE0 && s[1] < 0xA0) || (c == 0xED && s[1] > 0x9F) || (c == 0xF0 && s[1] < 0x90) ||
+        (c == 0xF4 && s[1] > 0x8F))
+        return 0;
+    return len;
+}
+
+/* s with every byte that starts no UTF-8 sequence replaced by U+FFFD
+ * (malloc'd), or NULL when s is UTF-8 already. */
+static char *utf8_repaired(const char *s, size_t n)
+{
+    size_t i = 0, k;
+    for (uint64_t x; i + 8 <= n && (memcpy(&x, s + i, 8), !(x & HIGHS));) /* ASCII words */
+        i += 8;
+    while (i < n && (k = utf8_seq((const unsigned char *)s + i, n - i)) != 0)
+        i += k;
+    if (i == n)
+        return NULL;
+    char *r = malloc(3 * n + 1), *o = r;
+    if (!r)
+        abort();
+    for (i = 0; i < n; i += k ? k : 1) {
+        k = utf8_seq((const unsigned char *)s + i, n - i);
+        if (k) {
+            memcpy(o, s + i, k);
+            o += k;
+        } else {
+            memcpy(o, "\xEF\xBF\xBD", 3);
+            o += 3;
+        }
+    }
+    *o = 0;
+    return r;
+}
+
+void pw_jw_string(pw_jw *w, const char *s)
+{
+    size_t n = strlen(s);
+    char *fixed = utf8_repaired(s, n);
+    if (fixed) {
+        s = fixed;
+        n = strlen(fixed);
+    }
+    if (!w->text) {
+        tree_item(w, json_stringn(s, n));
+    } else {
+        text_item(w);
+        put_string(w->text, s, n);
+    }
+    free(fixed);
+}
+
+void pw_jw_integer(pw_jw *w, json_int_t v)
+{
+    if (!w->text) {
+        tree_item(w, json_integer(v));
+        return;
+    }
+    text_item(w);
+    put_integer(w->text, v);
+}
+
+void pw_jw_real(pw_jw *w, double v)
+{
+    if (!w->text) {
+        tree_item(w, json_real(v));
+        return;
+    }
+    text_item(w);
+    put_real(w->text, v);
+}
+
+/* Between 10^9 and 2^32 seconds (2001 to 2106) the double of pw_jw_seconds
+ * lies within 5 x 10^-7 of the exact time, and "%.16g" shows its ten digits
+ * and six decimals: the digits of the integer itself, trailing zeros
+ * dropped (".0" when none is left, as jansson writes).  That is the text of
+ * nearly every timestamp in a report, without printf; other times go
+ * through put_real(). */
+static bool put_seconds_fast(writer *t, int64_t usec)
+{
+    int64_t sec = usec / 1000000, frac = usec % 1000000;
+    if (usec < 0 || sec < 1000000000 || sec >= ((int64_t)1 << 32))
+        return false;
+    char b[24], *p = b;
+    for (int64_t d = 1000000000; d; d /= 10)
+        *p++ = (char)('0' + sec / d % 10);
+    *p++ = '.';
+    if (!frac) {
+        *p++ = '0';
+    } else {
+        for (int64_t d = 100000; d && frac; d /= 10) {
+            *p++ = (char)('0' + frac / d);
+            frac %= d;
+        }
+    }
+    put(t, b, (size_t)(p - b));
+    return true;
+}
+
+void pw_jw_seconds(pw_jw *w, int64_t usec)
+{
+    double v = (double)(usec / 1000000) + (double)(usec % 1000000) / 1e6;
+    if (!w->text) {
+        tree_item(w, json_real(v));
+        return;
+    }
+    text_item(w);
+    if (!put_seconds_fast(w->text, usec))
+        put_real(w->text, v);
+}
+
+void pw_jw_bool(pw_jw *w, bool v)
+{
+    if (!w->text) {
+        tree_item(w, json_boolean(v));
+        return;
+    }
+    text_item(w);
+    put(w->text, v ? "true" : "false", v ? 4 : 5);
+}
+
+void pw_jw_null(pw_jw *w)
+{
+    if (!w->text) {
+        tree_item(w, json_null());
+        return;
+    }
+    text_item(w);
+    put(w->text, "null", 4);
+}
+
+void pw_jw_newline(pw_jw *w)
+{
+    if (w->text)
+        put_char(w->text, '\n');
 }

@@ -2,7 +2,9 @@
  * dumper writes for the same tree, indented and compact: hand-made edge
  * cases (escapes, control bytes, UTF-8, empty containers, integer limits,
  * reals across exponents) and a few thousand random trees, with jansson
- * as the oracle. */
+ * as the oracle.  The same trees written value by value through pw_jw
+ * (some values handed over as trees) give the same text, and the tree
+ * writer gives back an equal tree. */
 #include <float.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -28,16 +30,89 @@ static char *theirs(const json_t *v, int indent)
     return json_dumps(v, flags);
 }
 
-/* Both layouts agree with jansson; false (and the first difference on
- * stderr) when they do not. */
+/* v written through pw_jw call by call; a string with a NUL in it (which
+ * pw_jw_string cannot take) and, when `mix`, every third value below the
+ * top go over as trees. */
+static void replay(pw_jw *w, const json_t *v, bool mix, int depth)
+{
+    static unsigned turn;
+    if (depth > 0 && ((mix && ++turn % 3 == 0) ||
+                      (json_is_string(v) && strlen(json_string_value(v)) != json_string_length(v)))) {
+        pw_jw_tree(w, json_incref((json_t *)v));
+        return;
+    }
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: {
+        pw_jw_object(w);
+        const char *key;
+        json_t *x;
+        json_object_foreach((json_t *)v, key, x)
+        {
+            pw_jw_key(w, key);
+            replay(w, x, mix, depth + 1);
+        }
+        pw_jw_close(w);
+        break;
+    }
+    case JSON_ARRAY: {
+        pw_jw_array(w);
+        size_t i;
+        json_t *x;
+        json_array_foreach(v, i, x)
+            replay(w, x, mix, depth + 1);
+        pw_jw_close(w);
+        break;
+    }
+    case JSON_STRING: pw_jw_string(w, json_string_value(v)); break;
+    case JSON_INTEGER: pw_jw_integer(w, json_integer_value(v)); break;
+    case JSON_REAL: pw_jw_real(w, json_real_value(v)); break;
+    case JSON_TRUE: pw_jw_bool(w, true); break;
+    case JSON_FALSE: pw_jw_bool(w, false); break;
+    case JSON_NULL: pw_jw_null(w); break;
+    }
+}
+
+static char *streamed(const json_t *v, int indent, bool mix)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    pw_jw w;
+    pw_jw_begin_text(&w, out, indent);
+    replay(&w, v, mix, 0);
+    CHECK(pw_jw_finish(&w) == NULL);
+    fclose(out);
+    return buf;
+}
+
+static bool rebuilt_equal(const json_t *v, bool mix)
+{
+    pw_jw w;
+    pw_jw_begin_tree(&w);
+    replay(&w, v, mix, 0);
+    json_t *t = pw_jw_finish(&w);
+    bool ok = json_equal(t, (json_t *)v);
+    json_decref(t);
+    return ok;
+}
+
+/* Both layouts agree with jansson, dumped and streamed, and the tree
+ * writer gives back an equal tree; false (and the first difference on
+ * stderr) when not. */
 static bool same(const json_t *v)
 {
+    if (!rebuilt_equal(v, false) || !rebuilt_equal(v, true)) {
+        fprintf(stderr, "the tree writer changed a tree\n");
+        return false;
+    }
     static const int layouts[] = {2, 0, 4};
-    for (size_t i = 0; i < sizeof layouts / sizeof layouts[0]; i++) {
-        char *a = ours(v, layouts[i]), *b = theirs(v, layouts[i]);
+    for (size_t i = 0; i < 3 * sizeof layouts / sizeof layouts[0]; i++) {
+        int layout = layouts[i % 3];
+        char *a = i < 3 ? ours(v, layout) : streamed(v, layout, i >= 6), *b = theirs(v, layout);
         bool ok = a && b && strcmp(a, b) == 0;
         if (!ok)
-            fprintf(stderr, "indent %d:\n ours:   %s\n jansson: %s\n", layouts[i], a ? a : "(null)",
+            fprintf(stderr, "indent %d (%s):\n ours:   %s\n jansson: %s\n", layout,
+                    i < 3 ? "dumped" : i < 6 ? "streamed" : "streamed with trees", a ? a : "(null)",
                     b ? b : "(null)");
         free(a);
         free(b);
@@ -171,9 +246,116 @@ static void test_random(void)
     CHECK_INT(bad, 0);
 }
 
+/* A string that is not UTF-8 is written with U+FFFD for each stray byte,
+ * the same in text and in a tree (jansson itself refuses it). */
+static void test_not_utf8(void)
+{
+    const char *bad = "a\xff b\xc3 c\xe2\x82 \xed\xa0\x80 \xc3\xa9";
+    const char *fixed = "a\xef\xbf\xbd b\xef\xbf\xbd c\xef\xbf\xbd\xef\xbf\xbd "
+                        "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd \xc3\xa9";
+    CHECK(json_string(bad) == NULL);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    pw_jw w;
+    pw_jw_begin_text(&w, out, 0);
+    pw_jw_array(&w);
+    pw_jw_string(&w, bad);
+    pw_jw_close(&w);
+    pw_jw_finish(&w);
+    fclose(out);
+    json_t *want = json_pack("[s]", fixed);
+    char *expect = theirs(want, 0);
+    CHECK_STR(buf, expect);
+    pw_jw_begin_tree(&w);
+    pw_jw_array(&w);
+    pw_jw_string(&w, bad);
+    pw_jw_close(&w);
+    json_t *t = pw_jw_finish(&w);
+    CHECK(json_equal(t, want));
+    json_decref(t);
+    json_decref(want);
+    free(expect);
+    free(buf);
+}
+
+/* Timestamps: the text pw_jw_seconds writes is jansson's for the same
+ * real, on the fast path (2001 to 2106) and off it, and a tree holds that
+ * real. */
+static void test_seconds(void)
+{
+    const int64_t M = 1000000;
+    const int64_t edges[] = {0, 1, -1, 999999, 123456789012345LL, 1000000000 * M - 1, 1000000000 * M,
+                             1000000000 * M + 1, 1700000000 * M, 1700000000 * M + 123456, 1700000499 * M + 963060,
+                             ((int64_t)1 << 32) * M - 1, ((int64_t)1 << 32) * M, ((int64_t)1 << 32) * M + 10,
+                             9999999999 * M + 999999, -1700000000 * M - 5};
+    int bad = 0;
+    for (int i = 0; i < 200000 && bad < 3; i++) {
+        int64_t t;
+        if (i < (int)(sizeof edges / sizeof edges[0]))
+            t = edges[i];
+        else if (i % 4)
+            t = (1000000000 + (int64_t)check_rand(3294967295u)) * M + check_rand(1000000) / (check_rand(3) ? 1 : 1000) * (i % 3 ? 1 : 1000) % M;
+        else
+            t = ((int64_t)check_rand(UINT32_MAX) << check_rand(24)) * (check_rand(2) ? 1 : -1);
+        double v = (double)(t / M) + (double)(t % M) / 1e6;
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *out = open_memstream(&buf, &len);
+        pw_jw w;
+        pw_jw_begin_text(&w, out, 0);
+        pw_jw_array(&w);
+        pw_jw_seconds(&w, t);
+        pw_jw_close(&w);
+        pw_jw_finish(&w);
+        fclose(out);
+        json_t *want = json_real(v), *in_array = json_pack("[O]", want);
+        char *expect = theirs(in_array, 0);
+        json_decref(in_array);
+        pw_jw_begin_tree(&w);
+        pw_jw_seconds(&w, t);
+        json_t *tree = pw_jw_finish(&w);
+        if (!expect || strcmp(buf, expect) != 0 || !json_equal(tree, want)) {
+            fprintf(stderr, "seconds %lld: ours %s, jansson %s\n", (long long)t, buf, expect);
+            bad++;
+        }
+        json_decref(tree);
+        json_decref(want);
+        free(expect);
+        free(buf);
+    }
+    CHECK_INT(bad, 0);
+}
+
+/* JSON Lines: values at the top, each ended by a line break. */
+static void test_lines(void)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    pw_jw w;
+    pw_jw_begin_text(&w, out, 0);
+    for (int i = 0; i < 2; i++) {
+        pw_jw_object(&w);
+        pw_jw_key(&w, "type");
+        pw_jw_string(&w, "row");
+        pw_jw_key(&w, "i");
+        pw_jw_integer(&w, i);
+        pw_jw_close(&w);
+        pw_jw_newline(&w);
+    }
+    pw_jw_finish(&w);
+    fclose(out);
+    CHECK_STR(buf, "{\"type\":\"row\",\"i\":0}\n{\"type\":\"row\",\"i\":1}\n");
+    free(buf);
+}
+
 int main(void)
 {
     test_edges();
     test_random();
+    test_not_utf8();
+    test_seconds();
+    test_lines();
     CHECK_DONE();
 }
