@@ -36,7 +36,20 @@ const char *pw_addr_str(const pw_addr *a, char *buf, size_t len)
     if (len == 0)
         return buf;
     buf[0] = '\0';
-    if (a->family == 4)
+    if (a->family == 4 && len >= 16) {
+        /* what inet_ntop writes, without its printf: a report names an
+         * address or two on each of thousands of lines */
+        char *p = buf;
+        for (int i = 0; i < 4; i++) {
+            unsigned v = a->b[i];
+            if (v >= 100)
+                *p++ = (char)('0' + v / 100);
+            if (v >= 10)
+                *p++ = (char)('0' + v / 10 % 10);
+            *p++ = (char)('0' + v % 10);
+            *p++ = i < 3 ? '.' : '\0';
+        }
+    } else if (a->family == 4)
         inet_ntop(AF_INET, a->b, buf, (socklen_t)len);
     else if (a->family == 6)
         inet_ntop(AF_INET6, a->b, buf, (socklen_t)len);
