@@ -22,15 +22,19 @@ int pw_format_parse(const char *name)
     return -1;
 }
 
-/* Microsecond timestamps as a number with at most six decimals
- * (pw_jw_seconds). */
-static json_t *ts_json(pw_usec t)
-{
-    pw_jw w;
-    pw_jw_begin_tree(&w);
-    pw_jw_seconds(&w, t);
-    return pw_jw_finish(&w);
-}
+/* The tree of the value a pw_jw function writes, for the sections still
+ * built as trees: one writer serves both. */
+#define TREE_OF(name, write, type) \
+    static json_t *name(type arg)    \
+    {                                \
+        pw_jw w;                     \
+        pw_jw_begin_tree(&w);        \
+        write(&w, arg);              \
+        return pw_jw_finish(&w);     \
+    }
+
+/* Microsecond timestamps as a number with at most six decimals. */
+TREE_OF(ts_json, pw_jw_seconds, pw_usec)
 
 /* ---- small values ----------------------------------------------------------- */
 
@@ -92,13 +96,7 @@ static void w_outcomes(pw_jw *w, const uint64_t c[PW_OUT_COUNT])
     pw_jw_close(w);
 }
 
-static json_t *joutcomes(const uint64_t c[PW_OUT_COUNT])
-{
-    pw_jw w;
-    pw_jw_begin_tree(&w);
-    w_outcomes(&w, c);
-    return pw_jw_finish(&w);
-}
+TREE_OF(joutcomes, w_outcomes, const uint64_t *)
 
 /* ---- inputs, stats, services, hosts ----------------------------------------- */
 
@@ -267,13 +265,7 @@ static void w_app(pw_jw *w, const pw_res_app *app)
     pw_jw_close(w);
 }
 
-static json_t *app_json(const pw_res_app *app)
-{
-    pw_jw w;
-    pw_jw_begin_tree(&w);
-    w_app(&w, app);
-    return pw_jw_finish(&w);
-}
+TREE_OF(app_json, w_app, const pw_res_app *)
 
 /* A row of "services". */
 static void w_service(pw_jw *w, const pw_result *r, size_t i)
@@ -359,13 +351,7 @@ static void w_responder_evidence(pw_jw *w, const pw_attempt *a)
     pw_jw_close(w);
 }
 
-static json_t *responder_evidence_json(const pw_attempt *a)
-{
-    pw_jw w;
-    pw_jw_begin_tree(&w);
-    w_responder_evidence(&w, a);
-    return pw_jw_finish(&w);
-}
+TREE_OF(responder_evidence_json, w_responder_evidence, const pw_attempt *)
 
 static void w_str_or_null(pw_jw *w, const char *key, const char *v)
 {

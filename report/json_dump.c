@@ -310,6 +310,19 @@ void pw_jw_key(pw_jw *w, const char *key)
     put(w->text, w->text->indent ? ": " : ":", w->text->indent ? 2 : 1);
 }
 
+/* A value about to be written: true when the writer builds a tree (v, made
+ * by the caller only then, has joined it); false when its text is to follow
+ * (the separator before it is written). */
+static bool tree_scalar(pw_jw *w, json_t *v)
+{
+    if (!w->text) {
+        tree_item(w, v);
+        return true;
+    }
+    text_item(w);
+    return false;
+}
+
 void pw_jw_tree(pw_jw *w, json_t *v)
 {
     if (!w->text) {
@@ -375,33 +388,21 @@ void pw_jw_string(pw_jw *w, const char *s)
         s = fixed;
         n = strlen(fixed);
     }
-    if (!w->text) {
-        tree_item(w, json_stringn(s, n));
-    } else {
-        text_item(w);
+    if (!tree_scalar(w, w->text ? NULL : json_stringn(s, n)))
         put_string(w->text, s, n);
-    }
     free(fixed);
 }
 
 void pw_jw_integer(pw_jw *w, json_int_t v)
 {
-    if (!w->text) {
-        tree_item(w, json_integer(v));
-        return;
-    }
-    text_item(w);
-    put_integer(w->text, v);
+    if (!tree_scalar(w, w->text ? NULL : json_integer(v)))
+        put_integer(w->text, v);
 }
 
 void pw_jw_real(pw_jw *w, double v)
 {
-    if (!w->text) {
-        tree_item(w, json_real(v));
-        return;
-    }
-    text_item(w);
-    put_real(w->text, v);
+    if (!tree_scalar(w, w->text ? NULL : json_real(v)))
+        put_real(w->text, v);
 }
 
 /* Between 10^9 and 2^32 seconds (2001 to 2106) the double of pw_jw_seconds
@@ -434,33 +435,20 @@ static bool put_seconds_fast(writer *t, int64_t usec)
 void pw_jw_seconds(pw_jw *w, int64_t usec)
 {
     double v = (double)(usec / 1000000) + (double)(usec % 1000000) / 1e6;
-    if (!w->text) {
-        tree_item(w, json_real(v));
-        return;
-    }
-    text_item(w);
-    if (!put_seconds_fast(w->text, usec))
+    if (!tree_scalar(w, w->text ? NULL : json_real(v)) && !put_seconds_fast(w->text, usec))
         put_real(w->text, v);
 }
 
 void pw_jw_bool(pw_jw *w, bool v)
 {
-    if (!w->text) {
-        tree_item(w, json_boolean(v));
-        return;
-    }
-    text_item(w);
-    put(w->text, v ? "true" : "false", v ? 4 : 5);
+    if (!tree_scalar(w, w->text ? NULL : json_boolean(v)))
+        put(w->text, v ? "true" : "false", v ? 4 : 5);
 }
 
 void pw_jw_null(pw_jw *w)
 {
-    if (!w->text) {
-        tree_item(w, json_null());
-        return;
-    }
-    text_item(w);
-    put(w->text, "null", 4);
+    if (!tree_scalar(w, w->text ? NULL : json_null()))
+        put(w->text, "null", 4);
 }
 
 void pw_jw_newline(pw_jw *w)

@@ -72,25 +72,37 @@ static void replay(pw_jw *w, const json_t *v, bool mix, int depth)
     }
 }
 
-static char *streamed(const json_t *v, int indent, bool mix)
+/* What a writer's calls (fill, with its argument) make: as text, or as a
+ * tree. */
+typedef void (*fill_fn)(pw_jw *w, const void *arg);
+
+static char *as_text(fill_fn fill, const void *arg, int indent)
 {
     char *buf = NULL;
     size_t len = 0;
     FILE *out = open_memstream(&buf, &len);
     pw_jw w;
     pw_jw_begin_text(&w, out, indent);
-    replay(&w, v, mix, 0);
+    fill(&w, arg);
     CHECK(pw_jw_finish(&w) == NULL);
     fclose(out);
     return buf;
 }
 
-static bool rebuilt_equal(const json_t *v, bool mix)
+static json_t *as_tree(fill_fn fill, const void *arg)
 {
     pw_jw w;
     pw_jw_begin_tree(&w);
-    replay(&w, v, mix, 0);
-    json_t *t = pw_jw_finish(&w);
+    fill(&w, arg);
+    return pw_jw_finish(&w);
+}
+
+static void replay_plain(pw_jw *w, const void *v) { replay(w, v, false, 0); }
+static void replay_mixed(pw_jw *w, const void *v) { replay(w, v, true, 0); }
+
+static bool rebuilt_equal(const json_t *v, fill_fn fill)
+{
+    json_t *t = as_tree(fill, v);
     bool ok = json_equal(t, (json_t *)v);
     json_decref(t);
     return ok;
@@ -101,14 +113,15 @@ static bool rebuilt_equal(const json_t *v, bool mix)
  * stderr) when not. */
 static bool same(const json_t *v)
 {
-    if (!rebuilt_equal(v, false) || !rebuilt_equal(v, true)) {
+    if (!rebuilt_equal(v, replay_plain) || !rebuilt_equal(v, replay_mixed)) {
         fprintf(stderr, "the tree writer changed a tree\n");
         return false;
     }
     static const int layouts[] = {2, 0, 4};
     for (size_t i = 0; i < 3 * sizeof layouts / sizeof layouts[0]; i++) {
         int layout = layouts[i % 3];
-        char *a = i < 3 ? ours(v, layout) : streamed(v, layout, i >= 6), *b = theirs(v, layout);
+        char *a = i < 3 ? ours(v, layout) : as_text(i < 6 ? replay_plain : replay_mixed, v, layout);
+        char *b = theirs(v, layout);
         bool ok = a && b && strcmp(a, b) == 0;
         if (!ok)
             fprintf(stderr, "indent %d (%s):\n ours:   %s\n jansson: %s\n", layout,
@@ -248,30 +261,23 @@ static void test_random(void)
 
 /* A string that is not UTF-8 is written with U+FFFD for each stray byte,
  * the same in text and in a tree (jansson itself refuses it). */
+static void string_in_array(pw_jw *w, const void *s)
+{
+    pw_jw_array(w);
+    pw_jw_string(w, s);
+    pw_jw_close(w);
+}
+
 static void test_not_utf8(void)
 {
     const char *bad = "a\xff b\xc3 c\xe2\x82 \xed\xa0\x80 \xc3\xa9";
     const char *fixed = "a\xef\xbf\xbd b\xef\xbf\xbd c\xef\xbf\xbd\xef\xbf\xbd "
                         "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd \xc3\xa9";
     CHECK(json_string(bad) == NULL);
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *out = open_memstream(&buf, &len);
-    pw_jw w;
-    pw_jw_begin_text(&w, out, 0);
-    pw_jw_array(&w);
-    pw_jw_string(&w, bad);
-    pw_jw_close(&w);
-    pw_jw_finish(&w);
-    fclose(out);
     json_t *want = json_pack("[s]", fixed);
-    char *expect = theirs(want, 0);
+    char *buf = as_text(string_in_array, bad, 0), *expect = theirs(want, 0);
     CHECK_STR(buf, expect);
-    pw_jw_begin_tree(&w);
-    pw_jw_array(&w);
-    pw_jw_string(&w, bad);
-    pw_jw_close(&w);
-    json_t *t = pw_jw_finish(&w);
+    json_t *t = as_tree(string_in_array, bad);
     CHECK(json_equal(t, want));
     json_decref(t);
     json_decref(want);
@@ -282,6 +288,13 @@ static void test_not_utf8(void)
 /* Timestamps: the text pw_jw_seconds writes is jansson's for the same
  * real, on the fast path (2001 to 2106) and off it, and a tree holds that
  * real. */
+static void seconds_in_array(pw_jw *w, const void *t)
+{
+    pw_jw_array(w);
+    pw_jw_seconds(w, *(const int64_t *)t);
+    pw_jw_close(w);
+}
+
 static void test_seconds(void)
 {
     const int64_t M = 1000000;
@@ -294,27 +307,14 @@ static void test_seconds(void)
         int64_t t;
         if (i < (int)(sizeof edges / sizeof edges[0]))
             t = edges[i];
-        else if (i % 4)
-            t = (1000000000 + (int64_t)check_rand(3294967295u)) * M + check_rand(1000000) / (check_rand(3) ? 1 : 1000) * (i % 3 ? 1 : 1000) % M;
+        else if (i % 4) /* 2001 to 2106, some with trailing zeros in the microseconds */
+            t = (1000000000 + (int64_t)check_rand(3294967295u)) * M +
+                check_rand(1000000) / (check_rand(3) ? 1 : 1000) * (i % 3 ? 1 : 1000) % M;
         else
             t = ((int64_t)check_rand(UINT32_MAX) << check_rand(24)) * (check_rand(2) ? 1 : -1);
-        double v = (double)(t / M) + (double)(t % M) / 1e6;
-        char *buf = NULL;
-        size_t len = 0;
-        FILE *out = open_memstream(&buf, &len);
-        pw_jw w;
-        pw_jw_begin_text(&w, out, 0);
-        pw_jw_array(&w);
-        pw_jw_seconds(&w, t);
-        pw_jw_close(&w);
-        pw_jw_finish(&w);
-        fclose(out);
-        json_t *want = json_real(v), *in_array = json_pack("[O]", want);
-        char *expect = theirs(in_array, 0);
-        json_decref(in_array);
-        pw_jw_begin_tree(&w);
-        pw_jw_seconds(&w, t);
-        json_t *tree = pw_jw_finish(&w);
+        json_t *want = json_pack("[f]", (double)(t / M) + (double)(t % M) / 1e6);
+        char *buf = as_text(seconds_in_array, &t, 0), *expect = theirs(want, 0);
+        json_t *tree = as_tree(seconds_in_array, &t);
         if (!expect || strcmp(buf, expect) != 0 || !json_equal(tree, want)) {
             fprintf(stderr, "seconds %lld: ours %s, jansson %s\n", (long long)t, buf, expect);
             bad++;
@@ -328,24 +328,23 @@ static void test_seconds(void)
 }
 
 /* JSON Lines: values at the top, each ended by a line break. */
+static void two_lines(pw_jw *w, const void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 2; i++) {
+        pw_jw_object(w);
+        pw_jw_key(w, "type");
+        pw_jw_string(w, "row");
+        pw_jw_key(w, "i");
+        pw_jw_integer(w, i);
+        pw_jw_close(w);
+        pw_jw_newline(w);
+    }
+}
+
 static void test_lines(void)
 {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *out = open_memstream(&buf, &len);
-    pw_jw w;
-    pw_jw_begin_text(&w, out, 0);
-    for (int i = 0; i < 2; i++) {
-        pw_jw_object(&w);
-        pw_jw_key(&w, "type");
-        pw_jw_string(&w, "row");
-        pw_jw_key(&w, "i");
-        pw_jw_integer(&w, i);
-        pw_jw_close(&w);
-        pw_jw_newline(&w);
-    }
-    pw_jw_finish(&w);
-    fclose(out);
+    char *buf = as_text(two_lines, NULL, 0);
     CHECK_STR(buf, "{\"type\":\"row\",\"i\":0}\n{\"type\":\"row\",\"i\":1}\n");
     free(buf);
 }
