@@ -1,6 +1,7 @@
 /* json_dump.c - JSON text from a jansson tree, or from values as they are
  * written (json_dump.h says why). */
 #include "json_dump.h"
+#include "../common/xalloc.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -221,9 +222,7 @@ void pw_json_dump(FILE *out, const json_t *v, int indent)
 void pw_jw_begin_text(pw_jw *w, FILE *out, int indent)
 {
     memset(w, 0, sizeof *w);
-    w->text = malloc(sizeof *w->text);
-    if (!w->text)
-        abort(); /* out of memory ends the run, as common/xalloc.h does */
+    w->text = pw_xmalloc(sizeof *w->text);
     w->text->out = out;
     w->text->indent = indent;
     w->text->n = 0;
@@ -353,7 +352,7 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
 }
 
 /* s with every byte that starts no UTF-8 sequence replaced by U+FFFD
- * (malloc'd), or NULL when s is UTF-8 already. */
+ * (to free), or NULL when s is UTF-8 already. */
 static char *utf8_repaired(const char *s, size_t n)
 {
     size_t i = 0, k;
@@ -363,9 +362,7 @@ static char *utf8_repaired(const char *s, size_t n)
         i += k;
     if (i == n)
         return NULL;
-    char *r = malloc(3 * n + 1), *o = r;
-    if (!r)
-        abort();
+    char *r = pw_xmalloc(3 * n + 1), *o = r;
     for (i = 0; i < n; i += k ? k : 1) {
         k = utf8_seq((const unsigned char *)s + i, n - i);
         if (k) {
