@@ -1,6 +1,8 @@
 /* events.c - how many bytes of an event carry it (see events.h). */
 #include "events.h"
 
+#include <string.h>
+
 #define MEMBER_END(m) (offsetof(pw_event, u) + sizeof(((pw_event *)0)->u.m))
 /* Where a list that ends a member stops after its first n entries. */
 #define LIST_END(list, n) (offsetof(pw_event, u.list) + (size_t)(n) * sizeof(((pw_event *)0)->u.list[0]))
@@ -38,7 +40,10 @@ size_t pw_event_size(const pw_event *ev)
 {
     size_t whole = pw_event_type_size(ev->type);
     switch (ev->type) {
-    case PW_EV_DNS: return list_end(LIST_END(dns.answers, ev->u.dns.n_answers), whole);
+    case PW_EV_DNS:
+        if (!ev->u.dns.n_answers) /* a query, or an answer without records: the name ends it */
+            return offsetof(pw_event, u.dns.qname) + strnlen(ev->u.dns.qname, PW_NAME_MAX - 1) + 1;
+        return list_end(LIST_END(dns.answers, ev->u.dns.n_answers), whole);
     case PW_EV_NBNS: return list_end(LIST_END(nbns.names, ev->u.nbns.n_names), whole);
     case PW_EV_TLS: return list_end(LIST_END(tls.san, ev->u.tls.n_san), whole);
     case PW_EV_SSRP: return list_end(LIST_END(ssrp.instances, ev->u.ssrp.n_instances), whole);

@@ -80,11 +80,13 @@ typedef struct pw_ev_dns {
     uint8_t opcode;
     uint8_t rcode;      /* 0 NOERROR, 2 SERVFAIL, 3 NXDOMAIN, 5 REFUSED */
     uint16_t qdcount, ancount;
-    char qname[PW_NAME_MAX]; /* first question, dotted, no trailing dot */
     uint16_t qtype, qclass;
     bool reverse;            /* qname is under in-addr.arpa or ip6.arpa and well-formed */
     pw_addr reverse_addr;    /* the address being resolved */
     uint8_t n_answers;       /* A, AAAA, PTR and CNAME answers, in order */
+    /* first question, dotted, no trailing dot; with no answer,
+     * pw_event_size() stops after its NUL */
+    char qname[PW_NAME_MAX];
     struct {
         uint16_t type;            /* 1 A, 28 AAAA, 12 PTR, 5 CNAME */
         uint32_t ttl;

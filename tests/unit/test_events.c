@@ -31,7 +31,14 @@ static void test_lists(void)
     static pw_event ev;
     memset(&ev, 0, sizeof ev);
     ev.type = PW_EV_DNS;
-    CHECK_INT(pw_event_size(&ev), offsetof(pw_event, u.dns.answers));
+    /* no answer: the name ends the event, its NUL included, whatever its length */
+    CHECK_INT(pw_event_size(&ev), offsetof(pw_event, u.dns.qname) + 1);
+    snprintf(ev.u.dns.qname, sizeof ev.u.dns.qname, "dc01.corp.example");
+    CHECK_INT(pw_event_size(&ev), offsetof(pw_event, u.dns.qname) + 18);
+    CHECK(offsetof(pw_event, u.dns.reverse_addr) < pw_event_size(&ev));
+    memset(ev.u.dns.qname, 'a', sizeof ev.u.dns.qname); /* no NUL (never made): the array */
+    CHECK_INT(pw_event_size(&ev), offsetof(pw_event, u.dns.qname) + PW_NAME_MAX);
+    memset(ev.u.dns.qname, 0, sizeof ev.u.dns.qname);
     ev.u.dns.n_answers = 3;
     CHECK_INT(pw_event_size(&ev), offsetof(pw_event, u.dns.answers[3]));
     ev.u.dns.n_answers = PW_DNS_MAX_ANSWERS;
