@@ -1,5 +1,8 @@
 /* json.c - the "json" and "jsonl" formats: the result (analysis/result.h)
- * as the report object of schema portwitness/1. */
+ * as the report object of schema portwitness/1.  Its small sections are
+ * built as jansson trees; the lists of rows a scan makes long (services,
+ * folded_services, scanners) and the jsonl attempt lines are written as
+ * text value by value (pw_jw, json_dump.h), never held whole. */
 #include "report.h"
 
 #include <math.h>
