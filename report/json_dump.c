@@ -11,12 +11,7 @@
  * (1700000000.123456) exact. */
 #define REAL_DIGITS 16
 
-typedef struct pw_jw_text {
-    FILE *out;
-    int indent; /* 0: compact */
-    size_t n;
-    char b[1 << 16];
-} writer;
+typedef pw_jw_text writer;
 
 static void flush(writer *w)
 {
@@ -219,18 +214,27 @@ void pw_json_dump(FILE *out, const json_t *v, int indent)
 
 /* ---- values as they are written ------------------------------------------ */
 
+/* The fields every writer starts from; the stacks are set as containers
+ * open, and the text buffer as it fills. */
+static void begin(pw_jw *w, pw_jw_text *text)
+{
+    w->text = text;
+    w->depth = 0;
+    w->open[0] = NULL;
+    w->key = NULL;
+}
+
 void pw_jw_begin_text(pw_jw *w, FILE *out, int indent)
 {
-    memset(w, 0, sizeof *w);
-    w->text = pw_xmalloc(sizeof *w->text);
-    w->text->out = out;
-    w->text->indent = indent;
-    w->text->n = 0;
+    begin(w, &w->own);
+    w->own.out = out;
+    w->own.indent = indent;
+    w->own.n = 0;
 }
 
 void pw_jw_begin_tree(pw_jw *w)
 {
-    memset(w, 0, sizeof *w);
+    begin(w, NULL);
 }
 
 json_t *pw_jw_finish(pw_jw *w)
@@ -238,7 +242,6 @@ json_t *pw_jw_finish(pw_jw *w)
     if (!w->text)
         return w->open[0];
     flush(w->text);
-    free(w->text);
     w->text = NULL;
     return NULL;
 }

@@ -35,13 +35,24 @@ void pw_json_dump(FILE *out, const json_t *v, int indent);
  * In an object each value follows its key; a key must live until its value
  * is written.  Containers nest up to PW_JW_DEPTH deep. */
 #define PW_JW_DEPTH 32
+/* Text waiting to be written: a block at a time. */
+typedef struct pw_jw_text {
+    FILE *out;
+    int indent; /* 0: compact */
+    size_t n;
+    char b[1 << 16];
+} pw_jw_text;
+
+/* On the stack, like its buffer: a writer per jsonl line costs no
+ * allocation (begin touches only the fields it sets). */
 typedef struct pw_jw {
-    struct pw_jw_text *text;          /* the text writer; NULL for a tree */
+    pw_jw_text *text;                 /* &own for text; NULL for a tree */
     int depth;                        /* containers open */
     bool object[PW_JW_DEPTH + 1];     /* each open container is an object (else an array) */
     uint32_t items[PW_JW_DEPTH + 1];  /* values written in each open container */
     json_t *open[PW_JW_DEPTH + 1];    /* tree: the containers open (open[0]: the root) */
     const char *key;                  /* tree: the key whose value comes next */
+    pw_jw_text own;
 } pw_jw;
 
 /* Text to out, indented as JSON_INDENT(indent) (0: compact). */
