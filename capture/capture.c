@@ -54,8 +54,17 @@ static struct {
     pw_cap *cap;        /* the capture being fed */
     const pw_pkt *cur;  /* the packet being fed */
     bool claimed;       /* libnids called back for the packet being fed: it follows that flow */
+    bool replaying;     /* feeding a handshake the gate completed: its stream was counted then */
     unsigned logged;
 } g_nids;
+
+/* libnids' timer for streams closed without a last ACK (tcp_workarounds):
+ * nids_pcap_handler() runs it first for every packet.  Not in nids.h, but
+ * exported by libnids.so; the gate runs it for the packets it keeps, so a
+ * stream times out at the same packet as when libnids saw them all. */
+struct tcp_timeout;
+extern struct tcp_timeout *nids_tcp_timeouts;
+void tcp_check_timeouts(struct timeval *now);
 
 static void nids_log(int type, int err, struct ip *iph, void *data)
 {
@@ -113,7 +122,8 @@ static void nids_tcp(struct tcp_stream *a, void **param)
             a->client.collect++;
             a->server.collect++;
             *param = u;
-            cap->info->tcp_streams++;
+            if (!g_nids.replaying)
+                cap->info->tcp_streams++;
         } else if (g_nids.cur) {
             pw_tcp6_ignore(&cap->tcp6, g_nids.cur); /* libnids forgets it too */
         }
@@ -230,9 +240,8 @@ static void nids_stop(pw_cap *cap)
         g_nids.cap = NULL;
 }
 
-/* Whether libnids follows pkt's connection (in either orientation): only
- * flows it does not know go to the shim as mid-stream candidates. */
-static bool nids_knows(const pw_pkt *pkt)
+/* Whether libnids has a stream of pkt's 4-tuple, in either orientation. */
+static bool nids_has_stream(const pw_pkt *pkt)
 {
     struct tuple4 t;
     memset(&t, 0, sizeof t);
@@ -243,22 +252,35 @@ static bool nids_knows(const pw_pkt *pkt)
     if (nids_find_tcp_stream(&t))
         return true;
     struct tuple4 r = {.source = t.dest, .dest = t.source, .saddr = t.daddr, .daddr = t.saddr};
-    if (nids_find_tcp_stream(&r))
-        return true;
-    return g_nids.cap && pw_syngate_holds(&g_nids.cap->gate, pkt); /* libnids' once answered */
+    return nids_find_tcp_stream(&r) != NULL;
+}
+
+/* Whether libnids follows pkt's connection (in either orientation): only
+ * flows it does not know go to the shim as mid-stream candidates. */
+static bool nids_knows(const pw_pkt *pkt)
+{
+    return nids_has_stream(pkt) ||
+           (g_nids.cap && pw_gate_holds(&g_nids.cap->gate, pkt)); /* libnids' once it carries something */
+}
+
+static struct timeval nids_time(pw_usec ts)
+{
+    struct timeval tv;
+    tv.tv_sec = (time_t)(ts / PW_USEC_PER_SEC);
+    tv.tv_usec = (suseconds_t)(ts % PW_USEC_PER_SEC);
+    if (tv.tv_usec < 0) {
+        tv.tv_sec--;
+        tv.tv_usec += PW_USEC_PER_SEC;
+    }
+    return tv;
 }
 
 /* Bare IPv4 to libnids (through the DLT_RAW descriptor); cur is the packet
- * being read, for the callbacks (NULL for a SYN let through late). */
+ * being read, for the callbacks. */
 static void nids_feed(pw_cap *cap, const uint8_t *ip, uint32_t len, pw_usec ts, const pw_pkt *cur)
 {
     struct pcap_pkthdr h;
-    h.ts.tv_sec = (time_t)(ts / PW_USEC_PER_SEC);
-    h.ts.tv_usec = (suseconds_t)(ts % PW_USEC_PER_SEC);
-    if (h.ts.tv_usec < 0) {
-        h.ts.tv_sec--;
-        h.ts.tv_usec += PW_USEC_PER_SEC;
-    }
+    h.ts = nids_time(ts);
     h.caplen = h.len = len;
     g_nids.cur = cur;
     g_nids.cap = cap;
@@ -266,19 +288,47 @@ static void nids_feed(pw_cap *cap, const uint8_t *ip, uint32_t len, pw_usec ts, 
     g_nids.cur = NULL;
 }
 
-/* An IPv4 TCP segment to libnids: a client SYN waits in the gate for its
- * SYN-ACK (syngate.h), which lets it through first. */
+/* What libnids does first with every packet, for one the gate keeps. */
+static void nids_tick(pw_cap *cap, pw_usec ts, const pw_pkt *cur)
+{
+    if (!nids_tcp_timeouts)
+        return;
+    struct timeval tv = nids_time(ts);
+    g_nids.cur = cur;
+    g_nids.cap = cap;
+    tcp_check_timeouts(&tv);
+    g_nids.cur = NULL;
+}
+
+/* An IPv4 TCP segment to libnids, through the gate (handshake_gate.h): a
+ * handshake waits there until its connection sends something else. */
 static void to_nids(pw_cap *cap, const pw_pkt *pkt, pw_usec ts)
 {
-    uint8_t fl = pkt->tcp_flags & (PW_TH_SYN | PW_TH_ACK | PW_TH_RST | PW_TH_FIN);
-    if (fl == PW_TH_SYN && !pkt->payload_len &&
-        pw_syngate_hold(&cap->gate, pkt, cap->dec.ip4, cap->dec.ip4_len, ts))
+    pw_gate_release rel = {0};
+    /* A SYN of a 4-tuple libnids still has a stream of (a port reused
+     * before the old connection was seen to end) goes to that stream, which
+     * ignores it: libnids makes no new stream, so the gate may not either. */
+    bool syn = (pkt->tcp_flags & (PW_TH_SYN | PW_TH_ACK | PW_TH_RST | PW_TH_FIN)) == PW_TH_SYN;
+    pw_gate_verdict v = syn && nids_has_stream(pkt)
+                            ? PW_GATE_PASS
+                            : pw_gate_offer(&cap->gate, pkt, cap->dec.ip4, cap->dec.ip4_len, ts, &rel);
+    switch (v) {
+    case PW_GATE_ESTABLISHED:
+        cap->info->tcp_streams++; /* as libnids' callback would on this ACK */
+        nids_tick(cap, ts, pkt);
         return;
-    if (fl == (PW_TH_SYN | PW_TH_ACK)) {
-        const pw_syngate_slot *syn = pw_syngate_take(&cap->gate, pkt);
-        if (syn)
-            nids_feed(cap, syn->ip, syn->len, syn->ts, NULL);
+    case PW_GATE_HELD:
+        nids_tick(cap, ts, pkt);
+        return;
+    case PW_GATE_PASS:
+        break;
     }
+    /* What the held packets make libnids do (open the stream) is this
+     * packet's doing: the callbacks get it, after packet() saw it. */
+    g_nids.replaying = rel.n == 3; /* the gate counted the stream at its ACK */
+    for (int i = 0; i < rel.n; i++)
+        nids_feed(cap, rel.pkt[i]->ip, rel.pkt[i]->len, rel.pkt[i]->ts, pkt);
+    g_nids.replaying = false;
     nids_feed(cap, cap->dec.ip4, cap->dec.ip4_len, ts, pkt);
 }
 
@@ -331,7 +381,8 @@ void pw_cap_end(pw_cap *cap)
     cap->info->shim_evicted += cap->tcp6.evicted;
     cap->info->shim_buffer_full += cap->tcp6.buffer_full;
     cap->info->syn_gate_replaced += cap->gate.replaced;
-    pw_syngate_free(&cap->gate);
+    cap->info->handshakes_forgotten += cap->gate.forgotten;
+    pw_gate_free(&cap->gate);
     cap->tcp6.opened = cap->tcp6.midstream = cap->tcp6.evicted = cap->tcp6.buffer_full = 0;
     report_nomem(cap);
 }

@@ -107,7 +107,9 @@ typedef struct pw_input_info {
     uint64_t shim_evicted;  /* shim streams dropped, oldest first, at the stream cap */
     uint64_t shim_buffer_full; /* shim streams stopped because the total buffer budget was used */
     uint64_t syn_gate_replaced; /* client SYNs held for libnids pushed out before a SYN-ACK came
-                                   (syngate.h): unanswered, or answered too late to be followed */
+                                   (handshake_gate.h): unanswered, or answered too late to be followed */
+    uint64_t handshakes_forgotten; /* answered handshakes held for libnids pushed out before their
+                                      connection sent anything else: followed mid-stream if it does */
 } pw_input_info;
 
 /* Reads one capture file (or "-" for stdin) to the end.  source is the id

@@ -8,7 +8,7 @@
 
 #include "capture.h"
 #include "decode.h"
-#include "syngate.h"
+#include "handshake_gate.h"
 #include "tcp6.h"
 
 /* libnids stream table size (nids_params.n_tcp_streams) when opts->tcp_streams
@@ -32,7 +32,7 @@ typedef struct pw_cap {
     uint64_t frame;
     pw_decoder dec;
     pw_tcp6_table tcp6;
-    pw_syngate gate;
+    pw_gate gate;
     pcap_t *dead;
     bool nids_on;
     unsigned warned[PW_DERR_COUNT];

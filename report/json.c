@@ -117,6 +117,7 @@ static json_t *input_json(const pw_input_info *info)
     json_object_set_new(in, "shim_evicted", json_integer((json_int_t)info->shim_evicted));
     json_object_set_new(in, "shim_buffer_full", json_integer((json_int_t)info->shim_buffer_full));
     json_object_set_new(in, "syn_gate_replaced", json_integer((json_int_t)info->syn_gate_replaced));
+    json_object_set_new(in, "handshakes_forgotten", json_integer((json_int_t)info->handshakes_forgotten));
     json_object_set_new(in, "first_ts", info->packets ? json_real(pw_usec_to_sec(info->first_ts)) : json_null());
     json_object_set_new(in, "last_ts", info->packets ? json_real(pw_usec_to_sec(info->last_ts)) : json_null());
     json_t *errs = json_object();
