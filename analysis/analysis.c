@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/hint.h"
 #include "../common/log.h"
 #include "apps.h"
 #include "attempts.h"
@@ -42,6 +43,7 @@ struct pw_analysis {
     uint64_t events[PW_EV_COUNT];
     uint64_t outcomes[PW_OUT_COUNT];
     uint64_t attempts_total;
+    pw_retire_sink retire; /* where retired items go; none: done in place */
     /* live capture */
     bool dropping;
     uint64_t unanswered_dropping;
@@ -93,26 +95,48 @@ static void on_decided(void *arg, const pw_attempt *at)
         a->sink.attempt(a->sink.arg, at, path);
 }
 
+/* A retired attempt counts in services or scanners, and in the policy. */
+static void count_retired(pw_analysis *a, const pw_attempt *at, const pw_app_slot *app, const pw_policy_mark *m)
+{
+    if (!pw_scanners_attempt(a->scanners, at))
+        pw_services_attempt_app(a->services, at, app);
+    pw_policy_count(a->policy, at, app, m);
+}
+
 /* The removal hook: a connection record leaves the table, with everything
- * learned on it; every module finishes its work on the connection here. */
+ * learned on it; every module finishes its work on the connection here.
+ * What needs only the attempt (services, scanners, the policy's count) is
+ * handed to the retire sink when there is one (analysis.h). */
 static void on_removed(void *arg, pw_conn *c)
 {
     pw_analysis *a = arg;
-    if (c->attempt_done && !pw_scanners_attempt(a->scanners, &c->a))
-        pw_services_attempt_app(a->services, &c->a, c->app);
     pw_nnr_conn_removed(a->nnr, c);
-    pw_policy_conn_removed(a->policy, c);
-    pw_apps_conn_removed(c);
+    pw_policy_mark m = pw_policy_conn_removed(a->policy, c);
+    pw_retired *r = c->attempt_done && a->retire.reserve ? a->retire.reserve(a->retire.arg) : NULL;
+    if (!r) {
+        if (c->attempt_done) /* else it counts nowhere (m.counts is false) */
+            count_retired(a, &c->a, c->app, &m);
+        pw_apps_conn_removed(c);
+        return;
+    }
+    r->a = c->a;
+    r->app = c->app;
+    r->policy = m;
+    c->app = NULL;
+    a->retire.commit(a->retire.arg);
 }
 
 /* The record the next removal will most likely take: its modules' entries
- * start loading now (a hint; see conn.h). */
+ * start loading now (a hint; see conn.h).  With a retire sink the services,
+ * scanners and policy aggregates are loaded where the items are taken. */
 static void on_upcoming(void *arg, const pw_conn *c)
 {
     pw_analysis *a = arg;
-    pw_scanners_prefetch(a->scanners, &c->a.client);
-    pw_services_prefetch(a->services, &c->a.server, c->a.proto, c->a.port);
-    pw_policy_prefetch(a->policy, &c->a);
+    if (!a->retire.reserve) {
+        pw_scanners_prefetch(a->scanners, &c->a.client);
+        pw_services_prefetch(a->services, &c->a.server, c->a.proto, c->a.port);
+        pw_policy_prefetch(a->policy, &c->a);
+    }
     pw_nnr_prefetch(a->nnr, &c->a);
 }
 
@@ -198,6 +222,29 @@ void pw_analysis_midstream(pw_analysis *a, const pw_attempt *m)
     pw_attempt at = *m;
     at.source = a->current;
     pw_attempts_midstream(a->attempts, &at);
+}
+
+void pw_analysis_set_retire(pw_analysis *a, const pw_retire_sink *sink)
+{
+    if (sink)
+        a->retire = *sink;
+    else
+        memset(&a->retire, 0, sizeof a->retire);
+}
+
+void pw_analysis_retired(pw_analysis *a, pw_retired *r)
+{
+    count_retired(a, &r->a, r->app, &r->policy);
+    pw_apps_free(r->app);
+    r->app = NULL;
+}
+
+PW_HINT_FN void pw_analysis_retired_prefetch(const pw_analysis *a, const pw_retired *r)
+{
+    pw_scanners_prefetch(a->scanners, &r->a.client);
+    pw_services_prefetch(a->services, &r->a.server, r->a.proto, r->a.port);
+    if (r->policy.counts)
+        pw_policy_prefetch(a->policy, &r->a);
 }
 
 static void add_stat(pw_attempts_stats *tot, const pw_attempts_stats *s)

@@ -15,9 +15,33 @@
 #include "../dissectors/events.h"
 #include "attempt.h"
 #include "config.h"
+#include "policy.h"
 #include "result.h"
 
 typedef struct pw_analysis pw_analysis;
+
+/* What a retired connection leaves for the modules that need nothing but
+ * its attempt: the services (or scanner) it counts in and the policy's
+ * aggregate.  The rest of the removal hook (NNR, the cloud checks, the
+ * endpoint-mapper grants) reads the record and runs where the record
+ * lives; this part may run on another thread, in the same order
+ * (pw_analysis_set_retire). */
+typedef struct pw_retired {
+    pw_attempt a;
+    struct pw_app_slot *app; /* the item's own: pw_analysis_retired() frees it */
+    pw_policy_mark policy;   /* what the policy settled at removal */
+} pw_retired;
+
+/* Where the removal hook hands retired items: reserve() returns a slot to
+ * fill, or NULL when the caller cannot hand off (the hook then finishes
+ * the work itself); commit() hands the filled slot on.  The taker calls
+ * pw_analysis_retired() on each, in order, and nothing else of the
+ * services, scanners or policy aggregates runs meanwhile (handoff.h). */
+typedef struct pw_retire_sink {
+    void *arg;
+    pw_retired *(*reserve)(void *arg);
+    void (*commit)(void *arg);
+} pw_retire_sink;
 
 /* Called for every retired attempt and every learned name as they happen
  * (the jsonl writer streams them). */
@@ -65,5 +89,15 @@ pw_result *pw_analysis_result(pw_analysis *a);
  * it; stats.open_connections says how many there are. */
 pw_result *pw_analysis_snapshot(pw_analysis *a, const pw_input_info *reading);
 void pw_analysis_free(pw_analysis *a);
+
+/* Sets (or with NULL clears) where retired items go.  Call while nothing
+ * else runs the analysis. */
+void pw_analysis_set_retire(pw_analysis *a, const pw_retire_sink *sink);
+/* Finishes a retired item: counts it in services or scanners and in the
+ * policy's aggregates, and frees its application slot. */
+void pw_analysis_retired(pw_analysis *a, pw_retired *r);
+/* A hint that r comes next: starts loading what pw_analysis_retired()
+ * will touch for it.  Changes nothing. */
+void pw_analysis_retired_prefetch(const pw_analysis *a, const pw_retired *r);
 
 #endif

@@ -123,6 +123,11 @@ void pw_apps_event(pw_conn *c, const pw_event *ev)
 
 void pw_apps_conn_removed(pw_conn *c)
 {
-    free(c->app);
+    pw_apps_free(c->app);
     c->app = NULL;
+}
+
+void pw_apps_free(pw_app_slot *s)
+{
+    free(s);
 }

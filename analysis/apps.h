@@ -30,6 +30,8 @@ typedef struct pw_app_slot {
 void pw_apps_event(pw_conn *c, const pw_event *ev);
 /* Frees c's slot (the removal hook, after every module read it). */
 void pw_apps_conn_removed(pw_conn *c);
+/* Frees a slot taken off its record (analysis.h: a retired item's). */
+void pw_apps_free(pw_app_slot *s);
 /* Adds code to a list of at most PW_APP_CODES distinct codes; false when
  * the list is full and code is new. */
 bool pw_app_code_add(pw_app_code *codes, uint8_t *n, const char *code, uint32_t count);

@@ -10,7 +10,9 @@
  * facts (policy/match.c).  No module keeps a table of its own keyed on the
  * connection; all of them finish their work from the one removal hook, which
  * runs exactly once per record when it leaves the table: idle after its
- * outcome was final, evicted at the cap, or at the end of the input.
+ * outcome was final, evicted at the cap, or at the end of the input.  (What
+ * needs only the attempt may be finished later, on another thread, in the
+ * same order: analysis.h, pw_retired.)
  *
  * This file is storage only: chunked pools with freelists (no malloc per
  * packet), a hash keyed symmetrically on the 4-tuple so both directions find

@@ -28,9 +28,24 @@ pw_policy *pw_policy_new(const pw_config *cfg, char *err, size_t errlen);
  * grants, DNS answers for watched names and proxies in policy's own tables
  * (keyed by what they grant, not by the connection). */
 void pw_policy_event(pw_policy *p, pw_conn *c, const pw_event *ev);
-/* The removal hook: c's attempt counts in its aggregate, and a cloud
- * connection joins the list the sensor-to-cloud checks read. */
-void pw_policy_conn_removed(pw_policy *p, pw_conn *c);
+/* What the removal hook settles about an attempt for its count: whether it
+ * counts at all, and whether its port was announced to its client
+ * (by the endpoint mapper or the SQL Browser: nonzero) and in which frame. */
+typedef struct pw_policy_mark {
+    bool counts;
+    uint8_t announced;
+    uint64_t announced_frame;
+} pw_policy_mark;
+
+/* The removal hook: a cloud connection joins the list the sensor-to-cloud
+ * checks read, and an announced port is marked used.  Returns how c's
+ * attempt counts, for pw_policy_count(). */
+pw_policy_mark pw_policy_conn_removed(pw_policy *p, pw_conn *c);
+/* A retired attempt counts in its aggregate (pair, else server, else
+ * port), with its application's answers (as may be NULL).  It reads only
+ * the aggregates, which nothing else touches before the verdicts, so it
+ * may run on another thread than the events (analysis.h). */
+void pw_policy_count(pw_policy *p, const pw_attempt *a, const struct pw_app_slot *as, const pw_policy_mark *m);
 /* Starts loading the aggregate slot the attempt will count in (a hint). */
 void pw_policy_prefetch(const pw_policy *p, const pw_attempt *a);
 /* Decides, once the whole capture has been seen: which profiles apply, who

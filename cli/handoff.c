@@ -52,28 +52,51 @@ enum { MSG_PAD = 1, MSG_PACKET, MSG_PACKET_SHORT, MSG_EVENT, MSG_MIDSTREAM };
 _Static_assert(sizeof(pw_event) >= sizeof(pw_pkt) && sizeof(pw_event) >= sizeof(pw_attempt),
                "the slack covers any item");
 
+/* Retired items (analysis.h) travel the other way, in a ring of fixed
+ * slots the analysis thread fills and the pipeline's thread empties. */
+#define BACK_SLOTS ((size_t)1 << 12)
+#define BACK_MASK (BACK_SLOTS - 1)
+/* How many retired items ahead their tables' lines are loaded (and twice
+ * as far, the items' own lines, written on the other core). */
+#define BACK_PREFETCH 6
+
 typedef struct msg_hdr {
     alignas(MSG_ALIGN) uint32_t kind;
     uint32_t size; /* header and item, padded */
 } msg_hdr;
 
+/* Each line is written by one side only, or seldom (the flags): a field
+ * one side reads often beside one the other writes often would bounce the
+ * line between the cores. */
 struct pw_handoff {
     pw_analysis *a;
     unsigned char *ring;
+    pw_retired *back; /* the retired items' ring (BACK_SLOTS) */
     alignas(64) atomic_size_t head; /* written by the pipeline */
     alignas(64) atomic_size_t tail; /* taken by the analysis thread */
     alignas(64) atomic_bool consumer_sleeping;
     atomic_bool producer_sleeping;
     atomic_bool stopping;
-    size_t produced;  /* the pipeline's own copy of head */
-    size_t published; /* what head was last set to */
-    size_t seen_tail; /* tail as the pipeline last read it (reading the
-                         analysis thread's line on every message would
-                         bounce it between the cores) */
-    pthread_mutex_t mu;
+    atomic_bool back_waiting; /* the analysis thread waits for a free retired slot */
+    /* the pipeline's own */
+    alignas(64) size_t produced; /* the pipeline's own copy of head */
+    size_t published;            /* what head was last set to */
+    size_t seen_tail;            /* tail as the pipeline last read it (reading the
+                                    analysis thread's line on every message would
+                                    bounce it between the cores) */
+    atomic_size_t back_tail;     /* retired items finished */
+    /* the analysis thread's own */
+    alignas(64) atomic_size_t back_head; /* retired items handed back */
+    size_t back_made;                    /* its own copy of back_head */
+    size_t back_seen_tail;               /* back_tail as it last read it */
+    alignas(64) pthread_mutex_t mu;
     pthread_cond_t consumer_cv, producer_cv;
     pthread_t thread;
 };
+
+/* The handoff whose analysis thread this is (NULL on any other thread):
+ * only that thread hands retired items back. */
+static _Thread_local pw_handoff *tl_analysis_of;
 
 static size_t padded(size_t n)
 {
@@ -137,9 +160,78 @@ static void release(pw_handoff *h, size_t t)
         wake(h, &h->producer_sleeping, &h->producer_cv);
 }
 
+/* ---- retired items, from the analysis thread back to the pipeline's ---- */
+
+static bool back_room(pw_handoff *h)
+{
+    return h->back_made - atomic_load(&h->back_tail) < BACK_SLOTS;
+}
+
+/* The retire sink's reserve() (analysis.h): a free slot, waiting for the
+ * pipeline to finish items while all are taken; NULL off the analysis
+ * thread, whose removals then finish their items themselves. */
+static pw_retired *back_reserve(void *arg)
+{
+    pw_handoff *h = arg;
+    if (tl_analysis_of != h)
+        return NULL;
+    if (h->back_made - h->back_seen_tail == BACK_SLOTS) {
+        while (!back_room(h)) {
+            atomic_store(&h->back_waiting, true);
+            wake(h, &h->producer_sleeping, &h->producer_cv);
+            sleep_unless(h, &h->back_waiting, &h->consumer_cv, back_room);
+        }
+        h->back_seen_tail = atomic_load(&h->back_tail);
+    }
+    return &h->back[h->back_made & BACK_MASK];
+}
+
+/* The slot after next starts coming to this core for writing: its lines
+ * were last read on the pipeline's. */
+static void back_commit(void *arg)
+{
+    pw_handoff *h = arg;
+    atomic_store_explicit(&h->back_head, ++h->back_made, memory_order_release);
+    const char *next = (const char *)&h->back[(h->back_made + 1) & BACK_MASK];
+    for (size_t at = 0; at < sizeof(pw_retired); at += 64)
+        __builtin_prefetch(next + at, 1);
+}
+
+static void load_item(const pw_retired *r)
+{
+    for (size_t at = 0; at < sizeof *r; at += 64)
+        __builtin_prefetch((const char *)r + at);
+}
+
+/* On the pipeline's thread: finishes the items handed back so far, the
+ * table lines of the items BACK_PREFETCH further on loading meanwhile. */
+static void take_retired(pw_handoff *h)
+{
+    size_t t = atomic_load_explicit(&h->back_tail, memory_order_relaxed);
+    size_t end = atomic_load_explicit(&h->back_head, memory_order_acquire);
+    if (t == end)
+        return;
+    size_t ahead = t, loaded = t;
+    for (; loaded != end && loaded - t < 2 * BACK_PREFETCH; loaded++)
+        load_item(&h->back[loaded & BACK_MASK]);
+    for (; ahead != end && ahead - t < BACK_PREFETCH; ahead++)
+        pw_analysis_retired_prefetch(h->a, &h->back[ahead & BACK_MASK]);
+    for (; t != end; t++) {
+        if (loaded != end)
+            load_item(&h->back[loaded++ & BACK_MASK]);
+        if (ahead != end)
+            pw_analysis_retired_prefetch(h->a, &h->back[ahead++ & BACK_MASK]);
+        pw_analysis_retired(h->a, &h->back[t & BACK_MASK]);
+    }
+    atomic_store(&h->back_tail, t);
+    if (atomic_load(&h->back_waiting))
+        wake(h, &h->back_waiting, &h->consumer_cv);
+}
+
 static void *analysis_main(void *arg)
 {
     pw_handoff *h = arg;
+    tl_analysis_of = h;
     sigset_t all;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, NULL); /* signals are the pipeline's */
@@ -181,14 +273,22 @@ static void *analysis_main(void *arg)
 
 /* ---- the pipeline's side -------------------------------------------------- */
 
+/* What the pipeline waits for: room in the ring, or the analysis thread
+ * done with everything; either way it wakes when the analysis thread waits
+ * for it to finish retired items. */
 static bool half_free(pw_handoff *h)
 {
-    return atomic_load(&h->head) - atomic_load(&h->tail) <= RING_SIZE / 2;
+    return atomic_load(&h->head) - atomic_load(&h->tail) <= RING_SIZE / 2 || atomic_load(&h->back_waiting);
 }
 
 static bool drained(pw_handoff *h)
 {
     return atomic_load(&h->head) == atomic_load(&h->tail);
+}
+
+static bool drained_or_back_full(pw_handoff *h)
+{
+    return drained(h) || atomic_load(&h->back_waiting);
 }
 
 /* Makes what was produced visible, in batches of PUBLISH_BATCH bytes
@@ -199,6 +299,7 @@ static void publish(pw_handoff *h, bool force)
         return;
     atomic_store(&h->head, h->produced);
     h->published = h->produced;
+    take_retired(h);
     if (!atomic_load(&h->consumer_sleeping))
         return;
     h->seen_tail = atomic_load(&h->tail);
@@ -214,6 +315,7 @@ static void wait_room(pw_handoff *h, size_t n)
     while (RING_SIZE - (h->produced - (h->seen_tail = atomic_load(&h->tail))) < n) {
         publish(h, true);
         sleep_unless(h, &h->producer_sleeping, &h->producer_cv, half_free);
+        take_retired(h);
     }
 }
 
@@ -262,21 +364,30 @@ void pw_handoff_sync(pw_handoff *h)
     if (!h)
         return;
     publish(h, true);
-    while (!drained(h))
-        sleep_unless(h, &h->producer_sleeping, &h->producer_cv, drained);
+    while (!drained(h)) {
+        sleep_unless(h, &h->producer_sleeping, &h->producer_cv, drained_or_back_full);
+        take_retired(h);
+    }
+    take_retired(h); /* handed back before the last message was taken */
 }
 
 pw_handoff *pw_handoff_start(pw_analysis *a)
 {
-    pw_handoff *h = calloc(1, sizeof *h);
+    pw_handoff *h = aligned_alloc(alignof(pw_handoff), sizeof *h); /* its lines as laid out */
     if (!h)
         return NULL;
+    memset(h, 0, sizeof *h);
     h->a = a;
     h->ring = aligned_alloc(64, RING_SIZE + RING_SLACK);
-    bool ok = h->ring && pthread_mutex_init(&h->mu, NULL) == 0;
+    h->back = aligned_alloc(64, BACK_SLOTS * sizeof *h->back);
+    bool ok = h->ring && h->back && pthread_mutex_init(&h->mu, NULL) == 0;
     ok = ok && pthread_cond_init(&h->consumer_cv, NULL) == 0 && pthread_cond_init(&h->producer_cv, NULL) == 0;
+    pw_retire_sink sink = {.arg = h, .reserve = back_reserve, .commit = back_commit};
+    pw_analysis_set_retire(a, &sink);
     if (!ok || pthread_create(&h->thread, NULL, analysis_main, h) != 0) {
+        pw_analysis_set_retire(a, NULL);
         free(h->ring);
+        free(h->back);
         free(h);
         return NULL;
     }
@@ -294,9 +405,11 @@ void pw_handoff_stop(pw_handoff *h)
     pthread_cond_signal(&h->consumer_cv);
     pthread_mutex_unlock(&h->mu);
     pthread_join(h->thread, NULL);
+    pw_analysis_set_retire(h->a, NULL);
     pthread_cond_destroy(&h->consumer_cv);
     pthread_cond_destroy(&h->producer_cv);
     pthread_mutex_destroy(&h->mu);
     free(h->ring);
+    free(h->back);
     free(h);
 }

@@ -66,7 +66,8 @@ static void removed(void *arg, pw_conn *c)
     if (c->attempt_done)
         pw_services_attempt(m->svc, &c->a);
     pw_nnr_conn_removed(m->nnr, c);
-    pw_policy_conn_removed(m->pol, c);
+    pw_policy_mark pm = pw_policy_conn_removed(m->pol, c);
+    pw_policy_count(m->pol, &c->a, c->app, &pm);
 }
 
 static void feed_attempt(mods *m, const uint8_t *r, uint64_t frame, pw_usec ts)

@@ -30,6 +30,7 @@
 #ifndef PW_POLICY_STATE_H
 #define PW_POLICY_STATE_H
 
+#include <stdalign.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -212,12 +213,6 @@ struct pw_policy {
     uint8_t relevant[2][65536 / 8];  /* [tcp, udp] ports to keep aggregates for */
     char patterns[64][128];          /* names watched (SNI / CONNECT / DNS) */
     int n_patterns;
-    agg **agv;                       /* aggregates, in the order they were made */
-    size_t n_agv, cap_agv;
-    agg **agg_chunks;                /* their storage: AGG_CHUNK at a time, in that order */
-    size_t n_agg_chunks;
-    struct aslot { uint32_t h; agg *g; } *slots; /* open addressing over agv; NULL g = empty */
-    size_t slot_mask;
     epm_ent *epm;
     cflow *cflows;
     dns_ent *dns;
@@ -234,11 +229,24 @@ struct pw_policy {
     uint32_t ntlm_rpc_source;
     uint64_t ntlm_rpc_frame;
     pw_policy_limits lim;
+    size_t n_cflows, n_cflows_open, n_epm, n_dns, n_proxies;
+    uint64_t events_dropped;
+    /* The aggregates: pw_policy_count() alone writes these lines, maybe on
+     * another thread than the events (policy.h), so they share no cache
+     * line with what the events and the removal hook touch. */
+    alignas(64) agg **agv;           /* aggregates, in the order they were made */
+    size_t n_agv, cap_agv;
+    agg **agg_chunks;                /* their storage: AGG_CHUNK at a time, in that order */
+    size_t n_agg_chunks;
+    struct aslot { uint32_t h; agg *g; } *slots; /* open addressing over agv; NULL g = empty */
+    size_t slot_mask;
+    /* Per level but the last, one bit per key hash (low PRESENT_BITS bits)
+     * set for each aggregate it holds (match.c: a full level's clear bit
+     * proves a key absent without probing the slots). */
+    uint64_t *present[LV_COUNT - 1];
     size_t n_level[LV_COUNT];        /* aggregates per level */
     size_t n_samples, n_samples_ok;                /* sample slots allocated */
     uint64_t folded, samples_dropped;
-    size_t n_cflows, n_cflows_open, n_epm, n_dns, n_proxies;
-    uint64_t events_dropped;
 };
 
 

@@ -812,7 +812,8 @@ static bool load_builtins(pw_policy *p, const char *dir, char *err, size_t errle
 
 pw_policy *pw_policy_new(const pw_config *cfg, char *err, size_t errlen)
 {
-    pw_policy *p = pw_xcalloc(1, sizeof *p);
+    pw_policy *p = pw_xaligned(alignof(pw_policy), sizeof *p); /* its lines as internal.h lays them out */
+    memset(p, 0, sizeof *p);
     if (cfg)
         p->cfg = *cfg;
     else
@@ -879,6 +880,8 @@ void pw_policy_free(pw_policy *p)
     free(p->agg_chunks);
     free(p->agv);
     free(p->slots);
+    for (int i = 0; i < LV_COUNT - 1; i++)
+        free(p->present[i]);
     epm_ent *e, *te;
     HASH_ITER(hh, p->epm, e, te) {
         HASH_DEL(p->epm, e);

@@ -3,6 +3,7 @@
  * core's attempts, folded into bounded aggregates with evidence samples
  * (see internal.h for the memory bounds). */
 #include "internal.h"
+#include "../../common/hint.h"
 #include "../../common/xalloc.h"
 
 #include "../apps.h"
@@ -452,15 +453,47 @@ static size_t level_limit(const pw_policy *p, int level)
     return level == LV_PAIR ? p->lim.pairs : level == LV_SERVER ? p->lim.servers : SIZE_MAX;
 }
 
+/* Whether an aggregate of key hash h may be at `level`: false proves it is
+ * not.  Most attempts of a scan or a flood find their pair and server
+ * levels full and their key in neither; the bit (in 128 KiB per level,
+ * where the slots take megabytes) spares them both probes. */
+#define PRESENT_BITS 20
+static bool maybe_at(const pw_policy *p, int level, uint32_t h)
+{
+    if (level == LV_COUNT - 1 || !p->present[level])
+        return true;
+    uint32_t b = h & ((1u << PRESENT_BITS) - 1);
+    return p->present[level][b >> 6] >> (b & 63) & 1;
+}
+
+static void mark_present(pw_policy *p, int level, uint32_t h)
+{
+    if (level == LV_COUNT - 1)
+        return;
+    if (!p->present[level])
+        p->present[level] = pw_xcalloc((1u << PRESENT_BITS) / 64, sizeof(uint64_t));
+    uint32_t b = h & ((1u << PRESENT_BITS) - 1);
+    p->present[level][b >> 6] |= 1ull << (b & 63);
+}
+
+/* A level that takes no new aggregate: only one present there can match. */
+static bool level_full(const pw_policy *p, int level)
+{
+    return p->n_level[level] >= level_limit(p, level);
+}
+
 /* The slots agg_get() will probe: the pair's, and while a level is full
  * (a new pair's attempt goes on to the next), the next level's. */
-void pw_policy_prefetch(const pw_policy *p, const pw_attempt *a)
+PW_HINT_FN void pw_policy_prefetch(const pw_policy *p, const pw_attempt *a)
 {
     if (!p || !p->slots || !is_rel(p, a->proto, a->port))
         return;
     for (int level = LV_PAIR; level < LV_COUNT; level++) {
-        __builtin_prefetch(&p->slots[level_hash(a, 0, level) & p->slot_mask]);
-        if (p->n_level[level] < level_limit(p, level))
+        uint32_t h = level_hash(a, 0, level);
+        bool full = level_full(p, level);
+        if (!full || maybe_at(p, level, h))
+            __builtin_prefetch(&p->slots[h & p->slot_mask]);
+        if (!full)
             break;
     }
 }
@@ -471,13 +504,15 @@ static agg *agg_get(pw_policy *p, const pw_attempt *a, uint8_t dyn, const sample
 {
     for (int level = LV_PAIR; level < LV_COUNT; level++) {
         uint32_t h = level_hash(a, dyn, level);
-        agg *g = agg_find(p, a, dyn, level, h);
-        if (!g && p->n_level[level] < level_limit(p, level)) {
+        bool full = level_full(p, level);
+        agg *g = full && !maybe_at(p, level, h) ? NULL : agg_find(p, a, dyn, level, h);
+        if (!g && !full) {
             g = agg_new(p);
             g->k = level_key(a, dyn, level);
             g->first = *s;
             if (!agg_insert(p, g, h))
                 return NULL;
+            mark_present(p, level, h);
             p->n_level[level]++;
         }
         if (g) {
@@ -514,33 +549,34 @@ static void count_app(agg *g, const pw_attempt *a, const pw_app_slot *as)
         pw_app_code_add(x->codes, &x->n_codes, as->codes[i].code, as->codes[i].n);
 }
 
-/* The attempt counts in its aggregate (pair, else server, else port). */
-static void count_attempt(pw_policy *p, const pw_attempt *a, const pw_app_slot *as)
+/* Whether the port of a TCP attempt was announced to its client before it
+ * (the endpoint-mapper grant, or SQL Browser answer, is then marked used). */
+static void mark_announced(pw_policy *p, const pw_attempt *a, pw_policy_mark *m)
 {
-    uint8_t dyn = 0;
-    uint64_t epm_frame = 0;
-    if (a->proto == 6 && p->epm) {
-        epm_key ek;
-        memset(&ek, 0, sizeof ek);
-        ek.client = a->client;
-        ek.target = a->server;
-        ek.port = a->port;
-        ek.proto = 6;
-        epm_ent *x;
-        HASH_FIND(hh, p->epm, &ek, sizeof ek, x);
-        if (x && a->ts >= x->ts) {
-            dyn = x->by;
-            epm_frame = x->frame;
-            x->used = true;
-        }
+    epm_key ek;
+    memset(&ek, 0, sizeof ek);
+    ek.client = a->client;
+    ek.target = a->server;
+    ek.port = a->port;
+    ek.proto = 6;
+    epm_ent *x;
+    HASH_FIND(hh, p->epm, &ek, sizeof ek, x);
+    if (x && a->ts >= x->ts) {
+        m->announced = x->by;
+        m->announced_frame = x->frame;
+        x->used = true;
     }
-    if (!dyn && !is_rel(p, a->proto, a->port))
+}
+
+void pw_policy_count(pw_policy *p, const pw_attempt *a, const pw_app_slot *as, const pw_policy_mark *m)
+{
+    if (!p || !m->counts)
         return;
     sample s = {.source = a->source, .frame = a->frame_request, .frame_reply = a->frame_reply,
-                .epm_frame = epm_frame, .ts = a->ts, .client = a->client, .server = a->server,
+                .epm_frame = m->announced_frame, .ts = a->ts, .client = a->client, .server = a->server,
                 .outcome = (uint8_t)a->outcome, .reason = (uint8_t)a->reason};
     pw_responder_save(a, &s.resp);
-    agg *g = agg_get(p, a, dyn, &s);
+    agg *g = agg_get(p, a, m->announced, &s);
     if (!g)
         return;
     g->counts[a->outcome]++;
@@ -589,20 +625,22 @@ static void cflow_take_attempt(cflow *f, const pw_attempt *a)
     }
 }
 
-void pw_policy_conn_removed(pw_policy *p, pw_conn *c)
+pw_policy_mark pw_policy_conn_removed(pw_policy *p, pw_conn *c)
 {
+    pw_policy_mark m = {0};
     if (!p || !c)
-        return;
+        return m;
     const pw_attempt *a = &c->a;
     bool att = c->attempt_done && (a->proto == 6 || a->proto == 17) &&
                a->outcome != PW_OUT_PENDING && a->outcome < PW_OUT_COUNT;
-    if (att)
-        count_attempt(p, a, c->app);
+    if (att && a->proto == 6 && p->epm)
+        mark_announced(p, a, &m);
+    m.counts = att && (m.announced || is_rel(p, a->proto, a->port));
     cflow *f = c->policy;
     if (!f && att && a->proto == 6 && p->dns)
         f = cflow_from_dns(p, c);
     if (!f)
-        return;
+        return m;
     c->policy = NULL;
     p->n_cflows_open--;
     if (att && a->proto == 6)
@@ -610,8 +648,9 @@ void pw_policy_conn_removed(pw_policy *p, pw_conn *c)
     /* The finished cloud connection joins the list the verdicts read. */
     if (!room(p, p->n_cflows)) {
         free(f);
-        return;
+        return m;
     }
     p->n_cflows++;
     LL_APPEND(p->cflows, f);
+    return m;
 }

@@ -28,7 +28,7 @@ def run(binary, threads, fmt, files, extra=()):
     cmd = [binary, "--no-progress", "--threads", str(threads), "--format", fmt] + list(extra)
     for f in files:
         cmd += ["-r", f]
-    r = subprocess.run(cmd, capture_output=True)
+    r = subprocess.run(cmd, capture_output=True, timeout=300)  # a stuck handoff fails, not hangs
     return r.returncode, r.stdout, r.stderr
 
 
@@ -114,6 +114,22 @@ def big_capture(g, path):
     cap.write(path)
 
 
+def retire_burst(g, path):
+    """12,000 unanswered SYNs in a second, then a packet an hour later: all
+    of them retire at that one packet, three times the ring that brings
+    retired attempts back to the pipeline's thread (cli/handoff.c), so the
+    analysis thread waits for it to make room, mid-file; then more flows."""
+    cap = g.Capture()
+    t = 1700000000.0
+    for i in range(12000):
+        c = "10.11.%d.%d" % (i >> 8 & 255, i & 255)
+        cap.add(t + i * 0.00008, g.ether(g.ip(c, "172.21.%d.%d" % (i >> 8 & 255, i & 255),
+                                              g.tcp(30000 + i % 20000, 445, g.TH_SYN, 7))))
+    t += 3600
+    short_flows(g, cap, t, 3000)
+    cap.write(path)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--binary", required=True)
@@ -135,6 +151,9 @@ def main():
         same_both_ways(args.binary, [big], "generated 150k packets")
         same_both_ways(args.binary, [big, big], "the same big capture twice")
         test_auto_switches(args.binary, g, work)
+        burst = os.path.join(work, "burst.pcap")
+        retire_burst(g, burst)
+        same_both_ways(args.binary, [burst], "12,000 retirements at one packet")
     r = subprocess.run([args.binary, "--threads", "3", "-r", caps[0]], capture_output=True)
     check(r.returncode == 2, "--threads 3 is a usage error", str(r.returncode))
     r = subprocess.run([args.binary, "--threads", "auto", "-q", "-r", caps[0]], capture_output=True)

@@ -20,7 +20,8 @@ static conn_shim shim;
 
 static void policy_removed(void *arg, pw_conn *c)
 {
-    pw_policy_conn_removed(arg, c);
+    pw_policy_mark m = pw_policy_conn_removed(arg, c);
+    pw_policy_count(arg, &c->a, c->app, &m);
 }
 
 static void bind_shim(pw_policy *p)
