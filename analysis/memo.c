@@ -122,10 +122,19 @@ void *pw_memo_get(pw_memo *m, const void *key, size_t klen)
     return w < 0 ? NULL : value_of(m, way(m, set, w));
 }
 
+/* The set's tags, and its entries: which way the key is in, or will take,
+ * is known only once the tags are read, and an entry's line is the other
+ * miss of a put (a new address takes a way whose line is long gone). */
 void pw_memo_prefetch(const pw_memo *m, const void *key, size_t klen)
 {
-    if (klen <= PW_MEMO_KEY_MAX)
-        __builtin_prefetch(meta_of(m, hash_key(key, klen) & m->mask));
+    if (klen > PW_MEMO_KEY_MAX)
+        return;
+    uint32_t set = hash_key(key, klen) & m->mask;
+    __builtin_prefetch(meta_of(m, set));
+    const char *first = (const char *)way(m, set, 0), *last = first + MEMO_WAYS * m->stride - 1;
+    for (const char *p = first; p <= last; p += 64)
+        __builtin_prefetch(p);
+    __builtin_prefetch(last);
 }
 
 /* A free way of the set, else the least recently touched. */
