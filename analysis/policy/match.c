@@ -102,8 +102,7 @@ static bool addr_zero(const pw_addr *a)
 
 /* A port announced to a client (endpoint mapper or SQL Browser): the next
  * attempt from that client to that target and port counts as announced. */
-static void announce(pw_policy *p, const pw_event *ev, const pw_addr *client, const pw_addr *target,
-                     uint16_t port, uint8_t by, const char *instance)
+static epm_key epm_key_of(const pw_addr *client, const pw_addr *target, uint16_t port)
 {
     epm_key ek;
     memset(&ek, 0, sizeof ek);
@@ -111,8 +110,22 @@ static void announce(pw_policy *p, const pw_event *ev, const pw_addr *client, co
     ek.target = *target;
     ek.port = port;
     ek.proto = 6;
+    return ek;
+}
+
+/* The port announced to client on target, or NULL. */
+static epm_ent *epm_find(const pw_policy *p, const epm_key *ek)
+{
     epm_ent *x;
-    HASH_FIND(hh, p->epm, &ek, sizeof ek, x);
+    HASH_FIND(hh, p->epm, ek, sizeof *ek, x);
+    return x;
+}
+
+static void announce(pw_policy *p, const pw_event *ev, const pw_addr *client, const pw_addr *target,
+                     uint16_t port, uint8_t by, const char *instance)
+{
+    epm_key ek = epm_key_of(client, target, port);
+    epm_ent *x = epm_find(p, &ek);
     if (x)
         return;
     if (!room(p, p->n_epm))
@@ -553,14 +566,8 @@ static void count_app(agg *g, const pw_attempt *a, const pw_app_slot *as)
  * (the endpoint-mapper grant, or SQL Browser answer, is then marked used). */
 static void mark_announced(pw_policy *p, const pw_attempt *a, pw_policy_mark *m)
 {
-    epm_key ek;
-    memset(&ek, 0, sizeof ek);
-    ek.client = a->client;
-    ek.target = a->server;
-    ek.port = a->port;
-    ek.proto = 6;
-    epm_ent *x;
-    HASH_FIND(hh, p->epm, &ek, sizeof ek, x);
+    epm_key ek = epm_key_of(&a->client, &a->server, a->port);
+    epm_ent *x = epm_find(p, &ek);
     if (x && a->ts >= x->ts) {
         m->announced = x->by;
         m->announced_frame = x->frame;
